@@ -1,0 +1,18 @@
+"""optviz — watch SGD, momentum, ADAGRAD, ADADELTA, RMSprop and Adam move on 2-D functions.
+
+The core (everything outside :mod:`optviz.ui`) is a plain NumPy/SymPy library::
+
+    import optviz as ov
+    traj = ov.run(ov.objectives.get("rosenbrock"),
+                  ov.optimizers.adadelta(rho=0.95, eps=1e-6),
+                  x0=(-1.5, 2.0), steps=200)
+    traj.positions, traj.effective_lr, traj.states.sq_grad_avg
+"""
+
+from . import objectives, optimizers
+from .objectives import Objective
+from .optimizers import Optimizer
+from .runner import Trajectory, run
+
+__all__ = ["Objective", "Optimizer", "Trajectory", "objectives", "optimizers", "run"]
+__version__ = "0.1.0"

@@ -1,0 +1,494 @@
+"""2-D test functions, each defined once as a SymPy expression in ``x`` and ``y``.
+
+An :class:`Objective` lambdifies its value, gradient and Hessian to NumPy and
+vectorises them over points of shape ``[..., 2]``:
+
+* ``value(xy)``   -> ``[...]``
+* ``grad(xy)``    -> ``[..., 2]``
+* ``hessian(xy)`` -> ``[..., 2, 2]``
+
+(always the full shape, even for constant components such as ∂(3y)/∂y = 3, which
+``lambdify`` returns as a bare scalar). It also carries its display name, LaTeX,
+plot bounds, every known minimum with ``f_min``, a default start, one sentence on what
+it teaches and its default gradient-noise scale σ.
+
+``get(name)`` returns a catalogue objective, ``names()`` lists them.
+:func:`gradient_noise` defines the Gaussian noise that the runner adds to gradients.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
+
+import numpy as np
+import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.pycode import PythonCodePrinter
+
+Array = np.ndarray
+Bounds = tuple[tuple[float, float], tuple[float, float]]
+
+X, Y = sp.symbols("x y", real=True)
+
+__all__ = [
+    "Minimum",
+    "Objective",
+    "X",
+    "Y",
+    "from_sympy",
+    "get",
+    "gradient_noise",
+    "names",
+]
+
+
+@dataclass(frozen=True)
+class Minimum:
+    """A known minimum: its location, value, and whether it is a global one."""
+
+    point: tuple[float, float]
+    value: float
+    is_global: bool = True
+
+
+def _vectorise_scalar(fn: Callable[..., object]) -> Callable[[Array], Array]:
+    def value(xy: Array) -> Array:
+        xy = np.asarray(xy, dtype=np.float64)
+        out = np.empty(xy.shape[:-1], dtype=np.float64)
+        out[...] = fn(xy[..., 0], xy[..., 1])
+        return out
+
+    return value
+
+
+def _vectorise_vector(fn: Callable[..., Sequence[object]]) -> Callable[..., Array]:
+    def grad(xy: Array, out: Array | None = None) -> Array:
+        xy = np.asarray(xy, dtype=np.float64)
+        if out is None:
+            out = np.empty(xy.shape, dtype=np.float64)
+        gx, gy = fn(xy[..., 0], xy[..., 1])
+        out[..., 0] = gx
+        out[..., 1] = gy
+        return out
+
+    return grad
+
+
+def _vectorise_matrix(fn: Callable[..., Sequence[Sequence[object]]]) -> Callable[[Array], Array]:
+    def hessian(xy: Array) -> Array:
+        xy = np.asarray(xy, dtype=np.float64)
+        out = np.empty((*xy.shape, 2), dtype=np.float64)
+        (hxx, hxy), (hyx, hyy) = fn(xy[..., 0], xy[..., 1])
+        out[..., 0, 0] = hxx
+        out[..., 0, 1] = hxy
+        out[..., 1, 0] = hyx
+        out[..., 1, 1] = hyy
+        return out
+
+    return hessian
+
+
+@dataclass(frozen=True, eq=False)
+class Objective:
+    """A 2-D function with its derivatives compiled to vectorised NumPy code.
+
+    Build one with :func:`from_sympy` (or take one from the catalogue with :func:`get`);
+    the compiled ``value``/``grad``/``hessian`` are made once, at construction.
+    """
+
+    name: str
+    display_name: str
+    expr: sp.Expr
+    bounds: Bounds
+    start: tuple[float, float]
+    minima: tuple[Minimum, ...]
+    lesson: str
+    noise: float = 0.0
+    log_scale: bool = True
+    latex: str = ""
+    value: Callable[[Array], Array] = field(repr=False, default=None)  # type: ignore[assignment]
+    grad: Callable[..., Array] = field(repr=False, default=None)  # type: ignore[assignment]
+    hessian: Callable[[Array], Array] = field(repr=False, default=None)  # type: ignore[assignment]
+    #: ``scalar_grad(x, y) -> [gx, gy]`` on Python floats, the same bits as ``grad``; it may
+    #: raise OverflowError/ValueError/ZeroDivisionError where ``grad`` gives inf or NaN.
+    scalar_grad: Callable[[float, float], Sequence[float]] = field(repr=False, default=None)  # type: ignore[assignment]
+
+    @property
+    def f_min(self) -> float | None:
+        """The global minimum value, or None when the function has no minimum (saddles)."""
+        if not self.minima:
+            return None
+        return min(m.value for m in self.minima)
+
+    @property
+    def global_minima(self) -> tuple[Minimum, ...]:
+        return tuple(m for m in self.minima if m.is_global)
+
+    def scaled(self, factor: float) -> Objective:
+        """The same function multiplied by ``factor`` (> 0): same minima, gradients × factor."""
+        if not (factor > 0 and math.isfinite(factor)):
+            raise ValueError(f"scale factor = {factor!r} must be a positive finite number")
+        return from_sympy(
+            sp.Float(factor) * self.expr if factor != 1 else self.expr,
+            name=f"{self.name}*{factor:g}",
+            display_name=f"{factor:g} × {self.display_name}",
+            bounds=self.bounds,
+            start=self.start,
+            minima=tuple(Minimum(m.point, m.value * factor, m.is_global) for m in self.minima),
+            lesson=self.lesson,
+            noise=self.noise * factor,
+            log_scale=self.log_scale,
+            refine=False,
+        )
+
+    def stretched(self, s: float) -> Objective:
+        """The function seen in stretched coordinates: ``x' = s·x`` (so f'(x', y) = f(x'/s, y)).
+
+        A point ``(x, y)`` of the original corresponds to ``(s·x, y)`` of the stretched one.
+        """
+        if not (s > 0 and math.isfinite(s)):
+            raise ValueError(f"stretch factor = {s!r} must be a positive finite number")
+        (x0, x1), yb = self.bounds
+        return from_sympy(
+            self.expr.subs(X, X / sp.Float(s)) if s != 1 else self.expr,
+            name=f"{self.name}|x*{s:g}",
+            display_name=f"{self.display_name} (x stretched ×{s:g})",
+            bounds=((x0 * s, x1 * s), yb),
+            start=(self.start[0] * s, self.start[1]),
+            minima=tuple(
+                Minimum((m.point[0] * s, m.point[1]), m.value, m.is_global) for m in self.minima
+            ),
+            lesson=self.lesson,
+            noise=self.noise,
+            log_scale=self.log_scale,
+            refine=False,
+        )
+
+
+def _scalar_functions() -> dict[str, Callable]:
+    """Functions for the float-by-float gradient: ``math``'s where it gives NumPy's bits.
+
+    The runner's fast path for a few starts evaluates the gradient on Python floats; for
+    it to give exactly the same numbers as the vectorised path, every function must agree
+    with NumPy's to the last bit. ``math`` is used where it does on a spread of sample
+    points (most functions here), NumPy's own function elsewhere (e.g. ``tanh``).
+    """
+    rng = np.random.default_rng(12345)
+    samples = np.concatenate(
+        [rng.uniform(-50, 50, 4000), rng.uniform(-2, 2, 4000), np.linspace(-1, 1, 201)]
+    )
+    chosen: dict[str, Callable] = {}
+    for name, np_name in [
+        ("sin", "sin"),
+        ("cos", "cos"),
+        ("tan", "tan"),
+        ("exp", "exp"),
+        ("log", "log"),
+        ("sqrt", "sqrt"),
+        ("sinh", "sinh"),
+        ("cosh", "cosh"),
+        ("tanh", "tanh"),
+        ("atan", "arctan"),
+        ("asin", "arcsin"),
+        ("acos", "arccos"),
+        ("atan2", "arctan2"),
+    ]:
+        np_fn, math_fn = getattr(np, np_name), getattr(math, name)
+        with np.errstate(all="ignore"):
+            ref = np_fn(samples, samples[::-1]) if name == "atan2" else np_fn(samples)
+        ok = True
+        for i, v in enumerate(samples.tolist()):
+            try:
+                got = math_fn(v, float(samples[-1 - i])) if name == "atan2" else math_fn(v)
+            except (ValueError, OverflowError):
+                continue
+            r = float(ref[i])
+            if got != r and not (math.isnan(got) and math.isnan(r)):
+                ok = False
+                break
+        chosen[name] = math_fn if ok else np_fn
+    return chosen
+
+
+_SCALAR_FUNCTIONS = _scalar_functions()
+
+
+class _ScalarPrinter(PythonCodePrinter):
+    """Prints ``b**2`` as ``b*b``: NumPy squares arrays exactly like that, but Python's float
+    ``pow(b, 2)`` can differ in the last bit, and the float-by-float gradient must give the
+    same bits as the vectorised one. (NumPy's other fast paths, ``**0.5`` and ``**-1``, are
+    printed by SymPy as ``sqrt`` and ``1/b`` already.)"""
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        if expr.exp == 2:
+            base = self.parenthesize(expr.base, PRECEDENCE["Mul"])
+            return f"({base}*{base})"
+        if expr.exp == sp.Rational(1, 2) or expr.exp == 0.5:
+            return f"sqrt({self._print(expr.base)})"
+        return super()._print_Pow(expr, rational=rational)
+
+
+def _compile(expr: sp.Expr) -> tuple[Callable, Callable, Callable, Callable]:
+    gradient = [sp.diff(expr, X), sp.diff(expr, Y)]
+    hess = [[sp.diff(g, X), sp.diff(g, Y)] for g in gradient]
+    value = sp.lambdify((X, Y), expr, modules="numpy")
+    grad = sp.lambdify((X, Y), gradient, modules="numpy")
+    hessian = sp.lambdify((X, Y), hess, modules="numpy")
+    scalar_grad = sp.lambdify(
+        (X, Y),
+        gradient,
+        modules=[_SCALAR_FUNCTIONS, "math"],
+        printer=_ScalarPrinter(
+            {
+                "fully_qualified_modules": False,
+                "inline": True,
+                "allow_unknown_functions": True,
+                "user_functions": {},
+            }
+        ),
+    )
+    return (
+        _vectorise_scalar(value),
+        _vectorise_vector(grad),
+        _vectorise_matrix(hessian),
+        scalar_grad,
+    )
+
+
+def _refine(point: tuple[float, float], grad: Callable, hessian: Callable) -> tuple[float, float]:
+    """Polish an approximate stationary point with a few Newton steps."""
+    p = np.array(point, dtype=np.float64)
+    for _ in range(8):
+        h = hessian(p)
+        g = grad(p)
+        try:
+            p = p - np.linalg.solve(h, g)
+        except np.linalg.LinAlgError:
+            break
+    return float(p[0]), float(p[1])
+
+
+def from_sympy(
+    expr: sp.Expr,
+    *,
+    name: str,
+    display_name: str | None = None,
+    bounds: Bounds = ((-2.0, 2.0), (-2.0, 2.0)),
+    start: tuple[float, float] | None = None,
+    minima: Sequence[Minimum] = (),
+    lesson: str = "",
+    noise: float = 0.0,
+    log_scale: bool = True,
+    refine: bool = True,
+) -> Objective:
+    """Build an :class:`Objective` from a SymPy expression in :data:`X` and :data:`Y`.
+
+    Known minima given approximately are polished by Newton's method (``refine``) and
+    their values recomputed, so listed minima are exact to floating-point precision.
+    """
+    expr = sp.sympify(expr)
+    value, grad, hessian, scalar_grad = _compile(expr)
+    polished = []
+    for m in minima:
+        point = _refine(m.point, grad, hessian) if refine else tuple(map(float, m.point))
+        val = float(value(np.array(point))) if refine else float(m.value)
+        polished.append(Minimum(point, val, m.is_global))
+    if start is None:
+        (x0, x1), (y0, y1) = bounds
+        start = (x0 + 0.2 * (x1 - x0), y0 + 0.8 * (y1 - y0))
+    return Objective(
+        name=name,
+        display_name=display_name or name,
+        expr=expr,
+        bounds=(tuple(map(float, bounds[0])), tuple(map(float, bounds[1]))),  # type: ignore[arg-type]
+        start=(float(start[0]), float(start[1])),
+        minima=tuple(polished),
+        lesson=lesson,
+        noise=float(noise),
+        log_scale=log_scale,
+        latex=sp.latex(expr),
+        value=value,
+        grad=grad,
+        hessian=hessian,
+        scalar_grad=scalar_grad,
+    )
+
+
+# ---------------------------------------------------------------------------
+# The catalogue
+# ---------------------------------------------------------------------------
+
+_R2 = sp.sqrt(2)
+
+
+def _catalogue() -> dict[str, dict]:
+    x, y = X, Y
+    u, v = (x + y) / _R2, (y - x) / _R2  # coordinates rotated by 45°
+    return {
+        "rosenbrock": dict(
+            display_name="Rosenbrock",
+            expr=(1 - x) ** 2 + 100 * (y - x**2) ** 2,
+            latex=r"(1 - x)^2 + 100\,(y - x^2)^2",
+            bounds=((-2.0, 2.0), (-1.0, 3.0)),
+            start=(-1.5, 2.0),
+            minima=[Minimum((1.0, 1.0), 0.0)],
+            lesson="A curved, narrow valley: easy to find, slow to follow to the minimum "
+            "at (1, 1).",
+        ),
+        "beale": dict(
+            display_name="Beale",
+            expr=(sp.Rational(3, 2) - x + x * y) ** 2
+            + (sp.Rational(9, 4) - x + x * y**2) ** 2
+            + (sp.Rational(21, 8) - x + x * y**3) ** 2,
+            latex=r"(1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
+            bounds=((-4.5, 4.5), (-4.5, 4.5)),
+            start=(1.0, 1.5),
+            minima=[Minimum((3.0, 0.5), 0.0)],
+            lesson="Gradients span many orders of magnitude: flat plateaus next to steep walls.",
+        ),
+        "himmelblau": dict(
+            display_name="Himmelblau",
+            expr=(x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2,
+            latex=r"(x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+            bounds=((-5.0, 5.0), (-5.0, 5.0)),
+            start=(-0.5, -0.5),
+            minima=[
+                Minimum((3.0, 2.0), 0.0),
+                Minimum((-2.805118, 3.131312), 0.0),
+                Minimum((-3.779310, -3.283186), 0.0),
+                Minimum((3.584428, -1.848126), 0.0),
+            ],
+            lesson="Four equal minima: which one an optimizer reaches depends on its path.",
+        ),
+        "booth": dict(
+            display_name="Booth",
+            expr=(x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2,
+            latex=r"(x + 2y - 7)^2 + (2x + y - 5)^2",
+            bounds=((-10.0, 10.0), (-10.0, 10.0)),
+            start=(-8.0, 8.0),
+            minima=[Minimum((1.0, 3.0), 0.0)],
+            lesson="A well-behaved quadratic bowl: every method should succeed here.",
+        ),
+        "saddle": dict(
+            display_name="Saddle",
+            expr=x**2 - y**2,
+            latex=r"x^2 - y^2",
+            bounds=((-2.0, 2.0), (-2.0, 2.0)),
+            start=(1.5, 1e-3),
+            minima=[],
+            log_scale=False,
+            lesson="A saddle point at the origin: the gradient vanishes there, so who escapes, "
+            "and how fast?",
+        ),
+        "monkey_saddle": dict(
+            display_name="Monkey saddle",
+            expr=x**3 - 3 * x * y**2,
+            latex=r"x^3 - 3xy^2",
+            bounds=((-2.0, 2.0), (-2.0, 2.0)),
+            start=(1.5, 0.1),
+            minima=[],
+            log_scale=False,
+            lesson="A degenerate saddle with three valleys: the gradient is tiny near the "
+            "origin in every direction.",
+        ),
+        "ill_conditioned": dict(
+            display_name="Ill-conditioned valley",
+            expr=(x**2 + 100 * y**2) / 2,
+            latex=r"\tfrac12\,(x^2 + 100\,y^2)",
+            bounds=((-4.0, 4.0), (-2.0, 2.0)),
+            start=(-3.5, 1.5),
+            minima=[Minimum((0.0, 0.0), 0.0)],
+            lesson="Curvatures 1 and 100 along the axes: a per-dimension step size fixes "
+            "what one global learning rate cannot.",
+        ),
+        "rotated_ill_conditioned": dict(
+            display_name="Rotated ill-conditioned valley",
+            expr=(u**2 + 100 * v**2) / 2,
+            latex=r"\tfrac12\,(u^2 + 100\,v^2),\ u = \tfrac{x+y}{\sqrt2},\ v = \tfrac{y-x}{\sqrt2}",
+            bounds=((-4.0, 4.0), (-4.0, 4.0)),
+            start=(-3.0, -2.0),
+            minima=[Minimum((0.0, 0.0), 0.0)],
+            lesson="The same valley turned by 45°: the axes no longer match the curvature, "
+            "so per-coordinate step sizes lose their edge.",
+        ),
+        "noisy_quadratic": dict(
+            display_name="Noisy quadratic",
+            expr=(x**2 + 10 * y**2) / 2,
+            latex=r"\tfrac12\,(x^2 + 10\,y^2) \;+\; \text{gradient noise}",
+            bounds=((-3.0, 3.0), (-3.0, 3.0)),
+            start=(-2.5, 2.0),
+            minima=[Minimum((0.0, 0.0), 0.0)],
+            noise=1.0,
+            lesson="Every gradient carries Gaussian noise (σ = 1 by default), as with "
+            "mini-batches: who settles, and who keeps jittering?",
+        ),
+        "rastrigin": dict(
+            display_name="Rastrigin",
+            expr=20 + x**2 + y**2 - 10 * (sp.cos(2 * sp.pi * x) + sp.cos(2 * sp.pi * y)),
+            latex=r"20 + x^2 + y^2 - 10\,(\cos 2\pi x + \cos 2\pi y)",
+            bounds=((-5.12, 5.12), (-5.12, 5.12)),
+            start=(2.2, 3.3),
+            minima=[Minimum((0.0, 0.0), 0.0)],
+            log_scale=False,
+            lesson="A bowl covered in local minima: gradient methods stop in the nearest one.",
+        ),
+        "styblinski_tang": dict(
+            display_name="Styblinski–Tang",
+            expr=(x**4 - 16 * x**2 + 5 * x + y**4 - 16 * y**2 + 5 * y) / 2,
+            latex=r"\tfrac12\,(x^4 - 16x^2 + 5x + y^4 - 16y^2 + 5y)",
+            bounds=((-5.0, 5.0), (-5.0, 5.0)),
+            start=(0.5, 4.5),
+            minima=[
+                Minimum((-2.903534, -2.903534), -78.33233),
+                Minimum((-2.903534, 2.746803), -64.19561, is_global=False),
+                Minimum((2.746803, -2.903534), -64.19561, is_global=False),
+                Minimum((2.746803, 2.746803), -50.05889, is_global=False),
+            ],
+            lesson="One global and three local minima of different depths: the start decides.",
+        ),
+    }
+
+
+_CATALOGUE = _catalogue()
+
+
+def names() -> list[str]:
+    """The keys of the catalogue."""
+    return list(_CATALOGUE)
+
+
+@cache
+def get(name: str) -> Objective:
+    """The catalogue objective ``name`` (compiled once, then cached)."""
+    try:
+        entry = dict(_CATALOGUE[name])
+    except KeyError:
+        raise KeyError(f"unknown objective {name!r}; known: {', '.join(_CATALOGUE)}") from None
+    latex = entry.pop("latex")
+    obj = from_sympy(name=name, **entry)
+    return replace(obj, latex=latex)
+
+
+# ---------------------------------------------------------------------------
+# Gradient noise
+# ---------------------------------------------------------------------------
+
+
+def gradient_noise(seed: int, steps: int, rows: int = 1) -> Array:
+    """Standard normal noise of shape ``(steps, rows, 2)``.
+
+    Row ``r`` at step ``t`` depends only on ``(seed, r, t)``: each row draws from its own
+    generator seeded with ``(seed, r)``, one pair per step, so the noise is the same
+    whatever the batch size, number of steps or optimizer, and a rerun with the same seed
+    replays it exactly. The runner multiplies it by σ.
+    """
+    if steps < 0 or rows < 0:
+        raise ValueError("steps and rows must be non-negative")
+    out = np.empty((steps, rows, 2), dtype=np.float64)
+    for r in range(rows):
+        rng = np.random.default_rng([int(seed), r])
+        out[:, r, :] = rng.standard_normal((steps, 2))
+    return out

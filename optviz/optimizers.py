@@ -1,0 +1,884 @@
+"""Optimizers as pairs of pure functions over batches of 2-D points.
+
+Every factory (:func:`sgd`, :func:`momentum`, :func:`adagrad`, :func:`adadelta`,
+:func:`rmsprop`, :func:`adam`) returns an :class:`Optimizer` with
+
+* ``init(params) -> state`` — ``params`` has shape ``(B, 2)``; the state is a
+  ``NamedTuple`` whose fields are the optimizer's accumulators, each of shape ``(B, 2)``
+  (Adam also keeps a step count of shape ``(B,)``);
+* ``update(grads, state) -> (updates, new_state)`` — the runner adds ``updates`` to the
+  parameters (the minus sign lives here);
+* ``step(grads, state) -> (updates, new_state, effective_lr)`` — the same computation,
+  also returning the per-dimension *effective learning rate*: the factor the optimizer
+  applies to each coordinate of the current gradient (see each docstring).
+
+Hyperparameters live in the closure. Each may be a scalar or an array of shape ``(B,)``
+(one configuration per batch row), which is what makes hyperparameter sweeps one
+vectorised run. They are validated when the optimizer is built: a bad value raises
+``ValueError`` naming the parameter, the value and the allowed range.
+
+The arithmetic is written in the same order as ``torch.optim``'s single-tensor CPU code
+so that results agree to the last bit (momentum, which follows the paper's form
+``v <- beta*v - lr*g``, agrees with torch up to rounding; see :func:`momentum`).
+
+Each optimizer also describes itself (:class:`OptimizerSpec`): display name,
+hyperparameters with ranges and scales, its update rule in LaTeX, the LaTeX symbol and
+meaning of every state field and of its effective learning rate. The registry
+:data:`REGISTRY` maps a key (``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adagrad"``,
+``"adadelta"``, ``"rmsprop"``, ``"adam"``) to its spec.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+Array = np.ndarray
+HyperValue = float | Array
+
+__all__ = [
+    "REGISTRY",
+    "AdaDeltaState",
+    "AdaGradState",
+    "AdamState",
+    "EmptyState",
+    "HyperParam",
+    "MomentumState",
+    "Optimizer",
+    "OptimizerSpec",
+    "RMSpropState",
+    "StateField",
+    "adadelta",
+    "adagrad",
+    "adam",
+    "build",
+    "get",
+    "momentum",
+    "names",
+    "rmsprop",
+    "sgd",
+]
+
+
+# ---------------------------------------------------------------------------
+# Self-description
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HyperParam:
+    """One hyperparameter: how to validate it and how a UI should offer it.
+
+    ``low``/``high`` bound what is *valid* (``low_open``/``high_open`` say whether the end
+    itself is excluded); ``ui_low``/``ui_high`` are the slider's range, with ``log``
+    saying whether the slider is log-scaled and ``step`` its increment on a linear scale.
+    """
+
+    name: str
+    symbol: str
+    label: str
+    default: float
+    meaning: str
+    low: float
+    high: float
+    ui_low: float
+    ui_high: float
+    log: bool
+    step: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    @property
+    def range_text(self) -> str:
+        left = "(" if self.low_open else "["
+        right = ")" if self.high_open or math.isinf(self.high) else "]"
+        high = "∞" if math.isinf(self.high) else f"{self.high:g}"
+        return f"{left}{self.low:g}, {high}{right}"
+
+    def validate(self, value: Any) -> HyperValue:
+        """Return ``value`` as a float (or float64 array) or raise a clear ValueError."""
+        if isinstance(value, bool):
+            raise ValueError(f"{self.name} must be a number, got {value!r}")
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name} must be a number, got {value!r}") from None
+        if arr.ndim > 1:
+            raise ValueError(
+                f"{self.name} must be a number or a 1-D array (one value per batch row), "
+                f"got shape {arr.shape}"
+            )
+        bad = ~np.isfinite(arr)
+        bad |= (arr <= self.low) if self.low_open else (arr < self.low)
+        bad |= (arr >= self.high) if self.high_open else (arr > self.high)
+        if np.any(bad):
+            first = arr.reshape(-1)[np.argmax(bad.reshape(-1))]
+            raise ValueError(
+                f"{self.name} = {float(first)!r} is outside the allowed range {self.range_text}"
+            )
+        if arr.ndim == 0:
+            return float(arr)
+        return arr.copy()
+
+
+@dataclass(frozen=True)
+class StateField:
+    """A state field's name (as in the NamedTuple), LaTeX symbol and meaning."""
+
+    name: str
+    symbol: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """An optimizer's self-description, used by the UI, the step inspector and the docs."""
+
+    key: str
+    display_name: str
+    factory: Callable[..., Optimizer]
+    hyperparams: tuple[HyperParam, ...]
+    rule_latex: str
+    state_fields: tuple[StateField, ...]
+    effective_lr_latex: str
+    effective_lr_meaning: str
+    fixed: Mapping[str, Any] = None  # type: ignore[assignment]
+    note: str = ""
+
+    def hyperparam(self, name: str) -> HyperParam:
+        for hp in self.hyperparams:
+            if hp.name == name:
+                return hp
+        raise KeyError(f"{self.display_name} has no hyperparameter {name!r}")
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        return {hp.name: hp.default for hp in self.hyperparams}
+
+    @property
+    def memory_per_parameter(self) -> int:
+        """Number of per-parameter accumulators the optimizer keeps (its memory cost)."""
+        return len(self.state_fields)
+
+    def build(self, **hyperparams: Any) -> Optimizer:
+        """Build the optimizer; unspecified hyperparameters take their defaults."""
+        unknown = set(hyperparams) - {hp.name for hp in self.hyperparams}
+        if unknown:
+            raise ValueError(
+                f"{self.display_name} has no hyperparameter {sorted(unknown)[0]!r}; "
+                f"it has {', '.join(hp.name for hp in self.hyperparams)}"
+            )
+        kwargs = {**self.defaults, **hyperparams, **(self.fixed or {})}
+        return self.factory(**kwargs)
+
+
+class Optimizer(NamedTuple):
+    """``init``/``update`` pure functions, plus ``step`` which also returns the effective lr.
+
+    ``rule`` is the optimizer's one definition of its arithmetic, elementwise:
+    ``rule(g, fields, hp, sqrt) -> (update, new_fields, effective_lr)`` where ``fields`` is
+    the tuple of state fields, ``hp`` the hyperparameters (as floats, or as ``(B, 1)``
+    columns) and ``sqrt`` the square root to use. ``update`` and ``step`` apply it to whole
+    ``(B, 2)`` arrays; the runner also applies it to plain floats, one coordinate at a time,
+    when a run is small (the same operations in the same order, so the same bits, only
+    without NumPy's per-call overhead). ``scalar_hp`` is ``hp`` as floats, or ``None``
+    when a hyperparameter is an array.
+    """
+
+    init: Callable[[Array], Any]
+    update: Callable[[Array, Any], tuple[Array, Any]]
+    step: Callable[[Array, Any], tuple[Array, Any, Array]]
+    key: str
+    hyperparams: Mapping[str, HyperValue]
+    rule: Callable[..., tuple[Any, tuple, Any]]
+    scalar_hp: Any
+
+    @property
+    def spec(self) -> OptimizerSpec:
+        return REGISTRY[self.key]
+
+    @property
+    def batch_size(self) -> int | None:
+        """The batch size implied by array hyperparameters (None when all are scalars)."""
+        sizes = {np.shape(v)[0] for v in self.hyperparams.values() if np.ndim(v) == 1}
+        return sizes.pop() if sizes else None
+
+
+class _HP:
+    """Attribute bag of hyperparameters (and constants derived from them) for a rule."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+
+def _column(value: HyperValue) -> HyperValue:
+    """A per-row hyperparameter array ``(B,)`` becomes ``(B, 1)`` to broadcast over (B, 2)."""
+    if isinstance(value, np.ndarray):
+        return value[:, None]
+    return value
+
+
+def _check_lengths(**values: HyperValue) -> None:
+    sizes = {name: np.shape(v)[0] for name, v in values.items() if np.ndim(v) == 1}
+    if len(set(sizes.values())) > 1:
+        raise ValueError(
+            "array hyperparameters must all have the same length (one value per batch row), "
+            f"got {sizes}"
+        )
+
+
+def _make(
+    key: str,
+    state_cls: type,
+    rule: Callable[..., tuple[Any, tuple, Any]],
+    hyperparams: Mapping[str, HyperValue],
+    derive: Callable[..., _HP],
+    fill: tuple[HyperValue, ...] | None = None,
+) -> Optimizer:
+    """Assemble an :class:`Optimizer` from its elementwise ``rule``.
+
+    ``derive(**hyperparams)`` returns the ``_HP`` bag the rule reads; it is called once
+    with ``(B, 1)`` columns (array path) and, when every hyperparameter is a scalar, once
+    with floats (scalar path). ``fill`` gives each state field's initial value (default 0).
+    """
+    _check_lengths(**hyperparams)
+    hp = derive(**{k: _column(v) for k, v in hyperparams.items()})
+    all_scalar = all(np.ndim(v) == 0 for v in hyperparams.values())
+    scalar_hp = derive(**{k: float(v) for k, v in hyperparams.items()}) if all_scalar else None
+
+    start = fill or (0.0,) * len(state_cls._fields)
+
+    def init(params: Array) -> Any:
+        shape = np.shape(params)
+        return state_cls(*(np.zeros(shape, dtype=np.float64) + s for s in start))
+
+    def step(grads: Array, state: Any) -> tuple[Array, Any, Array]:
+        updates, fields, effective = rule(grads, tuple(state), hp, np.sqrt)
+        shape = np.shape(grads)
+        if np.shape(effective) != shape:
+            effective = np.broadcast_to(effective, shape)
+        return updates, state_cls(*fields), effective
+
+    def update(grads: Array, state: Any) -> tuple[Array, Any]:
+        updates, new_state, _ = step(grads, state)
+        return updates, new_state
+
+    return Optimizer(
+        init=init,
+        update=update,
+        step=step,
+        key=key,
+        hyperparams=dict(hyperparams),
+        rule=rule,
+        scalar_hp=scalar_hp,
+    )
+
+
+# Hyperparameter descriptions shared by several optimizers -------------------------------
+
+
+def _lr(default: float, meaning: str = "step size multiplying the gradient") -> HyperParam:
+    return HyperParam(
+        name="lr",
+        symbol=r"\eta",
+        label="η (learning rate)",
+        default=default,
+        meaning=meaning,
+        low=0.0,
+        high=math.inf,
+        ui_low=1e-6,
+        ui_high=10.0,
+        log=True,
+    )
+
+
+def _decay(
+    name: str,
+    symbol: str,
+    label: str,
+    default: float,
+    meaning: str,
+    ui_low: float,
+    ui_high: float,
+    step: float,
+) -> HyperParam:
+    return HyperParam(
+        name=name,
+        symbol=symbol,
+        label=label,
+        default=default,
+        meaning=meaning,
+        low=0.0,
+        high=1.0,
+        high_open=True,
+        ui_low=ui_low,
+        ui_high=ui_high,
+        log=False,
+        step=step,
+    )
+
+
+def _eps(
+    default: float,
+    meaning: str,
+    ui_low: float = 1e-10,
+    ui_high: float = 1e-1,
+    positive: bool = False,
+) -> HyperParam:
+    return HyperParam(
+        name="eps",
+        symbol=r"\epsilon",
+        label="ε",
+        default=default,
+        meaning=meaning,
+        low=0.0,
+        low_open=positive,
+        high=math.inf,
+        ui_low=ui_low,
+        ui_high=ui_high,
+        log=True,
+    )
+
+
+# ---------------------------------------------------------------------------
+# SGD
+# ---------------------------------------------------------------------------
+
+
+class EmptyState(NamedTuple):
+    """SGD keeps no state."""
+
+
+def _sgd_rule(g: Any, fields: tuple, hp: _HP, sqrt: Callable) -> tuple[Any, tuple, Any]:
+    return hp.neg_lr * g, fields, hp.lr
+
+
+def sgd(lr: HyperValue = 0.01) -> Optimizer:
+    r"""Plain gradient descent: :math:`\Delta x_t = -\eta\, g_t`.
+
+    Effective learning rate: :math:`\eta` in every dimension. Identical to
+    ``torch.optim.SGD(lr=lr)``.
+    """
+    lr = REGISTRY["sgd"].hyperparam("lr").validate(lr)
+    return _make("sgd", EmptyState, _sgd_rule, {"lr": lr}, lambda lr: _HP(lr=lr, neg_lr=-lr))
+
+
+# ---------------------------------------------------------------------------
+# Momentum
+# ---------------------------------------------------------------------------
+
+
+class MomentumState(NamedTuple):
+    velocity: Array  # v_t, in units of x: the step taken is v_t itself
+
+
+def _momentum_rule(g: Any, fields: tuple, hp: _HP, sqrt: Callable) -> tuple[Any, tuple, Any]:
+    (velocity,) = fields
+    lr_g = hp.lr * g
+    velocity = hp.beta * velocity - lr_g
+    updates = hp.beta * velocity - lr_g if hp.nesterov else velocity
+    return updates, (velocity,), hp.rate
+
+
+def momentum(lr: HyperValue = 0.01, beta: HyperValue = 0.9, nesterov: bool = False) -> Optimizer:
+    r"""Classical (heavy-ball) momentum, in the paper's form.
+
+    .. math::
+        v_t = \beta\, v_{t-1} - \eta\, g_t, \qquad \Delta x_t = v_t
+
+    With ``nesterov=True`` the applied step looks ahead along the new velocity, as in
+    ``torch.optim.SGD(nesterov=True)``: :math:`\Delta x_t = \beta\, v_t - \eta\, g_t`.
+
+    This equals ``torch.optim.SGD(lr, momentum=beta, dampening=0)`` mathematically
+    (torch stores :math:`b_t = \beta b_{t-1} + g_t` and steps :math:`-\eta b_t`, so
+    :math:`v_t = -\eta b_t`); the two differ only by floating-point rounding of order one
+    ulp per step. With :math:`\beta = 0` it is exactly :func:`sgd`.
+
+    Effective learning rate: :math:`\eta` — the factor applied to the *current* gradient
+    (:math:`\eta(1+\beta)` with Nesterov). The velocity, drawn as an accumulator, carries the
+    past gradients; for a constant gradient the step grows to :math:`\eta/(1-\beta)`.
+    """
+    key = "nesterov" if nesterov else "momentum"
+    spec = REGISTRY[key]
+    lr = spec.hyperparam("lr").validate(lr)
+    beta = spec.hyperparam("beta").validate(beta)
+
+    def derive(lr: Any, beta: Any) -> _HP:
+        rate = lr * (1.0 + beta) if nesterov else lr
+        return _HP(lr=lr, beta=beta, nesterov=nesterov, rate=rate)
+
+    return _make(key, MomentumState, _momentum_rule, {"lr": lr, "beta": beta}, derive)
+
+
+# ---------------------------------------------------------------------------
+# ADAGRAD
+# ---------------------------------------------------------------------------
+
+
+class AdaGradState(NamedTuple):
+    grad_sq_sum: Array  # G_t = G_0 + sum of squared gradients so far
+
+
+def _adagrad_rule(g: Any, fields: tuple, hp: _HP, sqrt: Callable) -> tuple[Any, tuple, Any]:
+    (grad_sq_sum,) = fields
+    grad_sq_sum = grad_sq_sum + g * g
+    denom = sqrt(grad_sq_sum) + hp.eps
+    return (hp.neg_lr * g) / denom, (grad_sq_sum,), hp.lr / denom  # torch's addcdiv order
+
+
+def adagrad(
+    lr: HyperValue = 0.1, eps: HyperValue = 1e-10, initial_accumulator: HyperValue = 0.0
+) -> Optimizer:
+    r"""ADAGRAD (Duchi et al., 2011), as in ``torch.optim.Adagrad``.
+
+    .. math::
+        G_t = G_{t-1} + g_t^2, \qquad \Delta x_t = -\frac{\eta}{\sqrt{G_t} + \epsilon}\, g_t
+
+    with :math:`G_0` = ``initial_accumulator``. The paper's form (Zeiler's eq. 5) has no
+    :math:`\epsilon`; torch adds it outside the root to avoid dividing by zero. Because
+    :math:`G_t` only grows, the effective learning rate :math:`\eta/(\sqrt{G_t}+\epsilon)`
+    only shrinks: the decay ADADELTA was designed to fix. Bit-for-bit equal to
+    ``torch.optim.Adagrad(lr, eps=eps, initial_accumulator_value=initial_accumulator)``.
+    """
+    spec = REGISTRY["adagrad"]
+    hyper = {
+        "lr": spec.hyperparam("lr").validate(lr),
+        "eps": spec.hyperparam("eps").validate(eps),
+        "initial_accumulator": spec.hyperparam("initial_accumulator").validate(initial_accumulator),
+    }
+    return _make(
+        "adagrad",
+        AdaGradState,
+        _adagrad_rule,
+        hyper,
+        lambda lr, eps, initial_accumulator: _HP(lr=lr, neg_lr=-lr, eps=eps),
+        fill=(_column(hyper["initial_accumulator"]),),
+    )
+
+
+# ---------------------------------------------------------------------------
+# ADADELTA
+# ---------------------------------------------------------------------------
+
+
+class AdaDeltaState(NamedTuple):
+    sq_grad_avg: Array  # E[g^2]_t
+    sq_step_avg: Array  # E[Δx^2]_t
+
+
+def _adadelta_rule(g: Any, fields: tuple, hp: _HP, sqrt: Callable) -> tuple[Any, tuple, Any]:
+    sq_grad_avg, sq_step_avg = fields
+    sq_grad_avg = sq_grad_avg * hp.rho + hp.one_minus_rho * g * g  # E[g²]_t
+    rms_grad = sqrt(sq_grad_avg + hp.eps)  # RMS[g]_t
+    rms_step = sqrt(sq_step_avg + hp.eps)  # RMS[Δx]_{t-1}
+    ratio = rms_step / rms_grad
+    delta = ratio * g  # −Δx_t of the paper
+    sq_step_avg = sq_step_avg * hp.rho + hp.one_minus_rho * delta * delta  # E[Δx²]_t
+    return hp.neg_lr * delta, (sq_grad_avg, sq_step_avg), hp.lr * ratio
+
+
+def adadelta(rho: HyperValue = 0.95, eps: HyperValue = 1e-6, lr: HyperValue = 1.0) -> Optimizer:
+    r"""ADADELTA — Zeiler (2012), "ADADELTA: An Adaptive Learning Rate Method", Algorithm 1.
+
+    Require decay rate :math:`\rho`, constant :math:`\epsilon`. Initialise
+    :math:`E[g^2]_0 = 0`, :math:`E[\Delta x^2]_0 = 0`. For each step :math:`t`:
+
+    1. compute the gradient :math:`g_t`;
+    2. accumulate it: :math:`E[g^2]_t = \rho\, E[g^2]_{t-1} + (1-\rho)\, g_t^2`;
+    3. compute the update:
+       :math:`\Delta x_t = -\dfrac{\mathrm{RMS}[\Delta x]_{t-1}}{\mathrm{RMS}[g]_t}\, g_t`,
+       where :math:`\mathrm{RMS}[u]_t = \sqrt{E[u^2]_t + \epsilon}`;
+    4. accumulate updates: :math:`E[\Delta x^2]_t = \rho\, E[\Delta x^2]_{t-1} + (1-\rho)\,
+       \Delta x_t^2`;
+    5. apply it: :math:`x_{t+1} = x_t + \Delta x_t`.
+
+    The paper has no learning rate: ``lr=1`` (the default) *is* the paper's method
+    (multiplying by 1 is exact). ``lr != 1`` is the libraries' variant
+    (``torch.optim.Adadelta``, Keras): the applied step is :math:`\eta\,\Delta x_t` while
+    :math:`E[\Delta x^2]` still accumulates the unscaled :math:`\Delta x_t`. Bit-for-bit equal
+    to ``torch.optim.Adadelta(lr, rho, eps)``.
+
+    Effective learning rate (per dimension):
+    :math:`\eta\,\mathrm{RMS}[\Delta x]_{t-1} / \mathrm{RMS}[g]_t`. The very first step is
+    :math:`-\sqrt{\epsilon}\, g_1/\sqrt{(1-\rho) g_1^2 + \epsilon}`, about
+    :math:`\sqrt{\epsilon/(1-\rho)}` in size: :math:`\epsilon` acts as a warm-up rate.
+    """
+    spec = REGISTRY["adadelta"]
+    hyper = {
+        "rho": spec.hyperparam("rho").validate(rho),
+        "eps": spec.hyperparam("eps").validate(eps),
+        "lr": spec.hyperparam("lr").validate(lr),
+    }
+    return _make(
+        "adadelta",
+        AdaDeltaState,
+        _adadelta_rule,
+        hyper,
+        lambda rho, eps, lr: _HP(rho=rho, one_minus_rho=1.0 - rho, eps=eps, lr=lr, neg_lr=-lr),
+    )
+
+
+# ---------------------------------------------------------------------------
+# RMSprop
+# ---------------------------------------------------------------------------
+
+
+class RMSpropState(NamedTuple):
+    sq_grad_avg: Array  # E[g^2]_t
+
+
+def _rmsprop_rule(g: Any, fields: tuple, hp: _HP, sqrt: Callable) -> tuple[Any, tuple, Any]:
+    (sq_grad_avg,) = fields
+    sq_grad_avg = sq_grad_avg * hp.rho + hp.one_minus_rho * g * g
+    denom = sqrt(sq_grad_avg) + hp.eps
+    return (hp.neg_lr * g) / denom, (sq_grad_avg,), hp.lr / denom  # torch's addcdiv order
+
+
+def rmsprop(lr: HyperValue = 0.01, rho: HyperValue = 0.9, eps: HyperValue = 1e-8) -> Optimizer:
+    r"""RMSprop (Tieleman & Hinton, 2012), as ``torch.optim.RMSprop(alpha=rho)``.
+
+    .. math::
+        E[g^2]_t = \rho\, E[g^2]_{t-1} + (1-\rho)\, g_t^2, \qquad
+        \Delta x_t = -\frac{\eta}{\sqrt{E[g^2]_t} + \epsilon}\, g_t
+
+    (:math:`\epsilon` outside the root, as torch). ADADELTA's denominator without its
+    numerator: a learning rate :math:`\eta` must still be chosen.
+    Effective learning rate: :math:`\eta / (\sqrt{E[g^2]_t} + \epsilon)`.
+    """
+    spec = REGISTRY["rmsprop"]
+    hyper = {
+        "lr": spec.hyperparam("lr").validate(lr),
+        "rho": spec.hyperparam("rho").validate(rho),
+        "eps": spec.hyperparam("eps").validate(eps),
+    }
+    return _make(
+        "rmsprop",
+        RMSpropState,
+        _rmsprop_rule,
+        hyper,
+        lambda lr, rho, eps: _HP(lr=lr, neg_lr=-lr, rho=rho, one_minus_rho=1.0 - rho, eps=eps),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Adam
+# ---------------------------------------------------------------------------
+
+
+class AdamState(NamedTuple):
+    first_moment: Array  # m_t
+    second_moment: Array  # v_t
+    count: Array  # t, the number of steps taken (the same in both columns)
+
+
+def _common_count(count: Any) -> Any:
+    """The step count as a Python float when every row has the same (always, in a run)."""
+    if isinstance(count, float):
+        return count
+    first = count.flat[0]
+    return float(first) if (count == first).all() else count
+
+
+def _float_pow_half(value: Any) -> Any:
+    """``value ** 0.5`` with Python's float pow, as torch computes Adam's bias correction.
+
+    NumPy's ``** 0.5`` is ``sqrt``, which differs from ``pow(v, 0.5)`` in the last bit for
+    some values; to match torch exactly the power is taken float by float.
+    """
+    if isinstance(value, float):
+        return value**0.5
+    return np.array([v**0.5 for v in np.ravel(value).tolist()]).reshape(np.shape(value))
+
+
+def _adam_rule(g: Any, fields: tuple, hp: _HP, sqrt: Callable) -> tuple[Any, tuple, Any]:
+    m, v, count = fields
+    count = count + 1.0
+    # torch's lerp(m, g, w): m + w (g − m) when w < 0.5, else g − (g − m)(1 − w)
+    if hp.lerp_low is True:
+        m = m + hp.weight * (g - m)
+    elif hp.lerp_low is False:
+        m = g - (g - m) * hp.one_minus_weight
+    else:  # per-row hyperparameters on both sides of 0.5
+        m = np.where(hp.lerp_low, m + hp.weight * (g - m), g - (g - m) * hp.one_minus_weight)
+    v = v * hp.beta2 + hp.one_minus_beta2 * g * g
+    t = _common_count(count)
+    step_size = hp.lr / (1.0 - hp.beta1**t)
+    bias2_sqrt = _float_pow_half(1.0 - hp.beta2**t)
+    denom = sqrt(v) / bias2_sqrt + hp.eps
+    return (-step_size * m) / denom, (m, v, count), step_size / denom  # addcdiv order
+
+
+def adam(
+    lr: HyperValue = 0.01,
+    beta1: HyperValue = 0.9,
+    beta2: HyperValue = 0.999,
+    eps: HyperValue = 1e-8,
+) -> Optimizer:
+    r"""Adam (Kingma & Ba, 2015), as ``torch.optim.Adam``.
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \quad
+        \Delta x_t = -\frac{\eta/(1-\beta_1^t)}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}\, m_t
+
+    (:math:`m_t` is computed as torch's ``lerp``: :math:`m_{t-1} + (1-\beta_1)(g_t - m_{t-1})`.)
+
+    Effective learning rate: the per-dimension factor applied to the momentum average
+    :math:`m_t`, :math:`\frac{\eta/(1-\beta_1^t)}{\sqrt{v_t}/\sqrt{1-\beta_2^t}+\epsilon}`
+    — Adam's counterpart of RMSprop's rate. (The current gradient itself enters
+    :math:`m_t` with weight :math:`1-\beta_1`.)
+    """
+    spec = REGISTRY["adam"]
+    hyper = {
+        "lr": spec.hyperparam("lr").validate(lr),
+        "beta1": spec.hyperparam("beta1").validate(beta1),
+        "beta2": spec.hyperparam("beta2").validate(beta2),
+        "eps": spec.hyperparam("eps").validate(eps),
+    }
+
+    def derive(lr: Any, beta1: Any, beta2: Any, eps: Any) -> _HP:
+        weight = 1.0 - beta1
+        low = np.asarray(weight < 0.5)
+        lerp_low = bool(low.all()) if low.all() or not low.any() else low
+        return _HP(
+            lr=lr,
+            beta1=beta1,
+            beta2=beta2,
+            eps=eps,
+            weight=weight,
+            one_minus_weight=1.0 - weight,
+            one_minus_beta2=1.0 - beta2,
+            lerp_low=lerp_low,
+        )
+
+    return _make("adam", AdamState, _adam_rule, hyper, derive)
+
+
+# ---------------------------------------------------------------------------
+# Registry
+# ---------------------------------------------------------------------------
+
+_BETA = _decay(
+    "beta",
+    r"\beta",
+    "β (momentum)",
+    0.9,
+    "fraction of the previous velocity kept each step",
+    0.0,
+    0.999,
+    0.001,
+)
+
+REGISTRY: dict[str, OptimizerSpec] = {
+    "sgd": OptimizerSpec(
+        key="sgd",
+        display_name="SGD",
+        factory=sgd,
+        hyperparams=(_lr(0.01),),
+        rule_latex=r"\Delta x_t = -\eta\, g_t",
+        state_fields=(),
+        effective_lr_latex=r"\eta",
+        effective_lr_meaning="the learning rate itself, the same in every dimension",
+    ),
+    "momentum": OptimizerSpec(
+        key="momentum",
+        display_name="Momentum",
+        factory=momentum,
+        hyperparams=(_lr(0.01), _BETA),
+        rule_latex=r"v_t = \beta\, v_{t-1} - \eta\, g_t, \qquad \Delta x_t = v_t",
+        state_fields=(StateField("velocity", r"v", "velocity: the decaying sum of past steps"),),
+        effective_lr_latex=r"\eta",
+        effective_lr_meaning=(
+            "the factor applied to the current gradient; the velocity carries the past ones "
+            "(a constant gradient is amplified up to η/(1−β))"
+        ),
+        fixed={"nesterov": False},
+    ),
+    "nesterov": OptimizerSpec(
+        key="nesterov",
+        display_name="Nesterov momentum",
+        factory=momentum,
+        hyperparams=(_lr(0.01), _BETA),
+        rule_latex=(
+            r"v_t = \beta\, v_{t-1} - \eta\, g_t, \qquad "
+            r"\Delta x_t = \beta\, v_t - \eta\, g_t"
+        ),
+        state_fields=(StateField("velocity", r"v", "velocity: the decaying sum of past steps"),),
+        effective_lr_latex=r"\eta\,(1+\beta)",
+        effective_lr_meaning="the factor applied to the current gradient (it enters twice)",
+        fixed={"nesterov": True},
+    ),
+    "adagrad": OptimizerSpec(
+        key="adagrad",
+        display_name="ADAGRAD",
+        factory=adagrad,
+        hyperparams=(
+            _lr(0.1, "global step size, divided by the root of the gradient-square sum"),
+            _eps(
+                1e-10,
+                "added to the denominator to avoid division by zero (torch; not in the paper)",
+            ),
+            HyperParam(
+                name="initial_accumulator",
+                symbol=r"G_0",
+                label="G₀ (initial sum)",
+                default=0.0,
+                meaning="starting value of the squared-gradient sum",
+                low=0.0,
+                high=math.inf,
+                ui_low=0.0,
+                ui_high=10.0,
+                log=False,
+                step=0.1,
+            ),
+        ),
+        rule_latex=(
+            r"G_t = G_{t-1} + g_t^2, \qquad "
+            r"\Delta x_t = -\frac{\eta}{\sqrt{G_t} + \epsilon}\, g_t"
+        ),
+        state_fields=(StateField("grad_sq_sum", r"G", "sum of all squared gradients so far"),),
+        effective_lr_latex=r"\frac{\eta}{\sqrt{G_t} + \epsilon}",
+        effective_lr_meaning="shrinks for ever, because G only grows",
+    ),
+    "adadelta": OptimizerSpec(
+        key="adadelta",
+        display_name="ADADELTA",
+        factory=adadelta,
+        hyperparams=(
+            HyperParam(
+                name="rho",
+                symbol=r"\rho",
+                label="ρ (decay rate)",
+                default=0.95,
+                meaning="how much of the running averages is kept each step",
+                low=0.0,
+                high=1.0,
+                high_open=True,
+                ui_low=0.5,
+                ui_high=0.9999,
+                log=False,
+                step=0.0001,
+            ),
+            _eps(
+                1e-6,
+                "added inside both roots: starts the first steps (a warm-up rate) and "
+                "conditions the denominator",
+                positive=True,
+            ),
+            _lr(
+                1.0,
+                "NOT in the paper: the libraries' multiplier on the applied step "
+                "(1 = the paper's method)",
+            ),
+        ),
+        rule_latex=(
+            r"E[g^2]_t = \rho\, E[g^2]_{t-1} + (1-\rho)\, g_t^2, \quad "
+            r"\Delta x_t = -\frac{\sqrt{E[\Delta x^2]_{t-1} + \epsilon}}"
+            r"{\sqrt{E[g^2]_t + \epsilon}}\, g_t, \quad "
+            r"E[\Delta x^2]_t = \rho\, E[\Delta x^2]_{t-1} + (1-\rho)\, \Delta x_t^2"
+        ),
+        state_fields=(
+            StateField("sq_grad_avg", r"E[g^2]", "running average of squared gradients"),
+            StateField("sq_step_avg", r"E[\Delta x^2]", "running average of squared updates"),
+        ),
+        effective_lr_latex=r"\frac{\mathrm{RMS}[\Delta x]_{t-1}}{\mathrm{RMS}[g]_t}",
+        effective_lr_meaning=(
+            "a separate rate per dimension, with the units of x over the units of g"
+        ),
+        note="lr ≠ 1 is the libraries' variant (torch, Keras), not the paper's method",
+    ),
+    "rmsprop": OptimizerSpec(
+        key="rmsprop",
+        display_name="RMSprop",
+        factory=rmsprop,
+        hyperparams=(
+            _lr(0.01),
+            HyperParam(
+                name="rho",
+                symbol=r"\rho",
+                label="ρ (decay rate)",
+                default=0.9,
+                meaning="how much of the running average is kept each step",
+                low=0.0,
+                high=1.0,
+                high_open=True,
+                ui_low=0.5,
+                ui_high=0.9999,
+                log=False,
+                step=0.0001,
+            ),
+            _eps(1e-8, "added to the denominator to avoid division by zero"),
+        ),
+        rule_latex=(
+            r"E[g^2]_t = \rho\, E[g^2]_{t-1} + (1-\rho)\, g_t^2, \qquad "
+            r"\Delta x_t = -\frac{\eta}{\sqrt{E[g^2]_t} + \epsilon}\, g_t"
+        ),
+        state_fields=(
+            StateField("sq_grad_avg", r"E[g^2]", "running average of squared gradients"),
+        ),
+        effective_lr_latex=r"\frac{\eta}{\sqrt{E[g^2]_t} + \epsilon}",
+        effective_lr_meaning="a separate rate per dimension, still scaled by a chosen η",
+    ),
+    "adam": OptimizerSpec(
+        key="adam",
+        display_name="Adam",
+        factory=adam,
+        hyperparams=(
+            _lr(0.01),
+            _decay(
+                "beta1",
+                r"\beta_1",
+                "β₁ (momentum decay)",
+                0.9,
+                "decay of the running average of gradients",
+                0.0,
+                0.999,
+                0.001,
+            ),
+            _decay(
+                "beta2",
+                r"\beta_2",
+                "β₂ (square decay)",
+                0.999,
+                "decay of the running average of squared gradients",
+                0.5,
+                0.9999,
+                0.0001,
+            ),
+            _eps(1e-8, "added to the denominator to avoid division by zero"),
+        ),
+        rule_latex=(
+            r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad "
+            r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \quad "
+            r"\Delta x_t = -\frac{\eta/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}\, m_t"
+        ),
+        state_fields=(
+            StateField("first_moment", r"m", "running average of gradients"),
+            StateField("second_moment", r"v", "running average of squared gradients"),
+        ),
+        effective_lr_latex=r"\frac{\eta/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}",
+        effective_lr_meaning="the per-dimension rate applied to the momentum average m",
+    ),
+}
+
+
+def names() -> list[str]:
+    """Keys of every optimizer in the registry."""
+    return list(REGISTRY)
+
+
+def get(key: str) -> OptimizerSpec:
+    """The spec of optimizer ``key`` (``KeyError`` listing the known keys otherwise)."""
+    try:
+        return REGISTRY[key]
+    except KeyError:
+        raise KeyError(f"unknown optimizer {key!r}; known: {', '.join(REGISTRY)}") from None
+
+
+def build(key: str, **hyperparams: Any) -> Optimizer:
+    """Build optimizer ``key`` with the given hyperparameters (defaults for the rest)."""
+    return get(key).build(**hyperparams)

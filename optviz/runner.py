@@ -1,0 +1,327 @@
+"""Run an optimizer on an objective and keep the whole history: :func:`run` -> :class:`Trajectory`.
+
+One step ``t`` (``t = 0 … steps−1``) of a run is
+
+.. math::
+    g_t = \\nabla f(x_t) + \\sigma\\, \\xi_t, \\qquad
+    (\\Delta x_t,\\ s_{t+1}) = \\mathrm{update}(g_t,\\ s_t), \\qquad
+    x_{t+1} = x_t + \\Delta x_t
+
+where :math:`\\xi_t` is the seeded standard normal noise of
+:func:`optviz.objectives.gradient_noise` (it depends only on the seed, the step and the
+batch row, so every optimizer in a comparison sees the same noise).
+
+Divergence is shown, never hidden: the first index ``t`` at which the position is not
+finite, leaves the box ``|x| > box`` or has a non-finite value is ``diverged_at``; every
+array is NaN from there on (the state and the update that led there are kept). No
+exception, no clipping and no RuntimeWarning.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .objectives import Objective, gradient_noise
+from .optimizers import Optimizer
+
+Array = np.ndarray
+
+DEFAULT_BOX = 1e6
+
+__all__ = ["DEFAULT_BOX", "Trajectory", "run"]
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectory:
+    """The full history of a run. With ``T`` steps and a batch of ``B`` starts:
+
+    ========================  =====================  ===========================================
+    field                     shape                  meaning
+    ========================  =====================  ===========================================
+    ``positions``             ``(T+1, B, 2)``        :math:`x_0 … x_T`
+    ``values``                ``(T+1, B)``           :math:`f(x_t)` (without noise)
+    ``grads``                 ``(T, B, 2)``          :math:`g_t`, the gradient used (noise included)
+    ``updates``               ``(T, B, 2)``          :math:`\\Delta x_t`
+    ``effective_lr``          ``(T, B, 2)``          per-dimension factor applied to :math:`g_t`
+    ``states``                each ``(T+1, B, 2)``   the optimizer state before step t (index t)
+    ``diverged_at``           ``(B,)``               first diverged index, −1 if never
+    ========================  =====================  ===========================================
+
+    For a single start (``x0`` of shape ``(2,)``) the batch axis is dropped and
+    ``diverged_at`` is an ``int``.
+    """
+
+    positions: Array
+    values: Array
+    grads: Array
+    updates: Array
+    effective_lr: Array
+    states: Any
+    diverged_at: Any
+    objective: Objective = field(repr=False)
+    optimizer: Optimizer = field(repr=False)
+    noise: float = 0.0
+    seed: int = 0
+
+    @property
+    def steps(self) -> int:
+        return self.grads.shape[0]
+
+    @property
+    def state_fields(self) -> tuple[str, ...]:
+        return tuple(self.states._fields)
+
+    @property
+    def loss_gap(self) -> Array:
+        """:math:`f(x_t) - f_{min}` (or :math:`f(x_t)` when the objective has no minimum)."""
+        f_min = self.objective.f_min
+        return self.values - (f_min if f_min is not None else 0.0)
+
+
+def _check_steps(steps: Any) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise ValueError(f"steps must be a whole number, got {steps!r}")
+    if steps < 0:
+        raise ValueError(f"steps = {steps} must be ≥ 0")
+    return int(steps)
+
+
+def _check_sigma(noise: Any, objective: Objective) -> float:
+    sigma = objective.noise if noise is None else noise
+    try:
+        sigma = float(sigma)
+    except (TypeError, ValueError):
+        raise ValueError(f"noise σ must be a number, got {noise!r}") from None
+    if not (np.isfinite(sigma) and sigma >= 0):
+        raise ValueError(f"noise σ = {sigma!r} must be a finite number ≥ 0")
+    return sigma
+
+
+def _check_seed(seed: Any) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
+    return int(seed)
+
+
+def _starts(x0: Any, optimizer: Optimizer) -> tuple[Array, bool, int]:
+    """Return the (B, 2) starts, whether the output is batched, and how many noise rows."""
+    try:
+        starts = np.array(x0, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"x0 must be a point (x, y) or an array of shape (B, 2), got {x0!r}"
+        ) from None
+    if starts.shape == (2,):
+        starts = starts[None, :]
+        single = True
+    elif starts.ndim == 2 and starts.shape[1] == 2:
+        single = False
+    else:
+        raise ValueError(f"x0 must have shape (2,) or (B, 2), got {starts.shape}")
+    rows = starts.shape[0]
+    batch = optimizer.batch_size
+    if batch is not None and batch != starts.shape[0]:
+        if starts.shape[0] != 1:
+            raise ValueError(
+                f"the optimizer has {batch} hyperparameter rows but x0 has {starts.shape[0]} starts"
+            )
+        starts = np.repeat(starts, batch, axis=0)  # one start shared by every configuration
+        single = False
+    return starts, single, rows
+
+
+def _mask_divergence(
+    positions: Array,
+    values: Array,
+    grads: Array,
+    updates: Array,
+    effective: Array,
+    state_hist: list[Array],
+    box: float,
+) -> Array:
+    """Find each row's first diverged index and blank everything from there on (in place)."""
+    bad = ~np.isfinite(values)
+    bad |= ~np.isfinite(positions).all(axis=-1)
+    bad |= (np.abs(positions) > box).any(axis=-1)
+    any_bad = bad.any(axis=0)
+    diverged_at = np.where(any_bad, bad.argmax(axis=0), -1)
+    for row in np.flatnonzero(any_bad):
+        d = int(diverged_at[row])
+        first = max(d, 1)  # the start itself is kept, so the user sees where it was
+        positions[first:, row] = np.nan
+        values[first:, row] = np.nan
+        grads[d:, row] = np.nan
+        updates[d:, row] = np.nan
+        effective[d:, row] = np.nan
+        for hist in state_hist:
+            hist[d + 1 :, row] = np.nan
+    return diverged_at
+
+
+Buffers = tuple[Array, Array, Array, Array, list[Array], Array | None]
+
+#: Runs with at most this many rows (and scalar hyperparameters) go float by float.
+SCALAR_PATH_MAX_ROWS = 8
+
+
+def _all_gone(points: Array, box: float) -> bool:
+    """True when no row is finite and inside the box (all have diverged)."""
+    inside = np.isfinite(points).all(axis=-1) & (np.abs(points) <= box).all(axis=-1)
+    return not inside.any()
+
+
+def _blank(buffers: Buffers, first: int, steps: int) -> None:
+    positions, grads, updates, effective, state_hist, _ = buffers
+    positions[first + 1 :] = np.nan
+    for arr in (grads, updates, effective):
+        arr[first:] = np.nan
+    for hist in state_hist:
+        hist[first + 1 :] = np.nan
+
+
+def _loop_array(
+    objective: Objective, optimizer: Optimizer, buffers: Buffers, first: int, steps: int, box: float
+) -> None:
+    """Steps ``first … steps−1`` on whole ``(B, 2)`` arrays, writing into the history."""
+    positions, grads, updates, effective, state_hist, xi = buffers
+    state = optimizer.init(positions[0])
+    state = type(state)(*(hist[first] for hist in state_hist))
+    grad, step = objective.grad, optimizer.step
+    for t in range(first, steps):
+        if t % 32 == 0 and t > first and _all_gone(positions[t], box):
+            _blank(buffers, t, steps)  # every row has diverged: the rest is masked anyway
+            return
+        g = grad(positions[t], out=grads[t])
+        if xi is not None:
+            g += xi[t]
+        upd, state, eff = step(g, state)
+        updates[t] = upd
+        effective[t] = eff
+        np.add(positions[t], upd, out=positions[t + 1])
+        for hist, value in zip(state_hist, state):
+            hist[t + 1] = value
+
+
+def _loop_scalar(objective: Objective, optimizer: Optimizer, buffers: Buffers, steps: int) -> int:
+    """The same steps on Python floats, one coordinate at a time, for small runs.
+
+    The optimizer's ``rule`` and the objective's ``scalar_grad`` perform the same IEEE
+    operations as the array path, so the numbers are identical, without NumPy's per-call
+    overhead (about 10x faster for one start). Python floats raise where NumPy gives
+    inf/NaN; then the history so far is kept and the number of completed steps returned,
+    and the array path carries on from there.
+    """
+    positions, grads, updates, effective, state_hist, xi = buffers
+    rule, hp, sqrt, gradf = optimizer.rule, optimizer.scalar_hp, math.sqrt, objective.scalar_grad
+    n = positions.shape[1]
+    nf = len(state_hist)
+    completed = steps
+    for r in range(n):
+        x, y = positions[0, r].tolist()
+        fx = tuple(float(h[0, r, 0]) for h in state_hist)
+        fy = tuple(float(h[0, r, 1]) for h in state_hist)
+        noise = xi[:, min(r, xi.shape[1] - 1)].tolist() if xi is not None else None
+        record = []
+        append = record.append
+        try:
+            for t in range(min(steps, completed)):
+                gx, gy = gradf(x, y)
+                gx, gy = float(gx), float(gy)
+                if noise is not None:
+                    nx, ny = noise[t]
+                    gx += nx
+                    gy += ny
+                ux, fx, ex = rule(gx, fx, hp, sqrt)
+                uy, fy, ey = rule(gy, fy, hp, sqrt)
+                x += ux
+                y += uy
+                append((x, y, gx, gy, ux, uy, ex, ey, *fx, *fy))
+        except (OverflowError, ZeroDivisionError, ValueError):
+            completed = len(record)
+        if record:
+            rec = np.array(record, dtype=np.float64).reshape(len(record), 8 + 2 * nf)
+            k = len(record)
+            positions[1 : k + 1, r] = rec[:, 0:2]
+            grads[:k, r] = rec[:, 2:4]
+            updates[:k, r] = rec[:, 4:6]
+            effective[:k, r] = rec[:, 6:8]
+            for i, hist in enumerate(state_hist):
+                hist[1 : k + 1, r, 0] = rec[:, 8 + i]
+                hist[1 : k + 1, r, 1] = rec[:, 8 + nf + i]
+    return completed
+
+
+def run(
+    objective: Objective,
+    optimizer: Optimizer,
+    x0: Any,
+    steps: int,
+    *,
+    seed: int = 0,
+    noise: float | None = None,
+    box: float = DEFAULT_BOX,
+) -> Trajectory:
+    """Run ``optimizer`` on ``objective`` from ``x0`` for ``steps`` steps, keeping everything.
+
+    ``x0`` is one start ``(x, y)`` or a batch ``(B, 2)``; an optimizer with array
+    hyperparameters of length B runs one configuration per row (a single ``x0`` is then
+    shared by all rows, and so is its noise). ``noise`` is the gradient-noise scale σ
+    (``None``: the objective's default). See the module docstring for the exact step.
+    """
+    steps = _check_steps(steps)
+    sigma = _check_sigma(noise, objective)
+    seed = _check_seed(seed)
+    starts, single, noise_rows = _starts(x0, optimizer)
+    n = starts.shape[0]
+
+    positions = np.empty((steps + 1, n, 2))
+    positions[0] = starts
+    grads = np.empty((steps, n, 2))
+    updates = np.empty((steps, n, 2))
+    effective = np.empty((steps, n, 2))
+    state = optimizer.init(starts)
+    state_hist = [np.empty((steps + 1, *np.shape(f))) for f in state]
+    for hist, value in zip(state_hist, state):
+        hist[0] = value
+    xi = gradient_noise(seed, steps, noise_rows) * sigma if sigma > 0 else None
+    buffers = positions, grads, updates, effective, state_hist, xi
+
+    with np.errstate(all="ignore"):
+        use_scalar = (
+            optimizer.scalar_hp is not None
+            and objective.scalar_grad is not None
+            and n <= SCALAR_PATH_MAX_ROWS
+        )
+        done = _loop_scalar(objective, optimizer, buffers, steps) if use_scalar else 0
+        if done < steps:
+            _loop_array(objective, optimizer, buffers, done, steps, box)
+        values = objective.value(positions)
+        diverged_at = _mask_divergence(
+            positions, values, grads, updates, effective, state_hist, box
+        )
+
+    state_cls = type(state)
+    states = state_cls(*state_hist)
+    if single:
+        positions, values, grads, updates, effective = (
+            a[:, 0] for a in (positions, values, grads, updates, effective)
+        )
+        states = type(states)(*(h[:, 0] for h in states))
+        diverged_at = int(diverged_at[0])
+    return Trajectory(
+        positions=positions,
+        values=values,
+        grads=grads,
+        updates=updates,
+        effective_lr=effective,
+        states=states,
+        diverged_at=diverged_at,
+        objective=objective,
+        optimizer=optimizer,
+        noise=sigma,
+        seed=seed,
+    )
