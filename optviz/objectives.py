@@ -109,6 +109,10 @@ class Objective:
     noise: float = 0.0
     log_scale: bool = True
     latex: str = ""
+    #: Learning rates that make a sensible first picture: (for methods whose step scales
+    #: with the gradient — SGD, momentum —, for methods whose first steps are about lr in
+    #: size — ADAGRAD, RMSprop, Adam). A starting point for the sliders, not a tuned optimum.
+    suggested_lr: tuple[float, float] = (0.01, 0.1)
     value: Callable[[Array], Array] = field(repr=False, default=None)  # type: ignore[assignment]
     grad: Callable[..., Array] = field(repr=False, default=None)  # type: ignore[assignment]
     hessian: Callable[[Array], Array] = field(repr=False, default=None)  # type: ignore[assignment]
@@ -142,6 +146,7 @@ class Objective:
             noise=self.noise * factor,
             log_scale=self.log_scale,
             refine=False,
+            suggested_lr=self.suggested_lr,
         )
 
     def stretched(self, s: float) -> Objective:
@@ -165,6 +170,7 @@ class Objective:
             noise=self.noise,
             log_scale=self.log_scale,
             refine=False,
+            suggested_lr=self.suggested_lr,
         )
 
 
@@ -283,6 +289,7 @@ def from_sympy(
     noise: float = 0.0,
     log_scale: bool = True,
     refine: bool = True,
+    suggested_lr: tuple[float, float] = (0.01, 0.1),
 ) -> Objective:
     """Build an :class:`Objective` from a SymPy expression in :data:`X` and :data:`Y`.
 
@@ -309,6 +316,7 @@ def from_sympy(
         lesson=lesson,
         noise=float(noise),
         log_scale=log_scale,
+        suggested_lr=suggested_lr,
         latex=sp.latex(expr),
         value=value,
         grad=grad,
@@ -329,6 +337,7 @@ def _catalogue() -> dict[str, dict]:
     u, v = (x + y) / _R2, (y - x) / _R2  # coordinates rotated by 45°
     return {
         "rosenbrock": dict(
+            suggested_lr=(0.001, 0.05),
             display_name="Rosenbrock",
             expr=(1 - x) ** 2 + 100 * (y - x**2) ** 2,
             latex=r"(1 - x)^2 + 100\,(y - x^2)^2",
@@ -339,6 +348,7 @@ def _catalogue() -> dict[str, dict]:
             "at (1, 1).",
         ),
         "beale": dict(
+            suggested_lr=(0.0001, 0.05),
             display_name="Beale",
             expr=(sp.Rational(3, 2) - x + x * y) ** 2
             + (sp.Rational(9, 4) - x + x * y**2) ** 2
@@ -350,6 +360,7 @@ def _catalogue() -> dict[str, dict]:
             lesson="Gradients span many orders of magnitude: flat plateaus next to steep walls.",
         ),
         "himmelblau": dict(
+            suggested_lr=(0.01, 0.1),
             display_name="Himmelblau",
             expr=(x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2,
             latex=r"(x^2 + y - 11)^2 + (x + y^2 - 7)^2",
@@ -364,6 +375,7 @@ def _catalogue() -> dict[str, dict]:
             lesson="Four equal minima: which one an optimizer reaches depends on its path.",
         ),
         "booth": dict(
+            suggested_lr=(0.02, 0.5),
             display_name="Booth",
             expr=(x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2,
             latex=r"(x + 2y - 7)^2 + (2x + y - 5)^2",
@@ -373,6 +385,7 @@ def _catalogue() -> dict[str, dict]:
             lesson="A well-behaved quadratic bowl: every method should succeed here.",
         ),
         "saddle": dict(
+            suggested_lr=(0.05, 0.05),
             display_name="Saddle",
             expr=x**2 - y**2,
             latex=r"x^2 - y^2",
@@ -384,6 +397,7 @@ def _catalogue() -> dict[str, dict]:
             "and how fast?",
         ),
         "monkey_saddle": dict(
+            suggested_lr=(0.05, 0.05),
             display_name="Monkey saddle",
             expr=x**3 - 3 * x * y**2,
             latex=r"x^3 - 3xy^2",
@@ -395,6 +409,7 @@ def _catalogue() -> dict[str, dict]:
             "origin in every direction.",
         ),
         "ill_conditioned": dict(
+            suggested_lr=(0.01, 0.1),
             display_name="Ill-conditioned valley",
             expr=(x**2 + 100 * y**2) / 2,
             latex=r"\tfrac12\,(x^2 + 100\,y^2)",
@@ -405,6 +420,7 @@ def _catalogue() -> dict[str, dict]:
             "what one global learning rate cannot.",
         ),
         "rotated_ill_conditioned": dict(
+            suggested_lr=(0.01, 0.1),
             display_name="Rotated ill-conditioned valley",
             expr=(u**2 + 100 * v**2) / 2,
             latex=r"\tfrac12\,(u^2 + 100\,v^2),\ u = \tfrac{x+y}{\sqrt2},\ v = \tfrac{y-x}{\sqrt2}",
@@ -415,6 +431,7 @@ def _catalogue() -> dict[str, dict]:
             "so per-coordinate step sizes lose their edge.",
         ),
         "noisy_quadratic": dict(
+            suggested_lr=(0.05, 0.05),
             display_name="Noisy quadratic",
             expr=(x**2 + 10 * y**2) / 2,
             latex=r"\tfrac12\,(x^2 + 10\,y^2) \;+\; \text{gradient noise}",
@@ -426,6 +443,7 @@ def _catalogue() -> dict[str, dict]:
             "mini-batches: who settles, and who keeps jittering?",
         ),
         "rastrigin": dict(
+            suggested_lr=(0.002, 0.05),
             display_name="Rastrigin",
             expr=20 + x**2 + y**2 - 10 * (sp.cos(2 * sp.pi * x) + sp.cos(2 * sp.pi * y)),
             latex=r"20 + x^2 + y^2 - 10\,(\cos 2\pi x + \cos 2\pi y)",
@@ -436,6 +454,7 @@ def _catalogue() -> dict[str, dict]:
             lesson="A bowl covered in local minima: gradient methods stop in the nearest one.",
         ),
         "styblinski_tang": dict(
+            suggested_lr=(0.01, 0.1),
             display_name="Styblinski–Tang",
             expr=(x**4 - 16 * x**2 + 5 * x + y**4 - 16 * y**2 + 5 * y) / 2,
             latex=r"\tfrac12\,(x^4 - 16x^2 + 5x + y^4 - 16y^2 + 5y)",

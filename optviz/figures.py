@@ -1,0 +1,728 @@
+"""Pure Plotly figure builders: arrays in, ``go.Figure`` out (no Streamlit, no optimizing).
+
+The main figure, :func:`trajectory_figure`, is one Plotly figure with one animation and one
+step cursor shared by every panel:
+
+* the contour of the objective (log-spaced levels for functions with a known minimum:
+  Plotly has no log contour levels, so ``log10(f − f_min + δ)`` is contoured, with colour-bar
+  ticks labelled in ``f − f_min`` and hover showing the true ``f``), minima, the start, each
+  optimizer's whole path drawn once, a ✕ where a path diverged, and an invisible grid of
+  points that makes a click on the contour selectable;
+* ``f − f_min`` per optimizer (log y);
+* each optimizer's per-dimension effective learning rate, x and y in separate panels (log y);
+* one panel per optimizer with state: every accumulator, x solid and y dashed, read
+  generically from the optimizer's state fields and their symbols (signed fields, such as
+  a velocity, are drawn as magnitudes ``|v|``, and labelled so).
+
+Frames move only markers: the paths, lines and the contour are never repeated in a frame
+(that would multiply the payload by the number of frames), and each frame names the trace
+indices it updates, so the contour and the paths stay drawn while the animation plays.
+Axis ranges are fixed (autorange is not animated).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import struct
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .objectives import Objective
+from .optimizers import OptimizerSpec
+from .runner import Trajectory
+
+Array = np.ndarray
+
+#: One colour per optimizer, the same in every panel (Okabe–Ito, colour-blind safe).
+COLORS: dict[str, str] = {
+    "sgd": "#0072B2",
+    "momentum": "#E69F00",
+    "nesterov": "#CC79A7",
+    "adagrad": "#009E73",
+    "adadelta": "#D55E00",
+    "rmsprop": "#56B4E9",
+    "adam": "#6A3D9A",
+}
+FALLBACK_COLORS = ("#999999", "#882255", "#117733", "#332288")
+
+MAX_FRAMES = 200
+MAX_LINE_POINTS = 1500  # line panels are thinned to this many points (markers use exact values)
+
+__all__ = [
+    "COLORS",
+    "MAX_FRAMES",
+    "PathView",
+    "contour_grid",
+    "frame_steps",
+    "left_bounds_at",
+    "trajectory_figure",
+]
+
+
+class SpecFigure(go.Figure):
+    """A ``go.Figure`` that carries a ready-made spec (plain dicts and NumPy arrays).
+
+    Plotly builds a Python object, with validation, for every property of every trace and
+    frame: for our ~200 frames that costs about half a second per slider move. This class
+    skips it: ``to_dict()`` / ``to_plotly_json()`` return the spec itself, which is all
+    that ``st.plotly_chart``, ``plotly.io.to_json`` and ``to_html`` read. Use :attr:`spec`
+    to inspect it (``fig.data`` of this object is empty by design).
+    """
+
+    def __init__(self, spec: dict) -> None:
+        super().__init__()
+        self._spec = spec
+
+    @property
+    def spec(self) -> dict:
+        return self._spec
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+    def to_plotly_json(self) -> dict:
+        return self._spec
+
+
+@dataclass(frozen=True)
+class PathView:
+    """What the figure needs to draw one optimizer's run (a single-start Trajectory)."""
+
+    key: str
+    label: str
+    spec: OptimizerSpec
+    trajectory: Trajectory
+    color: str = ""
+
+    @property
+    def colour(self) -> str:
+        return self.color or COLORS.get(self.key, FALLBACK_COLORS[hash(self.key) % 4])
+
+
+@dataclass(frozen=True)
+class Style:
+    """Sizes for the screen, or (presenter mode) for a projector."""
+
+    font: int = 13
+    line: float = 2.2
+    marker: int = 11
+    height_top: int = 560
+    height_row: int = 250
+
+    @classmethod
+    def presenter(cls) -> Style:
+        return cls(font=19, line=4.0, marker=17, height_top=680, height_row=300)
+
+
+# ---------------------------------------------------------------------------
+# Small pure helpers
+# ---------------------------------------------------------------------------
+
+
+def frame_steps(steps: int, max_frames: int = MAX_FRAMES) -> Array:
+    """At most ``max_frames`` step indices from 0 to ``steps``, evenly spread, last = ``steps``."""
+    if steps + 1 <= max_frames:
+        return np.arange(steps + 1)
+    return np.unique(np.round(np.linspace(0, steps, max_frames)).astype(int))
+
+
+def left_bounds_at(positions: Array, bounds: tuple) -> int:
+    """First index at which a (finite) path is outside the plot bounds, −1 if never."""
+    (x0, x1), (y0, y1) = bounds
+    x, y = positions[:, 0], positions[:, 1]
+    with np.errstate(invalid="ignore"):
+        out = np.isfinite(x) & np.isfinite(y) & ((x < x0) | (x > x1) | (y < y0) | (y > y1))
+    return int(np.argmax(out)) if out.any() else -1
+
+
+def last_finite(positions: Array) -> int:
+    """Index of the last finite position of a path."""
+    finite = np.isfinite(positions).all(axis=-1)
+    return int(np.flatnonzero(finite)[-1]) if finite.any() else 0
+
+
+def _thin(n: int, limit: int = MAX_LINE_POINTS) -> Array:
+    """Indices ``0 … n−1`` thinned to at most ``limit``, keeping the first and last."""
+    if n <= limit:
+        return np.arange(n)
+    return np.unique(np.round(np.linspace(0, n - 1, limit)).astype(int))
+
+
+def typed(values: Array, dtype: str = "f8") -> dict:
+    """A NumPy array as plotly.js's base64 typed-array spec (``{"dtype", "bdata", "shape"}``).
+
+    Plotly's graph objects do this during validation, which :class:`SpecFigure` skips; a
+    float64 path costs 8 bytes a number this way instead of ~20 as JSON text.
+    """
+    arr = np.ascontiguousarray(values, dtype=np.float32 if dtype == "f4" else np.float64)
+    spec = {"dtype": dtype, "bdata": base64.b64encode(arr.tobytes()).decode("ascii")}
+    if arr.ndim > 1:
+        spec["shape"] = ", ".join(str(n) for n in arr.shape)
+    return spec
+
+
+def _round(values: Array, digits: int = 6) -> list:
+    """Frame payloads are JSON lists: keep 6 significant digits, NaN -> None (not drawn)."""
+    out = []
+    for v in np.ravel(values).tolist():
+        out.append(None if not math.isfinite(v) else float(f"{v:.{digits}g}"))
+    return out
+
+
+def _fmt(v: float) -> str:
+    """Tick text for a power of ten: 0.01 … 100 plainly, else 1e-5, 1e3."""
+    if v == 0:
+        return "0"
+    exp = math.floor(math.log10(abs(v)) + 1e-9)
+    if -2 <= exp <= 2:
+        return f"{v:.3g}"
+    mant = v / 10.0**exp
+    return f"1e{exp}" if abs(mant - 1) < 1e-6 else f"{mant:.2g}e{exp}"
+
+
+def _log_range(values: Sequence[Array], floor: float = 1e-300) -> tuple[float, float]:
+    """A fixed log10 axis range covering every finite positive value (with a margin)."""
+    lo, hi = math.inf, -math.inf
+    for v in values:
+        v = np.asarray(v, dtype=float)
+        v = v[np.isfinite(v) & (v > floor)]
+        if v.size:
+            lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
+    if not math.isfinite(lo):
+        return (-1.0, 1.0)
+    a, b = math.log10(lo), math.log10(hi)
+    if b - a < 1:
+        mid = (a + b) / 2
+        a, b = mid - 0.5, mid + 0.5
+    pad = 0.05 * (b - a)
+    return (a - pad, b + pad)
+
+
+def _lin_range(values: Sequence[Array]) -> tuple[float, float]:
+    lo, hi = math.inf, -math.inf
+    for v in values:
+        v = np.asarray(v, dtype=float)
+        v = v[np.isfinite(v)]
+        if v.size:
+            lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
+    if not math.isfinite(lo):
+        return (-1.0, 1.0)
+    if hi - lo < 1e-12:
+        lo, hi = lo - 1, hi + 1
+    pad = 0.05 * (hi - lo)
+    return (lo - pad, hi + pad)
+
+
+# ---------------------------------------------------------------------------
+# The contour
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContourGrid:
+    xs: Array
+    ys: Array
+    f: Array  # true values, shape (ny, nx); NaN where not real and finite
+    z: Array  # what is contoured (log10(f − f_min + δ) or f)
+    log: bool
+    delta: float
+    f_min: float
+
+
+def contour_grid(objective: Objective, resolution: int = 140) -> ContourGrid:
+    """Sample the objective on its plot bounds; decide log or linear contour levels."""
+    (x0, x1), (y0, y1) = objective.bounds
+    xs = np.linspace(x0, x1, resolution)
+    ys = np.linspace(y0, y1, resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    with np.errstate(all="ignore"):
+        f = objective.value(np.stack([gx, gy], axis=-1))
+    f = np.where(np.isfinite(f), f, np.nan)
+    f_min = objective.f_min
+    finite = f[np.isfinite(f)]
+    use_log = bool(objective.log_scale and f_min is not None and finite.size)
+    if use_log:
+        gap = np.maximum(f - f_min, 0.0)
+        positive = gap[np.isfinite(gap) & (gap > 0)]
+        typical = float(np.median(positive)) if positive.size else 1.0
+        delta = 10.0 ** (math.floor(math.log10(typical)) - 4)
+        with np.errstate(invalid="ignore"):
+            z = np.log10(gap + delta)
+        return ContourGrid(xs, ys, f, z, True, delta, float(f_min))
+    return ContourGrid(xs, ys, f, f, False, 0.0, float(f_min) if f_min is not None else 0.0)
+
+
+# Colour scales as (position, (r, g, b)) anchors; low values get the strong colour so that
+# the valley floor, where the paths end, stands out, and the light background keeps the
+# coloured paths readable.
+SEQUENTIAL = ((0.0, (8, 48, 107)), (0.15, (33, 113, 181)), (0.35, (107, 174, 214)),
+              (0.6, (198, 219, 239)), (0.8, (235, 243, 250)), (1.0, (255, 255, 255)))
+DIVERGING = ((0.0, (33, 102, 172)), (0.25, (146, 197, 222)), (0.5, (247, 247, 247)),
+             (0.75, (244, 165, 130)), (1.0, (178, 24, 43)))
+CONTOUR_LEVELS = 24
+
+
+def _colorize(t: Array, scale: tuple) -> Array:
+    """Map values in [0, 1] to RGB bytes by linear interpolation between anchors."""
+    pos = np.array([a for a, _ in scale])
+    rgb = np.array([c for _, c in scale], dtype=float)
+    out = np.empty((*t.shape, 3))
+    for k in range(3):
+        out[..., k] = np.interp(t, pos, rgb[:, k])
+    return out
+
+
+def _png(rgba: Array) -> bytes:
+    """Encode an (h, w, 4) uint8 array as a PNG (stdlib zlib; no imaging library needed)."""
+    h, w, _ = rgba.shape
+    raw = b"".join(b"\x00" + rgba[row].tobytes() for row in range(h))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        body = tag + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+
+
+def _levels(grid: ContourGrid) -> tuple[float, float, float]:
+    z = grid.z[np.isfinite(grid.z)]
+    lo, hi = (float(z.min()), float(z.max())) if z.size else (0.0, 1.0)
+    if hi <= lo:
+        hi = lo + 1.0
+    return lo, hi, (hi - lo) / CONTOUR_LEVELS
+
+
+def contour_image(grid: ContourGrid) -> dict:
+    """The filled contour as a background image (a ``layout.images`` entry).
+
+    Plotly erases contour and heatmap traces when an animation with ``redraw: False``
+    starts, and ``redraw: True`` redraws the whole figure at every frame; an image under
+    the axes is untouched by animations. Bands are the contour levels, with a darker
+    line where the level changes; points where f is not real and finite are transparent.
+    """
+    lo, hi, size = _levels(grid)
+    z = grid.z
+    finite = np.isfinite(z)
+    band = np.floor((np.where(finite, z, lo) - lo) / size).clip(0, CONTOUR_LEVELS - 1)
+    t = (band + 0.5) / CONTOUR_LEVELS
+    if not grid.log and lo < 0 < hi:  # signed functions: white at f = 0
+        t = np.where(z < 0, 0.5 * (z - lo) / -lo, 0.5 + 0.5 * z / hi)
+        band_t = np.floor(t * CONTOUR_LEVELS)
+        t = (band_t + 0.5) / CONTOUR_LEVELS
+        band = band_t
+    rgb = _colorize(t, DIVERGING if not grid.log and lo < 0 < hi else SEQUENTIAL)
+    edge = np.zeros(band.shape, dtype=bool)
+    edge[:, 1:] |= band[:, 1:] != band[:, :-1]
+    edge[1:, :] |= band[1:, :] != band[:-1, :]
+    rgb[edge] *= 0.78
+    alpha = np.where(finite, 235, 0)
+    rgba = np.concatenate([rgb, alpha[..., None]], axis=-1).round().astype(np.uint8)
+    rgba = rgba[::-1]  # image rows go from the top (y1) down
+    (x0, x1), (y0, y1) = (grid.xs[0], grid.xs[-1]), (grid.ys[0], grid.ys[-1])
+    return {
+        "source": "data:image/png;base64," + base64.b64encode(_png(rgba)).decode("ascii"),
+        "xref": "x", "yref": "y", "x": float(x0), "y": float(y1),
+        "sizex": float(x1 - x0), "sizey": float(y1 - y0), "sizing": "stretch",
+        "layer": "below", "opacity": 1.0, "name": "contour",
+    }
+
+
+def _colorbar_trace(grid: ContourGrid, style: Style) -> dict:
+    """An undrawn scatter whose only job is the colour bar of the contour image."""
+    lo, hi, _ = _levels(grid)
+    diverging = not grid.log and lo < 0 < hi
+    scale = DIVERGING if diverging else SEQUENTIAL
+    colorbar: dict = {"thickness": 12, "len": 0.45, "y": 1.0, "yanchor": "top", "x": -0.07,
+                      "xanchor": "right", "tickfont": {"size": style.font - 2}}
+    if grid.log:
+        ticks = np.arange(math.ceil(lo), math.floor(hi) + 1)
+        if ticks.size > 8:
+            ticks = ticks[:: math.ceil(ticks.size / 8)]
+        colorbar.update(title={"text": "f − f<sub>min</sub>", "side": "top"},
+                        tickvals=ticks.tolist(), ticktext=[_fmt(10.0**t) for t in ticks])
+    else:
+        colorbar.update(title={"text": "f", "side": "top"})
+    cmin, cmax = (lo, hi)
+    if diverging:
+        m = max(-lo, hi)
+        cmin, cmax = -m, m
+    return {
+        "type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "f",
+        "showlegend": False, "hoverinfo": "skip", "xaxis": "x", "yaxis": "y",
+        "marker": {"color": [lo], "cmin": cmin, "cmax": cmax, "showscale": True,
+                   "colorscale": [[a, f"rgb{c}"] for a, c in scale], "colorbar": colorbar},
+    }
+
+
+def _click_grid(objective: Objective, n: int = 41) -> dict:
+    """Invisible points over the contour: contours emit no selection events, points do."""
+    (x0, x1), (y0, y1) = objective.bounds
+    xs, ys = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    pts = np.stack([xs.ravel(), ys.ravel()], axis=-1)
+    with np.errstate(all="ignore"):
+        f = objective.value(pts)
+    return {
+        "type": "scatter",
+        "x": typed(pts[:, 0], "f4"),
+        "y": typed(pts[:, 1], "f4"),
+        "mode": "markers",
+        "marker": {"size": 10, "color": "rgba(0,0,0,0)"},
+        "customdata": typed(np.where(np.isfinite(f), f, np.nan), "f4"),
+        "hovertemplate": "x=%{x:.3g}, y=%{y:.3g}<br>f=%{customdata:.4g}"
+                         "<br><i>click to start here</i><extra></extra>",
+        "showlegend": False,
+        "name": "click-to-start",
+        "selected": {"marker": {"opacity": 0}},
+        "unselected": {"marker": {"opacity": 0}},
+        "xaxis": "x", "yaxis": "y",
+    }
+
+
+# ---------------------------------------------------------------------------
+# The main figure
+# ---------------------------------------------------------------------------
+
+
+def _state_panels(paths: Sequence[PathView]) -> list[PathView]:
+    return [p for p in paths if p.spec.state_fields]
+
+
+def _field_values(path: PathView, name: str) -> tuple[Array, bool]:
+    """A state field's history (T+1, 2), and whether it is signed (then drawn as |·|)."""
+    hist = np.asarray(getattr(path.trajectory.states, name), dtype=float)
+    signed = name in SIGNED_FIELDS
+    if not signed:
+        finite = hist[np.isfinite(hist)]
+        signed = bool(finite.size and finite.min() < 0)
+    return (np.abs(hist) if signed else hist), signed
+
+
+#: State fields that can be negative (drawn as magnitudes on the log axes).
+SIGNED_FIELDS = frozenset({"velocity", "first_moment"})
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each panel sits (paper coordinates), computed once per figure shape."""
+
+    height: int
+    top: tuple[float, float]
+    right_rows: tuple[tuple[float, float], ...]
+    acc_rows: tuple[tuple[float, float], ...]
+
+
+def _grid_layout(acc_rows: int, style: Style) -> _Layout:
+    top_margin = 34  # the legend sits above the panels
+    row_gap = 58  # room for a panel's x-axis title and the next panel's title
+    block_gap = 130  # between the top block and the accumulator rows
+    controls = 150  # below the lowest panel: its axis title, the play button and the slider
+    height = (top_margin + style.height_top + acc_rows * (style.height_row + block_gap)
+              + controls)
+    px = 1.0 / height
+
+    def band(top_px: float, h_px: float) -> tuple[float, float]:
+        return (1 - (top_px + h_px) * px, 1 - top_px * px)
+
+    top = band(top_margin, style.height_top)
+    sub = (style.height_top - 2 * row_gap) / 3
+    right = tuple(band(top_margin + i * (sub + row_gap), sub) for i in range(3))
+    acc = tuple(band(top_margin + style.height_top + block_gap
+                     + i * (style.height_row + block_gap), style.height_row)
+                for i in range(acc_rows))
+    return _Layout(height, top, right, acc)
+
+
+_ACC_COLUMNS = ((0.0, 0.29), (0.355, 0.645), (0.71, 1.0))
+_LEFT, _RIGHT = (0.0, 0.47), (0.57, 1.0)
+
+
+def trajectory_figure(
+    objective: Objective,
+    paths: Sequence[PathView],
+    *,
+    start: tuple[float, float] | None = None,
+    max_frames: int = MAX_FRAMES,
+    frame_ms: int = 60,
+    presenter: bool = False,
+    clickable: bool = True,
+    contour_resolution: int = 320,
+    ghosts: Sequence[tuple[Array, str, str]] = (),
+) -> go.Figure:
+    """The synchronised, animated figure of one scene (see the module docstring).
+
+    ``paths`` are single-start runs of the same length on ``objective``. ``ghosts`` are
+    extra faint paths ``(positions, colour, label)`` drawn under the bold ones.
+
+    The figure is assembled as plain dicts and wrapped without plotly's per-property
+    validation (validating ~200 frames costs about a second per slider move); the tests
+    check the structure instead.
+    """
+    style = Style.presenter() if presenter else Style()
+    paths = list(paths)
+    steps = paths[0].trajectory.steps if paths else 0
+    stateful = _state_panels(paths)
+    n_acc_rows = math.ceil(len(stateful) / 3)
+    geo = _grid_layout(n_acc_rows, style)
+    has_min = objective.f_min is not None
+    traces: list[dict] = []
+    annotations: list[dict] = []
+    layout: dict = {}
+
+    def axis_pair(n: int, xdom: tuple, ydom: tuple, title: str, **y_extra: object) -> tuple:
+        suffix = "" if n == 1 else str(n)
+        layout[f"xaxis{suffix}"] = {"domain": list(xdom), "anchor": f"y{suffix}",
+                                    "showgrid": True, "gridcolor": "#e6e6e6",
+                                    "zeroline": False, "linecolor": "#888", "mirror": True,
+                                    "ticks": "outside"}
+        layout[f"yaxis{suffix}"] = {"domain": list(ydom), "anchor": f"x{suffix}",
+                                    "showgrid": True, "gridcolor": "#e6e6e6",
+                                    "zeroline": False, "linecolor": "#888", "mirror": True,
+                                    "ticks": "outside", "exponentformat": "power", **y_extra}
+        if title:
+            annotations.append({"text": title, "xref": "paper", "yref": "paper",
+                                "x": (xdom[0] + xdom[1]) / 2, "y": ydom[1],
+                                "xanchor": "center", "yanchor": "bottom", "showarrow": False,
+                                "font": {"size": style.font + 1}})
+        return f"x{suffix}", f"y{suffix}"
+
+    # --- panels ----------------------------------------------------------------------
+    cx, cy = axis_pair(1, _LEFT, geo.top, "")
+    lx, ly = axis_pair(2, _RIGHT, geo.right_rows[0],
+                       "f − f<sub>min</sub> (log scale)" if has_min else "f")
+    ex, ey = axis_pair(3, _RIGHT, geo.right_rows[1], "effective learning rate, x (log scale)")
+    fx, fy = axis_pair(4, _RIGHT, geo.right_rows[2], "effective learning rate, y (log scale)")
+    if stateful:
+        annotations.append({
+            "text": "<b>accumulators</b> per dimension — x solid, y dotted; log scale "
+                    "(signed ones as magnitudes |·|)",
+            "xref": "paper", "yref": "paper", "x": 0.0, "y": geo.acc_rows[0][1],
+            "yshift": 30, "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+            "font": {"size": style.font + 1},
+        })
+    acc_axes = []
+    for i, p in enumerate(stateful):
+        syms = []
+        for f in p.spec.state_fields:
+            _, signed = _field_values(p, f.name)
+            syms.append(_latex_to_text(f"|{f.symbol}|" if signed else f.symbol))
+        title = f"{p.label}: {', '.join(syms)}"
+        acc_axes.append(axis_pair(5 + i, _ACC_COLUMNS[i % 3], geo.acc_rows[i // 3], title))
+
+    # --- static traces -----------------------------------------------------------------
+    grid = contour_grid(objective, contour_resolution)
+    traces.append(_colorbar_trace(grid, style))
+    if clickable:
+        traces.append(_click_grid(objective))
+    for positions, colour, label in ghosts:
+        traces.append({"type": "scatter", "x": typed(positions[:, 0], "f4"),
+                       "y": typed(positions[:, 1], "f4"),
+                       "mode": "lines", "opacity": 0.3, "hoverinfo": "skip",
+                       "line": {"color": colour, "width": max(1.0, style.line / 2)},
+                       "showlegend": False, "name": label, "xaxis": cx, "yaxis": cy})
+    for m in objective.minima:
+        traces.append({
+            "type": "scatter", "x": [m.point[0]], "y": [m.point[1]], "mode": "markers",
+            "marker": {"symbol": "star", "size": style.marker + 4,
+                       "color": "gold" if m.is_global else "white",
+                       "line": {"color": "black", "width": 1}},
+            "name": "global minimum" if m.is_global else "local minimum",
+            "hovertemplate": f"minimum ({m.point[0]:.4g}, {m.point[1]:.4g})<br>"
+                             f"f = {m.value:.6g}<extra></extra>",
+            "showlegend": False, "xaxis": cx, "yaxis": cy,
+        })
+    if start is None and paths:
+        start = tuple(paths[0].trajectory.positions[0])
+    if start is not None:
+        traces.append({
+            "type": "scatter", "x": [start[0]], "y": [start[1]], "mode": "markers",
+            "marker": {"symbol": "circle-open", "size": style.marker + 5, "color": "black",
+                       "line": {"width": 2.5}},
+            "name": "start", "showlegend": False, "xaxis": cx, "yaxis": cy,
+            "hovertemplate": "start (%{x:.4g}, %{y:.4g})<extra></extra>",
+        })
+
+    loss_series, lr_series = [], []
+    for p in paths:
+        tr = p.trajectory
+        idx = _thin(tr.positions.shape[0])
+        common = {"type": "scatter", "mode": "lines", "legendgroup": p.key, "name": p.label,
+                  "line": {"color": p.colour, "width": style.line}}
+        traces.append({**common, "x": typed(tr.positions[idx, 0]),
+                       "y": typed(tr.positions[idx, 1]),
+                       "showlegend": True, "xaxis": cx, "yaxis": cy,
+                       "hovertemplate": f"{p.label}<br>x=%{{x:.4g}}, y=%{{y:.4g}}"
+                                        "<extra></extra>"})
+        if tr.diverged_at >= 0:
+            k = last_finite(tr.positions)
+            traces.append({
+                "type": "scatter", "x": [tr.positions[k, 0]], "y": [tr.positions[k, 1]],
+                "mode": "markers", "legendgroup": p.key, "showlegend": False,
+                "marker": {"symbol": "x", "size": style.marker + 8, "color": p.colour,
+                           "line": {"width": 1.5, "color": "black"}},
+                "name": f"{p.label} diverged", "xaxis": cx, "yaxis": cy,
+                "hovertemplate": f"{p.label} diverged at step {tr.diverged_at}<extra></extra>",
+            })
+        loss = tr.values - objective.f_min if has_min else tr.values
+        if has_min:  # a value at the minimum itself (gap 0) cannot sit on a log axis
+            loss = np.where(loss > 0, loss, np.where(np.isfinite(loss), 1e-300, np.nan))
+        loss_series.append(loss)
+        traces.append({**common, "x": typed(idx), "y": typed(loss[idx]), "showlegend": False,
+                       "xaxis": lx, "yaxis": ly,
+                       "hovertemplate": f"{p.label}<br>step %{{x}}<br>%{{y:.4g}}"
+                                        "<extra></extra>"})
+        eff = tr.effective_lr
+        lr_series.append(eff)
+        eidx = _thin(eff.shape[0])
+        for dim, (ax, ay) in enumerate(((ex, ey), (fx, fy))):
+            traces.append({**common, "x": typed(eidx + 1), "y": typed(eff[eidx, dim]),
+                           "showlegend": False,
+                           "xaxis": ax, "yaxis": ay,
+                           "hovertemplate": f"{p.label}<br>step %{{x}}<br>rate %{{y:.4g}}"
+                                            "<extra></extra>"})
+
+    field_hist: dict[tuple[str, str], Array] = {}
+    acc_ranges = []
+    for p, (ax, ay) in zip(stateful, acc_axes):
+        vals = []
+        for f in p.spec.state_fields:
+            hist, signed = _field_values(p, f.name)
+            field_hist[(p.key, f.name)] = hist
+            vals.append(hist)
+            idx = _thin(hist.shape[0])
+            sym = _latex_to_text(f"|{f.symbol}|" if signed else f.symbol)
+            for dim, dash in ((0, "solid"), (1, "dot")):
+                traces.append({
+                    "type": "scatter", "x": typed(idx), "y": typed(hist[idx, dim]),
+                    "mode": "lines",
+                    "line": {"color": p.colour, "width": style.line * 0.85, "dash": dash},
+                    "legendgroup": p.key, "showlegend": False, "name": f"{sym} ({'xy'[dim]})",
+                    "xaxis": ax, "yaxis": ay,
+                    "hovertemplate": f"{p.label}: {sym}, {'xy'[dim]}<br>step %{{x}}"
+                                     "<br>%{y:.4g}<extra></extra>",
+                })
+            end = last_finite(hist)
+            traces.append({
+                "type": "scatter", "x": [end], "y": [float(hist[end, 0])],
+                "mode": "text", "text": [sym], "textposition": "top left",
+                "textfont": {"color": p.colour, "size": style.font},
+                "showlegend": False, "hoverinfo": "skip", "name": sym,
+                "xaxis": ax, "yaxis": ay,
+            })
+        acc_ranges.append(_log_range(vals))
+
+    # --- animated markers: one trace per panel, one point per optimizer (and field) ---
+    marker_traces: list[int] = []
+
+    def add_marker_trace(ax: str, ay: str, colours: list[str]) -> None:
+        traces.append({
+            "type": "scatter", "x": [None] * len(colours), "y": [None] * len(colours),
+            "mode": "markers", "showlegend": False, "hoverinfo": "skip", "name": "cursor",
+            "marker": {"color": colours, "size": style.marker,
+                       "line": {"color": "white", "width": 1.5}},
+            "xaxis": ax, "yaxis": ay,
+        })
+        marker_traces.append(len(traces) - 1)
+
+    colours = [p.colour for p in paths]
+    for ax, ay in ((cx, cy), (lx, ly), (ex, ey), (fx, fy)):
+        add_marker_trace(ax, ay, colours)
+    for p, (ax, ay) in zip(stateful, acc_axes):
+        add_marker_trace(ax, ay, [p.colour] * (2 * len(p.spec.state_fields)))
+
+    last = [last_finite(p.trajectory.positions) for p in paths]
+
+    def frame_data(s: int) -> list[dict]:
+        pos = np.array([p.trajectory.positions[min(s, k)] for p, k in zip(paths, last)])
+        pos = pos.reshape(len(paths), 2)
+        xs = [s] * len(paths)
+        data = [{"type": "scatter", "x": _round(pos[:, 0]), "y": _round(pos[:, 1])},
+                {"type": "scatter", "x": xs, "y": _round(np.array([v[s] for v in loss_series]))}]
+        for dim in (0, 1):
+            ys = [e[s - 1, dim] if s >= 1 else np.nan for e in lr_series]
+            data.append({"type": "scatter", "x": xs, "y": _round(np.array(ys))})
+        for p in stateful:
+            ys = []
+            for f in p.spec.state_fields:
+                hist = field_hist[(p.key, f.name)]
+                ys += [hist[s, 0], hist[s, 1]]
+            data.append({"type": "scatter", "x": [s] * len(ys), "y": _round(np.array(ys))})
+        return data
+
+    steps_shown = frame_steps(steps, max_frames)
+    for trace_index, d in zip(marker_traces, frame_data(int(steps_shown[0]))):
+        traces[trace_index]["x"], traces[trace_index]["y"] = d["x"], d["y"]
+    frames = [{"name": str(int(s)), "data": frame_data(int(s)), "traces": marker_traces}
+              for s in steps_shown]
+
+    # --- axis ranges (fixed: autorange is not animated) ------------------------------
+    (x0, x1), (y0, y1) = objective.bounds
+    layout["xaxis"].update(range=[x0, x1], title={"text": "x"})
+    layout["yaxis"].update(range=[y0, y1], title={"text": "y"})
+    step_range = [-0.02 * max(steps, 1), steps * 1.02 + 1]
+    for ax, _ in [(lx, ly), (ex, ey), (fx, fy), *acc_axes]:
+        layout["xaxis" + ax[1:]]["range"] = step_range
+    layout["xaxis4"]["title"] = {"text": "step"}
+    for ax, _ in acc_axes:
+        layout["xaxis" + ax[1:]]["title"] = {"text": "step"}
+    if has_min:
+        layout["yaxis2"].update(type="log", range=_log_range(loss_series))
+    else:
+        layout["yaxis2"].update(range=_lin_range(loss_series))
+    lr_range = _log_range(lr_series)
+    layout["yaxis3"].update(type="log", range=lr_range)
+    layout["yaxis4"].update(type="log", range=lr_range)
+    for (_, ay), yr in zip(acc_axes, acc_ranges):
+        layout["yaxis" + ay[1:]].update(type="log", range=yr)
+
+    # --- animation controls ------------------------------------------------------------
+    controls_y = 95 / geo.height  # the lowest panel ends 150 px above the bottom
+    animate = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate",
+               "transition": {"duration": 0}}
+    play = {"frame": {"duration": frame_ms, "redraw": False}, "fromcurrent": True,
+            "transition": {"duration": 0}, "mode": "immediate"}
+    layout.update(
+        height=geo.height,
+        font={"size": style.font, "family": "Arial, Helvetica, sans-serif"},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin={"l": 80, "r": 20, "t": 20, "b": 10},
+        legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom",
+                "font": {"size": style.font + 1}},
+        hovermode="closest",
+        dragmode="pan",
+        clickmode="event+select",
+        uirevision=objective.name,
+        annotations=annotations,
+        images=[contour_image(grid)],
+        updatemenus=[{
+            "type": "buttons", "direction": "left", "showactive": False,
+            "x": 0.0, "y": controls_y, "xanchor": "left", "yanchor": "top",
+            "pad": {"t": 10, "r": 10}, "font": {"size": style.font},
+            "buttons": [
+                {"label": "▶ Play", "method": "animate", "args": [None, play]},
+                {"label": "❚❚ Pause", "method": "animate", "args": [[None], animate]},
+            ],
+        }],
+        sliders=[{
+            "active": 0, "x": 0.17, "len": 0.83, "y": controls_y, "yanchor": "top",
+            "pad": {"t": 0}, "transition": {"duration": 0},
+            "currentvalue": {"prefix": "step ", "font": {"size": style.font}},
+            "font": {"size": max(style.font - 3, 9)},
+            "steps": [{"label": str(int(s)), "method": "animate",
+                       "args": [[str(int(s))], animate]} for s in steps_shown],
+        }],
+    )
+    return SpecFigure({"data": traces, "layout": layout, "frames": frames})
+
+
+def _latex_to_text(symbol: str) -> str:
+    """A state symbol in LaTeX (``E[\\Delta x^2]``) as plain text for Plotly titles."""
+    return (symbol.replace(r"\Delta ", "Δ").replace(r"\Delta", "Δ").replace("^2", "²")
+            .replace(r"\,", " "))

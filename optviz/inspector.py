@@ -1,0 +1,193 @@
+"""The step inspector: one step of a run, its rule in LaTeX and the same rule with numbers.
+
+One source of truth: the numbers come from the :class:`~optviz.runner.Trajectory`; the
+intermediate quantities (the square roots: RMS[g], RMS[Δx], √G, …) come from running the
+optimizer's own ``rule`` again, float by float, on the stored gradient and state, with a
+square root that records what it computes. :func:`step_details` checks that this replay
+reproduces the stored update and state bit for bit (``reproduces``), so what the inspector
+shows *is* what the engine did.
+
+Step ``t`` (1 ≤ t ≤ T) is the move from :math:`x_{t-1}` to :math:`x_t`: gradient
+``grads[t-1]``, state ``states[t-1]`` before and ``states[t]`` after, update
+``updates[t-1]``, effective rate ``effective_lr[t-1]``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .optimizers import REGISTRY
+from .runner import Trajectory
+
+__all__ = ["NUMBER_TEMPLATES", "StepDetail", "latex_number", "step_details"]
+
+#: Per optimizer, its rule written out with numbers: «name» is replaced by a value —
+#: ``g`` (gradient), ``update`` (Δx applied), ``eff`` (effective rate), ``x_prev``/``x_new``,
+#: each state field after the step (``sq_grad_avg``) and before it (``sq_grad_avg_prev``),
+#: ``sqrt0``, ``sqrt1``… (the square roots the rule took, in order) and every hyperparameter.
+NUMBER_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "sgd": (
+        r"\Delta x_t = -\eta\, g_t = -«lr» \cdot («g») = «update»",
+    ),
+    "momentum": (
+        r"v_t = \beta\, v_{t-1} - \eta\, g_t = «beta» \cdot («velocity_prev») - «lr» \cdot («g»)"
+        r" = «velocity»",
+        r"\Delta x_t = v_t = «update»",
+    ),
+    "nesterov": (
+        r"v_t = \beta\, v_{t-1} - \eta\, g_t = «beta» \cdot («velocity_prev») - «lr» \cdot («g»)"
+        r" = «velocity»",
+        r"\Delta x_t = \beta\, v_t - \eta\, g_t = «beta» \cdot («velocity») - «lr» \cdot («g»)"
+        r" = «update»",
+    ),
+    "adagrad": (
+        r"G_t = G_{t-1} + g_t^2 = «grad_sq_sum_prev» + («g»)^2 = «grad_sq_sum»",
+        r"\Delta x_t = -\frac{\eta}{\sqrt{G_t} + \epsilon}\, g_t"
+        r" = -\frac{«lr»}{«sqrt0» + «eps»} \cdot («g») = «update»",
+    ),
+    "adadelta": (
+        r"E[g^2]_t = \rho\, E[g^2]_{t-1} + (1-\rho)\, g_t^2"
+        r" = «rho» \cdot «sq_grad_avg_prev» + (1 - «rho») \cdot («g»)^2 = «sq_grad_avg»",
+        r"\mathrm{RMS}[g]_t = \sqrt{E[g^2]_t + \epsilon} = «sqrt0», \quad"
+        r"\mathrm{RMS}[\Delta x]_{t-1} = \sqrt{E[\Delta x^2]_{t-1} + \epsilon} = «sqrt1»",
+        r"\Delta x_t = -\frac{\mathrm{RMS}[\Delta x]_{t-1}}{\mathrm{RMS}[g]_t}\, g_t"
+        r" = -\frac{«sqrt1»}{«sqrt0»} \cdot («g») = «delta»",
+        r"E[\Delta x^2]_t = \rho\, E[\Delta x^2]_{t-1} + (1-\rho)\, \Delta x_t^2"
+        r" = «rho» \cdot «sq_step_avg_prev» + (1 - «rho») \cdot («delta»)^2 = «sq_step_avg»",
+    ),
+    "rmsprop": (
+        r"E[g^2]_t = \rho\, E[g^2]_{t-1} + (1-\rho)\, g_t^2"
+        r" = «rho» \cdot «sq_grad_avg_prev» + (1 - «rho») \cdot («g»)^2 = «sq_grad_avg»",
+        r"\Delta x_t = -\frac{\eta}{\sqrt{E[g^2]_t} + \epsilon}\, g_t"
+        r" = -\frac{«lr»}{«sqrt0» + «eps»} \cdot («g») = «update»",
+    ),
+    "adam": (
+        r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t"
+        r" = «beta1» \cdot («first_moment_prev») + (1 - «beta1») \cdot («g») = «first_moment»",
+        r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2"
+        r" = «beta2» \cdot «second_moment_prev» + (1 - «beta2») \cdot («g»)^2 = «second_moment»",
+        r"\Delta x_t = -\frac{\eta/(1-\beta_1^t)}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}\, m_t"
+        r" = -«eff» \cdot («first_moment») = «update»",
+    ),
+}
+
+
+def latex_number(v: float, digits: int = 4) -> str:
+    """A float as LaTeX: 4 significant digits, scientific notation as ``a \\times 10^{b}``."""
+    if not math.isfinite(v):
+        return r"\mathrm{NaN}" if math.isnan(v) else (r"\infty" if v > 0 else r"-\infty")
+    if v == 0:
+        return "0"
+    exp = math.floor(math.log10(abs(v)))
+    if -3 <= exp <= 4:
+        return f"{v:.{digits}g}"
+    mant = v / 10.0**exp
+    text = f"{mant:.{digits - 1}f}".rstrip("0").rstrip(".")
+    if text in ("10", "-10"):  # rounding carried into the next power
+        text, exp = text[:-1], exp + 1
+    return rf"{text} \times 10^{{{exp}}}"
+
+
+@dataclass(frozen=True)
+class StepDetail:
+    """Everything the inspector shows for one optimizer at one step."""
+
+    key: str
+    t: int
+    rule_latex: str
+    #: (LaTeX symbol, meaning, x value, y value) for each quantity of the step
+    rows: tuple[tuple[str, str, float, float], ...]
+    #: per dimension ("x", "y"): the rule's equations with the numbers filled in
+    equations: dict[str, tuple[str, ...]]
+    #: the replay of the engine's rule gave the stored update and state bit for bit
+    reproduces: bool
+    diverged: bool
+
+
+def _fill(template: str, values: dict[str, float]) -> str:
+    return re.sub("«([a-z0-9_]+)»", lambda m: latex_number(values[m.group(1)]), template)
+
+
+def step_details(traj: Trajectory, t: int) -> StepDetail:
+    """Details of step ``t`` (1 … T) of a single-start trajectory (see the module doc)."""
+    if traj.positions.ndim != 2:
+        raise ValueError("the inspector works on single-start trajectories")
+    steps = traj.steps
+    if not 1 <= t <= steps:
+        raise ValueError(f"step t = {t} must be between 1 and {steps}")
+    opt = traj.optimizer
+    spec = REGISTRY[opt.key]
+    g = traj.grads[t - 1]
+    update = traj.updates[t - 1]
+    eff = traj.effective_lr[t - 1]
+    before = [np.asarray(f[t - 1]) for f in traj.states]
+    after = [np.asarray(f[t]) for f in traj.states]
+    diverged = not (np.isfinite(g).all() and np.isfinite(update).all())
+
+    rows: list[tuple[str, str, float, float]] = [
+        (r"x_{t-1}", "position before the step", *traj.positions[t - 1].tolist()),
+        (r"g_t", "gradient used (noise included)", *g.tolist()),
+    ]
+    symbols = {f.name: f for f in spec.state_fields}
+    for name, b, a in zip(traj.states._fields, before, after):
+        if name not in symbols:
+            continue
+        sym = symbols[name].symbol
+        rows.append((rf"{sym}_{{t-1}}", f"{symbols[name].meaning}, before", *b.tolist()))
+        rows.append((rf"{sym}_{{t}}", f"{symbols[name].meaning}, after", *a.tolist()))
+    rows.append((spec.effective_lr_latex, "effective learning rate", *eff.tolist()))
+    rows.append((r"\Delta x_t", "update applied", *update.tolist()))
+    rows.append((r"x_t", "position after the step", *traj.positions[t].tolist()))
+
+    equations: dict[str, tuple[str, ...]] = {}
+    reproduces = opt.scalar_hp is not None and not diverged
+    for d, dim in enumerate("xy"):
+        roots: list[float] = []
+
+        def tracing_sqrt(v: float, roots: list[float] = roots) -> float:
+            r = math.sqrt(v)
+            roots.append(r)
+            return r
+
+        values: dict[str, float] = {
+            "g": float(g[d]), "update": float(update[d]), "eff": float(eff[d]),
+            "x_prev": float(traj.positions[t - 1, d]), "x_new": float(traj.positions[t, d]),
+        }
+        for name, b, a in zip(traj.states._fields, before, after):
+            values[f"{name}_prev"] = float(b[d])
+            values[name] = float(a[d])
+        for name, v in opt.hyperparams.items():
+            values[name] = float(np.ravel(v)[0])
+        if opt.scalar_hp is not None and not diverged:
+            fields = tuple(float(b[d]) for b in before)
+            try:
+                u, new_fields, e = opt.rule(float(g[d]), fields, opt.scalar_hp, tracing_sqrt)
+            except (ValueError, ZeroDivisionError, OverflowError):
+                reproduces = False
+            else:
+                same = u == values["update"] and e == values["eff"] and all(
+                    nf == float(a[d]) for nf, a in zip(new_fields, after)
+                )
+                reproduces = reproduces and same
+        for i, r in enumerate(roots):
+            values[f"sqrt{i}"] = r
+        if opt.key == "adadelta":  # Δx of the paper, before the libraries' lr multiplier
+            values["delta"] = values["sqrt1"] / values["sqrt0"] * -values["g"] if roots else (
+                float("nan"))
+        try:
+            lines = tuple(_fill(tpl, values) for tpl in NUMBER_TEMPLATES[opt.key])
+        except KeyError:  # a quantity could not be replayed (diverged step)
+            lines = ()
+        if opt.key == "adadelta" and values.get("lr", 1.0) != 1.0:
+            lines += (rf"\text{{applied (library variant)}}\ \eta\,\Delta x_t = "
+                      rf"{latex_number(values['lr'])} \cdot ({latex_number(values['delta'])})"
+                      rf" = {latex_number(values['update'])}",)
+        equations[dim] = lines
+    return StepDetail(
+        key=opt.key, t=t, rule_latex=spec.rule_latex, rows=tuple(rows),
+        equations=equations, reproduces=reproduces, diverged=diverged,
+    )

@@ -1,0 +1,183 @@
+"""Sidebar controls: widgets drawn from the core's self-descriptions, returning a Scene.
+
+Every widget has a key in ``st.session_state`` whose default is written once (by
+:func:`ensure_defaults`), so the value displayed is always the value used, a reset is
+just a rewrite of those keys, and other code (a click on the contour, a lesson, a URL)
+can change a setting by writing its key before the widgets are drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import streamlit as st
+
+from .. import objectives, optimizers
+from ..optimizers import HyperParam
+from .state import (
+    DEFAULT_OBJECTIVE,
+    DEFAULT_OPTIMIZERS,
+    DEFAULT_STEPS,
+    STEPS_RANGE,
+    Scene,
+    default_hyperparams,
+    format_value,
+    options_for,
+    snap,
+)
+
+SPEEDS = {"¼×": 240, "½×": 120, "1×": 60, "2×": 30, "4×": 15}
+
+
+def hp_key(opt_key: str, name: str) -> str:
+    return f"hp.{opt_key}.{name}"
+
+
+def _objective_defaults(name: str) -> dict[str, Any]:
+    """Session-state values that follow the objective: start, noise, learning rates."""
+    obj = objectives.get(name)
+    values: dict[str, Any] = {"start_x": float(obj.start[0]), "start_y": float(obj.start[1]),
+                              "noise": float(obj.noise)}
+    for key in optimizers.names():
+        for hp_name, v in default_hyperparams(key, name).items():
+            values[hp_key(key, hp_name)] = v
+    return values
+
+
+def all_defaults(objective_name: str = DEFAULT_OBJECTIVE) -> dict[str, Any]:
+    """Every control's default value, by session-state key."""
+    return {
+        "objective": objective_name,
+        "steps": DEFAULT_STEPS,
+        "speed": "1×",
+        "optimizers": list(DEFAULT_OPTIMIZERS),
+        "seed": 0,
+        "adadelta_variant": False,
+        **_objective_defaults(objective_name),
+    }
+
+
+def ensure_defaults() -> None:
+    """Give every control key a value once per session (never overwriting the user's)."""
+    for k, v in all_defaults(st.session_state.get("objective", DEFAULT_OBJECTIVE)).items():
+        st.session_state.setdefault(k, v)
+
+
+def reset_to_defaults() -> None:
+    """Callback of the reset button: every control back to its default."""
+    for k, v in all_defaults(DEFAULT_OBJECTIVE).items():
+        st.session_state[k] = v
+
+
+def _on_objective_change() -> None:
+    for k, v in _objective_defaults(st.session_state["objective"]).items():
+        st.session_state[k] = v
+
+
+def _hyperparam_widget(opt_key: str, hp: HyperParam) -> float:
+    key = hp_key(opt_key, hp.name)
+    label = hp.label
+    opts = options_for(hp)
+    if opts is not None:
+        current = st.session_state.get(key, hp.default)
+        if current not in opts:  # e.g. a value from a link: show the nearest offered one
+            st.session_state[key] = snap(float(current), opts)
+        return float(st.select_slider(label, options=opts, key=key, format_func=format_value,
+                                      help=hp.meaning))
+    step = hp.step or (hp.ui_high - hp.ui_low) / 100
+    return float(st.slider(label, min_value=float(hp.ui_low), max_value=float(hp.ui_high),
+                           step=float(step), key=key, help=hp.meaning))
+
+
+def sidebar() -> Scene:
+    """Draw the sidebar and return the scene it describes."""
+    ensure_defaults()
+    sb = st.sidebar
+    names = objectives.names()
+    sb.selectbox("Objective", names, key="objective", on_change=_on_objective_change,
+                 format_func=lambda n: objectives.get(n).display_name)
+    obj = objectives.get(st.session_state["objective"])
+    sb.latex(rf"\footnotesize f(x, y) = {obj.latex}")
+    sb.caption(obj.lesson)
+
+    (x0, x1), (y0, y1) = obj.bounds
+    c1, c2 = sb.columns(2)
+    start_x = c1.number_input("start x", min_value=float(x0), max_value=float(x1),
+                              key="start_x", step=0.1, format="%.4g",
+                              help="or click a point on the contour")
+    start_y = c2.number_input("start y", min_value=float(y0), max_value=float(y1),
+                              key="start_y", step=0.1, format="%.4g",
+                              help="or click a point on the contour")
+    steps = sb.slider("Number of steps", min_value=STEPS_RANGE[0], max_value=STEPS_RANGE[1],
+                      step=10, key="steps")
+    speed = sb.select_slider("Playback speed", options=list(SPEEDS), key="speed",
+                             help="how fast ▶ Play moves through the (at most 200) frames")
+
+    chosen = sb.multiselect(
+        "Optimizers", optimizers.names(), key="optimizers",
+        format_func=lambda k: optimizers.get(k).display_name,
+        help="SGD, momentum, ADAGRAD and ADADELTA by default; add RMSprop, Adam or Nesterov",
+    )
+    hyper: dict[str, dict[str, float]] = {}
+    for key in chosen:
+        spec = optimizers.get(key)
+        with sb.expander(f"{spec.display_name}", expanded=key == "adadelta"):
+            values: dict[str, float] = {}
+            for hp in spec.hyperparams:
+                if key == "adadelta" and hp.name == "lr":
+                    continue
+                values[hp.name] = _hyperparam_widget(key, hp)
+            if key == "adadelta":
+                st.caption("The paper's method has no learning rate.")
+                variant = st.toggle("Advanced: library variant with a learning rate",
+                                    key="adadelta_variant",
+                                    help="torch and Keras multiply the applied step by η. "
+                                         "η = 1 is the paper's method.")
+                if variant:
+                    values["lr"] = _hyperparam_widget(key, spec.hyperparam("lr"))
+                    st.warning("Library variant — not the paper's method (η ≠ 1 scales "
+                               "only the applied step).")
+                else:
+                    values["lr"] = 1.0
+            hyper[key] = values
+
+    default_sigma = obj.noise
+    with sb.expander("Gradient noise", expanded=default_sigma > 0):
+        noise = st.slider("σ (noise scale)", min_value=0.0, max_value=5.0, step=0.05,
+                          key="noise", help="Gaussian noise added to every gradient; the "
+                                            "same noise for every optimizer")
+        seed = int(st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1,
+                                   key="seed", disabled=noise == 0,
+                                   help="the same seed replays the same noise"))
+    sb.button("Reset to defaults", on_click=reset_to_defaults, width="stretch")
+
+    scene = Scene(
+        objective=obj.name,
+        start=(float(start_x), float(start_y)),
+        steps=int(steps),
+        frame_ms=SPEEDS[speed],
+        optimizers=tuple(chosen),
+        noise=float(noise),
+        seed=seed,
+        adadelta_variant=bool(st.session_state.get("adadelta_variant", False)),
+    )
+    for key, values in hyper.items():
+        scene = scene.with_hp(key, values)
+    return scene
+
+
+def apply_click(selection: Any) -> bool:
+    """Set the start point from a click on the contour (a selection event); True if set."""
+    try:
+        points = selection["selection"]["points"]
+    except (KeyError, TypeError):
+        return False
+    if not points:
+        return False
+    x, y = points[0].get("x"), points[0].get("y")
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (x, y)):
+        return False
+    st.session_state["start_x"] = float(x)
+    st.session_state["start_y"] = float(y)
+    return True

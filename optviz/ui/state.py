@@ -1,0 +1,138 @@
+"""The scene: every setting of the page as one small, hashable value (no Streamlit here).
+
+Controls produce a :class:`Scene`; cached computations take a scene (or its parts) as
+their key. This module also defines the option grids the sliders offer and the
+defaults a scene takes for a given objective.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from .. import objectives, optimizers
+from ..optimizers import HyperParam
+
+DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adagrad", "adadelta")
+DEFAULT_OBJECTIVE = "rosenbrock"
+DEFAULT_STEPS = 500
+STEPS_RANGE = (10, 5000)
+DEFAULT_FRAME_MS = 60
+FRAME_MS_RANGE = (10, 500)
+
+#: optimizers whose step scales with the gradient (they get the objective's first
+#: suggested learning rate), and those whose first steps are about lr in size
+GRADIENT_SCALED = ("sgd", "momentum", "nesterov")
+STEP_SIZED = ("adagrad", "rmsprop", "adam")
+
+
+def log_options(low: float, high: float) -> tuple[float, ...]:
+    """1-2-5 values per decade from ``low`` to ``high`` (both included)."""
+    out = []
+    for exp in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1):
+        for m in (1, 2, 5):
+            v = float(f"{m}e{exp}")
+            if low * (1 - 1e-9) <= v <= high * (1 + 1e-9):
+                out.append(v)
+    return tuple(out)
+
+
+def decay_options(low: float, high: float) -> tuple[float, ...]:
+    """Decay rates from ``low`` to ``high``: coarse below 0.9, fine towards 1 (0.99, 0.999…)."""
+    coarse = [round(v, 2) for v in _frange(0.0, 0.9, 0.1)] + [0.85]
+    fine = [0.9, 0.92, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999, 0.9995, 0.9999]
+    vals = sorted({v for v in coarse + fine if low - 1e-12 <= v <= high + 1e-12} | {low, high})
+    return tuple(vals)
+
+
+def _frange(a: float, b: float, step: float) -> list[float]:
+    n = round((b - a) / step)
+    return [a + i * step for i in range(n + 1)]
+
+
+def options_for(hp: HyperParam) -> tuple[float, ...] | None:
+    """The discrete values a select-slider offers for ``hp`` (None: a plain slider)."""
+    if hp.log:
+        opts = log_options(hp.ui_low, hp.ui_high)
+    elif hp.high == 1.0 and hp.high_open:  # a decay rate in [0, 1)
+        opts = decay_options(hp.ui_low, hp.ui_high)
+    else:
+        return None
+    if hp.default not in opts and hp.ui_low <= hp.default <= hp.ui_high:
+        opts = tuple(sorted((*opts, hp.default)))
+    return opts
+
+
+def format_value(v: float) -> str:
+    """How a hyperparameter value is displayed: the value used, readably (1e-06, 0.95)."""
+    if v == 0:
+        return "0"
+    if 1e-3 <= abs(v) < 1e4:
+        return f"{v:.6g}"
+    return f"{v:.0e}" if float(f"{v:.0e}") == v else f"{v:.3g}"
+
+
+def snap(value: float, options: tuple[float, ...]) -> float:
+    """The option nearest to ``value`` (in log distance for positive grids)."""
+    if all(o > 0 for o in options) and value > 0:
+        return min(options, key=lambda o: abs(math.log(o) - math.log(value)))
+    return min(options, key=lambda o: abs(o - value))
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Every setting of the trajectory view. Hashable: it is the cache key."""
+
+    objective: str = DEFAULT_OBJECTIVE
+    start: tuple[float, float] = (-1.5, 2.0)
+    steps: int = DEFAULT_STEPS
+    frame_ms: int = DEFAULT_FRAME_MS
+    optimizers: tuple[str, ...] = DEFAULT_OPTIMIZERS
+    #: per optimizer key, its hyperparameters as sorted (name, value) pairs
+    hyperparams: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
+    noise: float = 0.0
+    seed: int = 0
+    adadelta_variant: bool = False
+    presenter: bool = False
+    formula: str = ""  # the text of a custom objective ("" for catalogue objectives)
+    bounds: tuple[tuple[float, float], tuple[float, float]] | None = None
+
+    def hp(self, key: str) -> dict[str, float]:
+        """The hyperparameters of optimizer ``key`` in this scene (its defaults if unset)."""
+        for k, items in self.hyperparams:
+            if k == key:
+                values = dict(items)
+                break
+        else:
+            values = default_hyperparams(key, self.objective)
+        if key == "adadelta" and not self.adadelta_variant:
+            values["lr"] = 1.0  # the paper's method has no learning rate
+        return values
+
+    def with_hp(self, key: str, values: dict[str, float]) -> Scene:
+        others = tuple((k, v) for k, v in self.hyperparams if k != key)
+        mine = (key, tuple(sorted(values.items())))
+        return replace(self, hyperparams=tuple(sorted((*others, mine))))
+
+
+def default_hyperparams(key: str, objective_name: str) -> dict[str, float]:
+    """Spec defaults, with learning rates suited to the objective (see ``suggested_lr``)."""
+    values = optimizers.get(key).defaults
+    try:
+        gradient_lr, step_lr = objectives.get(objective_name).suggested_lr
+    except KeyError:  # custom objectives
+        gradient_lr, step_lr = 0.01, 0.1
+    if key in GRADIENT_SCALED:
+        values["lr"] = gradient_lr
+    elif key in STEP_SIZED:
+        values["lr"] = step_lr
+    return values
+
+
+def default_scene(objective_name: str = DEFAULT_OBJECTIVE) -> Scene:
+    """The scene a newcomer sees for ``objective_name``."""
+    obj = objectives.get(objective_name)
+    scene = Scene(objective=objective_name, start=obj.start, noise=obj.noise)
+    for key in optimizers.names():
+        scene = scene.with_hp(key, default_hyperparams(key, objective_name))
+    return scene

@@ -1,0 +1,116 @@
+"""The trajectory view: messages, the animated figure, and the step inspector."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from .. import optimizers
+from ..figures import PathView, left_bounds_at
+from ..inspector import latex_number, step_details
+from .compute import scene_figure, scene_objective, scene_paths
+from .controls import apply_click
+from .state import Scene
+
+CHART_KEY = "trajectory_chart"
+
+
+def _on_chart_select() -> None:
+    apply_click(st.session_state.get(CHART_KEY))
+
+
+def problem_messages(scene: Scene, paths: list[PathView]) -> None:
+    """Divergence and leaving the plot are shown, never hidden."""
+    obj = scene_objective(scene)
+    for p in paths:
+        tr = p.trajectory
+        if tr.diverged_at >= 0:
+            if obj.f_min is None:
+                st.warning(f"**{p.label}** escaped to infinity at step {tr.diverged_at}: "
+                           "this function is unbounded below, so the path runs off for ever.",
+                           icon="✖️")
+            else:
+                hint = ("try a smaller learning rate" if "lr" in p.spec.defaults
+                        and p.key != "adadelta" else "try a smaller ε or a larger ρ")
+                st.error(f"**{p.label}** diverged at step {tr.diverged_at} — {hint}.",
+                         icon="✖️")
+            continue
+        out = left_bounds_at(tr.positions, obj.bounds)
+        if out >= 0:
+            st.info(f"**{p.label}** leaves the plotted area at step {out} (its values stay "
+                    "finite); the path is drawn up to the edge.", icon="↗️")
+
+
+def summary_table(scene: Scene, paths: list[PathView]) -> None:
+    obj = scene_objective(scene)
+    rows = []
+    for p in paths:
+        tr = p.trajectory
+        finite = np.isfinite(tr.values)
+        best = float(np.nanmin(tr.values)) if finite.any() else float("nan")
+        final = float(tr.values[-1])
+        gap = (lambda v: v - obj.f_min) if obj.f_min is not None else (lambda v: v)
+        rows.append({
+            "optimizer": p.label,
+            "final f − f_min" if obj.f_min is not None else "final f": gap(final),
+            "best": gap(best),
+            "final x": float(tr.positions[-1, 0]),
+            "final y": float(tr.positions[-1, 1]),
+            "diverged at": tr.diverged_at if tr.diverged_at >= 0 else None,
+            "state values / parameter": p.spec.memory_per_parameter,
+        })
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
+@st.fragment
+def step_inspector(scene: Scene, paths: list[PathView]) -> None:
+    """At the chosen step, each optimizer's rule in LaTeX and with the numbers filled in."""
+    if scene.steps < 1 or not paths:
+        return
+    st.subheader("Step inspector")
+    t = st.slider("step t (the move from x₍ₜ₋₁₎ to xₜ)", min_value=1, max_value=scene.steps,
+                  value=min(scene.steps, 10), key="inspect_step")
+    tabs = st.tabs([p.label for p in paths])
+    for tab, p in zip(tabs, paths):
+        with tab:
+            d = step_details(p.trajectory, t)
+            st.latex(d.rule_latex)
+            if d.diverged:
+                st.error(f"{p.label} has diverged by step {t}: the numbers are NaN.")
+            cols = st.columns(2)
+            for col, dim in zip(cols, "xy"):
+                with col:
+                    st.markdown(f"**{dim} coordinate**")
+                    for line in d.equations[dim]:
+                        st.latex(line)
+            table = ["| quantity | meaning | x | y |", "|---|---|---|---|"]
+            table += [f"| ${sym}$ | {meaning} | ${latex_number(x)}$ | ${latex_number(y)}$ |"
+                      for sym, meaning, x, y in d.rows]
+            st.markdown("\n".join(table))
+            if d.reproduces:
+                st.caption("✓ Replaying the engine's own rule on these numbers gives the stored "
+                           "update and state to the last bit.")
+            spec = optimizers.get(p.key)
+            st.caption(f"Effective learning rate ${spec.effective_lr_latex}$: "
+                       f"{spec.effective_lr_meaning}.")
+
+
+def trajectory_view(scene: Scene) -> None:
+    if not scene.optimizers:
+        st.info("Choose at least one optimizer in the sidebar.")
+        return
+    try:
+        paths = scene_paths(scene)
+        fig = scene_figure(scene)
+    except ValueError as err:  # a bad combination of settings: say so, plainly
+        st.error(f"These settings cannot run: {err}")
+        return
+    problem_messages(scene, paths)
+    st.plotly_chart(fig, key=CHART_KEY, on_select=_on_chart_select,
+                    selection_mode="points", width="stretch", theme=None,
+                    config={"displaylogo": False, "scrollZoom": False,
+                            "modeBarButtonsToRemove": ["select2d", "lasso2d"]})
+    st.caption("▶ Play animates every panel together; the slider under the chart moves the "
+               "step cursor. Click anywhere on the contour to start from there.")
+    summary_table(scene, paths)
+    step_inspector(scene, paths)
