@@ -88,6 +88,10 @@ class SpecFigure(go.Figure):
     def to_plotly_json(self) -> dict:
         return self._spec
 
+    def __repr__(self) -> str:
+        return (f"SpecFigure({len(self._spec.get('data', []))} traces, "
+                f"{len(self._spec.get('frames', []))} frames)")
+
 
 @dataclass(frozen=True)
 class PathView:
@@ -713,8 +717,9 @@ def trajectory_figure(
         sliders=[{
             "active": 0, "x": 0.17, "len": 0.83, "y": controls_y, "yanchor": "top",
             "pad": {"t": 0}, "transition": {"duration": 0},
-            "currentvalue": {"prefix": "step ", "font": {"size": style.font}},
-            "font": {"size": max(style.font - 3, 9)},
+            "currentvalue": {"prefix": "step ", "font": {"size": style.font, "color": "#222"}},
+            "font": {"color": "rgba(0,0,0,0)"},  # 200 tick labels would be unreadable
+            "ticklen": 3,
             "steps": [{"label": str(int(s)), "method": "animate",
                        "args": [[str(int(s))], animate]} for s in steps_shown],
         }],

@@ -1,0 +1,188 @@
+"""The Streamlit app driven headlessly with AppTest: widgets in, rendered elements out."""
+
+from __future__ import annotations
+
+import base64
+import json
+import pathlib
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import optviz as ov
+from optviz.inspector import latex_number
+
+APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
+
+
+def fresh() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def chart_spec(at: AppTest) -> dict:
+    (chart,) = at.get("plotly_chart")
+    return json.loads(chart.proto.spec)
+
+
+def decode(arr) -> np.ndarray:
+    if isinstance(arr, dict):
+        dtype = {"f8": np.float64, "f4": np.float32}[arr["dtype"]]
+        return np.frombuffer(base64.b64decode(arr["bdata"]), dtype=dtype)
+    return np.array([np.nan if v is None else v for v in arr], dtype=float)
+
+
+def path_of(spec: dict, legendgroup: str) -> np.ndarray:
+    trace = next(t for t in spec["data"]
+                 if t.get("legendgroup") == legendgroup and t.get("showlegend"))
+    return np.stack([decode(trace["x"]), decode(trace["y"])], axis=-1)
+
+
+def widget(at: AppTest, key: str):
+    for kind in ("select_slider", "slider", "selectbox", "multiselect", "number_input",
+                 "toggle", "button"):
+        for w in getattr(at, kind):
+            if w.key == key:
+                return w
+    raise KeyError(key)
+
+
+@pytest.fixture(scope="module")
+def app() -> AppTest:
+    return fresh()
+
+
+def test_the_default_page_renders(app):
+    spec = chart_spec(app)
+    legend = [t["name"] for t in spec["data"] if t.get("showlegend")]
+    assert legend == ["SGD", "Momentum", "ADAGRAD", "ADADELTA"]
+    assert spec["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
+    assert len(spec["frames"]) == 200
+    assert not app.error
+    assert "Rosenbrock" in str(widget(app, "objective").value) or \
+        widget(app, "objective").value == "rosenbrock"
+
+
+def test_the_default_adadelta_path_is_the_papers_method(app):
+    spec = chart_spec(app)
+    obj = ov.objectives.get("rosenbrock")
+    expected = ov.run(obj, ov.optimizers.adadelta(rho=0.95, eps=1e-6), (-1.5, 2.0), 500)
+    np.testing.assert_array_equal(path_of(spec, "adadelta"), expected.positions)
+
+
+@pytest.mark.parametrize("name", ov.objectives.names())
+def test_every_objective_can_be_selected(name):
+    at = fresh()
+    widget(at, "objective").set_value(name).run()
+    assert not at.exception
+    obj = ov.objectives.get(name)
+    assert widget(at, "start_x").value == pytest.approx(obj.start[0])
+    assert widget(at, "start_y").value == pytest.approx(obj.start[1])
+    spec = chart_spec(at)
+    assert spec["layout"]["xaxis"]["range"] == list(obj.bounds[0])
+    assert [t["name"] for t in spec["data"] if t.get("showlegend")]
+
+
+def test_every_optimizer_can_be_selected():
+    at = fresh()
+    widget(at, "optimizers").set_value(ov.optimizers.names()).run()
+    assert not at.exception
+    spec = chart_spec(at)
+    legend = [t["name"] for t in spec["data"] if t.get("showlegend")]
+    assert legend == [ov.optimizers.get(k).display_name for k in ov.optimizers.names()]
+    keys = {w.key for w in at.sidebar if w.key}
+    for k in ov.optimizers.names():
+        for hp in ov.optimizers.get(k).hyperparams:
+            if k == "adadelta" and hp.name == "lr":
+                assert f"hp.{k}.{hp.name}" not in keys  # hidden behind the advanced toggle
+            else:
+                assert f"hp.{k}.{hp.name}" in keys
+
+
+@pytest.mark.parametrize(("key", "value"), [("hp.adadelta.rho", 0.9),
+                                            ("hp.adadelta.eps", 1e-4)])
+def test_changing_rho_or_eps_changes_the_adadelta_path(key, value):
+    at = fresh()
+    before = chart_spec(at)
+    widget(at, key).set_value(value).run()
+    assert not at.exception
+    after = chart_spec(at)
+    assert not np.array_equal(path_of(before, "adadelta"), path_of(after, "adadelta"))
+    np.testing.assert_array_equal(path_of(before, "sgd"), path_of(after, "sgd"))
+    hp = {"rho": 0.95, "eps": 1e-6, key.rsplit(".", 1)[1]: value}
+    expected = ov.run(ov.objectives.get("rosenbrock"), ov.optimizers.adadelta(**hp),
+                      (-1.5, 2.0), 500)
+    np.testing.assert_array_equal(path_of(after, "adadelta"), expected.positions)
+
+
+def test_the_library_variant_is_labelled():
+    at = fresh()
+    widget(at, "adadelta_variant").set_value(True).run()
+    widget(at, "hp.adadelta.lr").set_value(0.5).run()
+    assert not at.exception
+    legend = [t["name"] for t in chart_spec(at)["data"] if t.get("showlegend")]
+    assert "ADADELTA (library variant, η=0.5)" in legend
+    assert any("not the paper's method" in w.value for w in at.warning)
+
+
+def test_a_diverging_setting_shows_a_message_not_an_exception():
+    at = fresh()
+    widget(at, "hp.sgd.lr").set_value(1.0).run()
+    assert not at.exception
+    expected = ov.run(ov.objectives.get("rosenbrock"), ov.optimizers.sgd(lr=1.0),
+                      (-1.5, 2.0), 500)
+    messages = [e.value for e in at.error]
+    assert any(f"SGD** diverged at step {expected.diverged_at}" in m
+               and "smaller learning rate" in m for m in messages), messages
+    cross = [t for t in chart_spec(at)["data"] if t.get("name") == "SGD diverged"]
+    assert len(cross) == 1
+
+
+def test_the_step_inspector_shows_the_trajectorys_numbers():
+    at = fresh()
+    widget(at, "inspect_step").set_value(7).run()
+    assert not at.exception
+    obj = ov.objectives.get("rosenbrock")
+    traj = ov.run(obj, ov.optimizers.adadelta(), (-1.5, 2.0), 500)
+    tables = [m.value for m in at.markdown if m.value.startswith("| quantity")]
+    assert len(tables) == 4  # one per optimizer tab
+    adadelta = tables[3]
+    for symbol, value in [("g_t", traj.grads[6]), (r"\Delta x_t", traj.updates[6]),
+                          ("x_t", traj.positions[7]),
+                          (r"E[g^2]_{t}", traj.states.sq_grad_avg[7]),
+                          (r"E[\Delta x^2]_{t-1}", traj.states.sq_step_avg[6])]:
+        row = next(line for line in adadelta.splitlines() if line.startswith(f"| ${symbol}$"))
+        assert f"${latex_number(value[0])}$ | ${latex_number(value[1])}$" in row, row
+    latex = [e.value for e in at.get("latex")]
+    rms = np.sqrt(traj.states.sq_grad_avg[7, 0] + 1e-6)
+    assert any(latex_number(rms) in s and r"\mathrm{RMS}[g]_t" in s for s in latex)
+    assert any("to the last bit" in c.value for c in at.caption)
+
+
+def test_reset_restores_the_defaults():
+    at = fresh()
+    widget(at, "hp.adadelta.rho").set_value(0.9).run()
+    widget(at, "objective").set_value("booth").run()
+    widget(at, "steps").set_value(100).run()
+    next(b for b in at.button if b.label == "Reset to defaults").click().run()
+    assert not at.exception
+    assert widget(at, "objective").value == "rosenbrock"
+    assert widget(at, "hp.adadelta.rho").value == 0.95
+    assert widget(at, "steps").value == 500
+    assert (widget(at, "start_x").value, widget(at, "start_y").value) == (-1.5, 2.0)
+
+
+def test_noise_is_offered_and_used():
+    at = fresh()
+    widget(at, "objective").set_value("noisy_quadratic").run()
+    assert widget(at, "noise").value == 1.0
+    spec_a = chart_spec(at)
+    widget(at, "seed").set_value(3).run()
+    spec_b = chart_spec(at)
+    assert not np.array_equal(path_of(spec_a, "adadelta"), path_of(spec_b, "adadelta"))
+    obj = ov.objectives.get("noisy_quadratic")
+    expected = ov.run(obj, ov.optimizers.adadelta(), obj.start, 500, seed=3, noise=1.0)
+    np.testing.assert_array_equal(path_of(spec_b, "adadelta"), expected.positions)

@@ -1,0 +1,214 @@
+"""The figure builders, tested without Streamlit: structure, frames, payload, contents."""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import zlib
+
+import numpy as np
+import plotly.io as pio
+import pytest
+
+import optviz as ov
+from optviz import figures
+from optviz.figures import PathView, frame_steps, left_bounds_at, trajectory_figure
+
+DEFAULT_HP = {"sgd": {"lr": 1e-3}, "momentum": {"lr": 1e-3, "beta": 0.9},
+              "adagrad": {"lr": 0.05}, "adadelta": {}}
+
+
+def scene(objective="rosenbrock", hp=None, steps=500, start=None):
+    obj = ov.objectives.get(objective)
+    hp = DEFAULT_HP if hp is None else hp
+    paths = []
+    for key, values in hp.items():
+        spec = ov.optimizers.get(key)
+        traj = ov.run(obj, spec.build(**values), start or obj.start, steps)
+        paths.append(PathView(key, spec.display_name, spec, traj))
+    return obj, paths
+
+
+def decode(arr):
+    """Typed-array spec (or list) -> numpy array."""
+    if isinstance(arr, dict):
+        dtype = {"f8": np.float64, "f4": np.float32}[arr["dtype"]]
+        out = np.frombuffer(base64.b64decode(arr["bdata"]), dtype=dtype)
+        if "shape" in arr:
+            out = out.reshape([int(n) for n in arr["shape"].split(",")])
+        return out
+    return np.array([np.nan if v is None else v for v in arr], dtype=float)
+
+
+def png_size(data_uri):
+    raw = base64.b64decode(data_uri.split(",", 1)[1])
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", raw[16:24])
+    return width, height, raw
+
+
+@pytest.fixture(scope="module")
+def default_figure():
+    obj, paths = scene()
+    return obj, paths, trajectory_figure(obj, paths)
+
+
+def test_trace_kinds_and_counts(default_figure):
+    _obj, paths, fig = default_figure
+    data = fig.spec["data"]
+    assert {t["type"] for t in data} == {"scatter"}  # the contour is an image, not a trace
+    names = [t.get("name") for t in data]
+    # one path per optimizer in the contour panel, with the legend shown once
+    legend = [t for t in data if t.get("showlegend")]
+    assert [t["name"] for t in legend] == ["SGD", "Momentum", "ADAGRAD", "ADADELTA"]
+    assert names.count("click-to-start") == 1
+    assert names.count("global minimum") == 1
+    assert names.count("start") == 1
+    # per optimizer: path + loss + two effective-rate lines
+    for p in paths:
+        assert sum(1 for t in data if t.get("legendgroup") == p.key
+                   and t["mode"] == "lines") == 4 + 2 * len(p.spec.state_fields)
+    # four cursor traces in the top block + one per optimizer that has state
+    assert names.count("cursor") == 4 + 3
+
+
+def test_every_panel_has_a_fixed_range(default_figure):
+    _, _, fig = default_figure
+    layout = fig.spec["layout"]
+    axes = [k for k in layout if k.startswith(("xaxis", "yaxis"))]
+    assert len(axes) == 2 * (4 + 3)
+    for k in axes:
+        assert "range" in layout[k], k
+        assert layout[k].get("autorange") is not True
+    assert layout["xaxis"]["range"] == [-2.0, 2.0]
+    assert layout["yaxis"]["range"] == [-1.0, 3.0]
+    assert layout["yaxis2"]["type"] == "log"  # f − f_min
+    assert layout["yaxis3"]["type"] == layout["yaxis4"]["type"] == "log"  # effective lr
+
+
+def test_frames_move_only_markers(default_figure):
+    _, paths, fig = default_figure
+    spec = fig.spec
+    frames = spec["frames"]
+    assert len(frames) <= figures.MAX_FRAMES
+    assert frames[0]["name"] == "0" and frames[-1]["name"] == "500"  # last frame = last step
+    cursor = [i for i, t in enumerate(spec["data"]) if t.get("name") == "cursor"]
+    for fr in frames:
+        assert fr["traces"] == cursor
+        assert all(d["type"] == "scatter" for d in fr["data"])
+        assert all(len(d["x"]) <= 2 * len(paths) for d in fr["data"])
+    assert "contour" not in json.dumps(frames)
+    steps = [int(f["name"]) for f in frames]
+    assert steps == sorted(steps)
+    slider = spec["layout"]["sliders"][0]
+    assert [s["args"][0][0] for s in slider["steps"]] == [f["name"] for f in frames]
+    play = spec["layout"]["updatemenus"][0]["buttons"][0]
+    assert play["label"].endswith("Play") and play["args"][1]["frame"]["redraw"] is False
+
+
+def test_frame_markers_sit_on_the_trajectories(default_figure):
+    _, paths, fig = default_figure
+    frame = fig.spec["frames"][100]
+    s = int(frame["name"])
+    assert 200 < s < 300
+    xs, ys = decode(frame["data"][0]["x"]), decode(frame["data"][0]["y"])
+    for i, p in enumerate(paths):
+        np.testing.assert_allclose([xs[i], ys[i]], p.trajectory.positions[s], rtol=1e-5)
+    # loss panel: f − f_min at step s; effective rate panels: the rate used for step s
+    loss = decode(frame["data"][1]["y"])
+    lr_x = decode(frame["data"][2]["y"])
+    for i, p in enumerate(paths):
+        np.testing.assert_allclose(loss[i], p.trajectory.values[s], rtol=1e-5)
+        np.testing.assert_allclose(lr_x[i], p.trajectory.effective_lr[s - 1, 0], rtol=1e-5)
+
+
+def test_paths_are_the_trajectories_bit_for_bit(default_figure):
+    _, paths, fig = default_figure
+    data = fig.spec["data"]
+    for p in paths:
+        trace = next(t for t in data if t.get("legendgroup") == p.key and t.get("showlegend"))
+        np.testing.assert_array_equal(decode(trace["x"]), p.trajectory.positions[:, 0])
+        np.testing.assert_array_equal(decode(trace["y"]), p.trajectory.positions[:, 1])
+
+
+def test_default_scene_payload_is_under_one_megabyte(default_figure):
+    _, _, fig = default_figure
+    size = len(pio.to_json(fig, validate=False))
+    assert 50_000 < size < 1_000_000
+
+
+def test_contour_image_and_log_colour_bar(default_figure):
+    _obj, _, fig = default_figure
+    layout = fig.spec["layout"]
+    (image,) = layout["images"]
+    assert image["xref"] == "x" and image["layer"] == "below"
+    assert (image["x"], image["y"]) == (-2.0, 3.0)
+    width, height, _raw = png_size(image["source"])
+    assert (width, height) == (320, 320)
+    bar = next(t for t in fig.spec["data"] if t.get("marker", {}).get("showscale"))
+    ticks = bar["marker"]["colorbar"]["ticktext"]
+    assert "1" in ticks and "100" in ticks  # levels labelled in f − f_min, log-spaced
+    assert bar["marker"]["colorbar"]["tickvals"] == sorted(bar["marker"]["colorbar"]["tickvals"])
+
+
+def test_contour_grid_is_log_of_the_gap_and_hover_shows_true_f():
+    obj = ov.objectives.get("rosenbrock")
+    grid = figures.contour_grid(obj, 50)
+    assert grid.log
+    np.testing.assert_allclose(10 ** grid.z - grid.delta, grid.f - obj.f_min, rtol=1e-9,
+                               atol=1e-12)
+    click = figures._click_grid(obj, 5)
+    np.testing.assert_allclose(decode(click["customdata"]),
+                               obj.value(np.stack([decode(click["x"]), decode(click["y"])], -1)),
+                               rtol=1e-6)
+
+
+def test_linear_contour_for_saddles():
+    grid = figures.contour_grid(ov.objectives.get("saddle"), 40)
+    assert not grid.log
+    np.testing.assert_array_equal(grid.z, grid.f)
+
+
+def test_diverged_path_ends_with_a_cross_and_axes_stay_on_the_bounds():
+    obj, paths = scene(hp={"sgd": {"lr": 1.0}}, steps=50)
+    traj = paths[0].trajectory
+    assert traj.diverged_at == 2
+    fig = trajectory_figure(obj, paths)
+    cross = next(t for t in fig.spec["data"] if t.get("name") == "SGD diverged")
+    assert cross["marker"]["symbol"] == "x"
+    np.testing.assert_array_equal([cross["x"][0], cross["y"][0]], traj.positions[1])
+    assert fig.spec["layout"]["xaxis"]["range"] == [-2.0, 2.0]
+    # the cursor stays on the last finite point after divergence
+    last = fig.spec["frames"][-1]["data"][0]
+    np.testing.assert_allclose([last["x"][0], last["y"][0]], traj.positions[1], rtol=1e-5)
+
+
+def test_frame_steps_and_leaving_the_bounds():
+    assert frame_steps(10).tolist() == list(range(11))
+    many = frame_steps(5000)
+    assert len(many) <= 200 and many[0] == 0 and many[-1] == 5000
+    pos = np.array([[0.0, 0.0], [1.0, 1.0], [3.0, 0.0], [np.nan, np.nan]])
+    assert left_bounds_at(pos, ((-2, 2), (-2, 2))) == 2
+    assert left_bounds_at(pos[:2], ((-2, 2), (-2, 2))) == -1
+
+
+def test_presenter_mode_is_bigger():
+    obj, paths = scene(steps=50)
+    normal = trajectory_figure(obj, paths).spec["layout"]
+    big = trajectory_figure(obj, paths, presenter=True).spec["layout"]
+    assert big["font"]["size"] > normal["font"]["size"]
+    assert big["height"] > normal["height"]
+
+
+def test_png_encoder_roundtrip():
+    rgba = np.zeros((3, 2, 4), dtype=np.uint8)
+    rgba[1, 1] = (10, 20, 30, 255)
+    png = figures._png(rgba)
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (2, 3)
+    idat_len = struct.unpack(">I", png[33:37])[0]
+    raw = zlib.decompress(png[41:41 + idat_len])
+    rows = [raw[i * 9:(i + 1) * 9] for i in range(3)]
+    assert all(r[0] == 0 for r in rows)  # filter byte
+    assert rows[1][5:9] == bytes([10, 20, 30, 255])
