@@ -23,6 +23,7 @@ Axis ranges are fixed (autorange is not animated).
 from __future__ import annotations
 
 import base64
+import functools
 import math
 import struct
 import zlib
@@ -389,6 +390,18 @@ def _click_grid(objective: Objective, n: int = 41) -> dict:
     }
 
 
+@functools.lru_cache(maxsize=32)
+def _background(objective: Objective, resolution: int) -> tuple[ContourGrid, dict, dict]:
+    """The parts of a figure that depend only on the objective, built once per objective.
+
+    (Objectives compare by identity; the catalogue and the custom-formula cache hand out
+    one object per function, so a slider move reuses the contour image.) Callers copy
+    nothing: the dicts are treated as read-only.
+    """
+    grid = contour_grid(objective, resolution)
+    return grid, contour_image(grid), _click_grid(objective)
+
+
 # ---------------------------------------------------------------------------
 # The main figure
 # ---------------------------------------------------------------------------
@@ -520,10 +533,10 @@ def trajectory_figure(
         acc_axes.append(axis_pair(5 + i, _ACC_COLUMNS[i % 3], geo.acc_rows[i // 3], title))
 
     # --- static traces -----------------------------------------------------------------
-    grid = contour_grid(objective, contour_resolution)
+    grid, image, click = _background(objective, contour_resolution)
     traces.append(_colorbar_trace(grid, style))
     if clickable:
-        traces.append(_click_grid(objective))
+        traces.append(click)
     for positions, colour, label in ghosts:
         traces.append({"type": "scatter", "x": typed(positions[:, 0], "f4"),
                        "y": typed(positions[:, 1], "f4"),
@@ -704,7 +717,7 @@ def trajectory_figure(
         clickmode="event+select",
         uirevision=objective.name,
         annotations=annotations,
-        images=[contour_image(grid)],
+        images=[image],
         updatemenus=[{
             "type": "buttons", "direction": "left", "showactive": False,
             "x": 0.0, "y": controls_y, "xanchor": "left", "yanchor": "top",
