@@ -101,12 +101,14 @@ class HyperParam:
 
     def validate(self, value: Any) -> HyperValue:
         """Return ``value`` as a float (or float64 array) or raise a clear ValueError."""
-        if isinstance(value, bool):
+        if isinstance(value, bool) or value is None:
             raise ValueError(f"{self.name} must be a number, got {value!r}")
         try:
             arr = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
             raise ValueError(f"{self.name} must be a number, got {value!r}") from None
+        if arr.ndim == 1 and arr.size == 0:
+            raise ValueError(f"{self.name} must not be an empty array")
         if arr.ndim > 1:
             raise ValueError(
                 f"{self.name} must be a number or a 1-D array (one value per batch row), "

@@ -101,6 +101,16 @@ def _check_sigma(noise: Any, objective: Objective) -> float:
     return sigma
 
 
+def _check_box(box: Any) -> float:
+    try:
+        box = float(box)
+    except (TypeError, ValueError):
+        raise ValueError(f"box must be a number, got {box!r}") from None
+    if not (math.isfinite(box) and box > 0):
+        raise ValueError(f"box = {box!r} must be a finite number > 0")
+    return box
+
+
 def _check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
@@ -122,15 +132,19 @@ def _starts(x0: Any, optimizer: Optimizer) -> tuple[Array, bool, int]:
         single = False
     else:
         raise ValueError(f"x0 must have shape (2,) or (B, 2), got {starts.shape}")
+    if starts.shape[0] == 0:
+        raise ValueError("x0 must hold at least one start")
     rows = starts.shape[0]
     batch = optimizer.batch_size
-    if batch is not None and batch != starts.shape[0]:
-        if starts.shape[0] != 1:
-            raise ValueError(
-                f"the optimizer has {batch} hyperparameter rows but x0 has {starts.shape[0]} starts"
-            )
-        starts = np.repeat(starts, batch, axis=0)  # one start shared by every configuration
-        single = False
+    if batch is not None:
+        single = False  # one configuration per row: the output keeps its batch axis
+        if batch != starts.shape[0]:
+            if starts.shape[0] != 1:
+                raise ValueError(
+                    f"the optimizer has {batch} hyperparameter rows but x0 has "
+                    f"{starts.shape[0]} starts"
+                )
+            starts = np.repeat(starts, batch, axis=0)  # one start shared by every row
     return starts, single, rows
 
 
@@ -273,6 +287,7 @@ def run(
     (``None``: the objective's default). See the module docstring for the exact step.
     """
     steps = _check_steps(steps)
+    box = _check_box(box)
     sigma = _check_sigma(noise, objective)
     seed = _check_seed(seed)
     starts, single, noise_rows = _starts(x0, optimizer)

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-import optviz as ov  # noqa: E402
+import optviz as ov
 
 CASES = [
     # (case id, optviz key, optviz hyperparameters, torch class, torch kwargs)
