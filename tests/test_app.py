@@ -186,3 +186,78 @@ def test_noise_is_offered_and_used():
     obj = ov.objectives.get("noisy_quadratic")
     expected = ov.run(obj, ov.optimizers.adadelta(), obj.start, 500, seed=3, noise=1.0)
     np.testing.assert_array_equal(path_of(spec_b, "adadelta"), expected.positions)
+
+
+# --- settings in the URL -----------------------------------------------------------------
+
+LINK = {
+    "objective": "booth", "x0": "2.5", "y0": "-4", "steps": "120", "speed": "2×",
+    "opt": "sgd,adadelta,adam", "sgd.lr": "0.05", "adadelta.rho": "0.9",
+    "adadelta.eps": "0.0001", "adam.beta1": "0.8", "noise": "0.5", "seed": "7",
+}
+
+
+def query(at: AppTest) -> dict[str, str]:
+    """The app's query parameters (AppTest keeps a dict of str or list of str)."""
+    return {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+
+
+def with_query(params: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_link_sets_every_control():
+    at = with_query(LINK)
+    assert widget(at, "objective").value == "booth"
+    assert (widget(at, "start_x").value, widget(at, "start_y").value) == (2.5, -4.0)
+    assert widget(at, "steps").value == 120
+    assert widget(at, "speed").value == "2×"
+    assert widget(at, "optimizers").value == ["sgd", "adadelta", "adam"]
+    assert widget(at, "hp.sgd.lr").value == 0.05
+    assert widget(at, "hp.adadelta.rho").value == 0.9
+    assert widget(at, "hp.adadelta.eps").value == 1e-4
+    assert widget(at, "hp.adam.beta1").value == 0.8
+    assert widget(at, "noise").value == 0.5
+    assert widget(at, "seed").value == 7
+    assert not at.warning
+    # and the chart is that scene
+    obj = ov.objectives.get("booth")
+    expected = ov.run(obj, ov.optimizers.adadelta(rho=0.9, eps=1e-4), (2.5, -4.0), 120,
+                      noise=0.5, seed=7)
+    np.testing.assert_array_equal(path_of(chart_spec(at), "adadelta"), expected.positions)
+
+
+def test_the_url_round_trips_and_leaves_defaults_out():
+    at = with_query(LINK)
+    assert query(at) == LINK
+    plain = fresh()
+    assert query(plain) == {}  # nothing but defaults: a clean address
+    widget(plain, "hp.adadelta.rho").set_value(0.99).run()
+    assert query(plain) == {"adadelta.rho": "0.99"}
+    widget(plain, "objective").set_value("beale").run()
+    assert query(plain) == {"objective": "beale", "adadelta.rho": "0.99"}
+
+
+@pytest.mark.parametrize(("params", "key", "default"), [
+    ({"objective": "nope"}, "objective", "rosenbrock"),
+    ({"adadelta.rho": "7"}, "hp.adadelta.rho", 0.95),
+    ({"adadelta.eps": "abc"}, "hp.adadelta.eps", 1e-6),
+    ({"steps": "99999999"}, "steps", 500),
+    ({"sgd.lr": "nan"}, "hp.sgd.lr", 1e-3),
+    ({"x0": "1e308"}, "start_x", -1.5),
+    ({"opt": "sgd,__import__"}, "optimizers", ["sgd", "momentum", "adagrad", "adadelta"]),
+    ({"seed": "-3"}, "seed", 0),
+    ({"noise": "1e9"}, "noise", 0.0),
+])
+def test_tampered_values_warn_and_fall_back_for_that_setting_only(params, key, default):
+    at = with_query({**params, "adadelta.eps": params.get("adadelta.eps", "0.0001")})
+    assert widget(at, key).value == default
+    assert any("Ignored" in w.value for w in at.warning), [w.value for w in at.warning]
+    if key != "hp.adadelta.eps":  # the good setting in the same link still applies
+        assert widget(at, "hp.adadelta.eps").value == 1e-4
+    assert chart_spec(at)["data"]

@@ -19,6 +19,8 @@ from .state import (
     DEFAULT_OBJECTIVE,
     DEFAULT_OPTIMIZERS,
     DEFAULT_STEPS,
+    GRADIENT_SCALED,
+    STEP_SIZED,
     STEPS_RANGE,
     Scene,
     default_hyperparams,
@@ -39,9 +41,8 @@ def _objective_defaults(name: str) -> dict[str, Any]:
     obj = objectives.get(name)
     values: dict[str, Any] = {"start_x": float(obj.start[0]), "start_y": float(obj.start[1]),
                               "noise": float(obj.noise)}
-    for key in optimizers.names():
-        for hp_name, v in default_hyperparams(key, name).items():
-            values[hp_key(key, hp_name)] = v
+    for key in (*GRADIENT_SCALED, *STEP_SIZED):  # learning rates suited to this function
+        values[hp_key(key, "lr")] = default_hyperparams(key, name)["lr"]
     return values
 
 
@@ -54,6 +55,10 @@ def all_defaults(objective_name: str = DEFAULT_OBJECTIVE) -> dict[str, Any]:
         "optimizers": list(DEFAULT_OPTIMIZERS),
         "seed": 0,
         "adadelta_variant": False,
+        "presenter": False,
+        "view": "trajectories",
+        **{hp_key(key, hp_name): v for key in optimizers.names()
+           for hp_name, v in default_hyperparams(key, objective_name).items()},
         **_objective_defaults(objective_name),
     }
 
@@ -161,6 +166,7 @@ def sidebar() -> Scene:
         noise=float(noise),
         seed=seed,
         adadelta_variant=bool(st.session_state.get("adadelta_variant", False)),
+        presenter=bool(st.session_state.get("presenter", False)),
     )
     for key, values in hyper.items():
         scene = scene.with_hp(key, values)

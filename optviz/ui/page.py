@@ -1,4 +1,4 @@
-"""Page layout: the sidebar's scene, then the views. All maths lives in the core."""
+"""Page layout: URL state in, the sidebar's scene, the chosen view, URL state out."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import traceback
 
 import streamlit as st
 
-from .controls import sidebar
+from .controls import all_defaults, sidebar
 from .trajectories import trajectory_view
+from .url import link, read_query, to_query
 
 # plotly.js rejects an animation's promise, with no reason, when ▶ Play is interrupted by
 # ❚❚ Pause or by a new animation: an expected event that it never catches, so the browser
@@ -25,18 +26,90 @@ if (!window.__optvizGuard) {
 }
 </script>"""
 
+# Presenter mode: bigger type for a projector, and the sidebar folded away once.
+_PRESENTER_CSS = """<style>
+[data-testid="stMainBlockContainer"] p,
+[data-testid="stMainBlockContainer"] li { font-size: 1.25rem; }
+</style>"""
+_COLLAPSE_SIDEBAR = """<script>
+(function () {
+  const b = window.parent.document.querySelector('[data-testid="stSidebarCollapseButton"] button')
+         || document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+  if (b) { b.click(); }
+})();
+</script>"""
 
-def main() -> None:
-    st.set_page_config(page_title="optviz — ADADELTA and friends", page_icon="📉",
-                       layout="wide")
-    started = time.perf_counter()
+VIEWS = {"trajectories": "Trajectories"}
+
+
+def _load_url_once() -> None:
+    """On a session's first run, the link's settings become the controls' values."""
+    if st.session_state.get("_url_loaded"):
+        return
+    values, warnings = read_query(st.query_params.to_dict())
+    defaults = all_defaults(values.get("objective", "rosenbrock"))
+    for k, v in {**defaults, **values}.items():
+        st.session_state[k] = v
+    st.session_state["_url_warnings"] = warnings
+    st.session_state["_url_loaded"] = True
+
+
+def _sync_url() -> str:
+    """Write the controls into the address bar (defaults left out); return the link."""
+    query = to_query(st.session_state)
+    if query != st.query_params.to_dict():
+        st.query_params.from_dict(query)
     try:
-        st.html(_ANIMATION_INTERRUPT_GUARD, unsafe_allow_javascript=True)
-        scene = sidebar()
+        base = st.context.url or ""
+    except Exception:  # outside a browser session (AppTest)
+        base = ""
+    return link(base or "http://localhost:8501/", query)
+
+
+def _header(presenter_was: bool) -> None:
+    left, right = st.columns([5, 2], vertical_alignment="bottom")
+    with left:
         st.title("optviz: watch optimizers think")
         st.caption("Zeiler (2012), *ADADELTA: An Adaptive Learning Rate Method* — paths, "
                    "per-dimension learning rates and accumulators, step by step.")
-        trajectory_view(scene)
+    with right:
+        presenter = st.toggle("Presenter mode", key="presenter",
+                              help="larger type, thicker lines and bigger markers for a "
+                                   "projector; the sidebar folds away")
+    if presenter:
+        st.html(_PRESENTER_CSS)
+        if not presenter_was:
+            st.html(_COLLAPSE_SIDEBAR, unsafe_allow_javascript=True)
+    if len(VIEWS) > 1:
+        st.segmented_control("View", list(VIEWS), key="view",
+                             format_func=VIEWS.__getitem__, label_visibility="collapsed")
+
+
+def main() -> None:
+    st.set_page_config(page_title="optviz — ADADELTA and friends", page_icon="📉",
+                       layout="wide",
+                       initial_sidebar_state="collapsed"
+                       if st.query_params.get("presenter") == "1" else "auto")
+    started = time.perf_counter()
+    try:
+        st.html(_ANIMATION_INTERRUPT_GUARD, unsafe_allow_javascript=True)
+        _load_url_once()
+        presenter_was = bool(st.session_state.get("_presenter_shown"))
+        scene = sidebar()
+        _header(presenter_was)
+        st.session_state["_presenter_shown"] = bool(st.session_state.get("presenter"))
+        for warning in st.session_state.get("_url_warnings", []):
+            st.warning(warning, icon="🔗")
+        view = st.session_state.get("view") or "trajectories"
+        if view not in VIEWS:
+            view = "trajectories"
+        if view == "trajectories":
+            trajectory_view(scene)
+        url = _sync_url()
+        with st.expander("🔗 Link to this scene"):
+            st.code(url, language=None)
+            st.caption("Copy it (the button at the right of the box) and send it: the link "
+                       "opens this exact scene. Settings left at their defaults are omitted.")
     except Exception as err:  # never a traceback in the page
         st.error(f"Something went wrong: {err}. Press “Reset to defaults” in the sidebar.")
         with st.expander("Details for the developers"):

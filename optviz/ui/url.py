@@ -1,0 +1,188 @@
+"""Settings in the address bar: every control round-trips through the URL's query string.
+
+``read_query`` turns query parameters (untrusted text) into session-state values, with a
+warning for each value it cannot use — that setting alone falls back to its default.
+``to_query`` writes the current controls back, leaving defaults out, so a copied link
+opens the same scene. Nothing here is ever evaluated: every value is parsed as a number,
+a whole number, a flag or a name from a fixed list.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from .. import objectives, optimizers
+from .controls import SPEEDS, all_defaults, hp_key
+from .state import STEPS_RANGE, format_value, options_for, snap
+
+#: query name -> session-state key, for the scalar settings (hyperparameters are
+#: "<optimizer>.<name>", e.g. adadelta.rho, and the optimizers are "opt=sgd,adadelta")
+SIMPLE = {"objective": "objective", "x0": "start_x", "y0": "start_y", "steps": "steps",
+          "speed": "speed", "noise": "noise", "seed": "seed", "variant": "adadelta_variant",
+          "presenter": "presenter", "view": "view"}
+VIEWS = ("trajectories",)  # the views the page offers (see page.VIEWS)
+MAX_NOISE = 5.0
+
+
+def _number(text: str) -> float:
+    v = float(text)
+    if not math.isfinite(v):
+        raise ValueError
+    return v
+
+
+def _flag(text: str) -> bool:
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return repr(v) if isinstance(v, float) else str(v)
+
+
+def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """Session-state values from query parameters, and a warning for each bad one."""
+    values: dict[str, Any] = {}
+    warnings: list[str] = []
+
+    def bad(name: str, text: str, why: str) -> None:
+        shown = text if len(text) <= 40 else text[:37] + "…"
+        warnings.append(f"Ignored `{name}={shown}` from the link: {why}; using the default.")
+
+    name = params.get("objective")
+    objective = objectives.get("rosenbrock")
+    if name is not None:
+        if name in objectives.names():
+            values["objective"] = name
+            objective = objectives.get(name)
+        else:
+            bad("objective", name, f"no such objective (known: {', '.join(objectives.names())})")
+    (x0, x1), (y0, y1) = objective.bounds
+    for qname, key, lo, hi in (("x0", "start_x", x0, x1), ("y0", "start_y", y0, y1)):
+        if qname in params:
+            try:
+                v = _number(params[qname])
+                if not lo <= v <= hi:
+                    raise ValueError
+                values[key] = v
+            except ValueError:
+                bad(qname, params[qname], f"a start inside [{lo:g}, {hi:g}] is needed")
+    if "steps" in params:
+        try:
+            v = int(params["steps"])
+            if not STEPS_RANGE[0] <= v <= STEPS_RANGE[1]:
+                raise ValueError
+            values["steps"] = v - v % 10 if v % 10 else v
+        except ValueError:
+            bad("steps", params["steps"],
+                f"a whole number from {STEPS_RANGE[0]} to {STEPS_RANGE[1]} is needed")
+    if "speed" in params:
+        if params["speed"] in SPEEDS:
+            values["speed"] = params["speed"]
+        else:
+            bad("speed", params["speed"], f"one of {', '.join(SPEEDS)} is needed")
+    if "opt" in params:
+        keys = [k for k in params["opt"].split(",") if k]
+        unknown = [k for k in keys if k not in optimizers.names()]
+        if unknown or not keys:
+            bad("opt", params["opt"], f"known optimizers are {', '.join(optimizers.names())}")
+        else:
+            values["optimizers"] = list(dict.fromkeys(keys))
+    if "noise" in params:
+        try:
+            v = _number(params["noise"])
+            if not 0 <= v <= MAX_NOISE:
+                raise ValueError
+            values["noise"] = round(v / 0.05) * 0.05
+        except ValueError:
+            bad("noise", params["noise"], f"σ from 0 to {MAX_NOISE:g} is needed")
+    if "seed" in params:
+        try:
+            v = int(params["seed"])
+            if not 0 <= v < 2**31:
+                raise ValueError
+            values["seed"] = v
+        except ValueError:
+            bad("seed", params["seed"], "a whole number ≥ 0 is needed")
+    for qname, key in (("variant", "adadelta_variant"), ("presenter", "presenter")):
+        if qname in params:
+            try:
+                values[key] = _flag(params[qname])
+            except ValueError:
+                bad(qname, params[qname], "1 or 0 is needed")
+    if "view" in params:
+        if params["view"] in VIEWS:
+            values["view"] = params["view"]
+        else:
+            bad("view", params["view"], f"one of {', '.join(VIEWS)} is needed")
+
+    for qname, text in params.items():
+        if "." not in qname:
+            if qname not in SIMPLE and qname != "opt":
+                bad(qname, text, "not a setting of this app")
+            continue
+        opt_key, hp_name = qname.split(".", 1)
+        try:
+            hp = optimizers.get(opt_key).hyperparam(hp_name)
+        except KeyError:
+            bad(qname, text, "not a setting of this app")
+            continue
+        try:
+            v = hp.validate(_number(text))
+        except ValueError as err:
+            bad(qname, text, str(err) if "outside" in str(err) else "a number is needed")
+            continue
+        opts = options_for(hp)
+        if opts is not None:
+            if not opts[0] <= v <= opts[-1]:
+                bad(qname, text, f"the slider goes from {format_value(opts[0])} to "
+                                 f"{format_value(opts[-1])}")
+                continue
+            near = snap(v, opts)
+            if near != v:
+                warnings.append(f"`{qname}={text}` is not on the slider; using the nearest "
+                                f"value, {format_value(near)}.")
+            v = near
+        elif not hp.ui_low <= v <= hp.ui_high:
+            bad(qname, text, f"the slider goes from {hp.ui_low:g} to {hp.ui_high:g}")
+            continue
+        values[hp_key(opt_key, hp_name)] = v
+    return values, warnings
+
+
+def to_query(state: Mapping[str, Any]) -> dict[str, str]:
+    """The query parameters of the current controls, defaults left out."""
+    # start, noise and learning rates default to the chosen objective's own values
+    defaults = {**all_defaults(state.get("objective", "rosenbrock")), "objective": "rosenbrock"}
+    out: dict[str, str] = {}
+    for qname, key in SIMPLE.items():
+        if key in state and state[key] != defaults.get(key):
+            out[qname] = _fmt(state[key])
+    chosen = list(state.get("optimizers", defaults["optimizers"]))
+    if chosen != defaults["optimizers"]:
+        out["opt"] = ",".join(chosen)
+    for opt_key in chosen:
+        for hp in optimizers.get(opt_key).hyperparams:
+            key = hp_key(opt_key, hp.name)
+            if key in state and state[key] != defaults.get(key):
+                if opt_key == "adadelta" and hp.name == "lr" and not state.get(
+                        "adadelta_variant"):
+                    continue
+                out[f"{opt_key}.{hp.name}"] = _fmt(state[key])
+    return out
+
+
+def link(base_url: str, query: Mapping[str, str]) -> str:
+    """The shareable address: the app's URL with the scene's query string."""
+    base = base_url.split("?", 1)[0]
+    return f"{base}?{urlencode(query)}" if query else base
