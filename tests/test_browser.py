@@ -141,6 +141,25 @@ def test_the_app_in_a_real_browser(server):
         page.wait_for_selector(IDLE, timeout=30_000)
         after = _adadelta_path(page)
         assert after != before
+        # the address now carries the new ρ (a copied link opens this scene)
+        page.wait_for_function("() => window.location.search.includes('adadelta.rho=')",
+                               timeout=10_000)
+        assert "adadelta.rho=0.92" in page.url
+
+        # a click on the contour moves the start point there
+        drag = page.locator(".js-plotly-plot .nsewdrag").first
+        drag.scroll_into_view_if_needed()
+        box = drag.bounding_box()
+        x, y = box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25
+        page.mouse.move(x - 6, y - 6)  # plotly picks the clicked point from the hover
+        page.wait_for_timeout(300)
+        page.mouse.move(x, y)
+        page.wait_for_timeout(300)
+        page.mouse.click(x, y)
+        page.wait_for_function("() => window.location.search.includes('x0=')", timeout=30_000)
+        page.wait_for_selector(IDLE, timeout=30_000)
+        start_x = float(page.get_by_role("spinbutton", name="start x").input_value())
+        assert 0.5 < start_x < 1.5, start_x  # 3/4 of the way across x ∈ [-2, 2]
         print(f"\nbrowser: ρ slider key press -> new ADADELTA path drawn in {elapsed:.3f} s")
         assert page.locator("[data-testid='stException']").count() == 0
         assert not errors, errors
