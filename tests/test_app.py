@@ -261,3 +261,50 @@ def test_tampered_values_warn_and_fall_back_for_that_setting_only(params, key, d
     if key != "hp.adadelta.eps":  # the good setting in the same link still applies
         assert widget(at, "hp.adadelta.eps").value == 1e-4
     assert chart_spec(at)["data"]
+
+
+# --- ghost paths and robustness demos ------------------------------------------------------
+
+
+def test_ghost_paths_fan_out_one_hyperparameter():
+    at = fresh()
+    widget(at, "ghost").set_value("adadelta.rho").run()
+    widget(at, "ghost_count").set_value(12).run()
+    assert not at.exception
+    ghosts = [t for t in chart_spec(at)["data"] if t.get("name", "").startswith("adadelta rho=")]
+    assert len(ghosts) == 12
+    rhos = [float(t["name"].split("=")[1]) for t in ghosts]
+    assert rhos[0] == pytest.approx(0.5) and rhos[-1] == pytest.approx(0.9999, rel=1e-3)
+    assert all(t["opacity"] < 0.5 for t in ghosts)  # faint, under the bold path
+    # the ghost at rho = 0.5 is that configuration's path
+    first = ghosts[0]
+    expected = ov.run(ov.objectives.get("rosenbrock"), ov.optimizers.adadelta(rho=0.5),
+                      (-1.5, 2.0), 500)
+    np.testing.assert_allclose(decode(first["x"]), expected.positions[:, 0], rtol=1e-6)
+    assert query(at) == {"ghost": "adadelta.rho", "ghosts": "12"}
+
+
+def test_scaling_f_leaves_adadelta_nearly_in_place_and_breaks_sgd():
+    at = fresh()
+    widget(at, "scale_exp").set_value(2).run()
+    assert not at.exception
+    (info,) = [i.value for i in at.info if "Robustness demo" in i.value]
+    assert "SGD** diverges" in info
+    moved = float(info.split("**ADADELTA** ends ")[1].split(" ")[0])
+    assert moved < 0.01
+    spec = chart_spec(at)
+    base = ov.run(ov.objectives.get("rosenbrock"), ov.optimizers.adadelta(), (-1.5, 2.0), 500)
+    scaled = path_of(spec, "adadelta")
+    assert np.max(np.abs(scaled - base.positions)) == pytest.approx(moved, rel=0.5, abs=0.01)
+
+
+def test_stretching_x_draws_paths_in_the_original_coordinates():
+    at = fresh()
+    widget(at, "stretch").set_value(10.0).run()
+    assert not at.exception
+    obj = ov.objectives.get("rosenbrock").stretched(10.0)
+    run = ov.run(obj, ov.optimizers.adadelta(), (-15.0, 2.0), 500)
+    drawn = path_of(chart_spec(at), "adadelta")
+    np.testing.assert_allclose(drawn[:, 0], run.positions[:, 0] / 10.0, rtol=1e-12)
+    np.testing.assert_array_equal(drawn[:, 1], run.positions[:, 1])
+    assert any("x is measured in units 10× smaller" in i.value for i in at.info)

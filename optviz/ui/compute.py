@@ -8,11 +8,15 @@ optimizers' runs and the objective come straight from the cache.
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import streamlit as st
 
 from .. import objectives, optimizers
-from ..figures import PathView, SpecFigure, trajectory_figure
+from ..figures import COLORS, PathView, SpecFigure, trajectory_figure
 from ..objectives import Objective
+from ..optimizers import HyperParam
 from ..runner import Trajectory, run
 from .state import Scene
 
@@ -23,8 +27,29 @@ def objective_for(name: str) -> Objective:
     return objectives.get(name)
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def transformed_objective(name: str, scale_exp: int, stretch: float) -> Objective:
+    """The objective multiplied by 10**scale_exp and seen in stretched x (x' = s·x)."""
+    obj = objective_for(name)
+    if scale_exp:
+        obj = obj.scaled(10.0**scale_exp)
+    if stretch != 1.0:
+        obj = obj.stretched(stretch)
+    return obj
+
+
 def scene_objective(scene: Scene) -> Objective:
-    return objective_for(scene.objective)
+    """What the figure draws: the objective, scaled (the contour is in original x)."""
+    return transformed_objective(scene.objective, scene.scale_exp, 1.0)
+
+
+def _to_original_x(traj: Trajectory, stretch: float) -> Trajectory:
+    """A run made in stretched coordinates x' = s·x, with its positions mapped back to x."""
+    if stretch == 1.0:
+        return traj
+    positions = traj.positions.copy()
+    positions[..., 0] /= stretch
+    return dataclasses.replace(traj, positions=positions)
 
 
 @st.cache_resource(max_entries=512, show_spinner=False)
@@ -36,10 +61,50 @@ def trajectory_for(
     steps: int,
     noise: float,
     seed: int,
+    scale_exp: int = 0,
+    stretch: float = 1.0,
 ) -> Trajectory:
-    """One optimizer's run (ValueError for bad hyperparameters, with a clear message)."""
+    """One optimizer's run (ValueError for bad hyperparameters, with a clear message).
+
+    With a stretch s the run happens in x' = s·x (from x'₀ = s·x₀) and its positions are
+    returned in the original x, so that paths can be compared on one contour.
+    """
     opt = optimizers.build(key, **dict(hyperparams))
-    return run(objective_for(objective_name), opt, start, steps, seed=seed, noise=noise)
+    obj = transformed_objective(objective_name, scale_exp, stretch)
+    x0 = (start[0] * stretch, start[1])
+    traj = run(obj, opt, x0, steps, seed=seed, noise=noise * 10.0**scale_exp)
+    return _to_original_x(traj, stretch)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def ghost_paths_for(scene: Scene) -> list[tuple[np.ndarray, str, str]]:
+    """Faint paths for a fan of values of one hyperparameter (one batched run)."""
+    if not scene.ghost or "." not in scene.ghost:
+        return []
+    key, name = scene.ghost.split(".", 1)
+    if key not in scene.optimizers:
+        return []
+    hp = optimizers.get(key).hyperparam(name)
+    values = fan(hp, scene.ghost_count)
+    config = {**scene.hp(key), name: values}
+    opt = optimizers.build(key, **config)
+    obj = transformed_objective(scene.objective, scene.scale_exp, scene.stretch)
+    traj = run(obj, opt, (scene.start[0] * scene.stretch, scene.start[1]), scene.steps,
+               seed=scene.seed, noise=scene.noise * 10.0**scene.scale_exp)
+    positions = traj.positions.copy()
+    positions[..., 0] /= scene.stretch
+    colour = COLORS.get(key, "#555555")
+    return [(positions[:, i], colour, f"{key} {name}={v:.3g}") for i, v in enumerate(values)]
+
+
+def fan(hp: HyperParam, count: int) -> np.ndarray:
+    """``count`` values across a hyperparameter's slider range (log, or log(1−ρ) for rates)."""
+    lo, hi = hp.ui_low, hp.ui_high
+    if hp.log:
+        return np.logspace(np.log10(lo), np.log10(hi), count)
+    if hp.high == 1.0 and hp.high_open:
+        return 1.0 - np.logspace(np.log10(1.0 - lo), np.log10(1.0 - hi), count)
+    return np.linspace(lo, hi, count)
 
 
 def scene_paths(scene: Scene) -> list[PathView]:
@@ -49,7 +114,8 @@ def scene_paths(scene: Scene) -> list[PathView]:
         spec = optimizers.get(key)
         hp = scene.hp(key)
         traj = trajectory_for(scene.objective, key, tuple(sorted(hp.items())), scene.start,
-                              scene.steps, scene.noise, scene.seed)
+                              scene.steps, scene.noise, scene.seed, scene.scale_exp,
+                              scene.stretch)
         label = spec.display_name
         if key == "adadelta" and hp.get("lr", 1.0) != 1.0:
             label = f"ADADELTA (library variant, η={hp['lr']:g})"
@@ -61,4 +127,5 @@ def scene_paths(scene: Scene) -> list[PathView]:
 def scene_figure(scene: Scene) -> SpecFigure:
     """The animated figure of ``scene`` (built once per distinct scene)."""
     return trajectory_figure(scene_objective(scene), scene_paths(scene), start=scene.start,
-                             frame_ms=scene.frame_ms, presenter=scene.presenter)
+                             frame_ms=scene.frame_ms, presenter=scene.presenter,
+                             ghosts=ghost_paths_for(scene))

@@ -30,6 +30,9 @@ from .state import (
 )
 
 SPEEDS = {"¼×": 240, "½×": 120, "1×": 60, "2×": 30, "4×": 15}
+SCALE_EXPONENTS = tuple(range(-3, 4))
+STRETCHES = (0.01, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0)
+GHOST_COUNTS = (10, 30)
 
 
 def hp_key(opt_key: str, name: str) -> str:
@@ -57,6 +60,10 @@ def all_defaults(objective_name: str = DEFAULT_OBJECTIVE) -> dict[str, Any]:
         "adadelta_variant": False,
         "presenter": False,
         "view": "trajectories",
+        "scale_exp": 0,
+        "stretch": 1.0,
+        "ghost": "",
+        "ghost_count": 15,
         **{hp_key(key, hp_name): v for key in optimizers.names()
            for hp_name, v in default_hyperparams(key, objective_name).items()},
         **_objective_defaults(objective_name),
@@ -155,6 +162,31 @@ def sidebar() -> Scene:
         seed = int(st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1,
                                    key="seed", disabled=noise == 0,
                                    help="the same seed replays the same noise"))
+    ghost_options = [""] + [f"{k}.{hp.name}" for k in chosen
+                            for hp in optimizers.get(k).hyperparams
+                            if options_for(hp) is not None
+                            and not (k == "adadelta" and hp.name == "lr")]
+    if st.session_state.get("ghost") not in ghost_options:
+        st.session_state["ghost"] = ""
+    with sb.expander("Ghost paths", expanded=bool(st.session_state.get("ghost"))):
+        ghost = st.selectbox(
+            "Fan out one hyperparameter", ghost_options, key="ghost",
+            format_func=_ghost_label,
+            help="faint paths for many values of one hyperparameter across its range, "
+                 "the current value drawn bold: the spread of behaviours at a glance")
+        ghost_count = st.slider("how many ghost paths", *GHOST_COUNTS, key="ghost_count",
+                                disabled=not ghost)
+    with sb.expander("Robustness demos", expanded=bool(
+            st.session_state.get("scale_exp") or st.session_state.get("stretch") != 1.0)):
+        scale_exp = st.select_slider(
+            "multiply f by 10ᵏ: k", options=SCALE_EXPONENTS, key="scale_exp",
+            help="gradients grow by the same factor: SGD's steps do too, ADAGRAD's and "
+                 "ADADELTA's hardly change (the paper's §3.2)")
+        stretch = st.select_slider(
+            "stretch x by s (change its units)", options=STRETCHES, key="stretch",
+            format_func=lambda v: f"{v:g}",
+            help="the optimizers see x' = s·x; the paths are drawn back in the original x. "
+                 "ADADELTA's update has the units of x, so its path hardly changes")
     sb.button("Reset to defaults", on_click=reset_to_defaults, width="stretch")
 
     scene = Scene(
@@ -167,10 +199,22 @@ def sidebar() -> Scene:
         seed=seed,
         adadelta_variant=bool(st.session_state.get("adadelta_variant", False)),
         presenter=bool(st.session_state.get("presenter", False)),
+        scale_exp=int(scale_exp),
+        stretch=float(stretch),
+        ghost=ghost or "",
+        ghost_count=int(ghost_count),
     )
     for key, values in hyper.items():
         scene = scene.with_hp(key, values)
     return scene
+
+
+def _ghost_label(value: str) -> str:
+    if not value:
+        return "off"
+    key, name = value.split(".", 1)
+    spec = optimizers.get(key)
+    return f"{spec.display_name}: {spec.hyperparam(name).label}"
 
 
 def apply_click(selection: Any) -> bool:

@@ -96,6 +96,13 @@ class Scene:
     presenter: bool = False
     formula: str = ""  # the text of a custom objective ("" for catalogue objectives)
     bounds: tuple[tuple[float, float], tuple[float, float]] | None = None
+    #: robustness demos: f multiplied by 10**scale_exp; x measured in units s times smaller
+    #: (the objective seen through x' = s·x; paths are drawn back in the original x)
+    scale_exp: int = 0
+    stretch: float = 1.0
+    #: ghost paths: "<optimizer>.<hyperparameter>" fanned over its range, and how many
+    ghost: str = ""
+    ghost_count: int = 15
 
     def hp(self, key: str) -> dict[str, float]:
         """The hyperparameters of optimizer ``key`` in this scene (its defaults if unset)."""

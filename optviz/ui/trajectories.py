@@ -8,7 +8,7 @@ import streamlit as st
 from .. import optimizers
 from ..figures import PathView, left_bounds_at
 from ..inspector import latex_number, step_details
-from .compute import scene_figure, scene_objective, scene_paths
+from .compute import scene_figure, scene_objective, scene_paths, trajectory_for
 from .controls import apply_click
 from .state import Scene
 
@@ -39,6 +39,33 @@ def problem_messages(scene: Scene, paths: list[PathView]) -> None:
         if out >= 0:
             st.info(f"**{p.label}** leaves the plotted area at step {out} (its values stay "
                     "finite); the path is drawn up to the edge.", icon="↗️")
+
+
+def robustness_caption(scene: Scene, paths: list[PathView]) -> None:
+    """When f is scaled or x stretched: how far each path moved, from the live runs."""
+    if not scene.scale_exp and scene.stretch == 1.0:
+        return
+    what = []
+    if scene.scale_exp:
+        what.append(f"f is multiplied by 10^{scene.scale_exp}")
+    if scene.stretch != 1.0:
+        what.append(f"x is measured in units {scene.stretch:g}× smaller (x' = {scene.stretch:g}·x)")
+    parts = []
+    for p in paths:
+        base = trajectory_for(scene.objective, p.key, tuple(sorted(scene.hp(p.key).items())),
+                              scene.start, scene.steps, scene.noise, scene.seed)
+        tr = p.trajectory
+        if tr.diverged_at >= 0:
+            parts.append(f"**{p.label}** diverges (at step {tr.diverged_at})")
+        elif base.diverged_at >= 0:
+            parts.append(f"**{p.label}** now converges where the original diverged")
+        else:
+            moved = float(np.hypot(*(tr.positions[-1] - base.positions[-1])))
+            parts.append(f"**{p.label}** ends {moved:.2g} away from where it ended before")
+    st.info("Robustness demo — " + " and ".join(what) + ". Compared with the original "
+            "problem, at the last step: " + "; ".join(parts) + ". (ADAGRAD and ADADELTA "
+            "divide by a running size of the gradient, so a constant factor cancels, "
+            "up to ε.)", icon="🔬")
 
 
 def summary_table(scene: Scene, paths: list[PathView]) -> None:
@@ -106,6 +133,7 @@ def trajectory_view(scene: Scene) -> None:
         st.error(f"These settings cannot run: {err}")
         return
     problem_messages(scene, paths)
+    robustness_caption(scene, paths)
     st.plotly_chart(fig, key=CHART_KEY, on_select=_on_chart_select,
                     selection_mode="points", width="stretch", theme=None,
                     config={"displaylogo": False, "scrollZoom": False,

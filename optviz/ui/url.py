@@ -15,14 +15,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .. import objectives, optimizers
-from .controls import SPEEDS, all_defaults, hp_key
+from .controls import GHOST_COUNTS, SCALE_EXPONENTS, SPEEDS, STRETCHES, all_defaults, hp_key
 from .state import STEPS_RANGE, format_value, options_for, snap
 
 #: query name -> session-state key, for the scalar settings (hyperparameters are
 #: "<optimizer>.<name>", e.g. adadelta.rho, and the optimizers are "opt=sgd,adadelta")
 SIMPLE = {"objective": "objective", "x0": "start_x", "y0": "start_y", "steps": "steps",
           "speed": "speed", "noise": "noise", "seed": "seed", "variant": "adadelta_variant",
-          "presenter": "presenter", "view": "view"}
+          "presenter": "presenter", "view": "view", "scale": "scale_exp",
+          "stretch": "stretch", "ghost": "ghost", "ghosts": "ghost_count"}
 VIEWS = ("trajectories",)  # the views the page offers (see page.VIEWS)
 MAX_NOISE = 5.0
 
@@ -125,6 +126,40 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
             values["view"] = params["view"]
         else:
             bad("view", params["view"], f"one of {', '.join(VIEWS)} is needed")
+
+    if "scale" in params:
+        try:
+            v = int(params["scale"])
+            if v not in SCALE_EXPONENTS:
+                raise ValueError
+            values["scale_exp"] = v
+        except ValueError:
+            bad("scale", params["scale"], "k from −3 to 3 is needed")
+    if "stretch" in params:
+        try:
+            v = _number(params["stretch"])
+            if v not in STRETCHES:
+                raise ValueError
+            values["stretch"] = v
+        except ValueError:
+            bad("stretch", params["stretch"], f"one of {', '.join(map(str, STRETCHES))}")
+    if "ghost" in params:
+        key, _, name = params["ghost"].partition(".")
+        try:
+            hp = optimizers.get(key).hyperparam(name)
+            if options_for(hp) is None:
+                raise KeyError(name)
+            values["ghost"] = params["ghost"]
+        except KeyError:
+            bad("ghost", params["ghost"], "an <optimizer>.<hyperparameter> is needed")
+    if "ghosts" in params:
+        try:
+            v = int(params["ghosts"])
+            if not GHOST_COUNTS[0] <= v <= GHOST_COUNTS[1]:
+                raise ValueError
+            values["ghost_count"] = v
+        except ValueError:
+            bad("ghosts", params["ghosts"], "a count from 10 to 30 is needed")
 
     for qname, text in params.items():
         if "." not in qname:
