@@ -34,8 +34,9 @@ def pipeline() -> list[float]:
     fixed = []
     for key, hp in [("sgd", {"lr": 1e-3}), ("momentum", {"lr": 1e-3}), ("adagrad", {"lr": 0.05})]:
         spec = ov.optimizers.get(key)
-        fixed.append(PathView(key, spec.display_name, spec,
-                              ov.run(obj, spec.build(**hp), obj.start, 500)))
+        fixed.append(
+            PathView(key, spec.display_name, spec, ov.run(obj, spec.build(**hp), obj.start, 500))
+        )
     spec = ov.optimizers.get("adadelta")
     trajectory_figure(obj, fixed)  # warm the per-objective background cache
     times = []
@@ -66,8 +67,10 @@ def app_rerun() -> list[float]:
 
 def report(name: str, times: list[float]) -> None:
     ms = np.array(times) * 1e3
-    print(f"  {name:<52} median {statistics.median(ms):6.1f} ms   "
-          f"best {ms.min():6.1f} ms   worst {ms.max():6.1f} ms")
+    print(
+        f"  {name:<52} median {statistics.median(ms):6.1f} ms   "
+        f"best {ms.min():6.1f} ms   worst {ms.max():6.1f} ms"
+    )
 
 
 def main() -> None:

@@ -585,15 +585,22 @@ def _common_count(count: Any) -> Any:
     return float(first) if (count == first).all() else count
 
 
-def _float_pow_half(value: Any) -> Any:
-    """``value ** 0.5`` with Python's float pow, as torch computes Adam's bias correction.
+def _float_pow(base: Any, exponent: Any) -> Any:
+    """``base ** exponent`` with Python's float ``pow``, as torch computes Adam's powers.
 
-    NumPy's ``** 0.5`` is ``sqrt``, which differs from ``pow(v, 0.5)`` in the last bit for
-    some values; to match torch exactly the power is taken float by float.
+    NumPy special-cases some exponents on arrays (``** 2`` is ``b*b``, ``** 0.5`` is
+    ``sqrt``), which can differ from ``pow`` in the last bit; a run with per-row β's must
+    give the bits of the single runs (and of torch). So the power is taken float by float,
+    once per distinct base (a sweep has few distinct β's), and indexed back.
     """
-    if isinstance(value, float):
-        return value**0.5
-    return np.array([v**0.5 for v in np.ravel(value).tolist()]).reshape(np.shape(value))
+    if isinstance(base, float) and isinstance(exponent, float):
+        return base**exponent
+    b, e = np.broadcast_arrays(np.asarray(base, dtype=np.float64),
+                               np.asarray(exponent, dtype=np.float64))
+    pairs = np.stack([b.ravel(), e.ravel()], axis=1)
+    unique, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    values = np.array([x**y for x, y in unique.tolist()], dtype=np.float64)
+    return values[inverse.reshape(-1)].reshape(b.shape)
 
 
 def _adam_rule(g: Any, fields: tuple, hp: _HP, sqrt: Callable) -> tuple[Any, tuple, Any]:
@@ -608,8 +615,8 @@ def _adam_rule(g: Any, fields: tuple, hp: _HP, sqrt: Callable) -> tuple[Any, tup
         m = np.where(hp.lerp_low, m + hp.weight * (g - m), g - (g - m) * hp.one_minus_weight)
     v = v * hp.beta2 + hp.one_minus_beta2 * g * g
     t = _common_count(count)
-    step_size = hp.lr / (1.0 - hp.beta1**t)
-    bias2_sqrt = _float_pow_half(1.0 - hp.beta2**t)
+    step_size = hp.lr / (1.0 - _float_pow(hp.beta1, t))
+    bias2_sqrt = _float_pow(1.0 - _float_pow(hp.beta2, t), 0.5)  # torch: ** 0.5
     denom = sqrt(v) / bias2_sqrt + hp.eps
     return (-step_size * m) / denom, (m, v, count), step_size / denom  # addcdiv order
 

@@ -158,9 +158,7 @@ def _mask_divergence(
     box: float,
 ) -> Array:
     """Find each row's first diverged index and blank everything from there on (in place)."""
-    bad = ~np.isfinite(values)
-    bad |= ~np.isfinite(positions).all(axis=-1)
-    bad |= (np.abs(positions) > box).any(axis=-1)
+    bad = _outside(positions, values, box)
     any_bad = bad.any(axis=0)
     diverged_at = np.where(any_bad, bad.argmax(axis=0), -1)
     for row in np.flatnonzero(any_bad):
@@ -182,10 +180,21 @@ Buffers = tuple[Array, Array, Array, Array, list[Array], Array | None]
 SCALAR_PATH_MAX_ROWS = 8
 
 
+def _outside(points: Array, values: Array | None, box: float) -> Array:
+    """Rows that have diverged: a coordinate not finite or beyond ``box``, or f not finite.
+
+    (``box`` is finite, so NaN and ±inf fail ``|x| <= box``; testing each coordinate in
+    turn avoids NumPy's slow reductions over a length-2 axis.)
+    """
+    bad = np.zeros(points.shape[:-1], dtype=bool) if values is None else ~np.isfinite(values)
+    for c in (points[..., 0], points[..., 1]):
+        bad |= ~(np.abs(c) <= box)
+    return bad
+
+
 def _all_gone(points: Array, box: float) -> bool:
     """True when no row is finite and inside the box (all have diverged)."""
-    inside = np.isfinite(points).all(axis=-1) & (np.abs(points) <= box).all(axis=-1)
-    return not inside.any()
+    return bool(_outside(points, None, box).all())
 
 
 def _blank(buffers: Buffers, first: int, steps: int) -> None:

@@ -559,3 +559,16 @@ def test_batch_size_from_array_hyperparameters():
     assert opt.adadelta().batch_size is None
     assert opt.adadelta(rho=np.array([0.9, 0.95, 0.99])).batch_size == 3
     assert opt.adam(lr=np.array([0.1, 0.2]), beta1=0.5).batch_size == 2
+
+
+def test_adam_with_per_row_betas_gives_the_single_runs_bits():
+    """NumPy's ``b ** 2`` on an array is ``b*b``, Python's is ``pow``: they differ in the
+    last bit for some b (these two, among others). Adam's powers must be Python's."""
+    betas = np.array([float.fromhex("0x1.2ff9d1f4d4ad2p-3"),
+                      float.fromhex("0x1.c4a3303ba6b52p-1"), 0.9, 0.5])
+    f = ov.objectives.get("booth")
+    batch = ov.run(f, ov.optimizers.adam(lr=0.5, beta1=betas, beta2=betas), (-8.0, 8.0), 20)
+    for i, b in enumerate(betas.tolist()):
+        one = ov.run(f, ov.optimizers.adam(lr=0.5, beta1=b, beta2=b), (-8.0, 8.0), 20)
+        np.testing.assert_array_equal(batch.positions[:, i], one.positions)
+        np.testing.assert_array_equal(batch.effective_lr[:, i], one.effective_lr)

@@ -1,0 +1,585 @@
+"""Hyperparameter sweeps: a whole grid of configurations as one vectorised run.
+
+:func:`sweep` runs every configuration of a grid (the cartesian product of a few
+hyperparameters' values) from one start, as a batch of ``B`` rows with array
+hyperparameters, and keeps only summaries, never the histories. Cell by cell the numbers
+are exactly those of :func:`optviz.run` with that configuration:
+
+* the same step (the optimizer's own ``rule``, through :meth:`Optimizer.step`), the same
+  gradient (``objective.grad``) and the same noise — a single ``x0`` is shared by every
+  configuration, so every row gets noise row 0,
+  ``objectives.gradient_noise(seed, steps, 1) * σ``;
+* the same divergence: the first index ``t`` (``0 … steps``) at which the position is not
+  finite, ``|x| > box`` in either coordinate, or ``f(x_t)`` is not finite.
+
+:func:`insensitivity_share` turns the final values of several sweeps into "how much of the
+grid works" per optimizer, and :func:`default_grid` builds a grid from an optimizer's
+slider ranges.
+
+The loop runs the batch in chunks of at most :data:`CHUNK_ROWS` rows, in the calling
+thread unless :data:`THREADS` > 1 (then chunks go to a thread pool; NumPy releases the GIL
+inside its loops). Chunks are independent rows, so the split changes no number. Threads
+are off by default: the loop is ~50 NumPy calls per step on arrays of a few thousand
+numbers, and on the 2-core machine this was measured on, handing the GIL back and forth
+made two threads 1.8× *slower* than one. Positions are stored coordinate-major (a
+``(2, n)`` array seen through its transpose) so that ``x``, ``y`` and every ``(n, 2)``
+temporary of the rule are contiguous per coordinate (2× faster than row-major with per-row
+hyperparameter columns); the arithmetic, element by element, is unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import optimizers
+from .objectives import Objective, gradient_noise
+from .runner import DEFAULT_BOX, _check_box, _check_seed, _check_sigma, _check_steps
+
+Array = np.ndarray
+
+__all__ = [
+    "CHUNK_ROWS",
+    "DEFAULT_AXES",
+    "GAP_FLOOR",
+    "THREADS",
+    "SweepResult",
+    "default_grid",
+    "insensitivity_share",
+    "sweep",
+]
+
+#: Largest number of rows one chunk of the batch runs at a time (its arrays stay in cache).
+CHUNK_ROWS = 8192
+#: Batches smaller than this always run in the calling thread.
+PARALLEL_MIN_ROWS = 2048
+#: Worker threads for batches of at least PARALLEL_MIN_ROWS rows (1: no thread pool; see
+#: the module docstring for why that is the default). At most ``os.cpu_count()`` are used.
+THREADS = 1
+
+#: Gaps ``f − f_min`` are clipped below at this value by :func:`insensitivity_share`.
+GAP_FLOOR = 1e-300
+
+#: The hyperparameters :func:`default_grid` sweeps for each optimizer (in this order).
+DEFAULT_AXES: dict[str, tuple[str, ...]] = {
+    "sgd": ("lr",),
+    "momentum": ("lr", "beta"),
+    "nesterov": ("lr", "beta"),
+    "adagrad": ("lr", "eps"),
+    "adadelta": ("rho", "eps"),
+    "rmsprop": ("lr", "rho"),
+    "adam": ("lr", "beta1"),
+}
+
+
+
+# ---------------------------------------------------------------------------
+# Result
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class SweepResult:
+    """Summaries of a sweep, one number per configuration.
+
+    Every array has the grid's shape ``tuple(len(grid[a]) for a in axes)``; cell
+    ``(i, j, …)`` is the configuration ``axes[0] = grid[axes[0]][i]``,
+    ``axes[1] = grid[axes[1]][j]``, … with the other hyperparameters as in ``fixed``
+    (see :meth:`configuration`). With ``T = steps``:
+
+    ==================  ======  ================================================================
+    field               dtype   meaning
+    ==================  ======  ================================================================
+    ``final_value``     float   :math:`f(x_T)`; NaN where the run diverged
+    ``best_value``      float   min of :math:`f(x_t)` over ``t = 0 … T`` before divergence
+                                (NaN values ignored; :math:`f(x_0)` always counts)
+    ``steps_to_tol``    int     first ``t`` with :math:`f(x_t) - f_{min} <` ``tol`` (before
+                                divergence), −1 if never or if the objective has no minimum
+    ``diverged``        bool    the run diverged
+    ``diverged_at``     int     first diverged index ``t``, −1 if never
+    ``final_distance``  float   Euclidean distance from :math:`x_T` to the nearest of
+                                ``objective.minima``; NaN where there are none or it diverged
+    ==================  ======  ================================================================
+
+    These are exactly what :func:`optviz.run` gives for that one configuration:
+    ``traj.values[-1]``, ``np.nanmin(traj.values)``, the first index of
+    ``traj.values - f_min < tol``, ``traj.diverged_at`` and ``np.hypot`` of
+    ``traj.positions[-1]`` minus each minimum. The arrays are read-only.
+    """
+
+    final_value: Array
+    best_value: Array
+    steps_to_tol: Array
+    diverged: Array
+    diverged_at: Array
+    final_distance: Array
+    grid: dict[str, Array]
+    axes: tuple[str, ...]
+    objective: str
+    optimizer: str
+    x0: tuple[float, float]
+    steps: int
+    noise: float
+    seed: int
+    tol: float = 1e-6
+    box: float = DEFAULT_BOX
+    f_min: float | None = None
+    fixed: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The grid's shape: one entry per axis."""
+        return tuple(len(self.grid[a]) for a in self.axes)
+
+    @property
+    def size(self) -> int:
+        """The number of configurations."""
+        return math.prod(self.shape)
+
+    def configuration(self, index: Sequence[int] | int) -> dict[str, float]:
+        """The hyperparameters of cell ``index`` (a tuple, or a flat index in C order).
+
+        ``optimizers.build(result.optimizer, **result.configuration(index))`` rebuilds it.
+        """
+        if isinstance(index, (int, np.integer)):
+            index = np.unravel_index(int(index), self.shape) if self.axes else ()
+        index = tuple(int(i) for i in index)
+        if len(index) != len(self.axes):
+            raise ValueError(f"index {index} must have one entry per axis {self.axes}")
+        config = dict(self.fixed)
+        for axis, i in zip(self.axes, index):
+            config[axis] = float(self.grid[axis][i])
+        return config
+
+
+# ---------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------
+
+
+def _check_grid(spec: optimizers.OptimizerSpec, grid: Any) -> dict[str, Array]:
+    if not isinstance(grid, Mapping):
+        raise ValueError(
+            f"grid must map hyperparameter names to 1-D sequences of values, got {grid!r}"
+        )
+    known = [hp.name for hp in spec.hyperparams]
+    out: dict[str, Array] = {}
+    for name, values in grid.items():
+        if name not in known:
+            raise ValueError(
+                f"{spec.display_name} has no hyperparameter {name!r}; it has {', '.join(known)}"
+            )
+        try:
+            arr = np.array(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"grid[{name!r}] must be a 1-D sequence of numbers") from None
+        if arr.ndim != 1 or arr.size == 0:
+            raise ValueError(
+                f"grid[{name!r}] must be a non-empty 1-D sequence, got shape {arr.shape}"
+            )
+        spec.hyperparam(name).validate(arr)  # a clear ValueError naming a bad value
+        arr.setflags(write=False)
+        out[name] = arr
+    return out
+
+
+def _check_fixed(
+    spec: optimizers.OptimizerSpec, fixed: Any, grid: Mapping[str, Array]
+) -> dict[str, float]:
+    """The non-grid hyperparameters: the spec's defaults overridden by ``fixed``."""
+    fixed = {} if fixed is None else fixed
+    if not isinstance(fixed, Mapping):
+        raise ValueError(f"fixed must map hyperparameter names to numbers, got {fixed!r}")
+    known = [hp.name for hp in spec.hyperparams]
+    values: dict[str, float] = {}
+    for name, value in fixed.items():
+        if name not in known:
+            raise ValueError(
+                f"{spec.display_name} has no hyperparameter {name!r}; it has {', '.join(known)}"
+            )
+        if name in grid:
+            raise ValueError(f"{name!r} is both a grid axis and fixed")
+        checked = spec.hyperparam(name).validate(value)
+        if np.ndim(checked) != 0:
+            raise ValueError(f"fixed[{name!r}] must be a single number; sweep it with grid")
+        values[name] = float(checked)
+    return {k: v for k, v in {**spec.defaults, **values}.items() if k not in grid}
+
+
+def _check_x0(x0: Any) -> tuple[float, float]:
+    try:
+        point = np.array(x0, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"x0 must be one point (x, y), got {x0!r}") from None
+    if point.shape != (2,):
+        raise ValueError(f"x0 must be one point (x, y) shared by the grid, got shape {point.shape}")
+    return float(point[0]), float(point[1])
+
+
+def _check_number(name: str, value: Any) -> float:
+    """``value`` as a finite float, or a ValueError naming ``name``."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} = {value!r} must be a finite number")
+    return number
+
+
+# ---------------------------------------------------------------------------
+# The loop
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Problem:
+    """Everything a chunk needs, shared read-only by the workers."""
+
+    objective: Objective
+    optimizer: str
+    x0: tuple[float, float]
+    steps: int
+    xi: Array | None
+    box: float
+    f_min: float | None
+    tol: float
+
+
+@dataclass
+class _Outputs:
+    """Flat ``(B,)`` results; each chunk writes only its own rows."""
+
+    final_value: Array
+    best_value: Array
+    steps_to_tol: Array
+    diverged_at: Array
+    final_position: Array  # (B, 2)
+
+
+def _run_chunk(
+    problem: _Problem, rows: Array, hyper: dict[str, Any], out: _Outputs, best0: float, hit0: bool
+) -> None:
+    """Run rows ``rows`` (configurations ``hyper``) for all steps and store their summaries.
+
+    Step ``t`` (1 … T) is run's step ``t − 1``: gradient at ``x_{t−1}`` plus noise row 0,
+    ``optimizer.step``, ``x_t = x_{t−1} + Δx``. Then ``f(x_t)`` and the divergence test; a
+    row that fails it records ``t`` and its position becomes NaN, so it stays NaN (and is
+    left out of every summary) until the end.
+    """
+    with np.errstate(all="ignore"):  # errstate is per thread: set it in the worker
+        opt = optimizers.build(problem.optimizer, **hyper)
+        n = len(rows)
+        coords = np.empty((2, n))  # coordinate-major storage
+        coords[0] = problem.x0[0]
+        coords[1] = problem.x0[1]
+        pos = coords.T  # the (n, 2) view every API sees
+        g = np.empty((2, n)).T
+        state = opt.init(pos)
+        state = type(state)(*(np.asfortranarray(f) for f in state))
+        step, grad, value = opt.step, problem.objective.grad, problem.objective.value
+        xi, box, f_min, tol = problem.xi, problem.box, problem.f_min, problem.tol
+
+        best = np.full(n, best0)
+        steps_to_tol = np.full(n, 0 if hit0 else -1, dtype=np.int64)
+        diverged_at = np.full(n, -1, dtype=np.int64)
+        pending = np.full(n, f_min is not None and not hit0)  # still looking for tol
+        n_pending = int(pending.sum())
+        ok = np.ones(n, dtype=bool)  # alive: every test passed so far
+        n_ok = n
+        absolute = np.empty((2, n))
+        largest = np.empty(n)
+        finite = np.empty(n, dtype=bool)
+        gap = np.empty(n)
+        hit = np.empty(n, dtype=bool)
+        v = np.full(n, np.nan)
+
+        for t in range(1, problem.steps + 1):
+            grad(pos, out=g)
+            if xi is not None:
+                g += xi[t - 1]
+            upd, state, _ = step(g, state)
+            np.add(pos, upd, out=pos)
+            v = value(pos)
+            # divergence test, as runner._mask_divergence: NaN and ±inf fail `<= box` too
+            np.abs(coords, out=absolute)
+            np.maximum(absolute[0], absolute[1], out=largest)
+            np.less_equal(largest, box, out=ok)
+            np.isfinite(v, out=finite)
+            ok &= finite
+            count = int(np.count_nonzero(ok))
+            if count != n_ok:  # dead rows have NaN positions, so they never pass again
+                new = diverged_at == -1
+                new &= ~ok
+                diverged_at[new] = t
+                coords[:, new] = np.nan
+                pending &= ok
+                n_pending = int(pending.sum())
+                n_ok = count
+                if n_ok == 0:
+                    break
+            np.fmin(best, v, out=best, where=ok)
+            # fl(v − f_min) grows with v, so if the smallest v misses tol, every row does
+            if n_pending and np.fmin.reduce(v) - f_min < tol:
+                np.subtract(v, f_min, out=gap)
+                np.less(gap, tol, out=hit)
+                hit &= pending
+                if hit.any():
+                    steps_to_tol[hit] = t
+                    pending &= ~hit
+                    n_pending = int(pending.sum())
+
+        out.final_value[rows] = np.where(ok, v, np.nan)
+        out.final_position[rows] = np.where(ok[:, None], pos, np.nan)
+        out.best_value[rows] = best
+        out.steps_to_tol[rows] = steps_to_tol
+        out.diverged_at[rows] = diverged_at
+
+
+def _chunks(
+    name: str, columns: dict[str, Array], fixed: dict[str, float], steps: int
+) -> list[tuple[Array, dict[str, Any]]]:
+    """Split the ``B`` rows into ``(rows, hyperparameters)`` work items of at most
+    :data:`CHUNK_ROWS` rows (a multiple of :data:`THREADS` items for large batches)."""
+    size = len(next(iter(columns.values()))) if columns else 1
+    rows = np.arange(size)
+    groups: list[tuple[Array, dict[str, float]]] = []
+
+    if len(rows):
+        groups.append((rows, {}))
+
+    items: list[tuple[Array, dict[str, Any]]] = []
+    for members, scalars in groups:
+        parts = max(1, math.ceil(len(members) / CHUNK_ROWS))
+        if len(members) >= PARALLEL_MIN_ROWS and THREADS > 1:
+            parts = math.ceil(parts / THREADS) * THREADS
+        for part in np.array_split(members, parts):
+            hyper: dict[str, Any] = {k: v[part] for k, v in columns.items()}
+            hyper.update(scalars)
+            items.append((part, {**fixed, **hyper}))
+    return items
+
+
+def sweep(
+    objective: Objective,
+    optimizer_name: str,
+    grid: Mapping[str, Sequence[float]],
+    x0: Any,
+    steps: int,
+    *,
+    seed: int = 0,
+    noise: float | None = None,
+    tol: float = 1e-6,
+    fixed: Mapping[str, float] | None = None,
+    box: float = DEFAULT_BOX,
+) -> SweepResult:
+    """Run every configuration of ``grid`` from ``x0`` for ``steps`` steps; keep summaries.
+
+    ``grid`` maps hyperparameter names of optimizer ``optimizer_name`` to 1-D sequences;
+    the configurations are their cartesian product, in the grid's key order (C order:
+    the last axis varies fastest). ``fixed`` sets other hyperparameters to single values;
+    the rest take the spec's defaults (``optimizers.get(optimizer_name).defaults``).
+    ``noise`` is σ (``None``: the objective's default), ``seed`` the noise seed, ``box``
+    the divergence box, ``tol`` the threshold of ``steps_to_tol``.
+
+    Every cell equals :func:`optviz.run` with that configuration, to the last bit; see
+    :class:`SweepResult` for the definitions. Nothing is stored per step, so memory is
+    ``O(B)``. Divergence never raises or warns.
+    """
+    spec = optimizers.get(optimizer_name)
+    steps = _check_steps(steps)
+    sigma = _check_sigma(noise, objective)
+    seed = _check_seed(seed)
+    start = _check_x0(x0)
+    tol = _check_number("tol", tol)
+    box = _check_box(box)
+    axes_values = _check_grid(spec, grid)
+    rest = _check_fixed(spec, fixed, axes_values)
+    axes = tuple(axes_values)
+    shape = tuple(len(v) for v in axes_values.values())
+    size = math.prod(shape)
+
+    mesh = np.meshgrid(*axes_values.values(), indexing="ij") if axes else []
+    columns = {a: m.reshape(-1) for a, m in zip(axes, mesh)}
+    optimizers.build(optimizer_name, **rest, **columns)  # validate the whole batch once
+
+    f_min = objective.f_min
+    with np.errstate(all="ignore"):
+        point = np.array(start)
+        v0 = float(objective.value(point))
+        start_bad = not (math.isfinite(v0) and np.isfinite(point).all())
+        start_bad = start_bad or bool((np.abs(point) > box).any())
+        hit0 = f_min is not None and bool(v0 - f_min < tol)
+
+    out = _Outputs(
+        final_value=np.full(size, np.nan),
+        best_value=np.full(size, v0),
+        steps_to_tol=np.full(size, 0 if hit0 else -1, dtype=np.int64),
+        diverged_at=np.full(size, 0 if start_bad else -1, dtype=np.int64),
+        final_position=np.full((size, 2), np.nan),
+    )
+    if not start_bad:
+        if steps == 0:
+            out.final_value[:] = v0
+            out.final_position[:] = start
+        else:
+            xi = gradient_noise(seed, steps, 1) * sigma if sigma > 0 else None
+            problem = _Problem(objective, optimizer_name, start, steps, xi, box, f_min, tol)
+            items = _chunks(optimizer_name, columns, rest, steps)
+            jobs = [(problem, rows, hyper, out, v0, hit0) for rows, hyper in items]
+            workers = min(THREADS, os.cpu_count() or 1, len(jobs))
+            workers = workers if size >= PARALLEL_MIN_ROWS else 1
+            if workers > 1:
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    for future in [pool.submit(_run_chunk, *job) for job in jobs]:
+                        future.result()
+            else:
+                for job in jobs:
+                    _run_chunk(*job)
+
+    final_distance = np.full(size, np.nan)
+    if objective.minima:
+        with np.errstate(all="ignore"):
+            px, py = out.final_position[:, 0], out.final_position[:, 1]
+            dists = [np.hypot(px - m.point[0], py - m.point[1]) for m in objective.minima]
+            final_distance = np.min(np.stack(dists), axis=0)  # NaN stays NaN
+
+    def grid_shaped(arr: Array) -> Array:
+        arr = arr.reshape(shape)
+        arr.setflags(write=False)
+        return arr
+
+    diverged_at = grid_shaped(out.diverged_at)
+    return SweepResult(
+        final_value=grid_shaped(out.final_value),
+        best_value=grid_shaped(out.best_value),
+        steps_to_tol=grid_shaped(out.steps_to_tol),
+        diverged=grid_shaped(diverged_at >= 0),
+        diverged_at=diverged_at,
+        final_distance=grid_shaped(final_distance),
+        grid=dict(axes_values),
+        axes=axes,
+        objective=objective.name,
+        optimizer=optimizer_name,
+        x0=start,
+        steps=steps,
+        noise=sigma,
+        seed=seed,
+        tol=tol,
+        box=box,
+        f_min=f_min,
+        fixed=rest,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Comparing optimizers
+# ---------------------------------------------------------------------------
+
+
+def insensitivity_share(
+    final_values_by_optimizer: Mapping[str, Any],
+    factor: float = 10.0,
+    *,
+    f_min: float | None = None,
+) -> dict[str, float]:
+    """For each optimizer, the share of its grid cells that come close to the best anyone did.
+
+    Definition. Let ``r`` be the reference value: ``f_min`` if given (else the ``f_min`` of
+    the :class:`SweepResult` values, when they are results), otherwise the minimum over
+    every finite final value of every optimizer. A cell's *gap* is
+    ``max(f − r, GAP_FLOOR)`` (``GAP_FLOOR = 1e-300``: a gap of 0, or a negative one from
+    rounding, counts as 1e-300); a non-finite ``f`` (diverged, NaN) is a failure. With
+    ``best`` the smallest gap of any optimizer on the problem, a cell *succeeds* when
+    ``gap ≤ factor × best``. An optimizer's share is its successes over *all* its cells,
+    failures included. If no cell of any optimizer is finite, every share is 0.0.
+
+    Values may be arrays of final values (any shape) or :class:`SweepResult`\\ s (their
+    ``final_value`` is used). ``factor`` must be ≥ 1.
+    """
+    factor = _check_number("factor", factor)
+    if not factor >= 1:
+        raise ValueError(f"factor = {factor!r} must be a finite number ≥ 1")
+    if not final_values_by_optimizer:
+        raise ValueError("final_values_by_optimizer is empty")
+    finals: dict[str, Array] = {}
+    for name, value in final_values_by_optimizer.items():
+        if isinstance(value, SweepResult):
+            if f_min is None and value.f_min is not None:
+                f_min = value.f_min
+            value = value.final_value
+        arr = np.asarray(value, dtype=np.float64).reshape(-1)
+        if arr.size == 0:
+            raise ValueError(f"no final values for {name!r}")
+        finals[name] = arr
+
+    everything = np.concatenate(list(finals.values()))
+    finite = everything[np.isfinite(everything)]
+    if finite.size == 0:
+        return {name: 0.0 for name in finals}
+    reference = float(finite.min()) if f_min is None else float(f_min)
+    with np.errstate(all="ignore"):
+        gaps = {
+            name: np.where(np.isfinite(arr), np.maximum(arr - reference, GAP_FLOOR), np.inf)
+            for name, arr in finals.items()
+        }
+    best = min(float(g.min()) for g in gaps.values())
+    threshold = factor * best
+    return {name: float(np.count_nonzero(g <= threshold)) / g.size for name, g in gaps.items()}
+
+
+# ---------------------------------------------------------------------------
+# Default grids
+# ---------------------------------------------------------------------------
+
+
+def _is_decay(hp: optimizers.HyperParam) -> bool:
+    """A rate in [0, 1) like ρ or β: gridded in log(1 − value)."""
+    return not hp.log and hp.low == 0.0 and hp.high == 1.0 and hp.high_open
+
+
+def _axis(hp: optimizers.HyperParam, resolution: int) -> Array:
+    lo, hi = hp.ui_low, hp.ui_high
+    if hp.log:
+        if lo <= 0:
+            raise ValueError(f"{hp.name}: a log-scaled range must start above 0")
+        values = np.logspace(math.log10(lo), math.log10(hi), resolution)
+    elif _is_decay(hp):
+        # 1 − value log-spaced from 1 − lo to 1 − hi: 0.9, 0.99, 0.999, 0.9999 get equal room
+        values = 1.0 - np.logspace(math.log10(1.0 - lo), math.log10(1.0 - hi), resolution)
+    else:
+        values = np.linspace(lo, hi, resolution)
+    values[0], values[-1] = lo, hi
+    return values
+
+
+def default_grid(optimizer_name: str, resolution: int) -> dict[str, Array]:
+    """A grid over the optimizer's usual hyperparameters (:data:`DEFAULT_AXES`), each
+    spanning its slider range ``[ui_low, ui_high]`` with ``resolution`` values, ascending
+    and with both ends exact.
+
+    * log-scaled hyperparameters (``lr``, ``eps``): log-uniform;
+    * decay rates in [0, 1) (``rho``, ``beta``, ``beta1``, ``beta2``): uniform in
+      ``log(1 − value)``, so that 0.9, 0.99, 0.999 and 0.9999 are equally represented
+      (ADADELTA's ρ: 0.5 … 0.9999; the paper tried 0.9 … 0.99);
+    * any other: uniform.
+
+    ADADELTA: ρ × ε; SGD: η; momentum and Nesterov: η × β; ADAGRAD: η × ε;
+    RMSprop: η × ρ; Adam: η × β₁. An optimizer not listed sweeps its first two
+    hyperparameters.
+    """
+    spec = optimizers.get(optimizer_name)
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)):
+        raise ValueError(f"resolution must be a whole number, got {resolution!r}")
+    if resolution < 2:
+        raise ValueError(f"resolution = {resolution} must be ≥ 2")
+    axes = DEFAULT_AXES.get(spec.key) or tuple(hp.name for hp in spec.hyperparams[:2])
+    return {name: _axis(spec.hyperparam(name), int(resolution)) for name in axes}

@@ -1,0 +1,377 @@
+"""optviz.sweep: every cell must equal optviz.run with that configuration, to the last bit."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+import pytest
+
+import optviz as ov
+from optviz import sweeps
+
+ROSENBROCK = ov.objectives.get("rosenbrock")
+START = (-1.5, 2.0)
+
+
+def same(a, b) -> bool:
+    """Bit-for-bit equality of two arrays (NaN equals NaN; 0.0 and -0.0 differ)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.dtype.kind != "f":
+        return bool(np.array_equal(a, b))
+    both_nan = np.isnan(a) & np.isnan(b)
+    return bool(np.all(both_nan | ((a == b) & (np.signbit(a) == np.signbit(b)))))
+
+
+def expected_from_run(result: ov.SweepResult, objective: ov.Objective) -> dict[str, np.ndarray]:
+    """The SweepResult fields recomputed cell by cell from full `run` trajectories."""
+    out = {
+        "final_value": np.empty(result.shape),
+        "best_value": np.empty(result.shape),
+        "steps_to_tol": np.empty(result.shape, dtype=np.int64),
+        "diverged_at": np.empty(result.shape, dtype=np.int64),
+        "final_distance": np.empty(result.shape),
+    }
+    f_min = objective.f_min
+    for index in np.ndindex(result.shape):
+        optimizer = ov.optimizers.build(result.optimizer, **result.configuration(index))
+        traj = ov.run(
+            objective,
+            optimizer,
+            result.x0,
+            result.steps,
+            seed=result.seed,
+            noise=result.noise,
+            box=result.box,
+        )
+        values = traj.values
+        out["final_value"][index] = values[-1]
+        out["best_value"][index] = np.nanmin(values)
+        hits = np.flatnonzero(values - f_min < result.tol) if f_min is not None else []
+        out["steps_to_tol"][index] = hits[0] if len(hits) else -1
+        out["diverged_at"][index] = traj.diverged_at
+        if objective.minima and traj.diverged_at < 0:
+            final = traj.positions[-1]
+            out["final_distance"][index] = min(
+                np.hypot(final[0] - m.point[0], final[1] - m.point[1]) for m in objective.minima
+            )
+        else:
+            out["final_distance"][index] = np.nan
+    return out
+
+
+def assert_matches_run(result: ov.SweepResult, objective: ov.Objective) -> None:
+    expected = expected_from_run(result, objective)
+    for name, want in expected.items():
+        got = getattr(result, name)
+        assert got.shape == result.shape, name
+        assert same(got, want), (name, got, want)
+    assert np.array_equal(result.diverged, expected["diverged_at"] >= 0)
+
+
+# ---------------------------------------------------------------------------
+# Equality with run
+# ---------------------------------------------------------------------------
+
+
+def test_adadelta_rho_eps_matches_run_including_divergence():
+    grid = {"rho": [0.5, 0.7, 0.9, 0.95, 0.99], "eps": [1e-8, 1e-4, 1e-2, 1e-1, 0.5]}
+    result = ov.sweep(ROSENBROCK, "adadelta", grid, START, 300)
+    assert result.shape == (5, 5)
+    assert result.axes == ("rho", "eps")
+    assert result.diverged.sum() == 2  # ρ = 0.95 with ε = 1e-2 and ε = 0.5
+    assert result.diverged_at[3, 2] == 296 and result.diverged_at[3, 4] == 232
+    assert np.isnan(result.final_value[3, 2]) and np.isfinite(result.best_value[3, 2])
+    assert_matches_run(result, ROSENBROCK)
+
+
+def test_adadelta_with_noise_and_fixed_lr_matches_run():
+    grid = {"rho": [0.6, 0.9, 0.95], "eps": [1e-6, 1e-3]}
+    result = ov.sweep(
+        ROSENBROCK, "adadelta", grid, START, 200, noise=0.5, seed=3, fixed={"lr": 0.5}
+    )
+    assert result.noise == 0.5 and result.seed == 3
+    assert result.fixed == {"lr": 0.5}
+    assert result.configuration((2, 1)) == {"lr": 0.5, "rho": 0.95, "eps": 1e-3}
+    assert_matches_run(result, ROSENBROCK)
+
+
+def test_sgd_one_axis_matches_run_with_and_without_noise():
+    lrs = np.logspace(-5, -1, 9)
+    quiet = ov.sweep(ROSENBROCK, "sgd", {"lr": lrs}, START, 300)
+    assert quiet.shape == (9,)
+    assert quiet.diverged_at.tolist() == [-1, -1, -1, -1, -1, 5, 5, 3, 3]
+    assert_matches_run(quiet, ROSENBROCK)
+    noisy = ov.sweep(ROSENBROCK, "sgd", {"lr": lrs}, START, 300, noise=2.0, seed=11)
+    assert not same(noisy.final_value, quiet.final_value)
+    assert_matches_run(noisy, ROSENBROCK)
+
+
+def test_momentum_lr_beta_matches_run_with_the_objectives_noise():
+    quadratic = ov.objectives.get("noisy_quadratic")  # σ = 1 by default
+    grid = {"lr": [1e-3, 1e-2, 0.1, 0.3], "beta": [0.0, 0.5, 0.9, 0.99]}
+    result = ov.sweep(quadratic, "momentum", grid, quadratic.start, 250, tol=1e-2)
+    assert result.noise == 1.0
+    assert result.diverged.any() and not result.diverged.all()
+    assert_matches_run(result, quadratic)
+
+
+def test_nesterov_matches_run():
+    grid = {"lr": [1e-4, 1e-3, 1e-2], "beta": [0.5, 0.9]}
+    result = ov.sweep(ROSENBROCK, "nesterov", grid, START, 150)
+    assert result.diverged[2].all() and not result.diverged[:2].any()
+    assert_matches_run(result, ROSENBROCK)
+
+
+def test_adagrad_lr_eps_matches_run_with_a_small_box():
+    grid = {"lr": [1e-3, 1e-1, 1.0, 10.0], "eps": [1e-10, 1e-3, 1e-1]}
+    result = ov.sweep(ROSENBROCK, "adagrad", grid, START, 200, box=3.0, noise=0.3)
+    assert result.box == 3.0
+    assert result.diverged[3].all() and not result.diverged[:2].any()
+    assert_matches_run(result, ROSENBROCK)
+
+
+def test_rmsprop_matches_run():
+    result = ov.sweep(
+        ROSENBROCK, "rmsprop", {"lr": [1e-3, 1e-2, 0.1], "rho": [0.5, 0.99]}, START, 150
+    )
+    assert_matches_run(result, ROSENBROCK)
+
+
+def test_adam_matches_run_for_betas_whose_numpy_square_differs_from_pow():
+    """NumPy computes ``beta ** 2.0`` on arrays as ``beta * beta``; Python's ``pow`` differs
+    in the last bit for a few values (these two, on x86-64 glibc). The sweep must still
+    give run's numbers, which use Python's pow for float hyperparameters."""
+    odd = [float.fromhex("0x1.2ff9d1f4d4ad2p-3"), float.fromhex("0x1.c4a3303ba6b52p-1")]
+    booth = ov.objectives.get("booth")
+    grid = {"lr": np.logspace(-3, 0, 13), "beta1": [*odd, 0.9]}
+    result = ov.sweep(booth, "adam", grid, booth.start, 20)
+    assert_matches_run(result, booth)  # cells (9, 1), (11, 1), (12, 1) would differ
+    result = ov.sweep(booth, "adam", grid, booth.start, 20, fixed={"beta2": odd[1]})
+    assert_matches_run(result, booth)
+    both = ov.sweep(booth, "adam", {"beta1": odd, "beta2": [0.999, *odd]}, booth.start, 20)
+    assert_matches_run(both, booth)
+
+
+def test_transcendental_objective_matches_run():
+    rastrigin = ov.objectives.get("rastrigin")
+    grid = {"rho": [0.5, 0.9, 0.99], "eps": [1e-6, 1e-2]}
+    result = ov.sweep(rastrigin, "adadelta", grid, rastrigin.start, 200, noise=0.1)
+    assert_matches_run(result, rastrigin)
+
+
+def test_objective_without_minimum():
+    saddle = ov.objectives.get("saddle")
+    result = ov.sweep(saddle, "sgd", {"lr": [1e-3, 0.1, 0.6]}, saddle.start, 100)
+    assert result.f_min is None
+    assert (result.steps_to_tol == -1).all()
+    assert np.isnan(result.final_distance).all()
+    assert result.diverged.tolist() == [False, False, True]  # 1e-3·1.2^100 < 1e6 < 1e-3·2.2^100
+    assert_matches_run(result, saddle)
+
+
+def test_steps_to_tol_and_final_distance_on_a_bowl():
+    booth = ov.objectives.get("booth")
+    grid = {"rho": [0.5, 0.9, 0.95], "eps": [1e-6, 1e-2, 1e-1]}
+    result = ov.sweep(booth, "adadelta", grid, booth.start, 1000, tol=1e-3)
+    assert result.steps_to_tol[0, 0] == 930 and result.steps_to_tol[2, 2] == 41
+    assert (result.steps_to_tol >= 0).sum() == 6
+    assert result.final_distance[0, 0] < 0.01
+    assert_matches_run(result, booth)
+
+
+def test_axis_order_follows_the_grid():
+    rhos, epss = [0.5, 0.9, 0.99], [1e-6, 1e-2]
+    a = ov.sweep(ROSENBROCK, "adadelta", {"rho": rhos, "eps": epss}, START, 50)
+    b = ov.sweep(ROSENBROCK, "adadelta", {"eps": epss, "rho": rhos}, START, 50)
+    assert a.shape == (3, 2) and b.shape == (2, 3) and b.axes == ("eps", "rho")
+    for name in ("final_value", "best_value", "steps_to_tol", "diverged_at", "final_distance"):
+        assert same(getattr(a, name).T, getattr(b, name)), name
+    assert a.configuration(3) == a.configuration((1, 1)) == {"lr": 1.0, "rho": 0.9, "eps": 1e-2}
+
+
+def test_chunks_and_threads_change_no_bit(monkeypatch):
+    grid = {"rho": np.linspace(0.5, 0.99, 9), "eps": np.logspace(-8, -1, 7)}
+    reference = ov.sweep(ROSENBROCK, "adadelta", grid, START, 300, noise=0.2)
+    assert reference.diverged.any()
+    monkeypatch.setattr(sweeps, "CHUNK_ROWS", 5)
+    monkeypatch.setattr(sweeps, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(sweeps, "THREADS", 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing may warn, in the workers either
+        chunked = ov.sweep(ROSENBROCK, "adadelta", grid, START, 300, noise=0.2)
+    for name in ("final_value", "best_value", "steps_to_tol", "diverged_at", "final_distance"):
+        assert same(getattr(chunked, name), getattr(reference, name)), name
+
+
+def test_agrees_with_a_batched_run():
+    lrs = np.logspace(-5, -1, 9)
+    result = ov.sweep(ROSENBROCK, "sgd", {"lr": lrs}, START, 100)
+    traj = ov.run(ROSENBROCK, ov.optimizers.sgd(lr=lrs), START, 100)
+    assert same(result.final_value, traj.values[-1])
+    assert same(result.diverged_at, traj.diverged_at)
+
+
+def test_start_outside_the_box_and_zero_steps():
+    outside = ov.sweep(ROSENBROCK, "sgd", {"lr": [1e-3, 1e-2]}, (5.0, 0.0), 10, box=4.0)
+    assert outside.diverged_at.tolist() == [0, 0]
+    assert np.isnan(outside.final_value).all() and np.isnan(outside.final_distance).all()
+    assert outside.best_value.tolist() == [float(ROSENBROCK.value(np.array([5.0, 0.0])))] * 2
+    assert_matches_run(outside, ROSENBROCK)
+    zero = ov.sweep(ROSENBROCK, "sgd", {"lr": [1e-3, 1e-2]}, (1.0, 1.0), 0)
+    assert zero.final_value.tolist() == [0.0, 0.0]
+    assert zero.steps_to_tol.tolist() == [0, 0]
+    assert zero.final_distance.tolist() == [0.0, 0.0]
+    assert_matches_run(zero, ROSENBROCK)
+
+
+def test_empty_grid_is_one_configuration():
+    result = ov.sweep(ROSENBROCK, "adadelta", {}, START, 100)
+    assert result.shape == () and result.final_value.shape == ()
+    traj = ov.run(ROSENBROCK, ov.optimizers.adadelta(), START, 100)
+    assert same(result.final_value, traj.values[-1])
+
+
+def test_result_is_frozen_and_read_only():
+    result = ov.sweep(ROSENBROCK, "sgd", {"lr": [1e-3]}, START, 5)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.steps = 3  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        result.final_value[0] = 1.0
+    assert result.objective == "rosenbrock" and result.optimizer == "sgd"
+    assert result.x0 == START and result.steps == 5 and result.size == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"grid": {"alpha": [1.0]}}, "no hyperparameter 'alpha'"),
+        ({"grid": {"rho": []}}, "non-empty"),
+        ({"grid": {"rho": [[0.9]]}}, "non-empty 1-D"),
+        ({"grid": {"rho": [0.9, 1.0]}}, "rho = 1.0 is outside"),
+        ({"fixed": {"rho": 0.9}}, "both a grid axis and fixed"),
+        ({"fixed": {"lr": [1.0, 2.0]}}, "single number"),
+        ({"x0": [(0, 0), (1, 1)]}, "one point"),
+        ({"steps": -1}, "≥ 0"),
+        ({"box": 0.0}, "> 0"),
+        ({"box": float("inf")}, "finite"),
+        ({"tol": float("nan")}, "tol"),
+    ],
+)
+def test_bad_arguments_raise_clear_errors(kwargs, message):
+    args = {"grid": {"rho": [0.9]}, "x0": START, "steps": 5, **kwargs}
+    grid, x0, steps = args.pop("grid"), args.pop("x0"), args.pop("steps")
+    with pytest.raises(ValueError, match=message):
+        ov.sweep(ROSENBROCK, "adadelta", grid, x0, steps, **args)
+
+
+# ---------------------------------------------------------------------------
+# insensitivity_share
+# ---------------------------------------------------------------------------
+
+
+def test_insensitivity_share_hand_made():
+    u = 1 / 1024  # every number below is exact in binary, so the shares are exact
+    finals = {
+        # gaps to f_min = 2: u (the best of all), 4u, 10u (exactly 10 × best: counts), 11u
+        "a": 2.0 + np.array([[u, 4 * u], [10 * u, 11 * u]]),
+        # u, a failure (NaN), a failure (inf), 512u
+        "b": 2.0 + np.array([u, np.nan, np.inf, 512 * u]),
+        "c": np.array([np.nan, np.nan]),
+    }
+    assert ov.sweeps.insensitivity_share(finals, factor=10.0, f_min=2.0) == {
+        "a": 0.75,
+        "b": 0.25,
+        "c": 0.0,
+    }
+    assert ov.sweeps.insensitivity_share(finals, factor=11.0, f_min=2.0)["a"] == 1.0
+    assert ov.sweeps.insensitivity_share(finals, factor=1.0, f_min=2.0) == {
+        "a": 0.25,
+        "b": 0.25,
+        "c": 0.0,
+    }
+    assert ov.sweeps.insensitivity_share(finals, factor=512.0, f_min=2.0)["b"] == 0.5
+    # the default reference (no f_min) is the best finite final value, 2 + u: gaps 0 -> floor
+    assert ov.sweeps.insensitivity_share(finals) == {"a": 0.25, "b": 0.25, "c": 0.0}
+
+
+def test_insensitivity_share_exact_minimum_and_no_f_min():
+    # a final value exactly at f_min: the best gap is the floor 1e-300, so only exact hits count
+    exact = {"x": np.array([0.0, 1e-310, 1e-12]), "y": np.array([-1e-20, 5.0])}
+    assert ov.sweeps.insensitivity_share(exact, f_min=0.0) == {"x": 2 / 3, "y": 0.5}
+    # without f_min the reference is the smallest finite final value over everyone
+    relative = {"p": np.array([-3.0, -2.5, -1.0, np.nan]), "q": np.array([-2.0, -2.9])}
+    # gaps: p: 0 (floor), 0.5, 2, fail; q: 1, 0.1 -> best 1e-300: only p's first counts
+    assert ov.sweeps.insensitivity_share(relative) == {"p": 0.25, "q": 0.0}
+    assert ov.sweeps.insensitivity_share({"p": [np.nan], "q": [np.inf]}) == {"p": 0.0, "q": 0.0}
+
+
+def test_insensitivity_share_of_sweep_results():
+    grid = {"lr": [1e-4, 1e-3, 1e-2, 0.1]}
+    booth = ov.objectives.get("booth")
+    sgd = ov.sweep(booth, "sgd", grid, booth.start, 200)
+    ada = ov.sweep(booth, "adagrad", grid, booth.start, 200)
+    shares = ov.sweeps.insensitivity_share({"sgd": sgd, "adagrad": ada}, factor=10.0)
+    by_hand = ov.sweeps.insensitivity_share(
+        {"sgd": sgd.final_value, "adagrad": ada.final_value}, factor=10.0, f_min=0.0
+    )
+    assert shares == by_hand
+    assert 0.0 < max(shares.values()) <= 1.0
+    with pytest.raises(ValueError, match="≥ 1"):
+        ov.sweeps.insensitivity_share({"sgd": sgd}, factor=0.5)
+
+
+# ---------------------------------------------------------------------------
+# default_grid
+# ---------------------------------------------------------------------------
+
+
+def test_default_grid_axes_and_ranges():
+    expected_axes = {
+        "sgd": ("lr",),
+        "momentum": ("lr", "beta"),
+        "nesterov": ("lr", "beta"),
+        "adagrad": ("lr", "eps"),
+        "adadelta": ("rho", "eps"),
+        "rmsprop": ("lr", "rho"),
+        "adam": ("lr", "beta1"),
+    }
+    for name in ov.optimizers.names():
+        grid = ov.sweeps.default_grid(name, 7)
+        assert tuple(grid) == expected_axes[name]
+        spec = ov.optimizers.get(name)
+        for axis, values in grid.items():
+            hp = spec.hyperparam(axis)
+            assert values.shape == (7,)
+            assert values[0] == hp.ui_low and values[-1] == hp.ui_high
+            assert np.all(np.diff(values) > 0)
+            hp.validate(values)
+
+
+def test_default_grid_spacing():
+    grid = ov.sweeps.default_grid("adadelta", 13)
+    rho, eps = grid["rho"], grid["eps"]
+    assert rho[0] == 0.5 and rho[-1] == 0.9999
+    steps = np.diff(np.log10(1 - rho))  # uniform in log(1 − ρ)
+    assert np.allclose(steps, steps[0])
+    assert ((rho >= 0.99) & (rho <= 0.9999)).sum() == 7  # two decades of 1 − ρ out of 3.7
+    assert eps[0] == 1e-10 and eps[-1] == 0.1
+    assert np.allclose(np.diff(np.log10(eps)), 0.75)
+    assert np.allclose(np.log10(ov.sweeps.default_grid("sgd", 8)["lr"]), np.arange(-6, 2))
+    beta = ov.sweeps.default_grid("momentum", 4)["beta"]
+    assert np.allclose(beta, [0.0, 0.9, 0.99, 0.999])
+    with pytest.raises(ValueError, match="≥ 2"):
+        ov.sweeps.default_grid("sgd", 1)
+    with pytest.raises(KeyError):
+        ov.sweeps.default_grid("lbfgs", 5)
+
+
+def test_default_grid_sweeps_run():
+    for name in ov.optimizers.names():
+        grid = ov.sweeps.default_grid(name, 4)
+        result = ov.sweep(ROSENBROCK, name, grid, START, 30)
+        assert result.shape == tuple(len(v) for v in grid.values())
+        assert np.isfinite(result.best_value).all()
