@@ -10,9 +10,21 @@ The core (everything outside :mod:`optviz.ui`) is a plain NumPy/SymPy library::
 """
 
 from . import objectives, optimizers
+from .expressions import ExpressionError
 from .objectives import Objective
 from .optimizers import Optimizer
 from .runner import Trajectory, run
+from .sweeps import SweepResult, sweep
 
-__all__ = ["Objective", "Optimizer", "Trajectory", "objectives", "optimizers", "run"]
+__all__ = [
+    "ExpressionError",
+    "Objective",
+    "Optimizer",
+    "SweepResult",
+    "Trajectory",
+    "objectives",
+    "optimizers",
+    "run",
+    "sweep",
+]
 __version__ = "0.1.0"

@@ -38,6 +38,7 @@ __all__ = [
     "Objective",
     "X",
     "Y",
+    "from_expression",
     "from_sympy",
     "get",
     "gradient_noise",
@@ -58,7 +59,8 @@ def _vectorise_scalar(fn: Callable[..., object]) -> Callable[[Array], Array]:
     def value(xy: Array) -> Array:
         xy = np.asarray(xy, dtype=np.float64)
         out = np.empty(xy.shape[:-1], dtype=np.float64)
-        out[...] = fn(xy[..., 0], xy[..., 1])
+        with np.errstate(all="ignore"):  # NaN/inf where f is not real and finite
+            out[...] = fn(xy[..., 0], xy[..., 1])
         return out
 
     return value
@@ -69,7 +71,8 @@ def _vectorise_vector(fn: Callable[..., Sequence[object]]) -> Callable[..., Arra
         xy = np.asarray(xy, dtype=np.float64)
         if out is None:
             out = np.empty(xy.shape, dtype=np.float64)
-        gx, gy = fn(xy[..., 0], xy[..., 1])
+        with np.errstate(all="ignore"):
+            gx, gy = fn(xy[..., 0], xy[..., 1])
         out[..., 0] = gx
         out[..., 1] = gy
         return out
@@ -239,7 +242,10 @@ class _ScalarPrinter(PythonCodePrinter):
 
 def _compile(expr: sp.Expr) -> tuple[Callable, Callable, Callable, Callable]:
     gradient = [sp.diff(expr, X), sp.diff(expr, Y)]
-    hess = [[sp.diff(g, X), sp.diff(g, Y)] for g in gradient]
+    # d/dx |x| = sign(x) differentiates to a DiracDelta, which NumPy cannot evaluate: it is
+    # 0 everywhere but at a single point, so the Hessian takes it as 0
+    hess = [[sp.diff(g, v).replace(sp.DiracDelta, lambda *args: sp.Integer(0)) for v in (X, Y)]
+            for g in gradient]
     value = sp.lambdify((X, Y), expr, modules="numpy")
     grad = sp.lambdify((X, Y), gradient, modules="numpy")
     hessian = sp.lambdify((X, Y), hess, modules="numpy")
@@ -504,6 +510,8 @@ def gradient_noise(seed: int, steps: int, rows: int = 1) -> Array:
     whatever the batch size, number of steps or optimizer, and a rerun with the same seed
     replays it exactly. The runner multiplies it by σ.
     """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
     if steps < 0 or rows < 0:
         raise ValueError("steps and rows must be non-negative")
     out = np.empty((steps, rows, 2), dtype=np.float64)
@@ -511,3 +519,21 @@ def gradient_noise(seed: int, steps: int, rows: int = 1) -> Array:
         rng = np.random.default_rng([int(seed), r])
         out[:, r, :] = rng.standard_normal((steps, 2))
     return out
+
+
+def from_expression(
+    text: str,
+    *,
+    bounds: Bounds | None = None,
+    start: tuple[float, float] | None = None,
+    name: str | None = None,
+) -> Objective:
+    """An :class:`Objective` from a student's formula such as ``"x^2 + 3*sin(y)"``.
+
+    Raises :class:`optviz.ExpressionError` (a ``ValueError``) with a message for the
+    student. See :func:`optviz.expressions.from_expression` for the details and the
+    safety layers.
+    """
+    from .expressions import from_expression as build  # lazy: expressions imports this module
+
+    return build(text, bounds=bounds, start=start, name=name)

@@ -235,7 +235,8 @@ def _loop_scalar(objective: Objective, optimizer: Optimizer, buffers: Buffers, s
     The optimizer's ``rule`` and the objective's ``scalar_grad`` perform the same IEEE
     operations as the array path, so the numbers are identical, without NumPy's per-call
     overhead (about 10x faster for one start). Python floats raise where NumPy gives
-    inf/NaN; then the history so far is kept and the number of completed steps returned,
+    inf/NaN (or give a complex number); then the history so far is kept and the number of
+    completed steps returned,
     and the array path carries on from there.
     """
     positions, grads, updates, effective, state_hist, xi = buffers
@@ -263,7 +264,8 @@ def _loop_scalar(objective: Objective, optimizer: Optimizer, buffers: Buffers, s
                 x += ux
                 y += uy
                 append((x, y, gx, gy, ux, uy, ex, ey, *fx, *fy))
-        except (OverflowError, ZeroDivisionError, ValueError):
+        except (OverflowError, ZeroDivisionError, ValueError, TypeError):
+            # (TypeError: a fractional power of a negative float is complex in Python)
             completed = len(record)
         if record:
             rec = np.array(record, dtype=np.float64).reshape(len(record), 8 + 2 * nf)
