@@ -1,0 +1,166 @@
+"""``python -m optviz``: make slides and data files from the lessons, without a server.
+
+    python -m optviz export --list
+    python -m optviz export --lesson adagrad_decay --out adagrad.html
+    python -m optviz export --lesson saddle --out saddle.csv
+    python -m optviz export --lesson saddle --out - --format json
+
+The format is ``--format`` if given, otherwise taken from the suffix of ``--out``
+(``.csv`` → CSV, ``.json`` → JSON, anything else → HTML). ``--out -`` writes to standard
+output. Errors (an unknown lesson, a path that cannot be written) are one line on
+standard error and exit status 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 1
+
+FORMATS = ("html", "csv", "json")
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line on stderr (exit 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CliError(f"{message} (see --help)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m optviz",
+        description=(
+            "optviz: optimizer trajectories for teaching Zeiler's ADADELTA paper. "
+            "Run the interactive app with `streamlit run app.py`; this command line makes "
+            "slides and data files from the built-in lessons, with no server."
+        ),
+        epilog="Example: python -m optviz export --lesson adagrad_decay --out adagrad.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    export = sub.add_parser(
+        "export",
+        help="write a lesson as an offline HTML animation, or its data as CSV/JSON",
+        description=(
+            "Write a lesson (its settings, runs and live explanation) as a self-contained "
+            "HTML animation for slides (plotly.js embedded: works offline, press Play), or "
+            "the runs' numbers as CSV or JSON."
+        ),
+        epilog=(
+            "The format is --format if given, otherwise the suffix of --out: .csv -> csv, "
+            ".json -> json, anything else -> html. --out - writes to standard output."
+        ),
+    )
+    export.add_argument("--list", action="store_true", help="print the lesson names, one a line")
+    export.add_argument("--lesson", metavar="NAME", help="the lesson to export (see --list)")
+    export.add_argument("--out", metavar="FILE", help="the file to write ('-': standard output)")
+    export.add_argument("--format", choices=FORMATS,
+                        help="html, csv or json (default: from the suffix of --out)")
+    export.add_argument("--presenter", action="store_true",
+                        help="large fonts and thick lines, for a projector (HTML only)")
+    return parser
+
+
+def output_format(out: str, explicit: str | None) -> str:
+    """``explicit`` if given, else from the suffix of ``out`` (.csv, .json; else html)."""
+    if explicit:
+        return explicit
+    suffix = Path(out).suffix.lower()
+    return {".csv": "csv", ".json": "json"}.get(suffix, "html")
+
+
+def render(lesson_key: str, fmt: str, presenter: bool = False) -> str:
+    """The text of lesson ``lesson_key`` in format ``fmt`` (html, csv or json)."""
+    from . import export, lessons, optimizers
+    from .figures import PathView, trajectory_figure
+
+    try:
+        lesson = lessons.get(lesson_key)
+    except KeyError:
+        raise CliError(
+            f"unknown lesson {lesson_key!r}; known: {', '.join(lessons.names())}"
+        ) from None
+    settings = lesson.settings
+    runs = settings.run()
+    header = {"lesson": lesson.key, "title": lesson.title, **settings.describe()}
+    if fmt == "csv":
+        return export.trajectories_to_csv(runs, header)
+    if fmt == "json":
+        return export.trajectories_to_json(runs, header)
+    paths = []
+    for key, tr in runs.items():
+        spec = optimizers.get(key)
+        label = spec.display_name
+        if key == "adadelta" and settings.hp(key).get("lr", 1.0) != 1.0:
+            label = f"ADADELTA (library variant, η={settings.hp(key)['lr']:g})"
+        paths.append(PathView(key=key, label=label, spec=spec, trajectory=tr))
+    fig = trajectory_figure(settings.plot_objective(), paths, start=settings.start,
+                            presenter=presenter, clickable=False,
+                            ghosts=lesson.ghosts(settings))
+    return export.to_html(fig, title=lesson.title, caption=lesson.markdown(settings, runs))
+
+
+def _write(out: str, text: str) -> None:
+    if out == "-":
+        sys.stdout.write(text)
+        return
+    path = Path(out)
+    if path.is_dir():
+        raise CliError(f"cannot write {out!r}: it is a directory")
+    if not path.parent.exists():
+        raise CliError(f"cannot write {out!r}: the folder {str(path.parent)!r} does not exist")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {out!r}: {exc.strerror or exc}") from None
+
+
+def _export(args: argparse.Namespace) -> int:
+    from . import lessons
+
+    if args.list:
+        sys.stdout.write("".join(f"{name}\n" for name in lessons.names()))
+        return 0
+    if not args.lesson:
+        raise CliError("export needs --lesson NAME (or --list)")
+    if not args.out:
+        raise CliError("export needs --out FILE ('-' for standard output)")
+    fmt = output_format(args.out, args.format)
+    text = render(args.lesson, fmt, presenter=args.presenter)
+    _write(args.out, text)
+    if args.out != "-":
+        print(f"wrote {args.out} ({fmt}, {len(text.encode('utf-8')):,} bytes)", file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "export":
+            return _export(args)
+        parser.print_help()
+        return 0
+    except CliError as exc:
+        print(f"optviz: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("optviz: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: still one line for a teacher before class
+        print(f"optviz: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""Exports: offline HTML (plotly.js inside, nothing loaded from anywhere), CSV and JSON that
+read back to the same bits as the Trajectory, and a PNG export that fails clearly."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import sys
+import types
+
+import numpy as np
+import plotly.io as pio
+import pytest
+
+import optviz as ov
+from optviz import export, lessons, optimizers
+from optviz.export import ExportUnavailable
+from optviz.figures import PathView, trajectory_figure
+
+SCRIPT_SRC = re.compile(r"<script[^>]+src\s*=", re.I)
+
+
+@pytest.fixture(scope="module")
+def runs():
+    """Every optimizer on Rosenbrock, one of them diverging (SGD with a large rate)."""
+    obj = ov.objectives.get("rosenbrock")
+    out = {}
+    for key in optimizers.names():
+        hp = {"lr": 0.01} if key == "sgd" else {}
+        out[key] = ov.run(obj, optimizers.build(key, **hp), (-1.5, 2.0), 60, noise=0.1, seed=2)
+    assert out["sgd"].diverged_at >= 0  # NaN after divergence is part of what is exported
+    return out
+
+
+@pytest.fixture(scope="module")
+def figure(runs):
+    paths = [PathView(k, optimizers.get(k).display_name, optimizers.get(k), tr)
+             for k, tr in runs.items()]
+    return trajectory_figure(ov.objectives.get("rosenbrock"), paths)
+
+
+@pytest.fixture(scope="module")
+def page(figure):
+    caption = ("**Bold** and *italic*, `code` <script>alert(1)</script> & more\n\n"
+               "- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |")
+    return export.to_html(figure, title="Rosenbrock <all> & co", caption=caption)
+
+
+def without_plotlyjs(page: str) -> str:
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", page, re.S)
+    bundle = max(scripts, key=len)
+    return page.replace(bundle, "")
+
+
+# ---------------------------------------------------------------------------
+# HTML
+# ---------------------------------------------------------------------------
+
+
+def test_html_embeds_plotlyjs_and_loads_nothing(page):
+    assert page.startswith("<!DOCTYPE html>")
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", page, re.S)
+    assert max(len(s) for s in scripts) > 1_000_000  # plotly.js itself, inline
+    assert "Plotly" in page and "plotly.js v" in page
+    assert not SCRIPT_SRC.search(page)
+    rest = without_plotlyjs(page)
+    # no URL outside plotly.js's own source (plotly escapes "/" as \u002f inside JSON),
+    # and no CDN host name (base64 data has no dots, so "cdn." cannot appear by chance)
+    assert not re.search(r"https?:(//|\\u002f)", rest, re.I)
+    assert not re.search(r"cdn[\w-]*\.|jsdelivr|unpkg", rest, re.I)
+    assert "<link" not in rest.lower() and "@import" not in rest
+    assert len(page.encode()) < 15_000_000
+
+
+def test_html_does_not_autoplay(page):
+    rest = without_plotlyjs(page)
+    assert "Plotly.newPlot" in rest
+    assert "Plotly.animate" not in rest
+
+
+def test_html_heading_and_escaped_caption(page):
+    assert "<title>Rosenbrock &lt;all&gt; &amp; co</title>" in page
+    assert "<h1>Rosenbrock &lt;all&gt; &amp; co</h1>" in page
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
+    assert "<strong>Bold</strong>" in page and "<em>italic</em>" in page
+    assert "<code>code</code>" in page
+    assert "<ul><li>one</li><li>two</li></ul>" in page
+    assert "<th>a</th>" in page and "<td>2</td>" in page
+    # the caption comes before the chart
+    assert page.index("<strong>Bold</strong>") < page.index("Plotly.newPlot")
+
+
+def test_markdown_paragraphs_and_plain_text():
+    out = export.markdown_to_html("one line\nsame paragraph\n\nsecond 2 × 3 * 4")
+    assert out == "<p>one line same paragraph</p>\n<p>second 2 × 3 * 4</p>"
+    assert export.markdown_to_html("") == ""
+
+
+def test_lesson_html_carries_the_lesson_text():
+    lesson = lessons.get("saddle")
+    s = lesson.settings
+    r = s.run()
+    paths = [PathView(k, optimizers.get(k).display_name, optimizers.get(k), tr)
+             for k, tr in r.items()]
+    fig = trajectory_figure(s.objective_obj(), paths)
+    page = export.to_html(fig, title=lesson.title, caption=lesson.markdown(s, r))
+    steps = {k: int(np.flatnonzero(np.abs(tr.positions[:, 1]) > 1)[0]) for k, tr in r.items()}
+    assert f"<td>ADADELTA</td><td>{steps['adadelta']}</td>" in page
+
+
+# ---------------------------------------------------------------------------
+# CSV
+# ---------------------------------------------------------------------------
+
+
+def read_csv(text: str):
+    comments = [ln for ln in text.splitlines() if ln.startswith("#")]
+    body = "\n".join(ln for ln in text.splitlines() if not ln.startswith("#"))
+    return comments, list(csv.DictReader(io.StringIO(body)))
+
+
+def same(cell: str, value: float) -> bool:
+    got = float(cell)
+    return (math.isnan(got) and math.isnan(value)) or got == value
+
+
+def test_csv_round_trips_every_number(runs):
+    header = {"objective": "rosenbrock", "steps": 60, "start": (-1.5, 2.0),
+              "hyperparams": {"sgd": {"lr": 0.01}}, "note": "two\nlines"}
+    text = export.trajectories_to_csv(runs, header)
+    comments, rows = read_csv(text)
+    assert "# objective: rosenbrock" in comments
+    assert "# steps: 60" in comments and "# start: [-1.5, 2.0]" in comments
+    assert "# note: two lines" in comments
+    assert '# hyperparams.sgd: {"lr": 0.01}' in comments
+    assert f"# diverged_at.sgd: {runs['sgd'].diverged_at}" in comments
+    fields = {f for tr in runs.values() for f in tr.state_fields}
+    columns = list(rows[0])
+    assert columns[:11] == list(export.CSV_BASE_COLUMNS)
+    for f in fields:  # every state field of every optimizer, both dimensions
+        assert f"{f}_x" in columns and f"{f}_y" in columns
+    assert len(rows) == sum(tr.steps + 1 for tr in runs.values())
+    by_key: dict[str, list] = {}
+    for row in rows:
+        by_key.setdefault(row["optimizer"], []).append(row)
+    assert list(by_key) == list(runs)
+    for key, tr in runs.items():
+        mine = by_key[key]
+        assert [int(r["step"]) for r in mine] == list(range(tr.steps + 1))
+        states = dict(zip(tr.state_fields, tr.states))
+        for t, r in enumerate(mine):
+            assert same(r["x"], tr.positions[t, 0]) and same(r["y"], tr.positions[t, 1])
+            assert same(r["f"], tr.values[t])
+            for name, arr in (("g", tr.grads), ("dx", tr.updates), ("lr_eff", tr.effective_lr)):
+                for d, axis in enumerate("xy"):
+                    if t < tr.steps:
+                        assert same(r[f"{name}_{axis}"], arr[t, d]), (key, t, name)
+                    else:
+                        assert r[f"{name}_{axis}"] == ""  # no step from the last position
+            for f in fields:
+                for d, axis in enumerate("xy"):
+                    if f in states:
+                        assert same(r[f"{f}_{axis}"], states[f][t, d]), (key, t, f)
+                    else:
+                        assert r[f"{f}_{axis}"] == ""
+    # NaN after divergence is written as nan, not left empty
+    d = runs["sgd"].diverged_at
+    assert by_key["sgd"][d + 1]["x"] == "nan"
+
+
+def test_csv_accepts_settings_objects():
+    s = lessons.get("eps_warmup").settings.replace(steps=10)
+    text = export.trajectories_to_csv(s.run(), s)
+    assert "# objective: booth" in text and '# optimizers: ["sgd", "adadelta"]' in text
+
+
+# ---------------------------------------------------------------------------
+# JSON
+# ---------------------------------------------------------------------------
+
+
+def test_json_is_strict_and_round_trips(runs):
+    s = {"objective": "rosenbrock", "start": (-1.5, 2.0), "noise": 0.1, "bad": float("nan")}
+    text = export.trajectories_to_json(runs, s)
+    data = json.loads(text)
+    json.dumps(data, allow_nan=False)  # valid, strict JSON
+    assert "NaN" not in text and "Infinity" not in text
+    assert data["settings"] == {"objective": "rosenbrock", "start": [-1.5, 2.0], "noise": 0.1,
+                                "bad": None}
+    assert list(data["optimizers"]) == list(runs)
+
+    def back(value):
+        return np.array(value, dtype=float)  # None -> nan
+
+    for key, tr in runs.items():
+        got = data["optimizers"][key]
+        assert got["diverged_at"] == tr.diverged_at
+        assert got["hyperparams"] == {k: float(v) for k, v in tr.optimizer.hyperparams.items()}
+        for name in ("positions", "values", "grads", "updates", "effective_lr"):
+            np.testing.assert_array_equal(back(got[name]), getattr(tr, name), err_msg=name)
+        assert set(got["states"]) == set(tr.state_fields)
+        for name, arr in zip(tr.state_fields, tr.states):
+            np.testing.assert_array_equal(back(got["states"][name]), arr, err_msg=name)
+    assert data["optimizers"]["sgd"]["positions"][-1] == [None, None]
+
+
+def test_batched_runs_are_refused():
+    obj = ov.objectives.get("booth")
+    tr = ov.run(obj, optimizers.sgd(np.array([0.01, 0.02])), (0.0, 0.0), 5)
+    with pytest.raises(ValueError, match="single-start"):
+        export.trajectories_to_json({"sgd": tr})
+
+
+# ---------------------------------------------------------------------------
+# PNG
+# ---------------------------------------------------------------------------
+
+
+def test_png_without_kaleido_says_why_and_how(figure, monkeypatch):
+    monkeypatch.setitem(sys.modules, "kaleido", None)  # import kaleido -> ImportError
+    with pytest.raises(ExportUnavailable) as err:
+        export.frame_png(figure)
+    assert isinstance(err.value, RuntimeError)
+    message = str(err.value)
+    assert "kaleido" in message and "pip install kaleido" in message
+    assert "HTML export" in message
+
+
+def test_png_without_a_browser_says_why(figure, monkeypatch):
+    monkeypatch.setitem(sys.modules, "kaleido", types.ModuleType("kaleido"))
+
+    def no_browser(*args, **kwargs):
+        raise RuntimeError("Could not find Chrome")
+
+    monkeypatch.setattr(pio, "to_image", no_browser)
+    with pytest.raises(ExportUnavailable, match=r"Could not find Chrome.*Chromium"):
+        export.frame_png(figure)
+
+
+def test_png_writes_the_requested_frame(figure, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "kaleido", types.ModuleType("kaleido"))
+    seen = {}
+
+    def fake(spec, **kwargs):
+        seen["spec"] = spec
+        return b"\x89PNG\r\n\x1a\nfake"
+
+    monkeypatch.setattr(pio, "to_image", fake)
+    out = tmp_path / "frame.png"
+    assert export.frame_png(figure, out, step=30) == b"\x89PNG\r\n\x1a\nfake"
+    assert out.read_bytes().startswith(b"\x89PNG")
+    assert seen["spec"] == export.frame_spec(figure, 30)
+
+
+def test_frame_spec_applies_the_frame(figure):
+    spec = figure.spec
+    frame = next(f for f in spec["frames"] if f["name"] == "30")
+    static = export.frame_spec(figure, 30)
+    assert "frames" not in static and "sliders" not in static["layout"]
+    for index, update in zip(frame["traces"], frame["data"]):
+        assert static["data"][index]["x"] == update["x"]
+        assert static["data"][index]["y"] == update["y"]
+    # a step between frames shows the last frame before it; None is the figure as it opens
+    assert export.frame_spec(figure, 10_000)["data"] == export.frame_spec(
+        figure, int(spec["frames"][-1]["name"]))["data"]
+    assert export.frame_spec(figure)["data"] == spec["data"]
+
+
+def test_the_checks_would_catch_a_cdn_page(figure):
+    """Negative control: plotly's own CDN variant fails the checks above."""
+    cdn = pio.to_html(figure, include_plotlyjs="cdn", full_html=True, validate=False)
+    assert SCRIPT_SRC.search(cdn)
+    assert re.search(r"cdn[\w-]*\.", cdn)
