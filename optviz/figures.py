@@ -327,6 +327,7 @@ def contour_image(grid: ContourGrid) -> dict:
     edge[:, 1:] |= band[:, 1:] != band[:, :-1]
     edge[1:, :] |= band[1:, :] != band[:-1, :]
     rgb[edge] *= 0.78
+    rgb = np.where(finite[..., None], rgb, 255.0)  # transparent there anyway
     alpha = np.where(finite, 235, 0)
     rgba = np.concatenate([rgb, alpha[..., None]], axis=-1).round().astype(np.uint8)
     rgba = rgba[::-1]  # image rows go from the top (y1) down

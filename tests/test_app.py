@@ -308,3 +308,122 @@ def test_stretching_x_draws_paths_in_the_original_coordinates():
     np.testing.assert_allclose(drawn[:, 0], run.positions[:, 0] / 10.0, rtol=1e-12)
     np.testing.assert_array_equal(drawn[:, 1], run.positions[:, 1])
     assert any("x is measured in units 10× smaller" in i.value for i in at.info)
+
+
+# --- custom formulas ------------------------------------------------------------------------
+
+
+def custom_app(formula: str) -> AppTest:
+    at = fresh()
+    widget(at, "objective").set_value("custom").run()
+    at.text_input(key="formula").set_value(formula).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_typed_formula_draws_its_contour_and_paths():
+    at = custom_app("x^4 + y^2 - x*y")
+    latex = [e.value for e in at.sidebar.get("latex")]
+    assert any("x^{4}" in v and "y^{2}" in v for v in latex), latex
+    spec = chart_spec(at)
+    assert spec["layout"]["images"][0]["source"].startswith("data:image/png")
+    assert spec["layout"]["xaxis"]["range"] == [-2.0, 2.0]
+    obj = ov.objectives.from_expression("x^4 + y^2 - x*y", bounds=((-2, 2), (-2, 2)))
+    start = (widget(at, "start_x").value, widget(at, "start_y").value)
+    expected = ov.run(obj, ov.optimizers.adadelta(), start, 500)
+    np.testing.assert_array_equal(path_of(spec, "adadelta"), expected.positions)
+    assert query(at)["f"] == "x^4 + y^2 - x*y" and query(at)["objective"] == "custom"
+
+
+@pytest.mark.parametrize("formula", ["__import__('os').system('touch /tmp/optviz_pwned')",
+                                     "x ** (9 ** 9 ** 9)", "z + 1", "x +", "().__class__"])
+def test_a_bad_formula_shows_the_message_and_the_page_keeps_working(formula):
+    at = custom_app(formula)
+    messages = [e.value for e in at.sidebar.get("alert")] + [e.value for e in at.error]
+    assert messages, "the reason must be shown where the formula is typed"
+    assert not at.get("plotly_chart")
+    assert any("formula in the sidebar cannot be used" in i.value for i in at.info)
+    assert not pathlib.Path("/tmp/optviz_pwned").exists()
+    # and a good formula afterwards works again
+    at.text_input(key="formula").set_value("x^2 + y^2").run()
+    assert not at.exception and at.get("plotly_chart")
+
+
+def test_a_link_carries_the_formula():
+    at = with_query({"objective": "custom", "f": "sin(x) + y^2", "xmin": "-3", "x0": "1"})
+    assert at.text_input(key="formula").value == "sin(x) + y^2"
+    assert widget(at, "xmin").value == -3.0
+    assert widget(at, "start_x").value == 1.0
+    assert chart_spec(at)["layout"]["xaxis"]["range"] == [-3.0, 2.0]
+
+
+def test_a_path_into_the_undefined_region_stops_with_a_message():
+    at = custom_app("log(x) + y^2")
+    widget(at, "start_x").set_value(0.5).run()
+    widget(at, "hp.sgd.lr").set_value(1.0).run()
+    assert not at.exception
+    assert any("SGD** stopped at step" in e.value and "not a real, finite number" in e.value
+               for e in at.error)
+
+
+# --- lessons and exports --------------------------------------------------------------------
+
+from optviz import lessons  # noqa: E402
+
+
+@pytest.mark.parametrize("key", lessons.names())
+def test_each_lesson_loads_and_sets_the_controls_it_names(key):
+    at = fresh()
+    at.selectbox(key="lesson").set_value(key).run()
+    assert not at.exception, at.exception
+    s = lessons.get(key).settings
+    assert widget(at, "optimizers").value == list(s.optimizers)
+    assert widget(at, "steps").value == s.steps
+    assert (widget(at, "start_x").value, widget(at, "start_y").value) == tuple(s.start)
+    if s.objective in ov.objectives.names():
+        assert widget(at, "objective").value == s.objective
+    else:
+        assert widget(at, "objective").value == "custom"
+        assert at.text_input(key="formula").value == s.formula
+    for opt_key, items in s.hyperparams:
+        for name, value in items:
+            if opt_key == "adadelta" and name == "lr":
+                continue
+            assert widget(at, f"hp.{opt_key}.{name}").value == pytest.approx(value)
+    titles = [m.value for m in at.markdown if m.value.startswith("#### Lesson")]
+    assert titles == [f"#### Lesson {lessons.names().index(key) + 1}: {lessons.get(key).title}"]
+    assert any("claim holds numerically" in c.value for c in at.caption)
+    assert query(at)["lesson"] == key
+
+
+def test_the_lesson_text_follows_the_sliders():
+    at = fresh()
+    at.selectbox(key="lesson").set_value("eps_warmup").run()
+    before = next(m.value for m in at.markdown if "√" in m.value or "first step" in m.value)
+    widget(at, "hp.adadelta.eps").set_value(1e-4).run()
+    after = next(m.value for m in at.markdown if "√" in m.value or "first step" in m.value)
+    assert before != after
+    assert any("changed the lesson's settings" in c.value for c in at.caption)
+
+
+def test_a_link_opens_a_lesson():
+    at = with_query({"lesson": "units"})
+    assert widget(at, "scale_exp").value == 2
+    assert widget(at, "objective").value == "himmelblau"
+    assert any(m.value.startswith("#### Lesson 6") for m in at.markdown)
+
+
+def test_the_lessons_view_lists_every_lesson_and_the_memory_table():
+    at = with_query({"view": "lessons"})
+    text = " ".join(m.value for m in at.markdown)
+    for key in lessons.names():
+        assert lessons.get(key).title in text
+    (table,) = at.table
+    rows = table.value.to_dict("records")
+    assert {r["optimizer"]: r["values per parameter"] for r in rows}["ADADELTA"] == 2
+
+
+def test_the_scene_can_be_exported():
+    at = fresh()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Offline HTML animation", "Trajectories as CSV", "Trajectories as JSON"]

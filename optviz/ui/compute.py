@@ -18,19 +18,27 @@ from ..figures import COLORS, PathView, SpecFigure, trajectory_figure
 from ..objectives import Objective
 from ..optimizers import HyperParam
 from ..runner import Trajectory, run
+from .lessons_view import lesson_ghosts
 from .state import Scene
 
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def objective_for(name: str) -> Objective:
-    """A catalogue objective, compiled once per process."""
-    return objectives.get(name)
+ObjectiveKey = str | tuple  # a catalogue name, or ("custom", formula, bounds)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def transformed_objective(name: str, scale_exp: int, stretch: float) -> Objective:
+def objective_for(key: ObjectiveKey) -> Objective:
+    """A catalogue objective, or a typed formula (``("custom", text, bounds)``), compiled
+    once per process (the formula through :func:`objectives.from_expression`: validated,
+    never evaluated as code; ``ExpressionError`` for a formula it will not accept)."""
+    if isinstance(key, tuple):
+        _, formula, bounds = key
+        return objectives.from_expression(formula, bounds=bounds)
+    return objectives.get(key)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def transformed_objective(key: ObjectiveKey, scale_exp: int, stretch: float) -> Objective:
     """The objective multiplied by 10**scale_exp and seen in stretched x (x' = s·x)."""
-    obj = objective_for(name)
+    obj = objective_for(key)
     if scale_exp:
         obj = obj.scaled(10.0**scale_exp)
     if stretch != 1.0:
@@ -40,7 +48,7 @@ def transformed_objective(name: str, scale_exp: int, stretch: float) -> Objectiv
 
 def scene_objective(scene: Scene) -> Objective:
     """What the figure draws: the objective, scaled (the contour is in original x)."""
-    return transformed_objective(scene.objective, scene.scale_exp, 1.0)
+    return transformed_objective(scene.objective_key, scene.scale_exp, 1.0)
 
 
 def _to_original_x(traj: Trajectory, stretch: float) -> Trajectory:
@@ -54,7 +62,7 @@ def _to_original_x(traj: Trajectory, stretch: float) -> Trajectory:
 
 @st.cache_resource(max_entries=512, show_spinner=False)
 def trajectory_for(
-    objective_name: str,
+    objective_key: ObjectiveKey,
     key: str,
     hyperparams: tuple[tuple[str, float], ...],
     start: tuple[float, float],
@@ -70,7 +78,7 @@ def trajectory_for(
     returned in the original x, so that paths can be compared on one contour.
     """
     opt = optimizers.build(key, **dict(hyperparams))
-    obj = transformed_objective(objective_name, scale_exp, stretch)
+    obj = transformed_objective(objective_key, scale_exp, stretch)
     x0 = (start[0] * stretch, start[1])
     traj = run(obj, opt, x0, steps, seed=seed, noise=noise * 10.0**scale_exp)
     return _to_original_x(traj, stretch)
@@ -88,7 +96,7 @@ def ghost_paths_for(scene: Scene) -> list[tuple[np.ndarray, str, str]]:
     values = fan(hp, scene.ghost_count)
     config = {**scene.hp(key), name: values}
     opt = optimizers.build(key, **config)
-    obj = transformed_objective(scene.objective, scene.scale_exp, scene.stretch)
+    obj = transformed_objective(scene.objective_key, scene.scale_exp, scene.stretch)
     traj = run(obj, opt, (scene.start[0] * scene.stretch, scene.start[1]), scene.steps,
                seed=scene.seed, noise=scene.noise * 10.0**scene.scale_exp)
     positions = traj.positions.copy()
@@ -113,7 +121,7 @@ def scene_paths(scene: Scene) -> list[PathView]:
     for key in scene.optimizers:
         spec = optimizers.get(key)
         hp = scene.hp(key)
-        traj = trajectory_for(scene.objective, key, tuple(sorted(hp.items())), scene.start,
+        traj = trajectory_for(scene.objective_key, key, tuple(sorted(hp.items())), scene.start,
                               scene.steps, scene.noise, scene.seed, scene.scale_exp,
                               scene.stretch)
         label = spec.display_name
@@ -128,4 +136,4 @@ def scene_figure(scene: Scene) -> SpecFigure:
     """The animated figure of ``scene`` (built once per distinct scene)."""
     return trajectory_figure(scene_objective(scene), scene_paths(scene), start=scene.start,
                              frame_ms=scene.frame_ms, presenter=scene.presenter,
-                             ghosts=ghost_paths_for(scene))
+                             ghosts=ghost_paths_for(scene) + lesson_ghosts(scene))

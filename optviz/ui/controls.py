@@ -39,11 +39,40 @@ def hp_key(opt_key: str, name: str) -> str:
     return f"hp.{opt_key}.{name}"
 
 
+CUSTOM = "custom"
+DEFAULT_FORMULA = "x^4 + y^2"
+DEFAULT_WINDOW = ((-2.0, 2.0), (-2.0, 2.0))
+WINDOW_KEYS = ("xmin", "xmax", "ymin", "ymax")
+
+
+def custom_window(state: Any) -> tuple[tuple[float, float], tuple[float, float]]:
+    (a, b), (c, d) = DEFAULT_WINDOW
+    get = state.get
+    return ((float(get("xmin", a)), float(get("xmax", b))),
+            (float(get("ymin", c)), float(get("ymax", d))))
+
+
+def custom_objective(state: Any) -> objectives.Objective:
+    """The typed formula's objective (ExpressionError, a ValueError, if it is refused)."""
+    from .compute import objective_for  # compute imports nothing from here
+
+    return objective_for((CUSTOM, str(state.get("formula", DEFAULT_FORMULA)),
+                          custom_window(state)))
+
+
 def _objective_defaults(name: str) -> dict[str, Any]:
     """Session-state values that follow the objective: start, noise, learning rates."""
-    obj = objectives.get(name)
-    values: dict[str, Any] = {"start_x": float(obj.start[0]), "start_y": float(obj.start[1]),
-                              "noise": float(obj.noise)}
+    if name == CUSTOM:
+        try:
+            start = custom_objective(st.session_state).start
+        except (ValueError, KeyError):
+            start = (1.5, 1.5)
+        obj_start, noise = start, 0.0
+    else:
+        obj = objectives.get(name)
+        obj_start, noise = obj.start, obj.noise
+    values: dict[str, Any] = {"start_x": float(obj_start[0]), "start_y": float(obj_start[1]),
+                              "noise": float(noise)}
     for key in (*GRADIENT_SCALED, *STEP_SIZED):  # learning rates suited to this function
         values[hp_key(key, "lr")] = default_hyperparams(key, name)["lr"]
     return values
@@ -64,6 +93,9 @@ def all_defaults(objective_name: str = DEFAULT_OBJECTIVE) -> dict[str, Any]:
         "stretch": 1.0,
         "ghost": "",
         "ghost_count": 15,
+        "formula": DEFAULT_FORMULA,
+        "lesson": "",
+        **dict(zip(WINDOW_KEYS, (v for pair in DEFAULT_WINDOW for v in pair))),
         **{hp_key(key, hp_name): v for key in optimizers.names()
            for hp_name, v in default_hyperparams(key, objective_name).items()},
         **_objective_defaults(objective_name),
@@ -106,14 +138,33 @@ def sidebar() -> Scene:
     """Draw the sidebar and return the scene it describes."""
     ensure_defaults()
     sb = st.sidebar
-    names = objectives.names()
+    names = [*objectives.names(), CUSTOM]
     sb.selectbox("Objective", names, key="objective", on_change=_on_objective_change,
-                 format_func=lambda n: objectives.get(n).display_name)
-    obj = objectives.get(st.session_state["objective"])
-    sb.latex(rf"\footnotesize f(x, y) = {obj.latex}")
-    sb.caption(obj.lesson)
+                 format_func=lambda n: "Custom: type f(x, y)…" if n == CUSTOM
+                 else objectives.get(n).display_name)
+    formula, window = "", None
+    if st.session_state["objective"] == CUSTOM:
+        formula, window = _custom_controls(sb)
+        try:
+            obj = custom_objective(st.session_state)
+        except ValueError as err:  # ExpressionError: said in place, the page keeps working
+            sb.error(str(err), icon="✏️")
+            obj = None
+        else:
+            sb.latex(rf"\footnotesize f(x, y) = {obj.latex}")
+        bounds = window
+    else:
+        obj = objectives.get(st.session_state["objective"])
+        sb.latex(rf"\footnotesize f(x, y) = {obj.latex}")
+        sb.caption(obj.lesson)
+        bounds = obj.bounds
 
-    (x0, x1), (y0, y1) = obj.bounds
+    (x0, x1), (y0, y1) = bounds
+    if not (x0 < x1 and y0 < y1):  # an impossible window: its error is shown above
+        (x0, x1), (y0, y1) = DEFAULT_WINDOW
+    for key, lo, hi in (("start_x", x0, x1), ("start_y", y0, y1)):
+        if not lo <= float(st.session_state.get(key, lo)) <= hi:  # a window was narrowed
+            st.session_state[key] = float(min(max(st.session_state[key], lo), hi))
     c1, c2 = sb.columns(2)
     start_x = c1.number_input("start x", min_value=float(x0), max_value=float(x1),
                               key="start_x", step=0.1, format="%.4g",
@@ -154,7 +205,7 @@ def sidebar() -> Scene:
                     values["lr"] = 1.0
             hyper[key] = values
 
-    default_sigma = obj.noise
+    default_sigma = obj.noise if obj is not None else 0.0
     with sb.expander("Gradient noise", expanded=default_sigma > 0):
         noise = st.slider("σ (noise scale)", min_value=0.0, max_value=5.0, step=0.05,
                           key="noise", help="Gaussian noise added to every gradient; the "
@@ -190,7 +241,9 @@ def sidebar() -> Scene:
     sb.button("Reset to defaults", on_click=reset_to_defaults, width="stretch")
 
     scene = Scene(
-        objective=obj.name,
+        objective=st.session_state["objective"],
+        formula=formula,
+        bounds=window,
         start=(float(start_x), float(start_y)),
         steps=int(steps),
         frame_ms=SPEEDS[speed],
@@ -203,10 +256,34 @@ def sidebar() -> Scene:
         stretch=float(stretch),
         ghost=ghost or "",
         ghost_count=int(ghost_count),
+        lesson=str(st.session_state.get("lesson") or ""),
     )
     for key, values in hyper.items():
         scene = scene.with_hp(key, values)
     return scene
+
+
+def _on_formula_change() -> None:
+    """A new formula: start where from_expression suggests (if the formula is accepted)."""
+    try:
+        start = custom_objective(st.session_state).start
+    except ValueError:
+        return
+    st.session_state["start_x"], st.session_state["start_y"] = map(float, start)
+
+
+def _custom_controls(sb: Any) -> tuple[str, tuple[tuple[float, float], tuple[float, float]]]:
+    formula = sb.text_input(
+        "f(x, y) =", key="formula", max_chars=300, on_change=_on_formula_change,
+        help="numbers, x, y, pi, e, + − * / and ^ (power), brackets, and sin cos tan exp "
+             "log sqrt abs tanh sinh cosh atan …  e.g. x^4 + y^2, (1-x)^2 + 100*(y-x^2)^2")
+    c = sb.columns(4)
+    labels = ("x min", "x max", "y min", "y max")
+    for col, key, label in zip(c, WINDOW_KEYS, labels):
+        col.number_input(label, key=key, step=0.5, format="%g",
+                         on_change=_on_formula_change)
+    window = custom_window(st.session_state)
+    return formula, window
 
 
 def _ghost_label(value: str) -> str:

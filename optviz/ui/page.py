@@ -9,7 +9,11 @@ import traceback
 
 import streamlit as st
 
+from .. import lessons
+from .compute import scene_paths
 from .controls import all_defaults, sidebar
+from .lessons_view import lesson_panel, lesson_picker, lesson_state, lessons_overview
+from .sensitivity import sensitivity_view
 from .trajectories import trajectory_view
 from .url import link, read_query, to_query
 
@@ -39,7 +43,7 @@ _COLLAPSE_SIDEBAR = """<script>
 })();
 </script>"""
 
-VIEWS = {"trajectories": "Trajectories"}
+VIEWS = {"trajectories": "Trajectories", "sensitivity": "Sensitivity", "lessons": "Lessons"}
 
 
 def _load_url_once() -> None:
@@ -48,6 +52,8 @@ def _load_url_once() -> None:
         return
     values, warnings = read_query(st.query_params.to_dict())
     defaults = all_defaults(values.get("objective", "rosenbrock"))
+    if values.get("lesson"):  # a lesson's scene first, then what the link changed in it
+        defaults = lesson_state(lessons.get(values["lesson"]))
     for k, v in {**defaults, **values}.items():
         st.session_state[k] = v
     st.session_state["_url_warnings"] = warnings
@@ -73,6 +79,7 @@ def _header(presenter_was: bool) -> None:
         st.caption("Zeiler (2012), *ADADELTA: An Adaptive Learning Rate Method* — paths, "
                    "per-dimension learning rates and accumulators, step by step.")
     with right:
+        lesson_picker()
         presenter = st.toggle("Presenter mode", key="presenter",
                               help="larger type, thicker lines and bigger markers for a "
                                    "projector; the sidebar folds away")
@@ -105,6 +112,12 @@ def main() -> None:
             view = "trajectories"
         if view == "trajectories":
             trajectory_view(scene)
+        elif view == "sensitivity":
+            if scene.lesson and scene.optimizers:
+                lesson_panel(scene, {p.key: p.trajectory for p in scene_paths(scene)})
+            sensitivity_view(scene)
+        elif view == "lessons":
+            lessons_overview()
         url = _sync_url()
         with st.expander("🔗 Link to this scene"):
             st.code(url, language=None)

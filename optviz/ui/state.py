@@ -103,6 +103,13 @@ class Scene:
     #: ghost paths: "<optimizer>.<hyperparameter>" fanned over its range, and how many
     ghost: str = ""
     ghost_count: int = 15
+    #: the lesson whose text is shown (its numbers come from this scene's runs)
+    lesson: str = ""
+
+    @property
+    def objective_key(self) -> str | tuple:
+        """The cache key of the objective: its catalogue name, or the formula and window."""
+        return ("custom", self.formula, self.bounds) if self.formula else self.objective
 
     def hp(self, key: str) -> dict[str, float]:
         """The hyperparameters of optimizer ``key`` in this scene (its defaults if unset)."""

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import streamlit as st
 
-from .. import optimizers
+from .. import export, lessons, optimizers
 from ..figures import PathView, left_bounds_at
 from ..inspector import latex_number, step_details
 from .compute import scene_figure, scene_objective, scene_paths, trajectory_for
 from .controls import apply_click
+from .lessons_view import lesson_panel, scene_settings
 from .state import Scene
 
 CHART_KEY = "trajectory_chart"
@@ -19,13 +22,29 @@ def _on_chart_select() -> None:
     apply_click(st.session_state.get(CHART_KEY))
 
 
+def _entered_undefined_region(tr) -> bool:
+    """Did the run stop because f is not finite at a finite point inside the box?"""
+    d = tr.diverged_at
+    if d < 1 or d > tr.steps:
+        return False
+    nxt = tr.positions[d - 1] + tr.updates[d - 1]
+    if not np.all(np.isfinite(nxt)) or np.any(np.abs(nxt) > 1e6):
+        return False
+    with np.errstate(all="ignore"):
+        return not np.isfinite(tr.objective.value(nxt))
+
+
 def problem_messages(scene: Scene, paths: list[PathView]) -> None:
     """Divergence and leaving the plot are shown, never hidden."""
     obj = scene_objective(scene)
     for p in paths:
         tr = p.trajectory
         if tr.diverged_at >= 0:
-            if obj.f_min is None:
+            if _entered_undefined_region(tr):
+                st.error(f"**{p.label}** stopped at step {tr.diverged_at}: its next point is "
+                         "where f is not a real, finite number (like the log of a negative "
+                         "number). The blank part of the contour is that region.", icon="✖️")
+            elif obj.f_min is None:
                 st.warning(f"**{p.label}** escaped to infinity at step {tr.diverged_at}: "
                            "this function is unbounded below, so the path runs off for ever.",
                            icon="✖️")
@@ -52,7 +71,7 @@ def robustness_caption(scene: Scene, paths: list[PathView]) -> None:
         what.append(f"x is measured in units {scene.stretch:g}× smaller (x' = {scene.stretch:g}·x)")
     parts = []
     for p in paths:
-        base = trajectory_for(scene.objective, p.key, tuple(sorted(scene.hp(p.key).items())),
+        base = trajectory_for(scene.objective_key, p.key, tuple(sorted(scene.hp(p.key).items())),
                               scene.start, scene.steps, scene.noise, scene.seed)
         tr = p.trajectory
         if tr.diverged_at >= 0:
@@ -87,6 +106,58 @@ def summary_table(scene: Scene, paths: list[PathView]) -> None:
             "state values / parameter": p.spec.memory_per_parameter,
         })
     st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def _caption(scene: Scene, paths: list[PathView]) -> tuple[str, str]:
+    """Title and text for an exported file: the lesson's live text, or the settings."""
+    runs = {p.key: p.trajectory for p in paths}
+    settings = scene_settings(scene)
+    if scene.lesson:
+        lesson = lessons.get(scene.lesson)
+        return f"Lesson: {lesson.title}", lesson.markdown(settings, runs)
+    obj = scene_objective(scene)
+    lines = [f"**{obj.display_name}**, start ({scene.start[0]:g}, {scene.start[1]:g}), "
+             f"{scene.steps} steps" + (f", gradient noise σ = {scene.noise:g} (seed "
+                                       f"{scene.seed})" if scene.noise else "") + "."]
+    for p in paths:
+        hp = ", ".join(f"{k} = {v:g}" for k, v in sorted(scene.hp(p.key).items()))
+        lines.append(f"- {p.label}: {hp}")
+    return f"optviz: {obj.display_name}", "\n".join(lines)
+
+
+def export_panel(scene: Scene, paths: list[PathView], fig: object) -> None:
+    """Offline HTML of the animation, the data as CSV/JSON, and a PNG (when possible)."""
+    with st.expander("⬇ Export this scene (offline HTML for slides, CSV, JSON, PNG)"):
+        title, caption = _caption(scene, paths)
+        runs = {p.key: p.trajectory for p in paths}
+        header = scene_settings(scene).describe()
+        c1, c2, c3 = st.columns(3)
+        c1.download_button(
+            "Offline HTML animation", on_click="ignore", mime="text/html",
+            file_name="optviz-scene.html", icon="🎞️",
+            data=lambda: export.to_html(fig, title=title, caption=caption),
+            help="one self-contained file: plotly.js inside, no internet needed, no autoplay")
+        c2.download_button("Trajectories as CSV", on_click="ignore", mime="text/csv",
+                           file_name="optviz-trajectories.csv", icon="📄",
+                           data=lambda: export.trajectories_to_csv(runs, header))
+        c3.download_button("Trajectories as JSON", on_click="ignore",
+                           mime="application/json", file_name="optviz-trajectories.json",
+                           icon="🧾", data=lambda: export.trajectories_to_json(runs, header))
+        if importlib.util.find_spec("kaleido") is None:
+            st.caption("PNG of the current frame: use the 📷 button in the chart's toolbar — "
+                       "your browser saves the picture exactly as shown. (Saving a PNG on the "
+                       "server needs the optional package kaleido, which is not installed.)")
+        else:
+            def png() -> bytes:
+                try:
+                    return export.frame_png(fig)
+                except export.ExportUnavailable as err:
+                    return str(err).encode()
+            st.download_button("PNG of the first frame", on_click="ignore", mime="image/png",
+                               file_name="optviz-frame.png", data=png, icon="🖼️")
+        st.caption("Every step of every optimizer: positions, values, gradients, updates, "
+                   "effective learning rates and every accumulator, with the settings in "
+                   "the header.")
 
 
 @st.fragment
@@ -130,8 +201,12 @@ def trajectory_view(scene: Scene) -> None:
         paths = scene_paths(scene)
         fig = scene_figure(scene)
     except ValueError as err:  # a bad combination of settings: say so, plainly
-        st.error(f"These settings cannot run: {err}")
+        if scene.formula:
+            st.info(f"The formula in the sidebar cannot be used yet: {err}", icon="✏️")
+        else:
+            st.error(f"These settings cannot run: {err}")
         return
+    lesson_panel(scene, {p.key: p.trajectory for p in paths})
     problem_messages(scene, paths)
     robustness_caption(scene, paths)
     st.plotly_chart(fig, key=CHART_KEY, on_select=_on_chart_select,
@@ -141,4 +216,5 @@ def trajectory_view(scene: Scene) -> None:
     st.caption("▶ Play animates every panel together; the slider under the chart moves the "
                "step cursor. Click anywhere on the contour to start from there.")
     summary_table(scene, paths)
+    export_panel(scene, paths, fig)
     step_inspector(scene, paths)

@@ -14,8 +14,29 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from .. import objectives, optimizers
-from .controls import GHOST_COUNTS, SCALE_EXPONENTS, SPEEDS, STRETCHES, all_defaults, hp_key
+from .. import lessons, objectives, optimizers
+from .controls import (
+    CUSTOM,
+    DEFAULT_FORMULA,
+    DEFAULT_WINDOW,
+    GHOST_COUNTS,
+    SCALE_EXPONENTS,
+    SPEEDS,
+    STRETCHES,
+    WINDOW_KEYS,
+    all_defaults,
+    custom_objective,
+    hp_key,
+)
+from .sensitivity import (
+    DEFAULT_METRIC,
+    DEFAULT_RESOLUTION,
+    METRIC_KEY,
+    METRICS,
+    RESOLUTION_KEY,
+    RESOLUTIONS,
+    current_setting,
+)
 from .state import STEPS_RANGE, format_value, options_for, snap
 
 #: query name -> session-state key, for the scalar settings (hyperparameters are
@@ -23,8 +44,12 @@ from .state import STEPS_RANGE, format_value, options_for, snap
 SIMPLE = {"objective": "objective", "x0": "start_x", "y0": "start_y", "steps": "steps",
           "speed": "speed", "noise": "noise", "seed": "seed", "variant": "adadelta_variant",
           "presenter": "presenter", "view": "view", "scale": "scale_exp",
-          "stretch": "stretch", "ghost": "ghost", "ghosts": "ghost_count"}
-VIEWS = ("trajectories",)  # the views the page offers (see page.VIEWS)
+          "stretch": "stretch", "ghost": "ghost", "ghosts": "ghost_count", "f": "formula",
+          "lesson": "lesson",
+          "xmin": "xmin", "xmax": "xmax", "ymin": "ymin", "ymax": "ymax"}
+#: the Sensitivity view's own controls (its defaults are not in controls.all_defaults)
+SENSITIVITY = {"metric": METRIC_KEY, "res": RESOLUTION_KEY}
+VIEWS = ("trajectories", "sensitivity", "lessons")  # the views the page offers (see page.VIEWS)
 MAX_NOISE = 5.0
 
 
@@ -51,6 +76,34 @@ def _fmt(v: Any) -> str:
     return repr(v) if isinstance(v, float) else str(v)
 
 
+def _read_custom(params: Mapping[str, str], values: dict[str, Any], bad: Any) -> tuple:
+    """A typed formula and its window from the link (the formula is parsed, never run)."""
+    window = dict(zip(WINDOW_KEYS, (v for pair in DEFAULT_WINDOW for v in pair)))
+    given = {}
+    for key in WINDOW_KEYS:
+        if key in params:
+            try:
+                given[key] = _number(params[key])
+            except ValueError:
+                bad(key, params[key], "a number is needed")
+    trial = {**window, **given}
+    if given and not (trial["xmin"] < trial["xmax"] and trial["ymin"] < trial["ymax"]):
+        bad("xmin…ymax", ",".join(params.get(k, "") for k in WINDOW_KEYS),
+            "the window needs min < max")
+    else:
+        window = trial
+        values.update(given)
+    formula = params.get("f", DEFAULT_FORMULA)
+    if "f" in params:
+        state = {**window, "formula": formula}
+        try:
+            custom_objective(state)
+            values["formula"] = formula
+        except ValueError as err:
+            bad("f", formula, str(err))
+    return ((window["xmin"], window["xmax"]), (window["ymin"], window["ymax"]))
+
+
 def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
     """Session-state values from query parameters, and a warning for each bad one."""
     values: dict[str, Any] = {}
@@ -61,14 +114,18 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
         warnings.append(f"Ignored `{name}={shown}` from the link: {why}; using the default.")
 
     name = params.get("objective")
-    objective = objectives.get("rosenbrock")
+    bounds = objectives.get("rosenbrock").bounds
     if name is not None:
         if name in objectives.names():
             values["objective"] = name
-            objective = objectives.get(name)
+            bounds = objectives.get(name).bounds
+        elif name == CUSTOM:
+            values["objective"] = CUSTOM
+            bounds = _read_custom(params, values, bad)
         else:
-            bad("objective", name, f"no such objective (known: {', '.join(objectives.names())})")
-    (x0, x1), (y0, y1) = objective.bounds
+            bad("objective", name, f"no such objective (known: {', '.join(objectives.names())}"
+                                   f", {CUSTOM})")
+    (x0, x1), (y0, y1) = bounds
     for qname, key, lo, hi in (("x0", "start_x", x0, x1), ("y0", "start_y", y0, y1)):
         if qname in params:
             try:
@@ -121,6 +178,11 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
                 values[key] = _flag(params[qname])
             except ValueError:
                 bad(qname, params[qname], "1 or 0 is needed")
+    if "lesson" in params:
+        if params["lesson"] in lessons.names():
+            values["lesson"] = params["lesson"]
+        else:
+            bad("lesson", params["lesson"], f"known lessons: {', '.join(lessons.names())}")
     if "view" in params:
         if params["view"] in VIEWS:
             values["view"] = params["view"]
@@ -161,9 +223,23 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
         except ValueError:
             bad("ghosts", params["ghosts"], "a count from 10 to 30 is needed")
 
+    if "metric" in params:
+        if params["metric"] in METRICS:
+            values[METRIC_KEY] = params["metric"]
+        else:
+            bad("metric", params["metric"], f"one of {', '.join(METRICS)} is needed")
+    if "res" in params:
+        try:
+            v = int(params["res"])
+            if v not in RESOLUTIONS:
+                raise ValueError
+            values[RESOLUTION_KEY] = v
+        except ValueError:
+            bad("res", params["res"], f"one of {', '.join(map(str, RESOLUTIONS))} is needed")
+
     for qname, text in params.items():
         if "." not in qname:
-            if qname not in SIMPLE and qname != "opt":
+            if qname not in SIMPLE and qname not in SENSITIVITY and qname != "opt":
                 bad(qname, text, "not a setting of this app")
             continue
         opt_key, hp_name = qname.split(".", 1)
@@ -203,6 +279,11 @@ def to_query(state: Mapping[str, Any]) -> dict[str, str]:
     for qname, key in SIMPLE.items():
         if key in state and state[key] != defaults.get(key):
             out[qname] = _fmt(state[key])
+    for qname, key, default in (("metric", METRIC_KEY, DEFAULT_METRIC),
+                                ("res", RESOLUTION_KEY, DEFAULT_RESOLUTION)):
+        value = current_setting(state, key)
+        if value != default:
+            out[qname] = _fmt(value)
     chosen = list(state.get("optimizers", defaults["optimizers"]))
     if chosen != defaults["optimizers"]:
         out["opt"] = ",".join(chosen)

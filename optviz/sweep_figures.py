@@ -1,0 +1,732 @@
+"""Pure Plotly builders for the Sensitivity view: sweeps in, ``SpecFigure`` out.
+
+No Streamlit and no optimizing here: :mod:`optviz.sweeps` computes the grids, this module
+draws them. Three figures:
+
+* :func:`heatmap_figure` — one panel per optimizer over its default grid
+  (:func:`optviz.sweeps.default_grid`): ADADELTA over ρ × ε, momentum over η × β, ADAGRAD
+  over η × ε, …; a 1-D grid (SGD over η) is a one-row strip. Every panel shows the *same*
+  metric on *one shared colour scale* (one ``coloraxis``; every metric heatmap also carries
+  the same ``zmin``/``zmax``). Diverged cells are NaN in the metric heatmap (so they never
+  stretch the colour scale) and are painted by a separate overlay in a colour that is not
+  on the scale, with a legend entry "diverged"; for "steps to tolerance", cells that
+  never reached the tolerance (without diverging) get a second, grey overlay. The paper's
+  default (ρ = 0.95, ε = 10⁻⁶) is a star on the ADADELTA panel, the sliders' current
+  values an open ring on every panel. Invisible points at the cell centres make cells
+  hoverable and selectable (heatmaps emit no selection events); each carries the cell's
+  hyperparameter values in ``customdata`` and the optimizer in its ``legendgroup``
+  (``"cells.<key>"``).
+* :func:`share_figure` — the insensitivity share per optimizer as bars.
+* :func:`noise_figure` — final loss against the gradient-noise scale σ, one line per
+  optimizer (log y when the function has a minimum).
+
+Axes. A log-scaled hyperparameter (η, ε) is drawn at ``log10(value)``; a decay rate in
+[0, 1) (ρ, β, β₁) at ``−log10(1 − value)`` — the coordinate in which
+:func:`~optviz.sweeps.default_grid` spaces it evenly — with tick labels in the rate itself
+(0.5, 0.9, 0.99, 0.999, 0.9999). Axes are plain linear axes in these coordinates, with
+fixed ranges; hover shows the hyperparameters' own values.
+
+Metrics (:func:`metrics_for`): for a function with a known minimum, the final and the best
+``f − f_min``, the steps until ``f − f_min < tol`` and the final distance to the nearest
+minimum; for one without (the saddles), the final and the best ``f``. Gaps and distances
+are coloured by ``log10(max(value, DISPLAY_FLOOR))`` with ``DISPLAY_FLOOR = 1e-12``: a
+run within 10⁻¹² of the minimum has converged for every purpose of this picture, and
+letting exact zeros or round-off (a gap of 10⁻³⁰⁰, or a slightly negative one) set the
+bottom of the scale would spend most of the colours on nothing. Steps are linear; ``f``
+itself, which can be negative, is coloured on a signed log scale
+``sign(f)·log10(1 + |f|)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import optimizers
+from .figures import COLORS, FALLBACK_COLORS, SpecFigure, Style, typed
+from .optimizers import HyperParam
+from .sweeps import SweepResult
+
+Array = np.ndarray
+
+__all__ = [
+    "DISPLAY_FLOOR",
+    "DIVERGED_COLOR",
+    "NEVER_COLOR",
+    "PAPER_DEFAULT",
+    "Metric",
+    "NoiseSeries",
+    "Panel",
+    "axis_kind",
+    "axis_ticks",
+    "colour_range",
+    "colour_ticks",
+    "display_values",
+    "from_axis",
+    "heatmap_figure",
+    "metric_values",
+    "metrics_for",
+    "never_reached",
+    "noise_figure",
+    "share_figure",
+    "to_axis",
+]
+
+#: Gaps and distances below this are drawn as this (see the module docstring).
+DISPLAY_FLOOR = 1e-12
+#: Diverged cells: a red that is on no colour scale used here (Viridis has none).
+DIVERGED_COLOR = "#D7191C"
+#: Cells that never reached the tolerance (steps metric only), without diverging.
+NEVER_COLOR = "#BDBDBD"
+#: Zeiler's recommended setting, starred on the ADADELTA panel.
+PAPER_DEFAULT = {"rho": 0.95, "eps": 1e-6}
+#: The colour scale of every metric heatmap (low values dark, high values bright yellow).
+COLORSCALE = "Viridis"
+
+_DECAY_TICKS = (0.0, 0.5, 0.9, 0.99, 0.999, 0.9999, 0.99999)
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+# ---------------------------------------------------------------------------
+# Metrics
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One number per grid cell, and how to colour it.
+
+    ``scale`` is ``"log"`` (``log10(max(v, DISPLAY_FLOOR))``), ``"linear"`` or
+    ``"symlog"`` (``sign(v)·log10(1 + |v|)``).
+    """
+
+    key: str
+    label: str  # the colour bar's title and the hover's name
+    scale: str
+    help: str
+
+
+def metrics_for(has_minimum: bool, tol: float = 1e-6) -> dict[str, Metric]:
+    """The metrics offered for a function with (or without) a known minimum, by key."""
+    if has_minimum:
+        return {
+            "final": Metric("final", "final f − f<sub>min</sub>", "log",
+                            "f − f_min at the last step"),
+            "best": Metric("best", "best f − f<sub>min</sub>", "log",
+                           "the lowest f − f_min along the run"),
+            "steps": Metric("steps", f"steps until f − f<sub>min</sub> < {tol:g}", "linear",
+                            f"the first step with f − f_min < {tol:g}"),
+            "distance": Metric("distance", "distance to the nearest minimum", "log",
+                               "Euclidean distance from the last point to the nearest "
+                               "listed minimum"),
+        }
+    return {
+        "final": Metric("final", "final f", "symlog", "f at the last step"),
+        "best": Metric("best", "best f", "symlog", "the lowest f along the run"),
+    }
+
+
+def metric_values(result: SweepResult, metric: str) -> Array:
+    """The metric's raw numbers, in the grid's shape; NaN where the run diverged.
+
+    ``"final"``/``"best"``: ``f − f_min`` (or ``f`` when the function has no minimum) at
+    the last step / the lowest along the run; ``"steps"``: ``steps_to_tol`` as a float,
+    NaN also where the tolerance was never reached; ``"distance"``: ``final_distance``.
+    """
+    diverged = np.asarray(result.diverged, dtype=bool)
+    f_min = result.f_min
+    if metric in ("final", "best"):
+        values = result.final_value if metric == "final" else result.best_value
+        values = np.asarray(values, dtype=float)
+        if f_min is not None:
+            values = values - f_min
+    elif metric == "steps":
+        if f_min is None:
+            raise ValueError("steps to tolerance needs a function with a known minimum")
+        steps = np.asarray(result.steps_to_tol)
+        values = np.where(steps >= 0, steps.astype(float), np.nan)
+    elif metric == "distance":
+        if f_min is None:
+            raise ValueError("the distance to the nearest minimum needs known minima")
+        values = np.asarray(result.final_distance, dtype=float)
+    else:
+        raise ValueError(f"unknown metric {metric!r}; known: final, best, steps, distance")
+    return np.where(diverged, np.nan, values)
+
+
+def never_reached(result: SweepResult, metric: str) -> Array:
+    """Cells that did not diverge but never reached the tolerance (the steps metric only)."""
+    if metric != "steps":
+        return np.zeros(result.shape, dtype=bool)
+    return (np.asarray(result.steps_to_tol) < 0) & ~np.asarray(result.diverged, dtype=bool)
+
+
+def display_values(values: Array, scale: str) -> Array:
+    """What the heatmap colours: the metric through its scale (NaN stays NaN, no warnings)."""
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    safe = np.where(finite, values, 1.0)
+    if scale == "log":
+        out = np.log10(np.maximum(safe, DISPLAY_FLOOR))
+    elif scale == "symlog":
+        out = np.sign(safe) * np.log10(1.0 + np.abs(safe))
+    elif scale == "linear":
+        out = safe
+    else:
+        raise ValueError(f"unknown scale {scale!r}")
+    return np.where(finite, out, np.nan)
+
+
+def colour_range(arrays: Sequence[Array]) -> tuple[float, float]:
+    """``(zmin, zmax)`` over every finite value of every array; NaN never takes part.
+
+    A constant (or empty) set of values gets a unit-wide range around it.
+    """
+    lo, hi = math.inf, -math.inf
+    for arr in arrays:
+        arr = np.asarray(arr, dtype=float)
+        arr = arr[np.isfinite(arr)]
+        if arr.size:
+            lo, hi = min(lo, float(arr.min())), max(hi, float(arr.max()))
+    if not math.isfinite(lo):
+        return (0.0, 1.0)
+    if hi - lo < 1e-9:
+        return (lo - 0.5, hi + 0.5)
+    return (lo, hi)
+
+
+def _power_label(exp: int) -> str:
+    if exp == 0:
+        return "1"
+    if exp == 1:
+        return "10"
+    return "10" + str(exp).translate(_SUPERSCRIPT)
+
+
+def colour_ticks(scale: str, zmin: float, zmax: float) -> tuple[list[float], list[str]]:
+    """Colour-bar tick positions and labels in the metric's own units ([] → automatic)."""
+    if scale == "log":
+        exps = list(range(math.ceil(zmin - 1e-9), math.floor(zmax + 1e-9) + 1))
+        step = max(1, math.ceil(len(exps) / 8))
+        exps = exps[::-1][::step][::-1]  # keep the top tick
+        labels = [_power_label(e) for e in exps]
+        floor = round(math.log10(DISPLAY_FLOOR))
+        if exps and exps[0] == floor:
+            labels[0] = "≤" + labels[0]
+        return [float(e) for e in exps], labels
+    if scale == "symlog":
+        top = max(abs(zmin), abs(zmax))
+        exps = list(range(0, math.floor(top) + 1))
+        if len(exps) > 3:  # ±1 would crowd 0; keep every step-th power, the largest included
+            exps = exps[1:]
+            step = max(1, math.ceil(len(exps) / 4))
+            exps = exps[::-1][::step][::-1]
+        ticks = {0.0: "0"} if zmin - 1e-9 <= 0 <= zmax + 1e-9 else {}
+        for k in exps:
+            for sign in (-1, 1):
+                z = sign * math.log10(1.0 + 10.0**k)
+                if zmin - 1e-9 <= z <= zmax + 1e-9:
+                    ticks[z] = ("−" if sign < 0 else "") + _power_label(k)
+        order = sorted(ticks)
+        return order, [ticks[z] for z in order]
+    return [], []
+
+
+# ---------------------------------------------------------------------------
+# Axes
+# ---------------------------------------------------------------------------
+
+
+def axis_kind(hp: HyperParam) -> str:
+    """``"log"`` (η, ε), ``"decay"`` (a rate in [0, 1): ρ, β) or ``"linear"``."""
+    if hp.log:
+        return "log"
+    if hp.low == 0.0 and hp.high == 1.0 and hp.high_open:
+        return "decay"
+    return "linear"
+
+
+def to_axis(values: Array | float, kind: str) -> Array:
+    """Hyperparameter values → axis coordinates (log10 v, −log10(1 − v), or v)."""
+    v = np.asarray(values, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kind == "log":
+            return np.log10(v)
+        if kind == "decay":
+            return -np.log10(1.0 - v)
+    return v
+
+
+def from_axis(coords: Array | float, kind: str) -> Array:
+    """Axis coordinates → hyperparameter values (the inverse of :func:`to_axis`)."""
+    c = np.asarray(coords, dtype=float)
+    if kind == "log":
+        return 10.0**c
+    if kind == "decay":
+        return 1.0 - 10.0 ** (-c)
+    return c
+
+
+def axis_ticks(values: Array, kind: str) -> tuple[list[float], list[str]]:
+    """Tick positions and labels for a grid's axis, in the hyperparameter's own values."""
+    lo, hi = float(np.min(values)), float(np.max(values))
+    if kind == "decay":
+        vals = [v for v in _DECAY_TICKS if lo - 1e-12 <= v <= hi + 1e-12]
+        return [float(to_axis(v, kind)) for v in vals], [f"{v:g}" for v in vals]
+    if kind == "log":
+        exps = list(range(math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9) + 1))
+        step = max(1, math.ceil(len(exps) / 6))
+        exps = exps[::-1][::step][::-1]
+        return [float(e) for e in exps], [_power_label(e) for e in exps]
+    return [], []
+
+
+def _axis_title(hp: HyperParam, kind: str) -> str:
+    if kind == "log":
+        return f"{hp.label}, log scale"
+    if kind == "decay":
+        return f"{hp.label}, log scale in 1 − {hp.label.split()[0]}"
+    return hp.label
+
+
+def _half_step(coords: Array) -> float:
+    return float(abs(coords[1] - coords[0])) / 2 if len(coords) > 1 else 0.5
+
+
+# ---------------------------------------------------------------------------
+# The heatmap figure
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One optimizer's sweep as the heatmap figure wants it."""
+
+    key: str
+    label: str
+    result: SweepResult
+    #: the sliders' current values of the grid's hyperparameters (marked with a ring)
+    current: Mapping[str, float] = field(default_factory=dict)
+    #: a short note under the title (e.g. "71% within 10× of the best")
+    note: str = ""
+
+    @property
+    def colour(self) -> str:
+        return COLORS.get(self.key, FALLBACK_COLORS[sum(map(ord, self.key)) % 4])
+
+    @property
+    def hyperparams(self) -> tuple[HyperParam, ...]:
+        spec = optimizers.get(self.key)
+        return tuple(spec.hyperparam(a) for a in self.result.axes)
+
+
+def _fmt_value(v: float) -> str:
+    if not math.isfinite(v):
+        return "—"
+    return f"{v:.3g}"
+
+
+def _cell_text(result: SweepResult, metric: Metric, raw: Array, never: Array) -> list[str]:
+    """Each cell's value for the hover (the metric's name is in the template)."""
+    diverged_at = np.asarray(result.diverged_at).reshape(-1)
+    raw = raw.reshape(-1)
+    never = never.reshape(-1)
+    out = []
+    for k in range(raw.size):
+        if diverged_at[k] >= 0:
+            out.append(f"<b>diverged</b> at step {int(diverged_at[k])}")
+        elif never[k]:
+            out.append(f"never reached in {result.steps} steps")
+        elif metric.key == "steps":
+            out.append(str(int(raw[k])))
+        else:
+            out.append(_fmt_value(float(raw[k])))
+    return out
+
+
+def _customdata(result: SweepResult) -> list[list[float]]:
+    grids = [np.asarray(result.grid[a], dtype=float) for a in result.axes]
+    mesh = np.meshgrid(*grids, indexing="ij")
+    flat = np.stack([m.reshape(-1) for m in mesh], axis=-1)
+    return [[float(f"{v:.6g}") for v in row] for row in flat.tolist()]
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    height: int
+    boxes: tuple[tuple[tuple[float, float], tuple[float, float]], ...]  # (xdom, ydom)
+    colorbar: tuple[float, float]  # y range (paper) of the colour bar
+
+
+_COLUMNS = ((0.0, 0.43), (0.56, 0.99))
+_FULL = (0.0, 0.99)
+
+
+def _geometry(dims: Sequence[int], style: Style) -> _Geometry:
+    """Where each panel sits: 2-D panels two to a row, then 1-D strips at full width."""
+    top = 46  # the legend
+    title = 34 + (style.font - 13)  # a panel's title above it
+    below = 70 + 2 * (style.font - 13)  # its x tick labels and axis title
+    square = 330 if style.font <= 13 else 420
+    strip = 64 if style.font <= 13 else 80
+    two = [i for i, d in enumerate(dims) if d == 2]
+    one = [i for i, d in enumerate(dims) if d != 2]
+    rows_2d = math.ceil(len(two) / 2)
+    height = top + rows_2d * (title + square + below) + len(one) * (title + strip + below) + 10
+    px = 1.0 / height
+    placed: dict[int, tuple[tuple[float, float], tuple[float, float]]] = {}
+    y = top
+    for r in range(rows_2d):
+        for c, i in enumerate(two[2 * r: 2 * r + 2]):
+            ydom = (1 - (y + title + square) * px, 1 - (y + title) * px)
+            placed[i] = (_COLUMNS[c], ydom)
+        y += title + square + below
+    for i in one:
+        ydom = (1 - (y + title + strip) * px, 1 - (y + title) * px)
+        placed[i] = (_FULL, ydom)
+        y += title + strip + below
+    boxes = tuple(placed[i] for i in range(len(dims)))
+    cb_top = max(ydom[1] for _, ydom in boxes)
+    cb_bottom = min(ydom[0] for _, ydom in boxes)
+    return _Geometry(height, boxes, (max(cb_bottom, 0.0), cb_top))
+
+
+def heatmap_figure(
+    panels: Sequence[Panel],
+    metric: str,
+    *,
+    presenter: bool = False,
+) -> SpecFigure:
+    """Every optimizer's sweep on one shared colour scale (see the module docstring).
+
+    ``panels`` share one objective; ``metric`` is a key of :func:`metrics_for`. Trace
+    ``meta`` says what a trace is: ``{"role": "metric" | "diverged" | "never" | "cells" |
+    "current" | "paper", "optimizer": key}``.
+    """
+    panels = list(panels)
+    if not panels:
+        raise ValueError("no sweeps to draw")
+    style = Style.presenter() if presenter else Style()
+    has_min = panels[0].result.f_min is not None
+    metrics = metrics_for(has_min, panels[0].result.tol)
+    if metric not in metrics:
+        raise ValueError(f"metric {metric!r} is not offered here; choose one of "
+                         f"{', '.join(metrics)}")
+    m = metrics[metric]
+    raws = [metric_values(p.result, metric) for p in panels]
+    zs = [display_values(r, m.scale) for r in raws]
+    zmin, zmax = colour_range(zs)
+    tickvals, ticktext = colour_ticks(m.scale, zmin, zmax)
+    geo = _geometry([len(p.result.axes) for p in panels], style)
+
+    traces: list[dict] = []
+    annotations: list[dict] = []
+    layout: dict = {}
+    legend_shown: set[str] = set()
+
+    def legend_once(name: str) -> bool:
+        first = name not in legend_shown
+        legend_shown.add(name)
+        return first
+
+    for n, (p, raw, z) in enumerate(zip(panels, raws, zs), start=1):
+        suffix = "" if n == 1 else str(n)
+        ax, ay = f"x{suffix}", f"y{suffix}"
+        xdom, ydom = geo.boxes[n - 1]
+        res = p.result
+        hps = p.hyperparams
+        kinds = [axis_kind(hp) for hp in hps]
+        coords = [to_axis(res.grid[a], k) for a, k in zip(res.axes, kinds)]
+        two_d = len(res.axes) == 2
+        xc = coords[0]
+        yc = coords[1] if two_d else np.array([0.0])
+        # SweepResult is (axis0, axis1); a heatmap's z is (rows = y, columns = x)
+        zt = z.T if two_d else z.reshape(1, -1)
+        diverged = np.asarray(res.diverged, dtype=bool)
+        never = never_reached(res, metric)
+        common = {"x": typed(xc), "y": typed(yc), "xaxis": ax, "yaxis": ay,
+                  "hoverinfo": "skip", "showscale": False}
+        traces.append({
+            **common, "type": "heatmap", "z": typed(zt), "name": p.label,
+            "coloraxis": "coloraxis", "zmin": zmin, "zmax": zmax, "zauto": False,
+            "meta": {"role": "metric", "optimizer": p.key},
+        })
+        for role, mask, colour in (("diverged", diverged, DIVERGED_COLOR),
+                                   ("never", never, NEVER_COLOR)):
+            if not mask.any():
+                continue
+            over = np.where(mask, 1.0, np.nan)
+            traces.append({
+                **common, "type": "heatmap", "z": typed(over.T if two_d else over.reshape(1, -1)),
+                "colorscale": [[0, colour], [1, colour]], "zmin": 0, "zmax": 1,
+                "name": f"{p.label}: {role}", "meta": {"role": role, "optimizer": p.key},
+            })
+        # invisible points at the cell centres: hover, and the cell a click selects
+        mesh = np.meshgrid(xc, yc if two_d else np.array([0.0]), indexing="ij")
+        cell_px = (ydom[1] - ydom[0]) * geo.height / (len(yc) if two_d else 1)
+        sym = [hp.label.split()[0] for hp in hps]
+        name = m.label.replace("<sub>min</sub>", "_min")
+        lines = "".join(f"<br>{s} = %{{customdata[{i}]:.5g}}" for i, s in enumerate(sym))
+        traces.append({
+            "type": "scatter", "mode": "markers", "x": typed(mesh[0].reshape(-1)),
+            "y": typed(mesh[1].reshape(-1)), "xaxis": ax, "yaxis": ay,
+            "marker": {"size": max(6.0, min(40.0, cell_px)), "color": "rgba(0,0,0,0)"},
+            "customdata": _customdata(res),
+            "text": _cell_text(res, m, raw, never),
+            "hovertemplate": f"<b>{p.label}</b>{lines}<br>{name}: %{{text}}"
+                             "<br><i>click: load into the trajectory view</i><extra></extra>",
+            "name": f"{p.label} cells", "legendgroup": f"cells.{p.key}", "showlegend": False,
+            "selected": {"marker": {"opacity": 0}}, "unselected": {"marker": {"opacity": 0}},
+            "meta": {"role": "cells", "optimizer": p.key},
+        })
+        # the paper's default, and the sliders' current values
+        if p.key == "adadelta" and two_d and set(res.axes) == set(PAPER_DEFAULT):
+            px_, py_ = (float(to_axis(PAPER_DEFAULT[a], k)) for a, k in zip(res.axes, kinds))
+            traces.append({
+                "type": "scatter", "mode": "markers", "x": [px_], "y": [py_],
+                "xaxis": ax, "yaxis": ay, "cliponaxis": False,
+                "marker": {"symbol": "star", "size": style.marker + 9, "color": "gold",
+                           "line": {"color": "black", "width": 1.5}},
+                "name": "paper's default (ρ = 0.95, ε = 10⁻⁶)", "legendgroup": "paper",
+                "showlegend": legend_once("paper"),
+                "hovertemplate": "the paper's default<br>ρ = 0.95, ε = 1e-06<extra></extra>",
+                "meta": {"role": "paper", "optimizer": p.key},
+            })
+        if all(a in p.current for a in res.axes):
+            cur = [float(to_axis(p.current[a], k)) for a, k in zip(res.axes, kinds)]
+            cx, cy = cur[0], cur[1] if two_d else 0.0
+            text = ", ".join(f"{s} = {p.current[a]:.4g}" for s, a in zip(sym, res.axes))
+            for width, colour, shown in ((5.0, "white", False), (2.2, "black", True)):
+                traces.append({
+                    "type": "scatter", "mode": "markers", "x": [cx], "y": [cy],
+                    "xaxis": ax, "yaxis": ay, "cliponaxis": False,
+                    "marker": {"symbol": "circle-open", "size": style.marker + 7,
+                               "color": colour, "line": {"width": width, "color": colour}},
+                    "name": "current slider setting", "legendgroup": "current",
+                    "showlegend": shown and legend_once("current"),
+                    "hovertemplate": f"{p.label}: the sliders' setting<br>{text}<extra></extra>",
+                    "meta": {"role": "current", "optimizer": p.key},
+                })
+
+        # axes
+        half_x = _half_step(xc)
+        xticks = axis_ticks(res.grid[res.axes[0]], kinds[0])
+        layout[f"xaxis{suffix}"] = {
+            "domain": list(xdom), "anchor": ay, "range": [float(xc[0]) - half_x,
+                                                          float(xc[-1]) + half_x],
+            "tickvals": xticks[0], "ticktext": xticks[1], "ticks": "outside",
+            "showgrid": False, "zeroline": False, "linecolor": "#888", "mirror": True,
+            "title": {"text": _axis_title(hps[0], kinds[0]), "standoff": 4},
+            "fixedrange": False,
+        }
+        if two_d:
+            half_y = _half_step(yc)
+            yticks = axis_ticks(res.grid[res.axes[1]], kinds[1])
+            layout[f"yaxis{suffix}"] = {
+                "domain": list(ydom), "anchor": ax,
+                "range": [float(yc[0]) - half_y, float(yc[-1]) + half_y],
+                "tickvals": yticks[0], "ticktext": yticks[1], "ticks": "outside",
+                "showgrid": False, "zeroline": False, "linecolor": "#888", "mirror": True,
+                "title": {"text": _axis_title(hps[1], kinds[1]), "standoff": 4},
+            }
+        else:
+            layout[f"yaxis{suffix}"] = {
+                "domain": list(ydom), "anchor": ax, "range": [-0.5, 0.5],
+                "showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False,
+                "linecolor": "#888", "mirror": True, "fixedrange": True,
+            }
+        title = f"<b>{p.label}</b> — {' × '.join(sym)}"
+        if not two_d:
+            title += " (one hyperparameter: a strip)"
+        if p.note:
+            title += f"   <span style='color:#555'>{p.note}</span>"
+        annotations.append({
+            "text": title, "xref": "paper", "yref": "paper", "x": xdom[0], "y": ydom[1],
+            "xanchor": "left", "yanchor": "bottom", "yshift": 4, "showarrow": False,
+            "font": {"size": style.font + 1},
+        })
+
+    # legend-only entries for the overlays (one each, whatever the number of panels)
+    for role, name, colour in (("diverged", "diverged", DIVERGED_COLOR),
+                               ("never", f"never reached f − f_min < {panels[0].result.tol:g}",
+                                NEVER_COLOR)):
+        if role == "never" and metric != "steps":
+            continue
+        traces.append({
+            "type": "scatter", "mode": "markers", "x": [None], "y": [None],
+            "marker": {"symbol": "square", "size": 14, "color": colour,
+                       "line": {"color": "#444", "width": 1}},
+            "name": name, "showlegend": True, "hoverinfo": "skip", "legendgroup": role,
+            "meta": {"role": f"legend-{role}"},
+        })
+
+    colorbar: dict = {
+        "title": {"text": m.label, "side": "right"},
+        "thickness": 14, "len": geo.colorbar[1] - geo.colorbar[0], "lenmode": "fraction",
+        "y": geo.colorbar[1], "yanchor": "top", "x": 1.0, "xanchor": "left",
+        "tickfont": {"size": style.font - 1},
+    }
+    if tickvals:
+        colorbar.update(tickvals=tickvals, ticktext=ticktext)
+    layout.update(
+        height=geo.height,
+        font={"size": style.font, "family": "Arial, Helvetica, sans-serif"},
+        paper_bgcolor="white", plot_bgcolor="white",
+        margin={"l": 80, "r": 100, "t": 10, "b": 10},
+        coloraxis={"colorscale": COLORSCALE, "cmin": zmin, "cmax": zmax, "cauto": False,
+                   "colorbar": colorbar},
+        legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom",
+                "yref": "paper", "font": {"size": style.font}, "itemclick": False,
+                "itemdoubleclick": False},
+        hovermode="closest", clickmode="event+select", dragmode="zoom",
+        annotations=annotations,
+        uirevision="sensitivity",
+    )
+    return SpecFigure({"data": traces, "layout": layout})
+
+
+# ---------------------------------------------------------------------------
+# Insensitivity shares and the noise sweep
+# ---------------------------------------------------------------------------
+
+
+def share_figure(
+    shares: Mapping[str, float],
+    labels: Mapping[str, str],
+    *,
+    factor: float = 10.0,
+    presenter: bool = False,
+) -> SpecFigure:
+    """Horizontal bars: each optimizer's share of its grid within ``factor``× of the best."""
+    style = Style.presenter() if presenter else Style()
+    keys = list(shares)[::-1]  # the first optimizer on top
+    pct = [100.0 * shares[k] for k in keys]
+    trace = {
+        "type": "bar", "orientation": "h", "x": pct, "y": [labels.get(k, k) for k in keys],
+        "marker": {"color": [COLORS.get(k, FALLBACK_COLORS[0]) for k in keys]},
+        "text": [f"{v:.3g}%" for v in pct], "textposition": "outside", "cliponaxis": False,
+        "hovertemplate": "%{y}: %{x:.3g}% of its grid<extra></extra>", "showlegend": False,
+    }
+    layout = {
+        "height": 70 + (34 if not presenter else 46) * len(keys),
+        "font": {"size": style.font, "family": "Arial, Helvetica, sans-serif"},
+        "paper_bgcolor": "white", "plot_bgcolor": "white",
+        "margin": {"l": 10, "r": 40, "t": 10, "b": 50},
+        "xaxis": {"range": [0, 108], "title": {"text": f"% of the grid within {factor:g}× of "
+                                                        "the best final f − f_min"},
+                  "tickvals": [0, 20, 40, 60, 80, 100], "showgrid": True,
+                  "gridcolor": "#e6e6e6", "zeroline": False, "fixedrange": True},
+        "yaxis": {"automargin": True, "fixedrange": True},
+        "bargap": 0.35,
+    }
+    return SpecFigure({"data": [trace], "layout": layout})
+
+
+@dataclass(frozen=True)
+class NoiseSeries:
+    """One optimizer's final loss per σ, averaged over seeds (NaN: every seed diverged)."""
+
+    key: str
+    label: str
+    mean: tuple[float, ...]
+    diverged: tuple[int, ...]  # how many seeds diverged, per σ
+    seeds: int
+
+
+def noise_figure(
+    sigmas: Sequence[float],
+    series: Sequence[NoiseSeries],
+    *,
+    has_minimum: bool,
+    presenter: bool = False,
+    current_sigma: float | None = None,
+) -> SpecFigure:
+    """Final loss (mean over seeds) against σ, one line per optimizer.
+
+    With a minimum, ``f − f_min`` on a log axis; without one, ``f`` on the signed log scale
+    ``sign(f)·log10(1 + |f|)`` (ticks labelled in f), since an escaping run reaches
+    −10¹¹ while the others stay near 0. σ values sit evenly spaced (0 cannot go on a log
+    axis), labelled with their values. A σ where every seed diverged is a ✕ at the top.
+    """
+    style = Style.presenter() if presenter else Style()
+    xs = list(range(len(sigmas)))
+    values = [np.asarray(s.mean, dtype=float) for s in series]
+    if has_minimum:
+        # a mean of exactly 0 cannot sit on a log axis: draw it at the floor (NaN stays NaN)
+        plotted = [np.where(np.isfinite(v) & (v <= DISPLAY_FLOOR), DISPLAY_FLOOR, v)
+                   for v in values]
+        finite = [np.log10(v[np.isfinite(v)]) for v in plotted]
+    else:
+        plotted = [display_values(v, "symlog") for v in values]
+        finite = [v[np.isfinite(v)] for v in plotted]
+    allv = np.concatenate(finite) if finite else np.array([])
+    lo, hi = (float(allv.min()), float(allv.max())) if allv.size else (-1.0, 1.0)
+    if hi - lo < 1:
+        lo, hi = lo - 0.5, hi + 0.5
+    pad = 0.08 * (hi - lo)
+    yrange = [lo - pad, hi + pad]
+    top = 10.0 ** yrange[1] if has_minimum else yrange[1]
+    word = "diverged" if has_minimum else "ran off to infinity"
+    traces = []
+    for n, (s, v, y) in enumerate(zip(series, values, plotted)):
+        nudge = 0.07 * (n - (len(series) - 1) / 2)  # ✕s of several optimizers side by side
+        colour = COLORS.get(s.key, FALLBACK_COLORS[0])
+        text = [f"{_fmt_value(float(m))}<br>" + (
+            f"{d} of {s.seeds} seeds {word} (left out of the mean)" if d else
+            f"mean of {s.seeds} seeds") for m, d in zip(v, s.diverged)]
+        traces.append({
+            "type": "scatter", "mode": "lines+markers", "x": xs,
+            "y": [float(u) if math.isfinite(u) else None for u in y],
+            "name": s.label, "legendgroup": s.key, "text": text,
+            "line": {"color": colour, "width": style.line},
+            "marker": {"color": colour, "size": style.marker - 3},
+            "customdata": list(sigmas),
+            "hovertemplate": f"{s.label}<br>σ = %{{customdata}}<br>%{{text}}<extra></extra>",
+        })
+        dead = [i for i, u in enumerate(y) if not math.isfinite(u)]
+        if dead:
+            traces.append({
+                "type": "scatter", "mode": "markers", "x": [i + nudge for i in dead],
+                "y": [top] * len(dead),
+                "name": f"{s.label}: every seed {word}", "legendgroup": s.key,
+                "showlegend": False, "cliponaxis": False,
+                "marker": {"symbol": "x", "size": style.marker + 2, "color": colour,
+                           "line": {"width": 1, "color": "black"}},
+                "hovertemplate": f"{s.label}: every seed {word} at σ = %{{customdata}}"
+                                 "<extra></extra>",
+                "customdata": [sigmas[i] for i in dead],
+            })
+    shapes = []
+    if current_sigma is not None and current_sigma in sigmas:
+        i = list(sigmas).index(current_sigma)
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": i, "x1": i,
+                       "y0": 0, "y1": 1, "line": {"color": "#888", "dash": "dot", "width": 1.5}})
+    label = "final f − f<sub>min</sub> (mean of seeds)" if has_minimum \
+        else "final f (mean of seeds, signed log scale)"
+    yticks: dict = {}
+    if not has_minimum:
+        vals, texts = colour_ticks("symlog", *yrange)
+        yticks = {"tickvals": vals, "ticktext": texts}
+    layout = {
+        "height": 380 if not presenter else 480,
+        "font": {"size": style.font, "family": "Arial, Helvetica, sans-serif"},
+        "paper_bgcolor": "white", "plot_bgcolor": "white",
+        "margin": {"l": 80, "r": 20, "t": 10, "b": 60},
+        "xaxis": {"tickvals": xs, "ticktext": [f"{s:g}" for s in sigmas],
+                  "range": [-0.3, len(xs) - 0.7],
+                  "title": {"text": "σ, the gradient-noise scale (points evenly spaced)"},
+                  "showgrid": True, "gridcolor": "#e6e6e6", "zeroline": False,
+                  "linecolor": "#888", "mirror": True, "ticks": "outside"},
+        "yaxis": {"type": "log" if has_minimum else "linear", "range": yrange,
+                  "title": {"text": label}, "exponentformat": "power", **yticks,
+                  "showgrid": True, "gridcolor": "#e6e6e6", "zeroline": False,
+                  "linecolor": "#888", "mirror": True, "ticks": "outside"},
+        "legend": {"orientation": "h", "x": 0.0, "y": 1.02, "yanchor": "bottom",
+                   "font": {"size": style.font}},
+        "hovermode": "closest",
+        "shapes": shapes,
+    }
+    return SpecFigure({"data": traces, "layout": layout})

@@ -1,0 +1,631 @@
+"""The Sensitivity view: every selected optimizer over its hyperparameter grid, one colour scale.
+
+What it shows, for the sidebar's scene (objective, start, steps, σ and seed, and the other
+hyperparameters at their slider values):
+
+* a heatmap per optimizer over :func:`optviz.sweeps.default_grid` (ADADELTA: ρ × ε; SGD:
+  η as a strip; momentum: η × β; ADAGRAD: η × ε; RMSprop, Adam, Nesterov when selected),
+  one metric on one shared colour scale (:mod:`optviz.sweep_figures`); a click on a cell
+  loads that configuration into the trajectory view (:func:`apply_cell`);
+* the insensitivity share (:func:`optviz.sweeps.insensitivity_share`, with final gaps
+  below the tolerance counted as the tolerance: see :func:`shares_of`) as bars, with a
+  sentence read from the numbers;
+* a σ sweep: the final loss against the gradient-noise scale, averaged over 5 seeds.
+
+The robustness demos apply here as in the trajectory view: with f × 10ᵏ and x stretched
+by s, the sweeps run on the same transformed function, from the same transformed start,
+with σ × 10ᵏ — so a cell's numbers are those of the trajectory view's run with that
+configuration. (Distances to the minimum are then measured in the stretched coordinates
+the optimizers see.)
+
+Cost. A sweep costs about steps × cells row-steps (Adam ~20× more: its bias corrections
+are taken float by float per distinct β₁). Each optimizer's resolution is lowered, and the
+page says so, when its cost would pass :data:`WORK_BUDGET`. Each optimizer's sweep is cached
+on (problem, optimizer, resolution, its off-grid hyperparameters), so a slider move
+only moves a marker; the σ runs per optimizer, the figure per (scene, metric,
+resolution).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from .. import optimizers, sweeps
+from ..figures import SpecFigure
+from ..objectives import Objective
+from ..runner import run
+from ..sweep_figures import (
+    DISPLAY_FLOOR,
+    NoiseSeries,
+    Panel,
+    axis_kind,
+    from_axis,
+    heatmap_figure,
+    metrics_for,
+    noise_figure,
+    share_figure,
+)
+from ..sweeps import DEFAULT_AXES, SweepResult
+from .compute import transformed_objective
+from .controls import hp_key
+from .state import Scene, format_value, options_for, snap
+
+#: session-state keys of the view's own controls (and the URL's names for them: url.py)
+METRIC_KEY = "sens_metric"
+RESOLUTION_KEY = "sens_resolution"
+CHART_KEY = "sensitivity_chart"
+#: the last value chosen, kept while the view is not shown (Streamlit forgets the state
+#: of widgets that are not drawn)
+KEEP = {METRIC_KEY: "_keep.sens_metric", RESOLUTION_KEY: "_keep.sens_resolution"}
+
+METRICS = ("final", "best", "steps", "distance")
+DEFAULT_METRIC = "final"
+RESOLUTIONS = (10, 20, 30, 50, 100)
+DEFAULT_RESOLUTION = 30
+#: steps × cells (× the optimizer's cost factor) allowed per optimizer's sweep
+WORK_BUDGET = 2e7
+COST = {"adam": 20.0}
+FACTOR = 10.0
+SIGMAS = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+N_SEEDS = 5
+REFERENCE_SIGMA = 1.0
+
+DEFAULTS = {METRIC_KEY: DEFAULT_METRIC, RESOLUTION_KEY: DEFAULT_RESOLUTION}
+
+
+# ---------------------------------------------------------------------------
+# What to sweep
+# ---------------------------------------------------------------------------
+
+
+def swept_optimizers(selected: tuple[str, ...] | list[str]) -> list[str]:
+    """The selected optimizers that have a default grid, ADADELTA first."""
+    keys = [k for k in dict.fromkeys(selected) if k in DEFAULT_AXES]
+    return sorted(keys, key=lambda k: k != "adadelta")
+
+
+def resolution_for(key: str, requested: int, steps: int) -> int:
+    """The largest offered resolution ≤ ``requested`` whose cost fits :data:`WORK_BUDGET`."""
+    dims = len(DEFAULT_AXES[key])
+    cost = COST.get(key, 1.0)
+    fitting = [r for r in RESOLUTIONS
+               if r <= requested and cost * steps * r**dims <= WORK_BUDGET]
+    return max(fitting) if fitting else RESOLUTIONS[0]
+
+
+@dataclass(frozen=True)
+class SweepScene:
+    """The parts of a Scene a sweep depends on (a small hashable cache key)."""
+
+    objective: str
+    formula: str
+    bounds: tuple | None
+    scale_exp: int
+    stretch: float
+    start: tuple[float, float]
+    steps: int
+    noise: float
+    seed: int
+    #: per swept optimizer: (key, its hyperparameters as sorted (name, value) pairs)
+    hyper: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
+    presenter: bool = False
+
+    @classmethod
+    def of(cls, scene: Scene) -> SweepScene:
+        keys = swept_optimizers(scene.optimizers)
+        return cls(
+            objective=scene.objective, formula=scene.formula, bounds=scene.bounds,
+            scale_exp=scene.scale_exp, stretch=scene.stretch,
+            start=(float(scene.start[0]), float(scene.start[1])), steps=int(scene.steps),
+            noise=float(scene.noise), seed=int(scene.seed),
+            hyper=tuple((k, tuple(sorted(scene.hp(k).items()))) for k in keys),
+            presenter=scene.presenter,
+        )
+
+    @property
+    def keys(self) -> list[str]:
+        return [k for k, _ in self.hyper]
+
+    def hp(self, key: str) -> dict[str, float]:
+        return dict(dict(self.hyper)[key])
+
+    @property
+    def x0(self) -> tuple[float, float]:
+        """The start in the coordinates the optimizers see (x' = s·x)."""
+        return (self.start[0] * self.stretch, self.start[1])
+
+    @property
+    def sigma(self) -> float:
+        """σ as the optimizers see it (noise follows f × 10ᵏ, as in the trajectory view)."""
+        return self.noise * 10.0**self.scale_exp
+
+    @property
+    def problem(self) -> Problem:
+        return Problem(self.objective_key, self.scale_exp, self.stretch, self.x0, self.steps,
+                       self.sigma, self.seed)
+
+    @property
+    def objective_key(self) -> str | tuple:
+        """As ``Scene.objective_key``: a catalogue name, or ("custom", formula, window)."""
+        return ("custom", self.formula, self.bounds) if self.formula else self.objective
+
+
+def objective_of(sc: SweepScene) -> Objective:
+    """The function the sweeps run on: the scene's, scaled and stretched as it says
+    (``ValueError``/``KeyError`` for a formula or name that is refused)."""
+    return transformed_objective(sc.objective_key, sc.scale_exp, sc.stretch)
+
+
+# ---------------------------------------------------------------------------
+# Cached computations
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a sweep of any optimizer depends on, besides the optimizer (a cache key)."""
+
+    objective_key: str | tuple
+    scale_exp: int
+    stretch: float
+    x0: tuple[float, float]  # in the coordinates the optimizers see
+    steps: int
+    sigma: float  # as the optimizers see it
+    seed: int
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def sweep_for(problem: Problem, key: str, resolution: int,
+              fixed: tuple[tuple[str, float], ...]) -> tuple[SweepResult, float]:
+    """One optimizer's sweep over its default grid, and the seconds it took.
+
+    Keyed on the problem, the optimizer, the resolution and its hyperparameters *off*
+    the grid only: moving a slider of a gridded hyperparameter (or another optimizer's)
+    moves a marker and reuses the sweep.
+    """
+    obj = transformed_objective(problem.objective_key, problem.scale_exp, problem.stretch)
+    grid = sweeps.default_grid(key, resolution)
+    started = time.perf_counter()
+    result = sweeps.sweep(obj, key, grid, problem.x0, problem.steps, seed=problem.seed,
+                          noise=problem.sigma, fixed=dict(fixed))
+    return result, time.perf_counter() - started
+
+
+@dataclass(frozen=True)
+class SweepSet:
+    """The sweeps of one scene at one requested resolution."""
+
+    results: dict[str, SweepResult]
+    resolutions: dict[str, int]  # what each optimizer actually got
+    seconds: float  # compute time of the sweeps (when first computed)
+    shares: dict[str, float] | None  # None: the function has no minimum
+
+
+def sweep_set(sc: SweepScene, resolution: int) -> SweepSet:
+    """Every swept optimizer's sweep (each cached) and their insensitivity shares."""
+    results, resolutions, seconds = {}, {}, 0.0
+    for key in sc.keys:
+        res = resolution_for(key, resolution, sc.steps)
+        axes = DEFAULT_AXES[key]
+        fixed = tuple(sorted((k, v) for k, v in sc.hp(key).items() if k not in axes))
+        results[key], took = sweep_for(sc.problem, key, res, fixed)
+        resolutions[key] = res
+        seconds += took
+    return SweepSet(results, resolutions, seconds, shares_of(results))
+
+
+def shares_of(results: Mapping[str, SweepResult],
+              factor: float = FACTOR) -> dict[str, float] | None:
+    """Each optimizer's insensitivity share (:func:`optviz.sweeps.insensitivity_share`).
+
+    Final values are first raised to ``f_min + tol`` (the sweeps' tolerance, 10⁻⁶): a run
+    that ends below the tolerance has converged, and counts as the best possible. Without
+    this floor one lucky cell that lands on the minimum to 10⁻³⁰ (or exactly) makes
+    "within 10× of the best" mean "below 10⁻²⁹", and every share is about 0 %. None when
+    the function has no minimum (there is no "close to the best" then).
+    """
+    if not results:
+        return None
+    first = next(iter(results.values()))
+    if first.f_min is None:
+        return None
+    floor = first.f_min + first.tol
+    finals = {k: np.maximum(np.asarray(r.final_value), floor) for k, r in results.items()}
+    return sweeps.insensitivity_share(finals, factor, f_min=first.f_min)
+
+
+def _label(key: str) -> str:
+    return optimizers.get(key).display_name
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def heatmap_for(sc: SweepScene, metric: str, resolution: int) -> SpecFigure:
+    """The heatmap figure of a scene, metric and resolution (built once)."""
+    data = sweep_set(sc, resolution)
+    panels = []
+    for key, result in data.results.items():
+        hp = sc.hp(key)
+        note = (f"{_pct(data.shares[key])} within {FACTOR:g}× of the best"
+                if data.shares is not None else "")
+        panels.append(Panel(key, _label(key), result,
+                            current={a: hp[a] for a in result.axes if a in hp}, note=note))
+    return heatmap_figure(panels, metric, presenter=sc.presenter)
+
+
+@dataclass(frozen=True)
+class NoiseSweep:
+    """Final loss per optimizer, σ and seed (NaN where the run diverged)."""
+
+    sigmas: tuple[float, ...]
+    seeds: tuple[int, ...]
+    finals: dict[str, np.ndarray]  # (len(sigmas), len(seeds))
+    has_minimum: bool
+    seconds: float
+
+    def series(self) -> list[NoiseSeries]:
+        out = []
+        for key, finals in self.finals.items():
+            ok = np.isfinite(finals)
+            counts = ok.sum(axis=1)
+            sums = np.where(ok, finals, 0.0).sum(axis=1)
+            mean = np.full(len(self.sigmas), np.nan)
+            np.divide(sums, counts, out=mean, where=counts > 0)
+            out.append(NoiseSeries(key, _label(key), tuple(float(v) for v in mean),
+                                   tuple(int(len(self.seeds) - c) for c in counts),
+                                   len(self.seeds)))
+        return out
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def noise_runs(problem: Problem, key: str, hp: tuple[tuple[str, float], ...],
+               sigmas: tuple[float, ...], seeds: tuple[int, ...]) -> tuple[np.ndarray, float]:
+    """Final loss of one optimizer per σ (rows) and seed (columns), NaN where it diverged;
+    and the seconds it took. ``problem.sigma`` and ``problem.seed`` are not used."""
+    obj = transformed_objective(problem.objective_key, problem.scale_exp, problem.stretch)
+    opt = optimizers.build(key, **dict(hp))
+    f_min = obj.f_min
+    started = time.perf_counter()
+    out = np.full((len(sigmas), len(seeds)), np.nan)
+    for i, sigma in enumerate(sigmas):
+        for j, seed in enumerate(seeds):
+            if sigma == 0 and j > 0:  # without noise the seed changes nothing
+                out[i, j] = out[i, 0]
+                continue
+            traj = run(obj, opt, problem.x0, problem.steps, seed=seed,
+                       noise=sigma * 10.0**problem.scale_exp)
+            if traj.diverged_at < 0:
+                v = float(traj.values[-1])
+                out[i, j] = v - f_min if f_min is not None else v
+    out.setflags(write=False)
+    return out, time.perf_counter() - started
+
+
+def noise_sweep(sc: SweepScene, sigmas: tuple[float, ...] = SIGMAS,
+                n_seeds: int = N_SEEDS) -> NoiseSweep:
+    """Each swept optimizer at its slider setting, for every σ and seed (``ov.run``).
+
+    The loss is ``f − f_min`` at the last step (``f`` when there is no minimum); σ is
+    multiplied by 10ᵏ when f is (the robustness demo), as in the trajectory view. Seeds
+    are the scene's seed and the next ``n_seeds − 1``.
+    """
+    seeds = tuple(sc.seed + i for i in range(n_seeds))
+    problem = replace(sc.problem, sigma=0.0, seed=0)  # neither enters the key
+    finals, seconds = {}, 0.0
+    for key in sc.keys:
+        finals[key], took = noise_runs(problem, key, tuple(sorted(sc.hp(key).items())),
+                                       tuple(sigmas), seeds)
+        seconds += took
+    has_min = objective_of(sc).f_min is not None
+    return NoiseSweep(tuple(sigmas), seeds, finals, has_min, seconds)
+
+
+# ---------------------------------------------------------------------------
+# Words from numbers
+# ---------------------------------------------------------------------------
+
+
+def _pct(share: float) -> str:
+    return f"{100 * share:.3g}%"
+
+
+def grid_phrase(key: str) -> str:
+    """"its ρ × ε grid", "its learning-rate range" …"""
+    spec = optimizers.get(key)
+    axes = DEFAULT_AXES[key]
+    if len(axes) == 1:
+        return "its learning-rate range" if axes[0] == "lr" else \
+            f"its {spec.hyperparam(axes[0]).label.split()[0]} range"
+    return "its " + " × ".join(spec.hyperparam(a).label.split()[0] for a in axes) + " grid"
+
+
+def share_sentence(shares: Mapping[str, float], results: Mapping[str, SweepResult],
+                   factor: float = FACTOR) -> str:
+    """"ADADELTA: 71.1% of its ρ × ε grid lands within 10× of the best; SGD: 9% of …"."""
+    parts = [f"**{_label(k)}**: {_pct(s)} of {grid_phrase(k)}" for k, s in shares.items()]
+    if not parts:
+        return ""
+    first = next(iter(results.values()))
+    finals = np.concatenate([np.ravel(r.final_value) for r in results.values()])
+    finite = finals[np.isfinite(finals)]
+    if finite.size == 0 or first.f_min is None:
+        best = "no run of any optimizer ended with a finite value"
+    else:
+        gap = float(finite.min()) - first.f_min
+        best = (f"the best final f − f_min of any cell is {max(gap, 0.0):.3g}"
+                + (f", counted as {first.tol:g}: below the tolerance every run has converged"
+                   if gap < first.tol else ""))
+    head = parts[0] + f" lands within {factor:g}× of the best"
+    return "; ".join([head, *parts[1:]]) + f" ({best}; diverged cells count as misses)."
+
+
+def noise_paragraph(ns: NoiseSweep) -> str:
+    """A paragraph whose numbers are the σ sweep's."""
+    series = {s.key: s for s in ns.series()}
+    what = "final f − f_min" if ns.has_minimum else "final f"
+    seeds = f"seeds {ns.seeds[0]}–{ns.seeds[-1]}"
+
+    word = "diverged" if ns.has_minimum else "ran off to infinity"
+
+    def at(sigma: float) -> str:
+        i = ns.sigmas.index(sigma)
+        parts = []
+        for s in series.values():
+            v = s.mean[i]
+            text = f"{_label(s.key)} {v:.3g}" if math.isfinite(v) else \
+                f"{_label(s.key)} {word} for every seed"
+            if s.diverged[i] and math.isfinite(v):
+                text += f" ({s.diverged[i]} of {s.seeds} seeds {word})"
+            parts.append(text)
+        return ", ".join(parts)
+
+    ref = REFERENCE_SIGMA if REFERENCE_SIGMA in ns.sigmas else ns.sigmas[len(ns.sigmas) // 2]
+    lines = [f"Mean {what} over {seeds} at σ = {ref:g}: {at(ref)}."]
+    i = ns.sigmas.index(ref)
+    finite = {k: s.mean[i] for k, s in series.items() if math.isfinite(s.mean[i])}
+    if len(finite) > 1:
+        best = min(finite, key=finite.__getitem__)
+        lines.append(f"Lowest there: {_label(best)}.")
+    if 0.0 in ns.sigmas:
+        lines.append(f"Without noise (σ = 0): {at(0.0)}.")
+    top = max(ns.sigmas)
+    if top != ref:
+        lines.append(f"At σ = {top:g}: {at(top)}.")
+    return " ".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# A click on a cell
+# ---------------------------------------------------------------------------
+
+
+def _cell_key(point: Mapping[str, Any]) -> str | None:
+    group = point.get("legendgroup") or ""
+    if isinstance(group, str) and group.startswith("cells."):
+        key = group.split(".", 1)[1]
+        return key if key in DEFAULT_AXES else None
+    return None
+
+
+def apply_cell(selection: Any, state: MutableMapping[str, Any]) -> str | None:
+    """Load the selected heatmap cell's configuration into the trajectory view.
+
+    ``selection`` is the chart's selection event (``{"selection": {"points": [...]}}``);
+    a cell's point carries its optimizer in ``legendgroup`` (``"cells.<key>"``) and its
+    hyperparameter values in ``customdata`` (or, failing that, in its axis coordinates
+    ``x``/``y``). Writes the optimizer's ``hp.<key>.<name>`` keys — snapped to values the
+    sliders offer —, adds the optimizer to ``"optimizers"`` and sets ``"view"`` to
+    ``"trajectories"``. Returns the message for the user, or None (nothing applied).
+    """
+    try:
+        points = selection["selection"]["points"]
+        point = points[0]
+    except (KeyError, TypeError, IndexError):
+        return None
+    if not isinstance(point, Mapping):
+        return None
+    key = _cell_key(point)
+    if key is None:
+        return None
+    spec = optimizers.get(key)
+    axes = DEFAULT_AXES[key]
+    values: list[float] = []
+    data = point.get("customdata")
+    if isinstance(data, (list, tuple)) and len(data) == len(axes):
+        values = [v for v in data if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if len(values) != len(axes):  # from the point's axis coordinates
+        coords = [point.get("x"), point.get("y")][: len(axes)]
+        if not all(isinstance(c, (int, float)) for c in coords):
+            return None
+        values = [float(from_axis(c, axis_kind(spec.hyperparam(a))))
+                  for c, a in zip(coords, axes)]
+    if not all(math.isfinite(v) for v in values):
+        return None
+    chosen, snapped = [], []
+    for name, value in zip(axes, values):
+        hp = spec.hyperparam(name)
+        opts = options_for(hp)
+        if opts is not None:
+            near = snap(float(value), opts)
+        else:
+            near = float(min(max(value, hp.ui_low), hp.ui_high))
+        state[hp_key(key, name)] = near
+        symbol = hp.label.split()[0]
+        chosen.append(f"{symbol} = {format_value(near)}")
+        if not math.isclose(near, value, rel_tol=1e-9, abs_tol=0.0):
+            snapped.append(f"{symbol} {value:.4g} → {format_value(near)}")
+    current = list(state.get("optimizers") or [])
+    if key not in current:
+        current.append(key)
+    state["optimizers"] = current
+    state["view"] = "trajectories"
+    message = f"Loaded {spec.display_name} with {', '.join(chosen)}"
+    if snapped:
+        message += f" (the nearest slider values: {'; '.join(snapped)})"
+    return message + "."
+
+
+def _on_cell_select() -> None:
+    message = apply_cell(st.session_state.get(CHART_KEY), st.session_state)
+    if message:
+        st.toast(message, icon="📌")
+
+
+# ---------------------------------------------------------------------------
+# URL helpers (used by url.py)
+# ---------------------------------------------------------------------------
+
+
+def current_setting(state: Mapping[str, Any], key: str) -> Any:
+    """The view's setting ``key`` even while the view is hidden (its kept value)."""
+    if key in state:
+        return state[key]
+    return state.get(KEEP[key], DEFAULTS[key])
+
+
+# ---------------------------------------------------------------------------
+# The view
+# ---------------------------------------------------------------------------
+
+
+def _controls(has_minimum: bool) -> tuple[str, int]:
+    state = st.session_state
+    for key in (METRIC_KEY, RESOLUTION_KEY):
+        if key not in state:
+            state[key] = state.get(KEEP[key], DEFAULTS[key])
+    offered = metrics_for(has_minimum)
+    if state[METRIC_KEY] not in offered:
+        state[METRIC_KEY] = DEFAULT_METRIC
+    if state[RESOLUTION_KEY] not in RESOLUTIONS:
+        state[RESOLUTION_KEY] = DEFAULT_RESOLUTION
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    with left:
+        metric = st.radio(
+            "Metric", list(offered), key=METRIC_KEY, horizontal=True,
+            format_func=lambda k: offered[k].label.replace("<sub>min</sub>", "_min"),
+            help="; ".join(f"{m.label.replace('<sub>min</sub>', '_min')}: {m.help}"
+                           for m in offered.values()))
+    with right:
+        resolution = st.select_slider(
+            "Resolution (cells per axis)", options=list(RESOLUTIONS), key=RESOLUTION_KEY,
+            format_func=lambda r: f"{r} × {r}",
+            help="every cell is one full run; 100 × 100 is 10,000 runs per optimizer")
+    state[KEEP[METRIC_KEY]] = metric
+    state[KEEP[RESOLUTION_KEY]] = resolution
+    return str(metric), int(resolution)
+
+
+def sensitivity_view(scene: Scene) -> None:
+    """The Sensitivity tab (see the module docstring)."""
+    st.subheader("Sensitivity: how much of each hyperparameter range works?")
+    sc = SweepScene.of(scene)
+    if not sc.keys:
+        st.info("Choose at least one optimizer in the sidebar (SGD, momentum, ADAGRAD, "
+                "ADADELTA, RMSprop, Adam or Nesterov).")
+        return
+    try:
+        obj = objective_of(sc)
+    except (ValueError, KeyError) as err:
+        st.error(f"This function cannot be swept: {err}")
+        return
+    has_min = obj.f_min is not None
+    metric, resolution = _controls(has_min)
+    if not has_min:
+        why = ("no minimum is known for a typed formula" if sc.formula else
+               f"**{obj.display_name}** has no minimum — it is unbounded below")
+        st.info(f"{why[0].upper()}{why[1:]}, so there is no f − f_min, no “steps to "
+                "tolerance” and no distance to a minimum. The heatmaps show f itself (lower "
+                "is better), and a run that escapes to infinity is marked diverged.",
+                icon="ℹ️")
+
+    lowered = {k: resolution_for(k, resolution, sc.steps) for k in sc.keys}
+    lowered = {k: r for k, r in lowered.items() if r < resolution}
+    if lowered:
+        st.warning(
+            f"{sc.steps} steps × {resolution} × {resolution} cells would be too slow here, so "
+            + ", ".join(f"**{_label(k)}** uses {r} × {r}" if len(DEFAULT_AXES[k]) == 2
+                        else f"**{_label(k)}** uses {r} cells" for k, r in lowered.items())
+            + f" (at most {WORK_BUDGET:.0e} run-steps per optimizer"
+            + ("; Adam costs ~20× more per step" if "adam" in lowered else "")
+            + "). Fewer steps allow a finer grid.", icon="⏱️")
+
+    cells = sum(resolution_for(k, resolution, sc.steps) ** len(DEFAULT_AXES[k])
+                for k in sc.keys)
+    try:
+        with st.spinner(f"Running {cells:,} configurations × {sc.steps} steps…"):
+            data = sweep_set(sc, resolution)
+            fig = heatmap_for(sc, metric, resolution)
+    except ValueError as err:  # a bad combination of settings: say so, plainly
+        st.error(f"These settings cannot be swept: {err}")
+        return
+
+    st.plotly_chart(fig, key=CHART_KEY, on_select=_on_cell_select,
+                    selection_mode="points", width="stretch", theme=None,
+                    config={"displaylogo": False, "scrollZoom": False,
+                            "modeBarButtonsToRemove": ["select2d", "lasso2d"]})
+    floor = f"{DISPLAY_FLOOR:.0e}".replace("e-", "e−")
+    scale_note = {
+        "final": f"log colour scale; values below {floor} are drawn as {floor}",
+        "best": f"log colour scale; values below {floor} are drawn as {floor}",
+        "distance": f"log colour scale; distances below {floor} are drawn as {floor}",
+        "steps": "linear colour scale",
+    }
+    if not has_min:
+        scale_note = {"final": "signed log colour scale: sign(f)·log₁₀(1 + |f|)",
+                      "best": "signed log colour scale: sign(f)·log₁₀(1 + |f|)"}
+    st.caption(
+        f"Every cell is one run of {sc.steps} steps from ({scene.start[0]:g}, "
+        f"{scene.start[1]:g}) with σ = {scene.noise:g}"
+        + (f" (seed {scene.seed})" if scene.noise else "")
+        + " — the sidebar's scene; hyperparameters not on a panel's axes keep their slider "
+        f"values. One colour scale for every panel ({scale_note[metric]}); red cells "
+        "diverged" + ("; grey cells never reached the tolerance" if metric == "steps" else "")
+        + ". ★ the paper's default (ρ = 0.95, ε = 10⁻⁶); ◯ the sliders' current setting. "
+        "**Click a cell** to load that configuration into the trajectory view (the values "
+        "move to the nearest ones the sliders offer). "
+        f"{sum(r.size for r in data.results.values()):,} runs took {data.seconds:.2f} s.")
+
+    st.markdown("#### How much of the grid works?")
+    if data.shares is None:
+        st.info("“Within 10× of the best” needs a known minimum to measure the distance "
+                "from, and this function has none, so there is no insensitivity share here. "
+                "Pick a function with a minimum (Rosenbrock, Booth, the valleys…).")
+    else:
+        st.markdown(share_sentence(data.shares, data.results))
+        st.plotly_chart(share_figure(data.shares, {k: _label(k) for k in data.shares},
+                                     factor=FACTOR, presenter=sc.presenter),
+                        key="sensitivity_shares", width="stretch", theme=None,
+                        config={"displaylogo": False, "displayModeBar": False})
+        st.caption(
+            "Insensitivity share (`optviz.sweeps.insensitivity_share`): the fraction of an "
+            "optimizer's grid — log-uniform over its slider ranges, diverged cells included "
+            f"as misses — whose final f − f_min is within {FACTOR:g}× of the best final "
+            "f − f_min any optimizer reached here (a final f − f_min below the tolerance, "
+            "10⁻⁶, counts as 10⁻⁶: converged is converged). It does not depend on the "
+            "metric shown above.")
+
+    st.markdown("#### Gradient noise: final loss against σ")
+    try:
+        with st.spinner(f"Running {len(sc.keys)} optimizers × {len(SIGMAS)} noise levels × "
+                        f"{N_SEEDS} seeds…"):
+            ns = noise_sweep(sc)
+    except ValueError as err:
+        st.error(f"The noise sweep cannot run: {err}")
+        return
+    st.plotly_chart(noise_figure(ns.sigmas, ns.series(), has_minimum=ns.has_minimum,
+                                 presenter=sc.presenter,
+                                 current_sigma=scene.noise if scene.noise in SIGMAS else None),
+                    key="sensitivity_noise", width="stretch", theme=None,
+                    config={"displaylogo": False, "displayModeBar": False})
+    scaled = f" (σ multiplied by 10^{sc.scale_exp}, like f)" if sc.scale_exp else ""
+    st.caption(
+        f"Each optimizer at its slider setting, {sc.steps} steps from the same start, with "
+        f"Gaussian noise of scale σ{scaled} added to every gradient; each point is the "
+        f"mean over seeds {ns.seeds[0]}–{ns.seeds[-1]} of the runs that did not diverge.")
+    st.markdown(noise_paragraph(ns))

@@ -1,0 +1,481 @@
+"""The Sensitivity view: its figure builders without Streamlit, its numbers, and the app."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import pathlib
+import re
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import optviz as ov
+from optviz import sweep_figures as sf
+from optviz import sweeps
+from optviz.sweep_figures import Panel, heatmap_figure
+from optviz.ui import sensitivity as sens
+from optviz.ui.state import options_for
+
+APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
+DEFAULT_FOUR = ("adadelta", "sgd", "momentum", "adagrad")
+ALL = ",".join(ov.optimizers.names())
+
+
+def decode(arr) -> np.ndarray:
+    """A typed-array spec (with its shape) or a list -> numpy array."""
+    if isinstance(arr, dict):
+        dtype = {"f8": np.float64, "f4": np.float32}[arr["dtype"]]
+        out = np.frombuffer(base64.b64decode(arr["bdata"]), dtype=dtype)
+        if "shape" in arr:
+            out = out.reshape([int(n) for n in arr["shape"].split(",")])
+        return out
+    return np.array([np.nan if v is None else v for v in arr], dtype=float)
+
+
+def role(spec: dict, name: str, key: str | None = None) -> list[dict]:
+    return [t for t in spec["data"] if (t.get("meta") or {}).get("role") == name
+            and (key is None or t["meta"].get("optimizer") == key)]
+
+
+def run_sweeps(objective="booth", keys=DEFAULT_FOUR, resolution=10, steps=150,
+               current=None):
+    obj = ov.objectives.get(objective)
+    panels = []
+    for key in keys:
+        result = sweeps.sweep(obj, key, sweeps.default_grid(key, resolution), obj.start, steps,
+                              noise=obj.noise)
+        cur = (current or {}).get(key, {})
+        panels.append(Panel(key, ov.optimizers.get(key).display_name, result, current=cur))
+    return panels
+
+
+@pytest.fixture(scope="module")
+def panels():
+    return run_sweeps(current={"adadelta": {"rho": 0.9, "eps": 1e-4}, "sgd": {"lr": 1e-3},
+                               "momentum": {"lr": 1e-3, "beta": 0.9},
+                               "adagrad": {"lr": 0.05, "eps": 1e-10}})
+
+
+# --- the figure builders ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("metric", ["final", "best", "steps", "distance"])
+def test_one_shared_colour_scale(panels, metric):
+    spec = heatmap_figure(panels, metric).spec
+    heat = role(spec, "metric")
+    assert [t["meta"]["optimizer"] for t in heat] == list(DEFAULT_FOUR)
+    assert {t["coloraxis"] for t in heat} == {"coloraxis"}
+    assert len({(t["zmin"], t["zmax"]) for t in heat}) == 1
+    zmin, zmax = heat[0]["zmin"], heat[0]["zmax"]
+    axis = spec["layout"]["coloraxis"]
+    assert (axis["cmin"], axis["cmax"]) == (zmin, zmax)
+    assert math.isfinite(zmin) and math.isfinite(zmax) and zmin < zmax
+    finite = np.concatenate([decode(t["z"]).ravel() for t in heat])
+    finite = finite[np.isfinite(finite)]
+    assert finite.size  # on Booth every metric has finite cells
+    assert (finite.min(), finite.max()) == pytest.approx((zmin, zmax))
+    # one colour bar for the figure, no per-trace scales
+    assert not any(t.get("showscale") for t in spec["data"])
+    assert axis["colorbar"]["title"]["text"] == sf.metrics_for(True)[metric].label
+
+
+def test_heatmap_z_is_the_sweeps_metric(panels):
+    spec = heatmap_figure(panels, "final").spec
+    for p, t in zip(panels, role(spec, "metric")):
+        r = p.result
+        gap = np.where(r.diverged, np.nan, r.final_value - r.f_min)
+        expected = np.where(np.isfinite(gap), np.log10(np.maximum(np.nan_to_num(gap, nan=1.0),
+                                                                  sf.DISPLAY_FLOOR)), np.nan)
+        z = decode(t["z"])
+        if len(r.axes) == 2:
+            assert z.shape == (len(r.grid[r.axes[1]]), len(r.grid[r.axes[0]]))  # (y, x)
+            np.testing.assert_array_equal(z, expected.T)
+        else:
+            np.testing.assert_array_equal(z, expected.reshape(1, -1))  # a one-row strip
+        np.testing.assert_array_equal(decode(t["x"]),
+                                      sf.to_axis(r.grid[r.axes[0]], "log" if r.axes[0] in
+                                                 ("lr", "eps") else "decay"))
+
+
+def test_diverged_cells_are_nan_and_in_their_own_overlay(panels):
+    spec = heatmap_figure(panels, "final").spec
+    momentum = next(p for p in panels if p.key == "momentum").result
+    assert momentum.diverged.any() and not momentum.diverged.all()
+    (heat,) = role(spec, "metric", "momentum")
+    (over,) = role(spec, "diverged", "momentum")
+    z, o = decode(heat["z"]).T, decode(over["z"]).T
+    np.testing.assert_array_equal(np.isnan(z), momentum.diverged)
+    np.testing.assert_array_equal(o[momentum.diverged], 1.0)
+    assert np.isnan(o[~momentum.diverged]).all()
+    assert over["colorscale"] == [[0, sf.DIVERGED_COLOR], [1, sf.DIVERGED_COLOR]]
+    assert "coloraxis" not in over  # not on the metric's scale
+    legend = [t["name"] for t in spec["data"] if t.get("showlegend")]
+    assert legend.count("diverged") == 1
+    assert legend.count("current slider setting") == 1  # one entry, whatever the panels
+    assert len(legend) == len(set(legend))
+
+
+def test_nan_never_poisons_the_colour_scale():
+    assert sf.colour_range([np.array([np.nan, 1.0, 3.0]), np.full(4, np.nan)]) == (1.0, 3.0)
+    assert sf.colour_range([np.full(3, np.nan)]) == (0.0, 1.0)
+    assert sf.colour_range([np.array([2.0, np.inf])]) == (1.5, 2.5)
+    z = sf.display_values(np.array([np.nan, 0.0, -1e-9, 1e-3, np.inf]), "log")
+    assert np.isnan(z[0]) and np.isnan(z[4])
+    np.testing.assert_array_equal(z[1:4], [-12.0, -12.0, -3.0])  # floored at DISPLAY_FLOOR
+
+
+def test_steps_metric_marks_never_reached_apart_from_diverged(panels):
+    spec = heatmap_figure(panels, "steps").spec
+    adagrad = next(p for p in panels if p.key == "adagrad").result
+    never = (adagrad.steps_to_tol < 0) & ~adagrad.diverged
+    assert never.any()
+    (over,) = role(spec, "never", "adagrad")
+    np.testing.assert_array_equal(decode(over["z"]).T == 1.0, never)
+    (heat,) = role(spec, "metric", "adagrad")
+    z = decode(heat["z"]).T
+    np.testing.assert_array_equal(z[~np.isnan(z)], adagrad.steps_to_tol[~np.isnan(z)])
+    assert np.isnan(z[never]).all()
+    names = [t["name"] for t in spec["data"] if t.get("showlegend")]
+    assert "diverged" in names and any(n.startswith("never reached") for n in names)
+    assert sf.NEVER_COLOR != sf.DIVERGED_COLOR
+    assert not any(n.startswith("never reached") for n in
+                   [t["name"] for t in heatmap_figure(panels, "final").spec["data"]
+                    if t.get("showlegend")])
+
+
+def test_the_papers_default_is_starred_on_the_adadelta_panel(panels):
+    spec = heatmap_figure(panels, "final").spec
+    (star,) = role(spec, "paper")
+    (heat,) = role(spec, "metric", "adadelta")
+    assert (star["xaxis"], star["yaxis"]) == (heat["xaxis"], heat["yaxis"])
+    assert star["x"][0] == pytest.approx(-math.log10(1 - 0.95))
+    assert star["y"][0] == pytest.approx(-6.0)
+    assert star["marker"]["symbol"] == "star"
+    assert "0.95" in star["name"]
+    # the sliders' setting: a ring on every panel, at its own values
+    rings = [t for t in role(spec, "current") if t.get("showlegend") is not None]
+    assert {t["meta"]["optimizer"] for t in rings} == set(DEFAULT_FOUR)
+    ada = [t for t in rings if t["meta"]["optimizer"] == "adadelta"]
+    assert ada[0]["x"][0] == pytest.approx(1.0) and ada[0]["y"][0] == pytest.approx(-4.0)
+    sgd = [t for t in rings if t["meta"]["optimizer"] == "sgd"]
+    assert sgd[0]["x"][0] == pytest.approx(-3.0) and sgd[0]["y"][0] == 0.0
+
+
+def test_axes_show_rho_and_log_values(panels):
+    spec = heatmap_figure(panels, "final").spec
+    layout = spec["layout"]
+    (heat,) = role(spec, "metric", "adadelta")
+    xaxis = layout["xaxis" + heat["xaxis"][1:]]
+    assert xaxis["ticktext"] == ["0.5", "0.9", "0.99", "0.999", "0.9999"]
+    assert xaxis["tickvals"] == pytest.approx([-math.log10(1 - r)
+                                               for r in (0.5, 0.9, 0.99, 0.999, 0.9999)])
+    assert "ρ" in xaxis["title"]["text"]
+    yaxis = layout["yaxis" + heat["yaxis"][1:]]
+    assert "ε" in yaxis["title"]["text"] and "log" in yaxis["title"]["text"]
+    assert all(v == int(v) for v in yaxis["tickvals"])
+    assert yaxis["ticktext"][-1] == "10⁻¹"
+    # momentum's β axis starts at 0
+    (mom,) = role(spec, "metric", "momentum")
+    assert layout["yaxis" + mom["yaxis"][1:]]["ticktext"][:2] == ["0", "0.5"]
+    # ranges cover the cells exactly (half a cell beyond the first and last centres)
+    x = decode(heat["x"])
+    half = (x[1] - x[0]) / 2
+    assert xaxis["range"] == pytest.approx([x[0] - half, x[-1] + half])
+
+
+def test_cells_carry_their_configuration_for_a_click(panels):
+    spec = heatmap_figure(panels, "final").spec
+    for p in panels:
+        (cells,) = role(spec, "cells", p.key)
+        assert cells["legendgroup"] == f"cells.{p.key}"
+        assert len(cells["customdata"]) == p.result.size
+        for k in (0, 7, p.result.size - 1):
+            config = p.result.configuration(k)
+            assert cells["customdata"][k] == pytest.approx([config[a] for a in p.result.axes],
+                                                           rel=1e-5)
+            assert "click" in cells["hovertemplate"]
+        assert cells["marker"]["color"] == "rgba(0,0,0,0)"
+
+
+def test_a_function_without_minimum_offers_f_only():
+    assert list(sf.metrics_for(False)) == ["final", "best"]
+    saddle = run_sweeps("saddle", ("adadelta", "sgd"), resolution=6, steps=60)
+    spec = heatmap_figure(saddle, "final").spec
+    assert spec["layout"]["coloraxis"]["colorbar"]["title"]["text"] == "final f"
+    with pytest.raises(ValueError, match="not offered"):
+        heatmap_figure(saddle, "steps")
+    with pytest.raises(ValueError):
+        sf.metric_values(saddle[0].result, "distance")
+
+
+def test_presenter_mode_uses_bigger_type(panels):
+    small = heatmap_figure(panels, "final").spec["layout"]
+    big = heatmap_figure(panels, "final", presenter=True).spec["layout"]
+    assert big["font"]["size"] > small["font"]["size"]
+    assert big["height"] > small["height"]
+
+
+def test_noise_and_share_figures():
+    series = [sf.NoiseSeries("sgd", "SGD", (1.0, 2.0, float("nan")), (0, 1, 5), 5)]
+    spec = sf.noise_figure((0.0, 1.0, 5.0), series, has_minimum=True).spec
+    line, dead = spec["data"]
+    assert line["y"] == [1.0, 2.0, None] and dead["x"] == [2]
+    assert spec["layout"]["yaxis"]["type"] == "log"
+    assert spec["layout"]["xaxis"]["ticktext"] == ["0", "1", "5"]
+    assert line["text"][1] == "2<br>1 of 5 seeds diverged (left out of the mean)"
+    # without a minimum: f on a signed log scale, ticks labelled in f
+    saddle = [sf.NoiseSeries("sgd", "SGD", (-1e6, 0.0, 50.0), (0, 0, 0), 5)]
+    spec = sf.noise_figure((0.0, 1.0, 5.0), saddle, has_minimum=False).spec
+    assert spec["data"][0]["y"] == pytest.approx([-math.log10(1 + 1e6), 0.0, math.log10(51)])
+    assert "0" in spec["layout"]["yaxis"]["ticktext"]
+    assert "−10⁶" in spec["layout"]["yaxis"]["ticktext"]
+    bars = sf.share_figure({"adadelta": 0.5, "sgd": 0.1}, {"adadelta": "ADADELTA"}).spec
+    assert bars["data"][0]["x"] == [10.0, 50.0]  # the first optimizer on top
+
+
+# --- the view's pure parts -------------------------------------------------------------------
+
+
+def test_resolution_is_lowered_only_past_the_budget():
+    assert sens.resolution_for("adadelta", 100, 500) == 100
+    assert sens.resolution_for("adadelta", 100, 5000) == 50  # 5000 × 50² ≤ 2e7 < 5000 × 100²
+    assert sens.resolution_for("sgd", 100, 5000) == 100
+    assert sens.resolution_for("adam", 100, 500) == 30  # Adam costs ~20× more per step
+    assert sens.resolution_for("adadelta", 10, 5000) == 10
+
+
+def _cell_event(key, values, x=None, y=None):
+    point = {"curve_number": 3, "point_index": 0, "customdata": list(values),
+             "legendgroup": f"cells.{key}"}
+    if x is not None:
+        point.update(x=x, y=y)
+    return {"selection": {"points": [point], "point_indices": [0], "box": [], "lasso": []}}
+
+
+def test_apply_cell_sets_the_sliders_and_switches_view():
+    state = {"optimizers": ["sgd", "adadelta"], "view": "sensitivity"}
+    message = sens.apply_cell(_cell_event("adadelta", [0.95238, 1.17e-6]), state)
+    assert state["hp.adadelta.rho"] == 0.95 and state["hp.adadelta.eps"] == 1e-6
+    rho_opts = options_for(ov.optimizers.get("adadelta").hyperparam("rho"))
+    assert state["hp.adadelta.rho"] in rho_opts
+    assert state["view"] == "trajectories"
+    assert state["optimizers"] == ["sgd", "adadelta"]
+    assert "ρ = 0.95" in message and "nearest" in message and "0.9524 → 0.95" in message
+
+
+def test_apply_cell_adds_the_optimizer_and_reads_axis_coordinates():
+    state = {"optimizers": ["sgd"]}
+    # no customdata: the point's axis coordinates (log10 η, −log10(1 − β1))
+    event = _cell_event("adam", [], x=math.log10(0.02), y=-math.log10(1 - 0.9))
+    message = sens.apply_cell(event, state)
+    assert state["optimizers"] == ["sgd", "adam"]
+    assert state["hp.adam.lr"] == pytest.approx(0.02) and state["hp.adam.beta1"] == 0.9
+    assert "nearest" not in message  # on the slider already: nothing snapped
+    sgd_state = {"optimizers": []}
+    sens.apply_cell(_cell_event("sgd", [3e-3]), sgd_state)
+    assert sgd_state["hp.sgd.lr"] in (2e-3, 5e-3) and sgd_state["optimizers"] == ["sgd"]
+
+
+@pytest.mark.parametrize("event", [None, {}, {"selection": {"points": []}},
+                                   {"selection": {"points": [{"x": 1, "y": 2}]}},
+                                   _cell_event("nope", [1.0, 2.0]),
+                                   _cell_event("adadelta", ["a", None])])
+def test_apply_cell_ignores_anything_but_a_cell(event):
+    state = {"optimizers": ["sgd"], "view": "sensitivity"}
+    assert sens.apply_cell(event, state) is None
+    assert state == {"optimizers": ["sgd"], "view": "sensitivity"}
+
+
+def test_noise_sweep_averages_the_runs():
+    sc = sens.SweepScene("booth", "", None, 0, 1.0, (-8.0, 8.0), 60, 0.0, 3,
+                         (("adadelta", (("eps", 1e-6), ("lr", 1.0), ("rho", 0.95))),
+                          ("sgd", (("lr", 0.02),))))
+    ns = sens.noise_sweep(sc, sigmas=(0.0, 1.0), n_seeds=3)
+    assert ns.seeds == (3, 4, 5)
+    obj = ov.objectives.get("booth")
+    finals = [ov.run(obj, ov.optimizers.adadelta(), (-8.0, 8.0), 60, seed=s, noise=1.0)
+              .values[-1] for s in (3, 4, 5)]
+    (ada, _) = ns.series()
+    assert ada.mean[1] == pytest.approx(np.mean(finals), rel=1e-12)
+    paragraph = sens.noise_paragraph(ns)
+    assert f"ADADELTA {ada.mean[1]:.3g}" in paragraph and "σ = 1" in paragraph
+
+
+def test_the_share_sentence_reads_insensitivity_share(panels):
+    results = {p.key: p.result for p in panels}
+    shares = sens.shares_of(results)
+    f_min, tol = panels[0].result.f_min, panels[0].result.tol
+    independent = sweeps.insensitivity_share(
+        {k: np.maximum(r.final_value, f_min + tol) for k, r in results.items()}, 10.0,
+        f_min=f_min)
+    assert shares == independent
+    sentence = sens.share_sentence(shares, results)
+    for key, share in independent.items():
+        label = ov.optimizers.get(key).display_name
+        found = re.search(rf"\*\*{label}\*\*: ([0-9.]+)% of", sentence)
+        assert found, sentence
+        assert float(found.group(1)) == pytest.approx(100 * share, rel=5e-3, abs=1e-9)
+    assert "ρ × ε grid" in sentence and "learning-rate range" in sentence
+    assert sens.shares_of({"a": run_sweeps("saddle", ("sgd",), 4, 20)[0].result}) is None
+
+
+# --- the app ---------------------------------------------------------------------------------
+
+
+def app(params: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for k, v in {"view": "sensitivity", **params}.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def heat_spec(at: AppTest) -> dict:
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    (spec,) = [s for s in specs if role(s, "metric")]
+    return spec
+
+
+def query(at: AppTest) -> dict[str, str]:
+    return {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+
+
+@pytest.mark.parametrize("name", ov.objectives.names())
+def test_every_optimizer_on_every_objective(name):
+    at = app({"objective": name, "steps": "100", "res": "10", "opt": ALL})
+    assert not at.error, [e.value for e in at.error]
+    spec = heat_spec(at)
+    keys = [t["meta"]["optimizer"] for t in role(spec, "metric")]
+    assert keys[0] == "adadelta" and sorted(keys) == sorted(ov.optimizers.names())
+    obj = ov.objectives.get(name)
+    radio = at.radio(key=sens.METRIC_KEY)
+    if obj.f_min is None:
+        assert list(radio.options) == ["final f", "best f"]
+        assert any("no minimum" in i.value for i in at.info)
+    else:
+        assert len(radio.options) == 4
+        assert sum("% of" in m.value for m in at.markdown) == 1  # the share sentence
+    for t in role(spec, "metric"):
+        z = decode(t["z"])
+        assert z.shape[-1] == 10 and z.shape[0] in (1, 10)
+
+
+def test_metric_and_resolution_change_the_data():
+    at = app({"steps": "100", "res": "10"})
+    first = heat_spec(at)
+    at.radio(key=sens.METRIC_KEY).set_value("steps").run()
+    steps = heat_spec(at)
+    (a,), (b,) = role(first, "metric", "adadelta"), role(steps, "metric", "adadelta")
+    assert not np.array_equal(decode(a["z"]), decode(b["z"]), equal_nan=True)
+    # z is the sweep's steps_to_tol (NaN where diverged or never reached)
+    obj = ov.objectives.get("rosenbrock")
+    result = sweeps.sweep(obj, "adadelta", sweeps.default_grid("adadelta", 10), obj.start, 100,
+                          fixed={"lr": 1.0})
+    expected = np.where((result.steps_to_tol >= 0) & ~result.diverged,
+                        result.steps_to_tol.astype(float), np.nan)
+    np.testing.assert_array_equal(decode(b["z"]), expected.T)
+    at.select_slider(key=sens.RESOLUTION_KEY).set_value(20).run()
+    finer = heat_spec(at)
+    (c,) = role(finer, "metric", "adadelta")
+    assert decode(c["z"]).shape == (20, 20)
+    assert query(at) == {"view": "sensitivity", "steps": "100", "metric": "steps", "res": "20"}
+    # the view's settings survive a visit to the trajectory view
+    at.session_state["view"] = "trajectories"
+    at.run()
+    at.session_state["view"] = "sensitivity"
+    at.run()
+    assert at.radio(key=sens.METRIC_KEY).value == "steps"
+    assert at.select_slider(key=sens.RESOLUTION_KEY).value == 20
+
+
+def test_the_share_sentence_in_the_app_matches_insensitivity_share():
+    at = app({"steps": "100", "res": "10", "objective": "booth"})
+    obj = ov.objectives.get("booth")
+    results = {}
+    for key in DEFAULT_FOUR:
+        hp = {"sgd": {"lr": 0.02}, "momentum": {"lr": 0.02, "beta": 0.9},
+              "adagrad": {"lr": 0.5, "eps": 1e-10, "initial_accumulator": 0.0},
+              "adadelta": {"rho": 0.95, "eps": 1e-6, "lr": 1.0}}[key]
+        grid = sweeps.default_grid(key, 10)
+        results[key] = sweeps.sweep(obj, key, grid, obj.start, 100,
+                                    fixed={k: v for k, v in hp.items() if k not in grid})
+    shares = sweeps.insensitivity_share(
+        {k: np.maximum(r.final_value, obj.f_min + r.tol) for k, r in results.items()}, 10.0,
+        f_min=obj.f_min)
+    (sentence,) = [m.value for m in at.markdown if "lands within 10×" in m.value]
+    for key, share in shares.items():
+        label = ov.optimizers.get(key).display_name
+        found = re.search(rf"\*\*{label}\*\*: ([0-9.]+)% of", sentence)
+        assert float(found.group(1)) == pytest.approx(100 * share, rel=5e-3, abs=1e-9)
+
+
+def test_a_selected_cell_loads_into_the_trajectory_view():
+    at = app({"steps": "100", "res": "10"})
+    (cells,) = role(heat_spec(at), "cells", "adadelta")
+    k = 37  # ρ index 3, ε index 7
+    event = {"selection": {"points": [{"customdata": cells["customdata"][k],
+                                       "x": float(decode(cells["x"])[k]),
+                                       "y": float(decode(cells["y"])[k]),
+                                       "legendgroup": cells["legendgroup"]}]}}
+    state = {"optimizers": list(at.session_state["optimizers"])}
+    message = sens.apply_cell(event, state)
+    assert message and state["view"] == "trajectories"
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception
+    rho, eps = state["hp.adadelta.rho"], state["hp.adadelta.eps"]
+    assert at.select_slider(key="hp.adadelta.rho").value == rho
+    assert at.select_slider(key="hp.adadelta.eps").value == eps
+    (chart,) = at.get("plotly_chart")
+    spec = json.loads(chart.proto.spec)
+    trace = next(t for t in spec["data"] if t.get("legendgroup") == "adadelta"
+                 and t.get("showlegend"))
+    expected = ov.run(ov.objectives.get("rosenbrock"), ov.optimizers.adadelta(rho=rho, eps=eps),
+                      (-1.5, 2.0), 100)
+    np.testing.assert_array_equal(np.stack([decode(trace["x"]), decode(trace["y"])], -1),
+                                  expected.positions)
+
+
+@pytest.mark.parametrize(("params", "key", "default"), [
+    ({"metric": "nope"}, sens.METRIC_KEY, "final"),
+    ({"res": "7"}, sens.RESOLUTION_KEY, 30),
+    ({"res": "1e9"}, sens.RESOLUTION_KEY, 30),
+])
+def test_tampered_view_settings_warn_and_fall_back(params, key, default):
+    at = app({"steps": "100", **params})
+    assert any("Ignored" in w.value for w in at.warning), [w.value for w in at.warning]
+    widget = at.radio(key=key) if key == sens.METRIC_KEY else at.select_slider(key=key)
+    assert widget.value == default
+    assert "metric" not in query(at) and "res" not in query(at)
+
+
+def test_a_costly_grid_is_lowered_and_said_so():
+    at = app({"opt": "adam", "res": "100"})
+    assert any("too slow" in w.value and "Adam" in w.value for w in at.warning)
+    (heat,) = role(heat_spec(at), "metric", "adam")
+    assert decode(heat["z"]).shape == (30, 30)
+
+
+def test_a_steps_metric_on_a_saddle_falls_back_with_an_explanation():
+    at = app({"objective": "saddle", "metric": "steps", "steps": "50", "res": "10"})
+    assert at.radio(key=sens.METRIC_KEY).value == "final"
+    assert any("no minimum" in i.value for i in at.info)
+    assert not at.error
+
+
+def test_a_typed_formula_is_swept_and_a_refused_one_is_said_plainly():
+    at = app({"steps": "100", "res": "10"})
+    at.selectbox(key="objective").set_value("custom").run()
+    at.text_input(key="formula").set_value("x^4 + y^2 - x*y").run()
+    assert not at.exception and not at.error
+    assert len(role(heat_spec(at), "metric")) == 4
+    assert list(at.radio(key=sens.METRIC_KEY).options) == ["final f", "best f"]
+    assert any("no minimum is known" in i.value.lower() for i in at.info)
+    at.text_input(key="formula").set_value("x +").run()
+    assert not at.exception
+    assert any("cannot be swept" in e.value for e in at.error)
