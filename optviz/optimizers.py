@@ -585,22 +585,42 @@ def _common_count(count: Any) -> Any:
     return float(first) if (count == first).all() else count
 
 
-def _float_pow(base: Any, exponent: Any) -> Any:
-    """``base ** exponent`` with Python's float ``pow``, as torch computes Adam's powers.
+class _FloatPow:
+    """``base ** t`` with Python's float ``pow``, as torch computes Adam's powers.
 
     NumPy special-cases some exponents on arrays (``** 2`` is ``b*b``, ``** 0.5`` is
     ``sqrt``), which can differ from ``pow`` in the last bit; a run with per-row β's must
     give the bits of the single runs (and of torch). So the power is taken float by float,
-    once per distinct base (a sweep has few distinct β's), and indexed back.
+    once per *distinct* base — found once, when the optimizer is built (a sweep has few
+    distinct β's) — and indexed back to the rows.
     """
-    if isinstance(base, float) and isinstance(exponent, float):
-        return base**exponent
-    b, e = np.broadcast_arrays(np.asarray(base, dtype=np.float64),
-                               np.asarray(exponent, dtype=np.float64))
-    pairs = np.stack([b.ravel(), e.ravel()], axis=1)
-    unique, inverse = np.unique(pairs, axis=0, return_inverse=True)
-    values = np.array([x**y for x, y in unique.tolist()], dtype=np.float64)
-    return values[inverse.reshape(-1)].reshape(b.shape)
+
+    def __init__(self, base: Any) -> None:
+        self.scalar = not isinstance(base, np.ndarray)
+        if self.scalar:
+            self.base = float(base)
+        else:
+            unique, inverse = np.unique(base, return_inverse=True)
+            self.unique = unique.tolist()
+            self.inverse = inverse.reshape(np.shape(base))
+
+    def __call__(self, t: Any) -> Any:
+        if isinstance(t, float):
+            if self.scalar:
+                return self.base**t
+            return np.array([b**t for b in self.unique])[self.inverse]
+        # per-row step counts (run never makes them): element by element
+        base = self.base if self.scalar else np.array(self.unique)[self.inverse]
+        b, e = np.broadcast_arrays(np.asarray(base, dtype=np.float64), t)
+        flat = [x**y for x, y in zip(b.ravel().tolist(), e.ravel().tolist())]
+        return np.array(flat).reshape(b.shape)
+
+
+def _pow_half(value: Any) -> Any:
+    """``value ** 0.5`` with Python's float pow (torch's Adam bias correction), per row."""
+    if isinstance(value, float):
+        return value**0.5
+    return np.array([v**0.5 for v in np.ravel(value).tolist()]).reshape(np.shape(value))
 
 
 def _adam_rule(g: Any, fields: tuple, hp: _HP, sqrt: Callable) -> tuple[Any, tuple, Any]:
@@ -615,8 +635,8 @@ def _adam_rule(g: Any, fields: tuple, hp: _HP, sqrt: Callable) -> tuple[Any, tup
         m = np.where(hp.lerp_low, m + hp.weight * (g - m), g - (g - m) * hp.one_minus_weight)
     v = v * hp.beta2 + hp.one_minus_beta2 * g * g
     t = _common_count(count)
-    step_size = hp.lr / (1.0 - _float_pow(hp.beta1, t))
-    bias2_sqrt = _float_pow(1.0 - _float_pow(hp.beta2, t), 0.5)  # torch: ** 0.5
+    step_size = hp.lr / (1.0 - hp.beta1_pow(t))
+    bias2_sqrt = _pow_half(1.0 - hp.beta2_pow(t))  # torch: ** 0.5, not sqrt
     denom = sqrt(v) / bias2_sqrt + hp.eps
     return (-step_size * m) / denom, (m, v, count), step_size / denom  # addcdiv order
 
@@ -662,6 +682,8 @@ def adam(
             one_minus_weight=1.0 - weight,
             one_minus_beta2=1.0 - beta2,
             lerp_low=lerp_low,
+            beta1_pow=_FloatPow(beta1),
+            beta2_pow=_FloatPow(beta2),
         )
 
     return _make("adam", AdamState, _adam_rule, hyper, derive)

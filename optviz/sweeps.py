@@ -490,14 +490,18 @@ def insensitivity_share(
     factor: float = 10.0,
     *,
     f_min: float | None = None,
+    floor: float = GAP_FLOOR,
 ) -> dict[str, float]:
     """For each optimizer, the share of its grid cells that come close to the best anyone did.
 
     Definition. Let ``r`` be the reference value: ``f_min`` if given (else the ``f_min`` of
     the :class:`SweepResult` values, when they are results), otherwise the minimum over
     every finite final value of every optimizer. A cell's *gap* is
-    ``max(f − r, GAP_FLOOR)`` (``GAP_FLOOR = 1e-300``: a gap of 0, or a negative one from
-    rounding, counts as 1e-300); a non-finite ``f`` (diverged, NaN) is a failure. With
+    ``max(f − r, floor)`` (by default ``GAP_FLOOR = 1e-300``: a gap of 0, or a negative one
+    from rounding, counts as 1e-300); a non-finite ``f`` (diverged, NaN) is a failure.
+    ``floor`` is the gap below which a run counts as converged: with the default, one cell
+    that lands on the minimum to 10⁻³⁰ makes "within 10× of the best" mean "below 10⁻²⁹";
+    the app passes the sweep's tolerance (10⁻⁶) so that every converged run counts as best. With
     ``best`` the smallest gap of any optimizer on the problem, a cell *succeeds* when
     ``gap ≤ factor × best``. An optimizer's share is its successes over *all* its cells,
     failures included. If no cell of any optimizer is finite, every share is 0.0.
@@ -506,6 +510,9 @@ def insensitivity_share(
     ``final_value`` is used). ``factor`` must be ≥ 1.
     """
     factor = _check_number("factor", factor)
+    floor = _check_number("floor", floor)
+    if not floor > 0:
+        raise ValueError(f"floor = {floor!r} must be a finite number > 0")
     if not factor >= 1:
         raise ValueError(f"factor = {factor!r} must be a finite number ≥ 1")
     if not final_values_by_optimizer:
@@ -528,7 +535,7 @@ def insensitivity_share(
     reference = float(finite.min()) if f_min is None else float(f_min)
     with np.errstate(all="ignore"):
         gaps = {
-            name: np.where(np.isfinite(arr), np.maximum(arr - reference, GAP_FLOOR), np.inf)
+            name: np.where(np.isfinite(arr), np.maximum(arr - reference, floor), np.inf)
             for name, arr in finals.items()
         }
     best = min(float(g.min()) for g in gaps.values())

@@ -18,8 +18,7 @@ with σ × 10ᵏ — so a cell's numbers are those of the trajectory view's run 
 configuration. (Distances to the minimum are then measured in the stretched coordinates
 the optimizers see.)
 
-Cost. A sweep costs about steps × cells row-steps (Adam ~20× more: its bias corrections
-are taken float by float per distinct β₁). Each optimizer's resolution is lowered, and the
+Cost. A sweep costs about steps × cells row-steps. Each optimizer's resolution is lowered, and the
 page says so, when its cost would pass :data:`WORK_BUDGET`. Each optimizer's sweep is cached
 on (problem, optimizer, resolution, its off-grid hyperparameters), so a slider move
 only moves a marker; the σ runs per optimizer, the figure per (scene, metric,
@@ -71,7 +70,7 @@ RESOLUTIONS = (10, 20, 30, 50, 100)
 DEFAULT_RESOLUTION = 30
 #: steps × cells (× the optimizer's cost factor) allowed per optimizer's sweep
 WORK_BUDGET = 2e7
-COST = {"adam": 20.0}
+COST: dict[str, float] = {}  # relative cost per row-step, where an optimizer differs
 FACTOR = 10.0
 SIGMAS = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 N_SEEDS = 5
@@ -225,20 +224,18 @@ def shares_of(results: Mapping[str, SweepResult],
               factor: float = FACTOR) -> dict[str, float] | None:
     """Each optimizer's insensitivity share (:func:`optviz.sweeps.insensitivity_share`).
 
-    Final values are first raised to ``f_min + tol`` (the sweeps' tolerance, 10⁻⁶): a run
-    that ends below the tolerance has converged, and counts as the best possible. Without
-    this floor one lucky cell that lands on the minimum to 10⁻³⁰ (or exactly) makes
-    "within 10× of the best" mean "below 10⁻²⁹", and every share is about 0 %. None when
-    the function has no minimum (there is no "close to the best" then).
+    Gaps below the sweeps' tolerance (10⁻⁶) count as converged, the best possible
+    (``floor=tol``). Without this floor one lucky cell that lands on the minimum to 10⁻³⁰
+    (or exactly) makes "within 10× of the best" mean "below 10⁻²⁹", and every share is
+    about 0 %. None when the function has no minimum (there is no "close to the best" then).
     """
     if not results:
         return None
     first = next(iter(results.values()))
     if first.f_min is None:
         return None
-    floor = first.f_min + first.tol
-    finals = {k: np.maximum(np.asarray(r.final_value), floor) for k, r in results.items()}
-    return sweeps.insensitivity_share(finals, factor, f_min=first.f_min)
+    finals = {k: np.asarray(r.final_value) for k, r in results.items()}
+    return sweeps.insensitivity_share(finals, factor, f_min=first.f_min, floor=first.tol)
 
 
 def _label(key: str) -> str:
@@ -552,7 +549,6 @@ def sensitivity_view(scene: Scene) -> None:
             + ", ".join(f"**{_label(k)}** uses {r} × {r}" if len(DEFAULT_AXES[k]) == 2
                         else f"**{_label(k)}** uses {r} cells" for k, r in lowered.items())
             + f" (at most {WORK_BUDGET:.0e} run-steps per optimizer"
-            + ("; Adam costs ~20× more per step" if "adam" in lowered else "")
             + "). Fewer steps allow a finer grid.", icon="⏱️")
 
     cells = sum(resolution_for(k, resolution, sc.steps) ** len(DEFAULT_AXES[k])
