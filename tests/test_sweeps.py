@@ -375,3 +375,24 @@ def test_default_grid_sweeps_run():
         result = ov.sweep(ROSENBROCK, name, grid, START, 30)
         assert result.shape == tuple(len(v) for v in grid.values())
         assert np.isfinite(result.best_value).all()
+
+
+def test_scale_invariance_in_numbers_on_rosenbrock():
+    """Issue 4: between f × 10⁻² and f × 10², ADADELTA's final position moves by less than
+    a small tolerance (ε's share of the denominators changes), ADAGRAD's hardly at all,
+    while SGD's does not survive (it diverges at × 10²)."""
+    import optviz as ov
+
+    f = ov.objectives.get("rosenbrock")
+    ends = {}
+    for key, hp in (("adadelta", {}), ("adagrad", {"lr": 0.05}), ("sgd", {"lr": 1e-3})):
+        runs = [ov.run(f.scaled(10.0**k), ov.optimizers.build(key, **hp), f.start, 500)
+                for k in (-2, 2)]
+        ends[key] = runs
+    low, high = ends["adadelta"]
+    assert low.diverged_at == high.diverged_at == -1
+    assert np.hypot(*(low.positions[-1] - high.positions[-1])) < 0.02
+    low, high = ends["adagrad"]
+    assert np.hypot(*(low.positions[-1] - high.positions[-1])) < 1e-8
+    low, high = ends["sgd"]
+    assert low.diverged_at == -1 and high.diverged_at >= 0
