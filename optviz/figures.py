@@ -208,15 +208,22 @@ def _log_range(values: Sequence[Array], floor: float = 1e-300) -> tuple[float, f
     return (a - pad, b + pad)
 
 
-def _lin_range(values: Sequence[Array]) -> tuple[float, float]:
+def finite_extent(arrays: Sequence[Array]) -> tuple[float, float] | None:
+    """``(min, max)`` over every finite value of every array (None when there is none)."""
     lo, hi = math.inf, -math.inf
-    for v in values:
-        v = np.asarray(v, dtype=float)
-        v = v[np.isfinite(v)]
-        if v.size:
-            lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
-    if not math.isfinite(lo):
+    for arr in arrays:
+        arr = np.asarray(arr, dtype=float)
+        arr = arr[np.isfinite(arr)]
+        if arr.size:
+            lo, hi = min(lo, float(arr.min())), max(hi, float(arr.max()))
+    return (lo, hi) if math.isfinite(lo) else None
+
+
+def _lin_range(values: Sequence[Array]) -> tuple[float, float]:
+    extent = finite_extent(values)
+    if extent is None:
         return (-1.0, 1.0)
+    lo, hi = extent
     if hi - lo < 1e-12:
         lo, hi = lo - 1, hi + 1
     pad = 0.05 * (hi - lo)

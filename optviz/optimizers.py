@@ -324,6 +324,11 @@ def _decay(
     )
 
 
+def _rho(default: float, meaning: str) -> HyperParam:
+    """A decay rate ρ in [0, 1), offered from 0.5 to 0.9999 (the paper tried 0.9–0.99)."""
+    return _decay("rho", r"\rho", "ρ (decay rate)", default, meaning, 0.5, 0.9999, 0.0001)
+
+
 def _eps(
     default: float,
     meaning: str,
@@ -780,20 +785,7 @@ REGISTRY: dict[str, OptimizerSpec] = {
         display_name="ADADELTA",
         factory=adadelta,
         hyperparams=(
-            HyperParam(
-                name="rho",
-                symbol=r"\rho",
-                label="ρ (decay rate)",
-                default=0.95,
-                meaning="how much of the running averages is kept each step",
-                low=0.0,
-                high=1.0,
-                high_open=True,
-                ui_low=0.5,
-                ui_high=0.9999,
-                log=False,
-                step=0.0001,
-            ),
+            _rho(0.95, "how much of the running averages is kept each step"),
             _eps(
                 1e-6,
                 "added inside both roots: starts the first steps (a warm-up rate) and "
@@ -828,20 +820,7 @@ REGISTRY: dict[str, OptimizerSpec] = {
         factory=rmsprop,
         hyperparams=(
             _lr(0.01),
-            HyperParam(
-                name="rho",
-                symbol=r"\rho",
-                label="ρ (decay rate)",
-                default=0.9,
-                meaning="how much of the running average is kept each step",
-                low=0.0,
-                high=1.0,
-                high_open=True,
-                ui_low=0.5,
-                ui_high=0.9999,
-                log=False,
-                step=0.0001,
-            ),
+            _rho(0.9, "how much of the running average is kept each step"),
             _eps(1e-8, "added to the denominator to avoid division by zero"),
         ),
         rule_latex=(

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import optimizers
-from .figures import COLORS, FALLBACK_COLORS, SpecFigure, Style, typed
+from .figures import COLORS, FALLBACK_COLORS, SpecFigure, Style, finite_extent, typed
 from .optimizers import HyperParam
 from .sweeps import SweepResult
 
@@ -185,14 +185,10 @@ def colour_range(arrays: Sequence[Array]) -> tuple[float, float]:
 
     A constant (or empty) set of values gets a unit-wide range around it.
     """
-    lo, hi = math.inf, -math.inf
-    for arr in arrays:
-        arr = np.asarray(arr, dtype=float)
-        arr = arr[np.isfinite(arr)]
-        if arr.size:
-            lo, hi = min(lo, float(arr.min())), max(hi, float(arr.max()))
-    if not math.isfinite(lo):
+    extent = finite_extent(arrays)
+    if extent is None:
         return (0.0, 1.0)
+    lo, hi = extent
     if hi - lo < 1e-9:
         return (lo - 0.5, hi + 0.5)
     return (lo, hi)
