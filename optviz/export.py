@@ -26,7 +26,9 @@ import html
 import io
 import json
 import math
+import os
 import re
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ __all__ = [
     "frame_png",
     "frame_spec",
     "markdown_to_html",
+    "png_unavailable_reason",
     "settings_dict",
     "to_html",
     "trajectories_to_csv",
@@ -339,9 +342,29 @@ def frame_spec(fig: Any, step: int | None = None) -> dict:
     return {"data": data, "layout": layout}
 
 
-_HOW = ("install it with `pip install kaleido` (it also needs Chrome or Chromium, e.g. "
-        "`apt-get install chromium` or kaleido's `plotly_get_chrome`); the HTML export needs "
-        "neither")
+_HOW = ("kaleido (a dependency of optviz: `pip install -e .`) drives a Chrome or Chromium "
+        "that is already installed, e.g. `apt-get install -y chromium`; the HTML export "
+        "needs neither")
+
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+
+
+def png_unavailable_reason() -> str | None:
+    """Why :func:`frame_png` cannot work here (None when it can: kaleido and a browser).
+
+    kaleido drives a Chromium or Chrome that is already installed (it is never downloaded
+    at run time); ``BROWSER_PATH`` may point at one.
+    """
+    try:
+        import kaleido  # noqa: F401
+    except ImportError:
+        return f"PNG export needs the package kaleido, which is not installed: {_HOW}."
+    if os.environ.get("BROWSER_PATH") and os.path.exists(os.environ["BROWSER_PATH"]):
+        return None
+    if any(shutil.which(name) for name in BROWSERS):
+        return None
+    return f"PNG export needs a Chromium or Chrome on this machine, and none was found: {_HOW}."
 
 
 def frame_png(fig: Any, path: str | Path | None = None, *, step: int | None = None,

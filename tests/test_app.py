@@ -424,6 +424,24 @@ def test_the_lessons_view_lists_every_lesson_and_the_memory_table():
 
 
 def test_the_scene_can_be_exported():
+    from optviz import export
+
     at = fresh()
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["Offline HTML animation", "Trajectories as CSV", "Trajectories as JSON"]
+    expected = ["Offline HTML animation", "Trajectories as CSV", "Trajectories as JSON"]
+    if export.png_unavailable_reason() is None:
+        expected.append("PNG of step 10 (the inspector's step)")
+    else:  # the page says why, instead of a button that would fail
+        assert any("PNG made on the server is not available" in c.value for c in at.caption)
+    assert labels == expected
+
+
+def test_without_a_png_renderer_the_page_says_why(monkeypatch):
+    from optviz import export
+
+    monkeypatch.setattr(export, "png_unavailable_reason",
+                        lambda: "PNG export needs a Chromium or Chrome on this machine")
+    at = fresh()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert not any(label.startswith("PNG") for label in labels)
+    assert any("needs a Chromium or Chrome" in c.value and "📷" in c.value for c in at.caption)

@@ -7,7 +7,10 @@ import csv
 import io
 import json
 import math
+import pathlib
 import re
+import struct
+import subprocess
 import sys
 import types
 
@@ -226,7 +229,7 @@ def test_png_without_kaleido_says_why_and_how(figure, monkeypatch):
         export.frame_png(figure)
     assert isinstance(err.value, RuntimeError)
     message = str(err.value)
-    assert "kaleido" in message and "pip install kaleido" in message
+    assert "kaleido" in message and "pip install" in message
     assert "HTML export" in message
 
 
@@ -275,3 +278,39 @@ def test_the_checks_would_catch_a_cdn_page(figure):
     cdn = pio.to_html(figure, include_plotlyjs="cdn", full_html=True, validate=False)
     assert SCRIPT_SRC.search(cdn)
     assert re.search(r"cdn[\w-]*\.", cdn)
+
+
+def test_png_availability_is_checked_without_rendering(monkeypatch):
+    monkeypatch.setitem(sys.modules, "kaleido", None)
+    assert "kaleido" in export.png_unavailable_reason()
+    monkeypatch.setitem(sys.modules, "kaleido", types.ModuleType("kaleido"))
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    monkeypatch.setattr(export.shutil, "which", lambda name: None)
+    assert "Chromium" in export.png_unavailable_reason()
+    monkeypatch.setattr(export.shutil, "which", lambda name: "/usr/bin/chromium")
+    assert export.png_unavailable_reason() is None
+
+
+@pytest.mark.skipif(export.png_unavailable_reason() is not None,
+                    reason="needs kaleido and a Chromium (apt-get install -y chromium)")
+def test_a_real_png_of_a_frame(tmp_path):
+    """kaleido drives the installed Chromium (in a fresh interpreter: other tests here fake
+    the kaleido module, and plotly remembers what it found)."""
+    out = tmp_path / "frame.png"
+    code = (
+        "import sys, optviz as ov\n"
+        "from optviz import export, figures\n"
+        "o = ov.objectives.get('booth')\n"
+        "spec = ov.optimizers.get('adadelta')\n"
+        "traj = ov.run(o, spec.build(), o.start, 20)\n"
+        "path = figures.PathView('adadelta', 'ADADELTA', spec, traj)\n"
+        "fig = figures.trajectory_figure(o, [path])\n"
+        "export.frame_png(fig, sys.argv[1], step=3, width=600, height=500)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True,
+                          text=True, timeout=180, cwd=pathlib.Path(__file__).parents[1])
+    assert done.returncode == 0, done.stderr[-2000:]
+    png = out.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (600, 500)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import streamlit as st
 
@@ -143,18 +141,19 @@ def export_panel(scene: Scene, paths: list[PathView], fig: object) -> None:
         c3.download_button("Trajectories as JSON", on_click="ignore",
                            mime="application/json", file_name="optviz-trajectories.json",
                            icon="🧾", data=lambda: export.trajectories_to_json(runs, header))
-        if importlib.util.find_spec("kaleido") is None:
-            st.caption("PNG of the current frame: use the 📷 button in the chart's toolbar — "
-                       "your browser saves the picture exactly as shown. (Saving a PNG on the "
-                       "server needs the optional package kaleido, which is not installed.)")
+        reason = export.png_unavailable_reason()
+        t = int(st.session_state.get("inspect_step", min(scene.steps, 10)))
+        if reason is None:
+            st.download_button(
+                f"PNG of step {t} (the inspector's step)", on_click="ignore", icon="🖼️",
+                mime="image/png", file_name=f"optviz-step{t}.png",
+                data=lambda: export.frame_png(fig, step=t, width=1400),
+                help="rendered on the server (takes a few seconds); the 📷 button in the "
+                     "chart's toolbar saves exactly what is on screen")
         else:
-            def png() -> bytes:
-                try:
-                    return export.frame_png(fig)
-                except export.ExportUnavailable as err:
-                    return str(err).encode()
-            st.download_button("PNG of the first frame", on_click="ignore", mime="image/png",
-                               file_name="optviz-frame.png", data=png, icon="🖼️")
+            st.caption(f"PNG: use the 📷 button in the chart's toolbar — your browser saves the "
+                       f"picture as shown. (A PNG made on the server is not available here: "
+                       f"{reason})")
         st.caption("Every step of every optimizer: positions, values, gradients, updates, "
                    "effective learning rates and every accumulator, with the settings in "
                    "the header.")
