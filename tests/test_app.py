@@ -445,3 +445,14 @@ def test_without_a_png_renderer_the_page_says_why(monkeypatch):
     labels = [b.proto.label for b in at.get("download_button")]
     assert not any(label.startswith("PNG") for label in labels)
     assert any("needs a Chromium or Chrome" in c.value and "📷" in c.value for c in at.caption)
+
+
+def test_a_lesson_link_keeps_a_value_changed_back_to_the_global_default():
+    at = fresh()
+    at.selectbox(key="lesson").set_value("adagrad_decay").run()  # the lesson sets 2000 steps
+    widget(at, "steps").set_value(500).run()  # 500 is the app's default, not the lesson's
+    link = query(at)
+    assert link["lesson"] == "adagrad_decay" and link["steps"] == "500"
+    again = with_query(link)
+    assert widget(again, "steps").value == 500
+    assert widget(again, "objective").value == "himmelblau"

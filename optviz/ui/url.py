@@ -28,6 +28,7 @@ from .controls import (
     custom_objective,
     hp_key,
 )
+from .lessons_view import lesson_state
 from .sensitivity import (
     DEFAULT_METRIC,
     DEFAULT_RESOLUTION,
@@ -273,8 +274,14 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
 
 def to_query(state: Mapping[str, Any]) -> dict[str, str]:
     """The query parameters of the current controls, defaults left out."""
-    # start, noise and learning rates default to the chosen objective's own values
-    defaults = {**all_defaults(state.get("objective", "rosenbrock")), "objective": "rosenbrock"}
+    # start, noise and learning rates default to the chosen objective's own values; with a
+    # lesson open, the link reopens the lesson, so its own settings are the defaults
+    lesson = state.get("lesson")
+    if lesson in lessons.names():
+        defaults = {**lesson_state(lessons.get(lesson)), "lesson": ""}
+    else:
+        defaults = {**all_defaults(state.get("objective", "rosenbrock")),
+                    "objective": "rosenbrock"}
     out: dict[str, str] = {}
     for qname, key in SIMPLE.items():
         if key in state and state[key] != defaults.get(key):
