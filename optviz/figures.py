@@ -171,6 +171,18 @@ def typed(values: Array, dtype: str = "f8") -> dict:
     return spec
 
 
+def untyped(values: dict | list) -> Array:
+    """The inverse of :func:`typed`: a typed-array spec (or a plain list, None as NaN) as a
+    NumPy array — for reading a figure's spec back, e.g. in tests or a notebook."""
+    if isinstance(values, dict):
+        dtype = {"f8": np.float64, "f4": np.float32}[values["dtype"]]
+        out = np.frombuffer(base64.b64decode(values["bdata"]), dtype=dtype)
+        if "shape" in values:
+            out = out.reshape([int(n) for n in values["shape"].split(",")])
+        return out
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
 def _round(values: Array, digits: int = 6) -> list:
     """Frame payloads are JSON lists: keep 6 significant digits, NaN -> None (not drawn)."""
     out = []

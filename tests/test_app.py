@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import pathlib
 
@@ -11,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import optviz as ov
+from optviz.figures import untyped as decode
 from optviz.inspector import latex_number
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
@@ -28,11 +28,6 @@ def chart_spec(at: AppTest) -> dict:
     return json.loads(chart.proto.spec)
 
 
-def decode(arr) -> np.ndarray:
-    if isinstance(arr, dict):
-        dtype = {"f8": np.float64, "f4": np.float32}[arr["dtype"]]
-        return np.frombuffer(base64.b64decode(arr["bdata"]), dtype=dtype)
-    return np.array([np.nan if v is None else v for v in arr], dtype=float)
 
 
 def path_of(spec: dict, legendgroup: str) -> np.ndarray:

@@ -14,6 +14,7 @@ import pytest
 import optviz as ov
 from optviz import figures
 from optviz.figures import PathView, frame_steps, left_bounds_at, trajectory_figure
+from optviz.figures import untyped as decode
 
 DEFAULT_HP = {"sgd": {"lr": 1e-3}, "momentum": {"lr": 1e-3, "beta": 0.9},
               "adagrad": {"lr": 0.05}, "adadelta": {}}
@@ -30,15 +31,6 @@ def scene(objective="rosenbrock", hp=None, steps=500, start=None):
     return obj, paths
 
 
-def decode(arr):
-    """Typed-array spec (or list) -> numpy array."""
-    if isinstance(arr, dict):
-        dtype = {"f8": np.float64, "f4": np.float32}[arr["dtype"]]
-        out = np.frombuffer(base64.b64decode(arr["bdata"]), dtype=dtype)
-        if "shape" in arr:
-            out = out.reshape([int(n) for n in arr["shape"].split(",")])
-        return out
-    return np.array([np.nan if v is None else v for v in arr], dtype=float)
 
 
 def png_size(data_uri):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import pathlib
@@ -15,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 import optviz as ov
 from optviz import sweep_figures as sf
 from optviz import sweeps
+from optviz.figures import untyped as decode
 from optviz.sweep_figures import Panel, heatmap_figure
 from optviz.ui import sensitivity as sens
 from optviz.ui.state import options_for
@@ -24,15 +24,6 @@ DEFAULT_FOUR = ("adadelta", "sgd", "momentum", "adagrad")
 ALL = ",".join(ov.optimizers.names())
 
 
-def decode(arr) -> np.ndarray:
-    """A typed-array spec (with its shape) or a list -> numpy array."""
-    if isinstance(arr, dict):
-        dtype = {"f8": np.float64, "f4": np.float32}[arr["dtype"]]
-        out = np.frombuffer(base64.b64decode(arr["bdata"]), dtype=dtype)
-        if "shape" in arr:
-            out = out.reshape([int(n) for n in arr["shape"].split(",")])
-        return out
-    return np.array([np.nan if v is None else v for v in arr], dtype=float)
 
 
 def role(spec: dict, name: str, key: str | None = None) -> list[dict]:
