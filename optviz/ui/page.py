@@ -105,7 +105,7 @@ def main() -> None:
         scene = sidebar()
         _header(presenter_was)
         st.session_state["_presenter_shown"] = bool(st.session_state.get("presenter"))
-        for warning in st.session_state.get("_url_warnings", []):
+        for warning in st.session_state.pop("_url_warnings", []):  # once, when the link opens
             st.warning(warning, icon="🔗")
         view = st.session_state.get("view") or "trajectories"
         if view not in VIEWS:
