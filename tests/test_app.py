@@ -137,24 +137,31 @@ def test_a_diverging_setting_shows_a_message_not_an_exception():
 
 
 def test_the_step_inspector_shows_the_trajectorys_numbers():
+    from optviz.ui.trajectories import plain_number
+
     at = fresh()
     widget(at, "inspect_step").set_value(7).run()
     assert not at.exception
+    chooser = next(b for b in at.get("button_group") if b.key == "inspect_key")
+    assert chooser.value == "adadelta"  # ADADELTA first, when shown
     obj = ov.objectives.get("rosenbrock")
     traj = ov.run(obj, ov.optimizers.adadelta(), (-1.5, 2.0), 500)
-    tables = [m.value for m in at.markdown if m.value.startswith("| quantity")]
-    assert len(tables) == 4  # one per optimizer tab
-    adadelta = tables[3]
+    (table,) = [m.value for m in at.markdown if m.value.startswith("| quantity")]
     for symbol, value in [("g_t", traj.grads[6]), (r"\Delta x_t", traj.updates[6]),
                           ("x_t", traj.positions[7]),
                           (r"E[g^2]_{t}", traj.states.sq_grad_avg[7]),
                           (r"E[\Delta x^2]_{t-1}", traj.states.sq_step_avg[6])]:
-        row = next(line for line in adadelta.splitlines() if line.startswith(f"| ${symbol}$"))
-        assert f"${latex_number(value[0])}$ | ${latex_number(value[1])}$" in row, row
+        row = next(line for line in table.splitlines() if line.startswith(f"| ${symbol}$"))
+        assert f"| {plain_number(value[0])} | {plain_number(value[1])} |" in row, row
     latex = [e.value for e in at.get("latex")]
     rms = np.sqrt(traj.states.sq_grad_avg[7, 0] + 1e-6)
     assert any(latex_number(rms) in s and r"\mathrm{RMS}[g]_t" in s for s in latex)
     assert any("to the last bit" in c.value for c in at.caption)
+    # another optimizer's numbers, one click away
+    next(b for b in at.get("button_group") if b.key == "inspect_key").set_value("sgd").run()
+    (table,) = [m.value for m in at.markdown if m.value.startswith("| quantity")]
+    sgd = ov.run(obj, ov.optimizers.sgd(lr=1e-3), (-1.5, 2.0), 500)
+    assert plain_number(sgd.updates[6, 0]) in table
 
 
 def test_reset_restores_the_defaults():

@@ -165,31 +165,49 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
     if scene.steps < 1 or not paths:
         return
     st.subheader("Step inspector")
-    t = st.slider("step t (the move from x₍ₜ₋₁₎ to xₜ)", min_value=1, max_value=scene.steps,
+    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+    t = c1.slider("step t (the move from x₍ₜ₋₁₎ to xₜ)", min_value=1, max_value=scene.steps,
                   value=min(scene.steps, 10), key="inspect_step")
-    tabs = st.tabs([p.label for p in paths])
-    for tab, p in zip(tabs, paths):
-        with tab:
-            d = step_details(p.trajectory, t)
-            st.latex(d.rule_latex)
-            if d.diverged:
-                st.error(f"{p.label} has diverged by step {t}: the numbers are NaN.")
-            cols = st.columns(2)
-            for col, dim in zip(cols, "xy"):
-                with col:
-                    st.markdown(f"**{dim} coordinate**")
-                    for line in d.equations[dim]:
-                        st.latex(line)
-            table = ["| quantity | meaning | x | y |", "|---|---|---|---|"]
-            table += [f"| ${sym}$ | {meaning} | ${latex_number(x)}$ | ${latex_number(y)}$ |"
-                      for sym, meaning, x, y in d.rows]
-            st.markdown("\n".join(table))
-            if d.reproduces:
-                st.caption("✓ Replaying the engine's own rule on these numbers gives the stored "
-                           "update and state to the last bit.")
-            spec = optimizers.get(p.key)
-            st.caption(f"Effective learning rate ${spec.effective_lr_latex}$: "
-                       f"{spec.effective_lr_meaning}.")
+    keys = [p.key for p in paths]
+    if st.session_state.get("inspect_key") not in keys:
+        st.session_state["inspect_key"] = "adadelta" if "adadelta" in keys else keys[0]
+    labels = {p.key: p.label for p in paths}
+    key = c2.segmented_control("optimizer", keys, key="inspect_key",
+                               format_func=labels.__getitem__) or keys[0]
+    p = next(p for p in paths if p.key == key)
+    d = step_details(p.trajectory, t)
+    st.latex(d.rule_latex)
+    if d.diverged:
+        st.error(f"{p.label} has diverged by step {t}: the numbers are NaN.")
+    cols = st.columns(2)
+    for col, dim in zip(cols, "xy"):
+        with col:
+            st.markdown(f"**{dim} coordinate**")
+            for line in d.equations[dim]:
+                st.latex(line)
+    table = ["| quantity | meaning | x | y |", "|---|---|---|---|"]
+    table += [f"| ${sym}$ | {meaning} | {plain_number(x)} | {plain_number(y)} |"
+              for sym, meaning, x, y in d.rows]
+    st.markdown("\n".join(table))
+    if d.reproduces:
+        st.caption("✓ Replaying the engine's own rule on these numbers gives the stored "
+                   "update and state to the last bit.")
+    spec = optimizers.get(p.key)
+    st.caption(f"Effective learning rate ${spec.effective_lr_latex}$: "
+               f"{spec.effective_lr_meaning}.")
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def plain_number(v: float) -> str:
+    """:func:`latex_number`'s value as plain text (1.234 × 10⁻⁵): no LaTeX to typeset."""
+    text = latex_number(v)
+    if r"\times 10^{" in text:
+        mant, exp = text.split(r" \times 10^{")
+        return f"{mant.replace('-', '−')} × 10{exp.rstrip('}').translate(_SUPERSCRIPT)}"
+    return (text.replace(r"\mathrm{NaN}", "NaN").replace(r"-\infty", "−∞")
+            .replace(r"\infty", "∞").replace("-", "−"))
 
 
 def trajectory_view(scene: Scene) -> None:
