@@ -179,12 +179,10 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
     st.latex(d.rule_latex)
     if d.diverged:
         st.error(f"{p.label} has diverged by step {t}: the numbers are NaN.")
-    cols = st.columns(2)
-    for col, dim in zip(cols, "xy"):
-        with col:
-            st.markdown(f"**{dim} coordinate**")
-            for line in d.equations[dim]:
-                st.latex(line)
+    for dim in "xy":  # one below the other: the equations with numbers are long
+        st.markdown(f"**{dim} coordinate**")
+        for line in d.equations[dim]:
+            st.latex(line)
     table = ["| quantity | meaning | x | y |", "|---|---|---|---|"]
     table += [f"| ${sym}$ | {meaning} | {plain_number(x)} | {plain_number(y)} |"
               for sym, meaning, x, y in d.rows]
