@@ -100,7 +100,7 @@ def summary_table(scene: Scene, paths: list[PathView]) -> None:
             "best": gap(best),
             "final x": float(tr.positions[-1, 0]),
             "final y": float(tr.positions[-1, 1]),
-            "diverged at": tr.diverged_at if tr.diverged_at >= 0 else None,
+            "diverged at": f"step {tr.diverged_at}" if tr.diverged_at >= 0 else "never",
             "state values / parameter": p.spec.memory_per_parameter,
         })
     st.dataframe(rows, hide_index=True, width="stretch")
