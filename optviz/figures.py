@@ -461,10 +461,11 @@ class _Layout:
 
 
 def _grid_layout(acc_rows: int, style: Style) -> _Layout:
-    top_margin = 34  # the legend sits above the panels
-    row_gap = 58  # room for a panel's x-axis title and the next panel's title
-    block_gap = 130  # between the top block and the accumulator rows
-    controls = 150  # below the lowest panel: its axis title, the play button and the slider
+    grow = 3 * (style.font - Style().font)  # presenter mode: bigger type needs more room
+    top_margin = 34 + grow  # the legend sits above the panels
+    row_gap = 58 + grow  # room for a panel's x-axis title and the next panel's title
+    block_gap = 130 + 2 * grow  # between the top block and the accumulator rows
+    controls = 150 + 2 * grow  # below the lowest panel: its axis title, the play button, slider
     height = (top_margin + style.height_top + acc_rows * (style.height_row + block_gap)
               + controls)
     px = 1.0 / height
@@ -724,7 +725,7 @@ def trajectory_figure(
         layout["yaxis" + ay[1:]].update(type="log", range=yr)
 
     # --- animation controls ------------------------------------------------------------
-    controls_y = 95 / geo.height  # the lowest panel ends 150 px above the bottom
+    controls_y = 95 / geo.height  # the lowest panel ends 150 px (or more) above the bottom
     animate = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate",
                "transition": {"duration": 0}}
     play = {"frame": {"duration": frame_ms, "redraw": False}, "fromcurrent": True,
@@ -753,7 +754,8 @@ def trajectory_figure(
             ],
         }],
         sliders=[{
-            "active": 0, "x": 0.17, "len": 0.83, "y": controls_y, "yanchor": "top",
+            "active": 0, "x": 0.17 if not presenter else 0.23,
+            "len": 0.83 if not presenter else 0.77, "y": controls_y, "yanchor": "top",
             "pad": {"t": 0}, "transition": {"duration": 0},
             "currentvalue": {"prefix": "step ", "font": {"size": style.font, "color": "#222"}},
             "font": {"color": "rgba(0,0,0,0)"},  # 200 tick labels would be unreadable
