@@ -107,40 +107,52 @@ def summary_table(scene: Scene, paths: list[PathView]) -> None:
 
 
 def _caption(scene: Scene, paths: list[PathView]) -> tuple[str, str]:
-    """Title and text for an exported file: the lesson's live text, or the settings."""
+    """Title and text for an exported file: the lesson's live text, or the settings.
+
+    Plain core calls only: it runs when a download is clicked, on Streamlit's download
+    thread, not on every rerun.
+    """
     runs = {p.key: p.trajectory for p in paths}
-    settings = scene_settings(scene)
     if scene.lesson:
         lesson = lessons.get(scene.lesson)
-        return f"Lesson: {lesson.title}", lesson.markdown(settings, runs)
-    obj = scene_objective(scene)
-    lines = [f"**{obj.display_name}**, start ({scene.start[0]:g}, {scene.start[1]:g}), "
+        return f"Lesson: {lesson.title}", lesson.markdown(scene_settings(scene), runs)
+    name = paths[0].trajectory.objective.display_name
+    lines = [f"**{name}**, start ({scene.start[0]:g}, {scene.start[1]:g}), "
              f"{scene.steps} steps" + (f", gradient noise σ = {scene.noise:g} (seed "
                                        f"{scene.seed})" if scene.noise else "") + "."]
     for p in paths:
         hp = ", ".join(f"{k} = {v:g}" for k, v in sorted(scene.hp(p.key).items()))
         lines.append(f"- {p.label}: {hp}")
-    return f"optviz: {obj.display_name}", "\n".join(lines)
+    return f"optviz: {name}", "\n".join(lines)
 
 
 def export_panel(scene: Scene, paths: list[PathView], fig: object) -> None:
-    """Offline HTML of the animation, the data as CSV/JSON, and a PNG (when possible)."""
+    """Offline HTML of the animation, the data as CSV/JSON, and a PNG (when possible).
+
+    Every file is made only when its button is clicked (the captions, settings headers
+    and files are not computed on reruns).
+    """
     with st.expander("⬇ Export this scene (offline HTML for slides, CSV, JSON, PNG)"):
-        title, caption = _caption(scene, paths)
         runs = {p.key: p.trajectory for p in paths}
-        header = scene_settings(scene).describe()
+
+        def html() -> str:
+            title, caption = _caption(scene, paths)
+            return export.to_html(fig, title=title, caption=caption)
+
+        def header() -> dict:
+            return scene_settings(scene).describe()
+
         c1, c2, c3 = st.columns(3)
         c1.download_button(
             "Offline HTML animation", on_click="ignore", mime="text/html",
-            file_name="optviz-scene.html", icon="🎞️",
-            data=lambda: export.to_html(fig, title=title, caption=caption),
+            file_name="optviz-scene.html", icon="🎞️", data=html,
             help="one self-contained file: plotly.js inside, no internet needed, no autoplay")
         c2.download_button("Trajectories as CSV", on_click="ignore", mime="text/csv",
                            file_name="optviz-trajectories.csv", icon="📄",
-                           data=lambda: export.trajectories_to_csv(runs, header))
+                           data=lambda: export.trajectories_to_csv(runs, header()))
         c3.download_button("Trajectories as JSON", on_click="ignore",
                            mime="application/json", file_name="optviz-trajectories.json",
-                           icon="🧾", data=lambda: export.trajectories_to_json(runs, header))
+                           icon="🧾", data=lambda: export.trajectories_to_json(runs, header()))
         reason = export.png_unavailable_reason()
         t = int(st.session_state.get("inspect_step", min(scene.steps, 10)))
         if reason is None:
