@@ -114,6 +114,19 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
         shown = text if len(text) <= 40 else text[:37] + "…"
         warnings.append(f"Ignored `{name}={shown}` from the link: {why}; using the default.")
 
+    def read(qname: str, key: str, parse: Any, ok: Any, why: str, keep: Any = None) -> None:
+        """Parse ``params[qname]`` (if given); store it (through ``keep``) if ``ok``."""
+        if qname not in params:
+            return
+        try:
+            v = parse(params[qname])
+        except ValueError:
+            v = None
+        if v is None or not ok(v):
+            bad(qname, params[qname], why)
+        else:
+            values[key] = keep(v) if keep else v
+
     name = params.get("objective")
     bounds = objectives.get("rosenbrock").bounds
     if name is not None:
@@ -136,15 +149,9 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
                 values[key] = v
             except ValueError:
                 bad(qname, params[qname], f"a start inside [{lo:g}, {hi:g}] is needed")
-    if "steps" in params:
-        try:
-            v = int(params["steps"])
-            if not STEPS_RANGE[0] <= v <= STEPS_RANGE[1]:
-                raise ValueError
-            values["steps"] = v - v % 10 if v % 10 else v
-        except ValueError:
-            bad("steps", params["steps"],
-                f"a whole number from {STEPS_RANGE[0]} to {STEPS_RANGE[1]} is needed")
+    read("steps", "steps", int, lambda v: STEPS_RANGE[0] <= v <= STEPS_RANGE[1],
+         f"a whole number from {STEPS_RANGE[0]} to {STEPS_RANGE[1]} is needed",
+         lambda v: v - v % 10)  # the slider's step is 10
     if "speed" in params:
         if params["speed"] in SPEEDS:
             values["speed"] = params["speed"]
@@ -157,22 +164,9 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
             bad("opt", params["opt"], f"known optimizers are {', '.join(optimizers.names())}")
         else:
             values["optimizers"] = list(dict.fromkeys(keys))
-    if "noise" in params:
-        try:
-            v = _number(params["noise"])
-            if not 0 <= v <= MAX_NOISE:
-                raise ValueError
-            values["noise"] = round(v / 0.05) * 0.05
-        except ValueError:
-            bad("noise", params["noise"], f"σ from 0 to {MAX_NOISE:g} is needed")
-    if "seed" in params:
-        try:
-            v = int(params["seed"])
-            if not 0 <= v < 2**31:
-                raise ValueError
-            values["seed"] = v
-        except ValueError:
-            bad("seed", params["seed"], "a whole number ≥ 0 is needed")
+    read("noise", "noise", _number, lambda v: 0 <= v <= MAX_NOISE,
+         f"σ from 0 to {MAX_NOISE:g} is needed", lambda v: round(v / 0.05) * 0.05)
+    read("seed", "seed", int, lambda v: 0 <= v < 2**31, "a whole number ≥ 0 is needed")
     for qname, key in (("variant", "adadelta_variant"), ("presenter", "presenter")):
         if qname in params:
             try:
@@ -190,22 +184,9 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
         else:
             bad("view", params["view"], f"one of {', '.join(VIEWS)} is needed")
 
-    if "scale" in params:
-        try:
-            v = int(params["scale"])
-            if v not in SCALE_EXPONENTS:
-                raise ValueError
-            values["scale_exp"] = v
-        except ValueError:
-            bad("scale", params["scale"], "k from −3 to 3 is needed")
-    if "stretch" in params:
-        try:
-            v = _number(params["stretch"])
-            if v not in STRETCHES:
-                raise ValueError
-            values["stretch"] = v
-        except ValueError:
-            bad("stretch", params["stretch"], f"one of {', '.join(map(str, STRETCHES))}")
+    read("scale", "scale_exp", int, SCALE_EXPONENTS.__contains__, "k from −3 to 3 is needed")
+    read("stretch", "stretch", _number, STRETCHES.__contains__,
+         f"one of {', '.join(map(str, STRETCHES))}")
     if "ghost" in params:
         key, _, name = params["ghost"].partition(".")
         try:
@@ -215,28 +196,16 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
             values["ghost"] = params["ghost"]
         except KeyError:
             bad("ghost", params["ghost"], "an <optimizer>.<hyperparameter> is needed")
-    if "ghosts" in params:
-        try:
-            v = int(params["ghosts"])
-            if not GHOST_COUNTS[0] <= v <= GHOST_COUNTS[1]:
-                raise ValueError
-            values["ghost_count"] = v
-        except ValueError:
-            bad("ghosts", params["ghosts"], "a count from 10 to 30 is needed")
+    read("ghosts", "ghost_count", int, lambda v: GHOST_COUNTS[0] <= v <= GHOST_COUNTS[1],
+         "a count from 10 to 30 is needed")
 
     if "metric" in params:
         if params["metric"] in METRICS:
             values[METRIC_KEY] = params["metric"]
         else:
             bad("metric", params["metric"], f"one of {', '.join(METRICS)} is needed")
-    if "res" in params:
-        try:
-            v = int(params["res"])
-            if v not in RESOLUTIONS:
-                raise ValueError
-            values[RESOLUTION_KEY] = v
-        except ValueError:
-            bad("res", params["res"], f"one of {', '.join(map(str, RESOLUTIONS))} is needed")
+    read("res", RESOLUTION_KEY, int, RESOLUTIONS.__contains__,
+         f"one of {', '.join(map(str, RESOLUTIONS))} is needed")
 
     for qname, text in params.items():
         if "." not in qname:
