@@ -203,7 +203,13 @@ def _fmt(v: float) -> str:
 
 
 def _log_range(values: Sequence[Array], floor: float = 1e-300) -> tuple[float, float]:
-    """A fixed log10 axis range covering every finite positive value (with a margin)."""
+    """A fixed log10 axis range covering every finite positive value.
+
+    The ends are whole decades (10^k), at least 0.05 decade beyond the data: a small
+    change of a hyperparameter then usually leaves the axes where they were, so the eye
+    compares the curves against the same frame and the browser only moves the curves
+    (no axis redraw).
+    """
     lo, hi = math.inf, -math.inf
     for v in values:
         v = np.asarray(v, dtype=float)
@@ -212,12 +218,7 @@ def _log_range(values: Sequence[Array], floor: float = 1e-300) -> tuple[float, f
             lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
     if not math.isfinite(lo):
         return (-1.0, 1.0)
-    a, b = math.log10(lo), math.log10(hi)
-    if b - a < 1:
-        mid = (a + b) / 2
-        a, b = mid - 0.5, mid + 0.5
-    pad = 0.05 * (b - a)
-    return (a - pad, b + pad)
+    return (float(math.floor(math.log10(lo) - 0.05)), float(math.ceil(math.log10(hi) + 0.05)))
 
 
 def finite_extent(arrays: Sequence[Array]) -> tuple[float, float] | None:

@@ -77,6 +77,25 @@ def test_every_panel_has_a_fixed_range(default_figure):
     assert layout["yaxis"]["range"] == [-1.0, 3.0]
     assert layout["yaxis2"]["type"] == "log"  # f − f_min
     assert layout["yaxis3"]["type"] == layout["yaxis4"]["type"] == "log"  # effective lr
+    # log panels end on whole decades, beyond every finite value they show
+    paths = default_figure[1]
+    for k in ("yaxis2", "yaxis3", "yaxis4"):
+        lo, hi = layout[k]["range"]
+        assert lo == int(lo) and hi == int(hi), (k, lo, hi)
+    eff = np.concatenate([p.trajectory.effective_lr.ravel() for p in paths])
+    eff = eff[np.isfinite(eff) & (eff > 0)]
+    lo, hi = layout["yaxis3"]["range"]
+    assert 10.0**lo < eff.min() and eff.max() < 10.0**hi
+
+
+def test_log_ranges_are_whole_decades_with_a_margin():
+    assert figures._log_range([np.array([2e-3, 5e-2])]) == (-3.0, -1.0)
+    assert figures._log_range([np.array([1e-3, 0.1])]) == (-4.0, 0.0)  # 0.05 decade margin
+    assert figures._log_range([np.array([0.5, 0.6])]) == (-1.0, 0.0)
+    assert figures._log_range([np.array([np.nan, -1.0, 0.0])]) == (-1.0, 1.0)  # nothing to show
+    # a small change of the data usually leaves the range where it was
+    assert figures._log_range([np.array([3e-4, 2e-2])]) == figures._log_range(
+        [np.array([3.3e-4, 2.4e-2])])
 
 
 def test_frames_move_only_markers(default_figure):
