@@ -422,8 +422,10 @@ def test_a_selected_cell_loads_into_the_trajectory_view():
     rho, eps = state["hp.adadelta.rho"], state["hp.adadelta.eps"]
     assert at.select_slider(key="hp.adadelta.rho").value == rho
     assert at.select_slider(key="hp.adadelta.eps").value == eps
-    (chart,) = at.get("plotly_chart")
-    spec = json.loads(chart.proto.spec)
+    # the trajectory view's animated figure (a component: its ``spec`` argument)
+    (chart,) = [e for e in at.get("component_instance")
+                if e.proto.component_name.endswith(".optviz_chart")]
+    spec = json.loads(json.loads(chart.proto.json_args)["spec"])
     trace = next(t for t in spec["data"] if t.get("legendgroup") == "adadelta"
                  and t.get("showlegend"))
     expected = ov.run(ov.objectives.get("rosenbrock"), ov.optimizers.adadelta(rho=rho, eps=eps),

@@ -294,15 +294,11 @@ def _ghost_label(value: str) -> str:
     return f"{spec.display_name}: {spec.hyperparam(name).label}"
 
 
-def apply_click(selection: Any) -> bool:
-    """Set the start point from a click on the contour (a selection event); True if set."""
-    try:
-        points = selection["selection"]["points"]
-    except (KeyError, TypeError):
+def apply_click(click: Any) -> bool:
+    """Set the start point from a click on the contour (``{"x": …, "y": …}``); True if set."""
+    if not isinstance(click, dict):
         return False
-    if not points:
-        return False
-    x, y = points[0].get("x"), points[0].get("y")
+    x, y = click.get("x"), click.get("y")
     if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (x, y)):
         return False
     st.session_state["start_x"] = float(x)

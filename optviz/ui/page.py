@@ -17,19 +17,6 @@ from .sensitivity import sensitivity_view
 from .trajectories import trajectory_view
 from .url import link, read_query, to_query
 
-# plotly.js rejects an animation's promise, with no reason, when ▶ Play is interrupted by
-# ❚❚ Pause or by a new animation: an expected event that it never catches, so the browser
-# reports it as an error. This constant script (no user input) marks exactly that case
-# as handled; any other rejection still surfaces.
-_ANIMATION_INTERRUPT_GUARD = """<script>
-if (!window.__optvizGuard) {
-  window.__optvizGuard = true;
-  window.addEventListener("unhandledrejection", function (event) {
-    if (event.reason === undefined) { event.preventDefault(); }
-  });
-}
-</script>"""
-
 # Presenter mode: bigger type for a projector, and the sidebar folded away once.
 _PRESENTER_CSS = """<style>
 [data-testid="stMainBlockContainer"] p,
@@ -99,7 +86,6 @@ def main() -> None:
                        if st.query_params.get("presenter") == "1" else "auto")
     started = time.perf_counter()
     try:
-        st.html(_ANIMATION_INTERRUPT_GUARD, unsafe_allow_javascript=True)
         _load_url_once()
         presenter_was = bool(st.session_state.get("_presenter_shown"))
         scene = sidebar()

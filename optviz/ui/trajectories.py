@@ -8,6 +8,7 @@ import streamlit as st
 from .. import export, lessons, optimizers
 from ..figures import PathView, left_bounds_at
 from ..inspector import latex_number, step_details
+from .chart import animated_chart
 from .compute import scene_figure, scene_objective, scene_paths, trajectory_for
 from .controls import apply_click
 from .lessons_view import lesson_panel, scene_settings
@@ -16,7 +17,7 @@ from .state import Scene
 CHART_KEY = "trajectory_chart"
 
 
-def _on_chart_select() -> None:
+def _on_chart_click() -> None:
     apply_click(st.session_state.get(CHART_KEY))
 
 
@@ -236,10 +237,9 @@ def trajectory_view(scene: Scene) -> None:
     lesson_panel(scene, {p.key: p.trajectory for p in paths})
     problem_messages(scene, paths)
     robustness_caption(scene, paths)
-    st.plotly_chart(fig, key=CHART_KEY, on_select=_on_chart_select,
-                    selection_mode="points", width="stretch", theme=None,
-                    config={"displaylogo": False, "scrollZoom": False,
-                            "modeBarButtonsToRemove": ["select2d", "lasso2d"]})
+    animated_chart(fig, key=CHART_KEY, on_click=_on_chart_click,
+                   config={"displaylogo": False, "scrollZoom": False, "responsive": True,
+                           "modeBarButtonsToRemove": ["select2d", "lasso2d"]})
     st.caption("▶ Play animates every panel together; the slider under the chart moves the "
                "step cursor. Click anywhere on the contour to start from there.")
     summary_table(scene, paths)

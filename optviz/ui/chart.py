@@ -1,0 +1,73 @@
+"""The trajectory figure in the page: a small component that updates Plotly in place.
+
+``st.plotly_chart`` gives each new figure to ``Plotly.react``, which redraws every panel
+and re-registers every frame: on this project's reference machine that alone took
+0.23–0.34 s per slider move, too slow for "the picture follows the hand". This component
+(``chart_frontend/chart.js``, no build step) keeps the figure and, when only some traces'
+data and axis ranges changed, moves those traces with ``Plotly.animate`` and replaces the
+frames by name; anything else is drawn anew with ``Plotly.react``.
+
+The figure is the same spec ``st.plotly_chart`` would get (built by
+:func:`optviz.figures.trajectory_figure`). plotly.js is the copy shipped inside the
+installed ``plotly`` package, served from the same directory as the component: nothing
+is fetched from the internet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import plotly
+import plotly.io as pio
+import streamlit.components.v1 as components
+
+FRONTEND = Path(__file__).with_name("chart_frontend")
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+_FILES = ("index.html", "chart.js")
+
+
+def served_directory() -> Path:
+    """A directory holding the component's page, its script and plotly.min.js.
+
+    Streamlit serves a component's files from one directory and refuses links that
+    leave it, so plotly's own bundle is copied next to ours once per version (the name
+    carries a hash of all three files; a half-written copy is never used).
+    """
+    digest = hashlib.sha256()
+    for name in _FILES:
+        digest.update((FRONTEND / name).read_bytes())
+    digest.update(plotly.__version__.encode())
+    target = Path(tempfile.gettempdir()) / f"optviz-chart-{digest.hexdigest()[:16]}"
+    if (target / "plotly.min.js").is_file():
+        return target
+    staging = Path(tempfile.mkdtemp(prefix="optviz-chart-"))
+    for name in _FILES:
+        shutil.copyfile(FRONTEND / name, staging / name)
+    shutil.copyfile(PLOTLY_JS, staging / "plotly.min.js")
+    try:
+        os.replace(staging, target)
+    except OSError:  # another process finished first: use its copy
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+_component = components.declare_component("optviz_chart", path=str(served_directory()))
+
+
+def animated_chart(fig: Any, *, key: str, config: dict | None = None,
+                   on_click: Callable[[], None] | None = None) -> Any:
+    """Show ``fig`` (a plotly figure or :class:`~optviz.figures.SpecFigure`).
+
+    Returns the last click on the contour panel as ``{"x", "y", "at"}`` (``at`` is the
+    browser's clock, so two clicks on the same point are two events), or None.
+    ``on_click`` runs, before the rerun, when a new click arrives.
+    """
+    spec = pio.to_json(fig, validate=False)
+    return _component(spec=spec, config=config or {}, key=key, default=None,
+                      on_change=on_click)
