@@ -179,9 +179,11 @@ def test_the_step_inspector_shows_the_trajectorys_numbers():
                           (r"E[\Delta x^2]_{t-1}", traj.states.sq_step_avg[6])]:
         row = next(line for line in table.splitlines() if line.startswith(f"| ${symbol}$"))
         assert f"| {plain_number(value[0])} | {plain_number(value[1])} |" in row, row
-    latex = [e.value for e in at.get("latex")]
+    # the x coordinate's equations, with the numbers filled in, above the table
+    x_part = shown[shown.index("**x coordinate**"):shown.index("**y coordinate**")]
     rms = np.sqrt(traj.states.sq_grad_avg[7, 0] + 1e-6)
-    assert any(latex_number(rms) in s and r"\mathrm{RMS}[g]_t" in s for s in latex)
+    assert any(latex_number(rms) in block and r"\mathrm{RMS}[g]_t" in block
+               for block in x_part.split("$$")[1::2])
     assert any("to the last bit" in c.value for c in at.caption)
     # another optimizer's numbers, one click away
     next(b for b in at.get("button_group") if b.key == "inspect_key").set_value("sgd").run()

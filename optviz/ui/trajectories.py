@@ -192,14 +192,16 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
     st.latex(d.rule_latex)
     if d.diverged:
         st.error(f"{p.label} has diverged by step {t}: the numbers are NaN.")
-    for dim in "xy":  # one below the other: the equations with numbers are long
-        st.markdown(f"**{dim} coordinate**")
-        for line in d.equations[dim]:
-            st.latex(line)
+    # The equations of both coordinates, one below the other (with numbers they are
+    # long), and the table of every quantity: one Markdown element, which the browser
+    # typesets in a fraction of the time it takes for a dozen separate ones.
+    equations = [f"**{dim} coordinate**\n\n" + "\n\n".join(f"$$\n{line}\n$$"
+                                                              for line in d.equations[dim])
+                 for dim in "xy"]
     table = ["| quantity | meaning | x | y |", "|---|---|---|---|"]
     table += [f"| ${sym}$ | {meaning} | {plain_number(x)} | {plain_number(y)} |"
               for sym, meaning, x, y in d.rows]
-    st.markdown("\n".join(table))
+    st.markdown("\n\n".join([*equations, "\n".join(table)]))
     if d.reproduces:
         st.caption("✓ Replaying the engine's own rule on these numbers gives the stored "
                    "update and state to the last bit.")
