@@ -160,6 +160,16 @@ def test_the_app_in_a_real_browser(server):
         SCREENSHOT.parent.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOT))
 
+        # a narrower window reflows the figure and keeps its height (plotly re-measures
+        # its container on a resize; an iframe's body has no height of its own)
+        plot_height = "() => document.querySelector('.js-plotly-plot').offsetHeight"
+        tall = chart.evaluate(plot_height)
+        page.set_viewport_size({"width": 1150, "height": 1250})
+        page.wait_for_timeout(1500)
+        assert chart.evaluate(plot_height) == tall > 500
+        page.set_viewport_size({"width": 1500, "height": 1250})
+        page.wait_for_timeout(1500)
+
         # ▶ Play advances the step cursor, and the contour is still drawn afterwards
         assert _slider_label(chart).strip() == "step 0"
         chart.locator(".updatemenu-item-text", has_text="Play").click()
@@ -192,6 +202,13 @@ def test_the_app_in_a_real_browser(server):
         assert _slider_label(chart).strip() == label
         check = chart.evaluate(SAME_AS_FRESH_JS)
         assert check["differ"] == [] and check["step"] > 0, check
+        # ▶ Play goes on from the cursor's step, not from step 0
+        chart.locator(".updatemenu-item-text", has_text="Play").click()
+        page.wait_for_timeout(500)
+        chart.locator(".updatemenu-item-text", has_text="Pause").click()
+        page.wait_for_timeout(300)
+        resumed = _slider_label(chart).strip()
+        assert int(resumed.split()[1]) > int(label.split()[1]), (label, resumed)
         # the address now carries the new ρ (a copied link opens this scene)
         page.wait_for_function("() => window.location.search.includes('adadelta.rho=')",
                                timeout=10_000)
@@ -211,6 +228,15 @@ def test_the_app_in_a_real_browser(server):
         page.wait_for_selector(IDLE, timeout=30_000)
         start_x = float(page.get_by_role("spinbutton", name="start x").input_value())
         assert 0.5 < start_x < 1.5, start_x  # 3/4 of the way across x ∈ [-2, 2]
+        # presenter mode redraws the whole figure bigger while the sidebar folds away (the
+        # frame widens): the figure must keep its new height, not collapse
+        full = chart.evaluate("() => window.optvizChart.full")
+        page.get_by_role("switch", name="Presenter mode").click(force=True)
+        page.wait_for_selector(IDLE, timeout=30_000)
+        chart.wait_for_function("(n) => window.optvizChart.full > n", arg=full,
+                                timeout=30_000)
+        page.wait_for_timeout(2000)
+        assert chart.evaluate(plot_height) > tall
         print(f"\nbrowser: ρ slider key press -> new ADADELTA path drawn in {elapsed:.3f} s "
               "(one sample; benchmarks/bench_browser.py measures twenty)")
         assert page.locator("[data-testid='stException']").count() == 0

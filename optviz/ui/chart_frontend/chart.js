@@ -96,25 +96,25 @@
   }
 
   async function inPlace(spec, change) {
-    // Keep the cursor's step: the moving markers take the new runs' values at that step.
+    // Where the step cursor is: after the update it shows the new runs at that step.
     const slider = (gd.layout.sliders || [])[0];
     const at = slider ? slider.active || 0 : 0;
     const frame = change.frames && at > 0 && spec.frames[at];
-    const moved = new Map();
-    for (const i of change.traces) { moved.set(i, spec.data[i]); }
-    if (frame) {
-      frame.traces.forEach(function (i, k) { moved.set(i, frame.data[k]); });
-    }
-    const traces = Array.from(moved.keys());
-    // One transition for the curves, the markers and any new axis range (cartesian
-    // ranges are animatable): plotly then recomputes the figure's defaults once.
+    const markers = new Set(frame ? frame.traces : []);
+    const traces = change.traces.filter(function (i) { return !markers.has(i); });
+    // One transition for the curves and any new axis range (cartesian ranges are
+    // animatable): plotly then recomputes the figure's defaults once.
     const layout = {};
     for (const name of Object.keys(change.ranges)) { layout[name] = { range: change.ranges[name] }; }
     if (traces.length || Object.keys(layout).length) {
-      await Plotly.animate(gd, { data: traces.map(function (i) { return moved.get(i); }),
+      await Plotly.animate(gd, { data: traces.map(function (i) { return spec.data[i]; }),
                                  traces: traces, layout: layout }, NOW);
     }
-    if (change.frames) { await Plotly.addFrames(gd, spec.frames); } // same names: replaced
+    if (change.frames) {
+      await Plotly.addFrames(gd, spec.frames);  // same names: each frame is replaced
+      // By name, so that ▶ Play then goes on from this step and not from step 0.
+      if (frame) { await Plotly.animate(gd, [frame.name], NOW); }
+    }
   }
 
   function listen() {
@@ -145,6 +145,10 @@
       await inPlace(spec, change);
       window.optvizChart.inPlace += 1;
     } else {
+      // The container gets the figure's height: on a resize (the sidebar folds, the
+      // window narrows) plotly's responsive mode re-measures it, and an iframe's body
+      // has no height of its own.
+      gd.style.height = Math.ceil(spec.layout.height || 600) + "px";
       await Plotly.react(gd, { data: spec.data, layout: spec.layout, frames: spec.frames,
                                config: config });
       window.optvizChart.full += 1;
