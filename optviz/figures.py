@@ -145,6 +145,33 @@ def left_bounds_at(positions: Array, bounds: tuple) -> int:
     return int(np.argmax(out)) if out.any() else -1
 
 
+def divergence_mark(positions: Array, bounds: tuple) -> tuple[float, float, bool]:
+    """Where to draw a diverged path's ✕: ``(x, y, at_edge)``.
+
+    Its last finite point when that is inside the plot; otherwise the point where the path
+    first crosses the plot's edge (``at_edge`` True), so that the ✕ is seen: a divergence
+    typically jumps far outside in one step.
+    """
+    k = last_finite(positions)
+    (x0, x1), (y0, y1) = bounds
+    px, py = positions[k]
+    if x0 <= px <= x1 and y0 <= py <= y1:
+        return float(px), float(py), False
+    j = left_bounds_at(positions, bounds)
+    if j < 1:  # it started outside: the nearest point of the edge
+        return float(np.clip(px, x0, x1)), float(np.clip(py, y0, y1)), True
+    a, b = positions[j - 1], positions[j]
+    t = 1.0
+    for dim, (lo, hi) in enumerate(bounds):  # the first edge the segment a→b crosses
+        d = b[dim] - a[dim]
+        if d > 0 and b[dim] > hi:
+            t = min(t, (hi - a[dim]) / d)
+        elif d < 0 and b[dim] < lo:
+            t = min(t, (lo - a[dim]) / d)
+    x, y = a + t * (b - a)
+    return float(np.clip(x, x0, x1)), float(np.clip(y, y0, y1)), True
+
+
 def last_finite(positions: Array) -> int:
     """Index of the last finite position of a path."""
     finite = np.isfinite(positions).all(axis=-1)
@@ -604,14 +631,20 @@ def trajectory_figure(
                        "hovertemplate": f"{p.label}<br>x=%{{x:.4g}}, y=%{{y:.4g}}"
                                         "<extra></extra>"})
         if tr.diverged_at >= 0:
-            k = last_finite(tr.positions)
+            mx, my, at_edge = divergence_mark(tr.positions, objective.bounds)
+            where = ""
+            if at_edge:
+                k = last_finite(tr.positions)
+                where = (f"<br>(it leaves the plot here; its last finite point is "
+                         f"({tr.positions[k, 0]:.4g}, {tr.positions[k, 1]:.4g}))")
             traces.append({
-                "type": "scatter", "x": [tr.positions[k, 0]], "y": [tr.positions[k, 1]],
+                "type": "scatter", "x": [mx], "y": [my],
                 "mode": "markers", "legendgroup": p.key, "showlegend": False,
                 "marker": {"symbol": "x", "size": style.marker + 8, "color": p.colour,
                            "line": {"width": 1.5, "color": "black"}},
                 "name": f"{p.label} diverged", "xaxis": cx, "yaxis": cy,
-                "hovertemplate": f"{p.label} diverged at step {tr.diverged_at}<extra></extra>",
+                "hovertemplate": f"{p.label} diverged at step {tr.diverged_at}{where}"
+                                 "<extra></extra>",
             })
         loss = tr.values - objective.f_min if has_min else tr.values
         if has_min:  # a value at the minimum itself (gap 0) cannot sit on a log axis

@@ -188,11 +188,26 @@ def test_diverged_path_ends_with_a_cross_and_axes_stay_on_the_bounds():
     fig = trajectory_figure(obj, paths)
     cross = next(t for t in fig.spec["data"] if t.get("name") == "SGD diverged")
     assert cross["marker"]["symbol"] == "x"
-    np.testing.assert_array_equal([cross["x"][0], cross["y"][0]], traj.positions[1])
+    # its last finite point (153.5, 52) is far outside [-2, 2] × [-1, 3]: the ✕ sits where
+    # the step from (-1.5, 2) leaves the plot, through the top edge y = 3 at t = 1/50
+    np.testing.assert_array_equal(traj.positions[1], [153.5, 52.0])
+    np.testing.assert_allclose([cross["x"][0], cross["y"][0]], [1.6, 3.0], rtol=1e-12)
+    assert "last finite point is (153.5, 52)" in cross["hovertemplate"]
     assert fig.spec["layout"]["xaxis"]["range"] == [-2.0, 2.0]
     # the cursor stays on the last finite point after divergence
     last = fig.spec["frames"][-1]["data"][0]
     np.testing.assert_allclose([last["x"][0], last["y"][0]], traj.positions[1], rtol=1e-5)
+
+
+def test_the_divergence_mark_is_always_inside_the_plot():
+    bounds = ((-2.0, 2.0), (-1.0, 3.0))
+    inside = np.array([[0.0, 0.0], [1.0, 2.0], [np.nan, np.nan]])
+    assert figures.divergence_mark(inside, bounds) == (1.0, 2.0, False)
+    left = np.array([[0.0, 0.0], [-10.0, 1.0], [np.nan, np.nan]])  # exits at x = -2
+    x, y, edge = figures.divergence_mark(left, bounds)
+    assert edge and x == -2.0 and y == pytest.approx(0.2)
+    outside_first = np.array([[5.0, 9.0], [np.nan, np.nan]])
+    assert figures.divergence_mark(outside_first, bounds) == (2.0, 3.0, True)
 
 
 def test_frame_steps_and_leaving_the_bounds():
