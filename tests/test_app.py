@@ -353,8 +353,8 @@ def custom_app(formula: str) -> AppTest:
 
 def test_a_typed_formula_draws_its_contour_and_paths():
     at = custom_app("x^4 + y^2 - x*y")
-    latex = [e.value for e in at.sidebar.get("latex")]
-    assert any("x^{4}" in v and "y^{2}" in v for v in latex), latex
+    shown = [e.value for e in at.sidebar.markdown]
+    assert any(v.startswith("$f(x, y) =") and "x^{4}" in v and "y^{2}" in v for v in shown), shown
     spec = chart_spec(at)
     assert spec["layout"]["images"][0]["source"].startswith("data:image/png")
     assert spec["layout"]["xaxis"]["range"] == [-2.0, 2.0]

@@ -151,11 +151,11 @@ def sidebar() -> Scene:
             sb.error(str(err), icon="✏️")
             obj = None
         else:
-            sb.latex(rf"\footnotesize f(x, y) = {obj.latex}")
+            sb.markdown(formula_markdown(obj.latex))
         bounds = window
     else:
         obj = objectives.get(st.session_state["objective"])
-        sb.latex(rf"\footnotesize f(x, y) = {obj.latex}")
+        sb.markdown(formula_markdown(obj.latex))
         sb.caption(obj.lesson)
         bounds = obj.bounds
 
@@ -292,6 +292,12 @@ def _ghost_label(value: str) -> str:
     key, name = value.split(".", 1)
     spec = optimizers.get(key)
     return f"{spec.display_name}: {spec.hyperparam(name).label}"
+
+
+def formula_markdown(latex: str) -> str:
+    """The objective's formula as inline maths: unlike a display formula, it wraps at its
+    top-level + and − signs, so a long one (Beale, a typed formula) fits the sidebar."""
+    return f"$f(x, y) = {latex}$"
 
 
 def apply_click(click: Any) -> bool:
