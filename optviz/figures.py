@@ -697,21 +697,23 @@ def trajectory_figure(
     # --- animated markers: one trace per panel, one point per optimizer (and field) ---
     marker_traces: list[int] = []
 
-    def add_marker_trace(ax: str, ay: str, colours: list[str]) -> None:
+    def add_marker_trace(ax: str, ay: str, owners: list[PathView]) -> None:
+        # customdata: the legend group of each point, so that a viewer can hide the
+        # cursor of an optimizer hidden from the legend (the app's chart does)
         traces.append({
-            "type": "scatter", "x": [None] * len(colours), "y": [None] * len(colours),
+            "type": "scatter", "x": [None] * len(owners), "y": [None] * len(owners),
             "mode": "markers", "showlegend": False, "hoverinfo": "skip", "name": "cursor",
-            "marker": {"color": colours, "size": style.marker,
+            "marker": {"color": [p.colour for p in owners], "size": style.marker,
                        "line": {"color": "white", "width": 1.5}},
+            "customdata": [p.key for p in owners],
             "xaxis": ax, "yaxis": ay,
         })
         marker_traces.append(len(traces) - 1)
 
-    colours = [p.colour for p in paths]
     for ax, ay in ((cx, cy), (lx, ly), (ex, ey), (fx, fy)):
-        add_marker_trace(ax, ay, colours)
+        add_marker_trace(ax, ay, paths)
     for p, (ax, ay) in zip(stateful, acc_axes):
-        add_marker_trace(ax, ay, [p.colour] * (2 * len(p.spec.state_fields)))
+        add_marker_trace(ax, ay, [p] * (2 * len(p.spec.state_fields)))
 
     last = [last_finite(p.trajectory.positions) for p in paths]
 

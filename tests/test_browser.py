@@ -209,6 +209,15 @@ def test_the_app_in_a_real_browser(server):
         page.wait_for_timeout(300)
         resumed = _slider_label(chart).strip()
         assert int(resumed.split()[1]) > int(label.split()[1]), (label, resumed)
+        # hiding SGD in the legend hides its step cursors too, and showing it brings them back
+        cursor_opacity = """() => document.querySelector('.js-plotly-plot').data
+            .filter(t => t.name === 'cursor').map(t => (t.marker.opacity || [])[0])"""
+        sgd = chart.locator(".js-plotly-plot .legend .traces", has_text="SGD")
+        sgd.click()
+        chart.wait_for_function(f"() => ({cursor_opacity})()[0] === 0", timeout=10_000)
+        assert chart.evaluate(cursor_opacity)[:4] == [0, 0, 0, 0]  # contour, loss, rates
+        sgd.click()
+        chart.wait_for_function(f"() => ({cursor_opacity})()[0] === 1", timeout=10_000)
         # the address now carries the new ρ (a copied link opens this scene)
         page.wait_for_function("() => window.location.search.includes('adadelta.rho=')",
                                timeout=10_000)

@@ -117,9 +117,33 @@
     }
   }
 
+  // The step cursors are one trace per panel (one point per optimizer), so hiding an
+  // optimizer from the legend does not hide its cursor: make those points transparent.
+  // (customdata holds each point's legend group.)
+  function syncCursors() {
+    const hidden = new Set();
+    gd.data.forEach(function (t) {
+      if (t.showlegend && t.legendgroup && t.visible === "legendonly") {
+        hidden.add(t.legendgroup);
+      }
+    });
+    const traces = [];
+    const opacity = [];
+    gd.data.forEach(function (t, i) {
+      if (t.name === "cursor" && Array.isArray(t.customdata)) {
+        traces.push(i);
+        opacity.push(t.customdata.map(function (g) { return hidden.has(g) ? 0 : 1; }));
+      }
+    });
+    if (traces.length) { return Plotly.restyle(gd, { "marker.opacity": opacity }, traces); }
+  }
+
   function listen() {
     if (listening) { return; }
     listening = true;
+    gd.on("plotly_restyle", function (event) {
+      if (event && event[0] && "visible" in event[0]) { syncCursors(); }
+    });
     // A click on the contour panel (its invisible grid of points) sets the start point.
     gd.on("plotly_click", function (event) {
       const point = event && event.points && event.points[0];
@@ -153,6 +177,7 @@
                                config: config });
       window.optvizChart.full += 1;
       listen();
+      await syncCursors();  // a redraw keeps the legend's choices (uirevision)
     }
     shown = now;
     window.optvizChart.lastMs = performance.now() - started;
