@@ -21,49 +21,24 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-PATH_JS = """() => {
-    const gd = document.querySelector('.js-plotly-plot');
-    if (!gd || !gd.data) return null;
-    const i = gd.data.findIndex(t => t.legendgroup === 'adadelta' && t.showlegend);
-    for (const el of gd.querySelectorAll('.scatterlayer .trace')) {
-        const d = el.__data__;
-        if (d && d[0] && d[0].trace && d[0].trace.index === i) {
-            const p = el.querySelector('path.js-line');
-            return p ? p.getAttribute('d') : null;
-        }
-    }
-    return null;
-}"""
+sys.path.insert(0, str(ROOT / "tests"))
+
+# the browser test's own helpers: the same server start, browser flags and chart lookup
+from test_browser import (  # noqa: E402
+    ADADELTA_PATH_JS,
+    ARGS,
+    CHROMIUM,
+    IDLE,
+    chart_frame,
+    running_app,
+)
+
 UPDATES_JS = "() => window.optvizChart.inPlace + window.optvizChart.full"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def chart_frame(page):
-    """The component's frame, which holds the Plotly figure."""
-    for _ in range(600):
-        for frame in page.frames:
-            if "optviz_chart" in frame.url:
-                return frame
-        page.wait_for_timeout(100)
-    raise RuntimeError("the chart component never appeared")
 
 
 def measure(url: str, moves: int) -> None:
@@ -80,13 +55,13 @@ def measure(url: str, moves: int) -> None:
         drawn, complete, done, how = [], [], [], []
         thumb = page.get_by_role("slider", name="ρ (decay rate)")
         for i in range(moves):
-            before = chart.evaluate(PATH_JS)
+            before = chart.evaluate(ADADELTA_PATH_JS)
             updates = chart.evaluate(UPDATES_JS)
             counts = chart.evaluate("() => Object.assign({}, window.optvizChart)")
             thumb.focus()
             t0 = time.perf_counter()
             page.keyboard.press("ArrowLeft" if i % 2 == 0 else "ArrowRight")
-            chart.wait_for_function(f"(old) => {{ const p = ({PATH_JS})(); "
+            chart.wait_for_function(f"(old) => {{ const p = ({ADADELTA_PATH_JS})(); "
                                     "return p !== null && p !== old; }",
                                     arg=before, timeout=30_000, polling=5)
             drawn.append(time.perf_counter() - t0)
@@ -118,28 +93,8 @@ def main() -> None:
     args = parser.parse_args()
     if not os.path.exists(CHROMIUM):
         sys.exit("no Chromium: install it with `apt-get install -y chromium` (Debian)")
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
-         f"--server.port={port}", "--server.address=127.0.0.1",
-         "--browser.gatherUsageStats=false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                sys.exit("streamlit did not become healthy within 60 s")
-            time.sleep(0.3)
+    with running_app() as url:
         measure(url, args.moves)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 if __name__ == "__main__":

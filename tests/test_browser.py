@@ -7,6 +7,7 @@ machine without it the test skips with the command that installs it, except unde
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import shutil
@@ -57,9 +58,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
-    _need_browser()
+@contextlib.contextmanager
+def running_app():
+    """``streamlit run app.py`` on a free loopback port; yields its URL once healthy.
+
+    Shared with ``benchmarks/bench_browser.py``.
+    """
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
@@ -77,7 +81,7 @@ def server():
             except OSError:
                 pass
             if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail("streamlit did not become healthy within 60 s")
+                raise RuntimeError("streamlit did not become healthy within 60 s")
             time.sleep(0.3)
         yield url
     finally:
@@ -86,6 +90,13 @@ def server():
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server():
+    _need_browser()
+    with running_app() as url:
+        yield url
 
 
 # Whether what is on screen after in-place updates is what a fresh drawing of the last
@@ -120,14 +131,14 @@ SAME_AS_FRESH_JS = """async () => {
 }"""
 
 
-def _chart(page):
+def chart_frame(page):
     """The frame of the animated figure (a Streamlit component holds the Plotly chart)."""
     for _ in range(600):
         for frame in page.frames:
             if "optviz_chart" in frame.url:
                 return frame
         page.wait_for_timeout(100)
-    pytest.fail("the chart component never appeared")
+    raise AssertionError("the chart component never appeared")
 
 
 def _slider_label(chart) -> str:
@@ -145,7 +156,7 @@ def test_the_app_in_a_real_browser(server):
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(server)
         page.wait_for_selector(IDLE, timeout=90_000)
-        chart = _chart(page)
+        chart = chart_frame(page)
         chart.wait_for_selector(".js-plotly-plot .legend .traces", timeout=60_000)
         page.wait_for_timeout(1000)
 
