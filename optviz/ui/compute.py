@@ -23,6 +23,10 @@ from .state import Scene
 
 ObjectiveKey = str | tuple  # a catalogue name, or ("custom", formula, bounds)
 
+# A Scene is a frozen dataclass of numbers, strings and tuples, so its repr is a complete,
+# exact key; Streamlit's generic hashing of it costs ~1 ms per cached call.
+SCENE_KEY = {Scene: repr}
+
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def objective_for(key: ObjectiveKey) -> Objective:
@@ -84,7 +88,7 @@ def trajectory_for(
     return _to_original_x(traj, stretch)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=SCENE_KEY)
 def ghost_paths_for(scene: Scene) -> list[tuple[np.ndarray, str, str]]:
     """Faint paths for a fan of values of one hyperparameter (one batched run)."""
     if not scene.ghost or "." not in scene.ghost:
@@ -115,6 +119,7 @@ def fan(hp: HyperParam, count: int) -> np.ndarray:
     return np.linspace(lo, hi, count)
 
 
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=SCENE_KEY)
 def scene_paths(scene: Scene) -> list[PathView]:
     """Every selected optimizer's run in ``scene``, as the figure wants them."""
     paths = []
@@ -131,7 +136,7 @@ def scene_paths(scene: Scene) -> list[PathView]:
     return paths
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=SCENE_KEY)
 def scene_figure(scene: Scene) -> SpecFigure:
     """The animated figure of ``scene`` (built once per distinct scene)."""
     return trajectory_figure(scene_objective(scene), scene_paths(scene), start=scene.start,
