@@ -100,7 +100,8 @@ def server():
 
 
 # Whether what is on screen after in-place updates is what a fresh drawing of the last
-# figure received gives: every trace's x and y, and every axis range, at the same step.
+# figure received gives: every trace's x and y at the same step, and every axis range
+# (or, kept from before, one that contains it and is at most twice as wide).
 SAME_AS_FRESH_JS = """async () => {
     const gd = document.querySelector('.js-plotly-plot');
     const spec = JSON.parse(window.optvizChart.lastSpec);
@@ -120,10 +121,11 @@ SAME_AS_FRESH_JS = """async () => {
         if (text(t.x) !== text(u.x) || text(t.y) !== text(u.y)) differ.push(t.name);
     });
     for (const name of Object.keys(gd._fullLayout)) {
-        if (/^[xy]axis\\d*$/.test(name) &&
-            text(gd._fullLayout[name].range) !== text(div._fullLayout[name].range)) {
-            differ.push(name);
-        }
+        if (!/^[xy]axis\\d*$/.test(name)) continue;
+        const [a, b] = gd._fullLayout[name].range, [c, d] = div._fullLayout[name].range;
+        const same = text([a, b]) === text([c, d]);
+        const kept = a <= c && d <= b && (b - a) <= 2 * (d - c);
+        if (!same && !kept) differ.push(name);
     }
     Plotly.purge(div);
     div.remove();
