@@ -2,7 +2,9 @@
 
 Starts ``streamlit run app.py`` on a free loopback port, opens the default scene in
 headless Chromium (Debian's, /usr/bin/chromium, driven by Playwright) and presses the
-ρ slider's arrow keys, alternately left and right, ``--moves`` times. For each key press
+ρ slider's arrow keys ``--moves`` times: five steps left (0.95 → 0.7), five back, and so
+on. The first moves are to values never run before (the server computes them), later ones
+come from its cache; some moves change an axis range, most do not. For each key press
 it measures, on the browser's clock:
 
 * **path drawn**: until ADADELTA's path in the contour panel is a different SVG path;
@@ -60,7 +62,7 @@ def measure(url: str, moves: int) -> None:
             counts = chart.evaluate("() => Object.assign({}, window.optvizChart)")
             thumb.focus()
             t0 = time.perf_counter()
-            page.keyboard.press("ArrowLeft" if i % 2 == 0 else "ArrowRight")
+            page.keyboard.press("ArrowLeft" if i % 10 < 5 else "ArrowRight")
             chart.wait_for_function(f"(old) => {{ const p = ({ADADELTA_PATH_JS})(); "
                                     "return p !== null && p !== old; }",
                                     arg=before, timeout=30_000, polling=5)
