@@ -486,3 +486,15 @@ def test_a_lesson_link_keeps_a_value_changed_back_to_the_global_default():
     again = with_query(link)
     assert widget(again, "steps").value == 500
     assert widget(again, "objective").value == "himmelblau"
+
+
+def test_the_chart_component_serves_its_own_copy_of_plotly():
+    from optviz.ui import chart
+
+    served = chart.served_directory()
+    assert sorted(p.name for p in served.iterdir()) == ["chart.js", "index.html",
+                                                        "plotly.min.js"]
+    assert (served / "plotly.min.js").read_bytes() == chart.PLOTLY_JS.read_bytes()
+    assert served.stat().st_mode & 0o077 == 0  # private: nobody else can plant a script
+    page = (served / "index.html").read_text()
+    assert '<script src="plotly.min.js">' in page and "http" not in page  # no CDN

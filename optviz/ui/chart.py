@@ -15,8 +15,7 @@ is fetched from the internet.
 
 from __future__ import annotations
 
-import hashlib
-import os
+import atexit
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -33,27 +32,18 @@ _FILES = ("index.html", "chart.js")
 
 
 def served_directory() -> Path:
-    """A directory holding the component's page, its script and plotly.min.js.
+    """A private directory holding the component's page, its script and plotly.min.js.
 
     Streamlit serves a component's files from one directory and refuses links that
-    leave it, so plotly's own bundle is copied next to ours once per version (the name
-    carries a hash of all three files; a half-written copy is never used).
+    leave it, so plotly's own bundle is copied next to ours, once per process, into a
+    new directory only this user can write (``mkdtemp``: a shared, predictable path in
+    /tmp could be planted with other scripts). It is removed when the process ends.
     """
-    digest = hashlib.sha256()
+    target = Path(tempfile.mkdtemp(prefix="optviz-chart-"))
     for name in _FILES:
-        digest.update((FRONTEND / name).read_bytes())
-    digest.update(plotly.__version__.encode())
-    target = Path(tempfile.gettempdir()) / f"optviz-chart-{digest.hexdigest()[:16]}"
-    if (target / "plotly.min.js").is_file():
-        return target
-    staging = Path(tempfile.mkdtemp(prefix="optviz-chart-"))
-    for name in _FILES:
-        shutil.copyfile(FRONTEND / name, staging / name)
-    shutil.copyfile(PLOTLY_JS, staging / "plotly.min.js")
-    try:
-        os.replace(staging, target)
-    except OSError:  # another process finished first: use its copy
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copyfile(FRONTEND / name, target / name)
+    shutil.copyfile(PLOTLY_JS, target / "plotly.min.js")
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
     return target
 
 
