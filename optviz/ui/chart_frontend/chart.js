@@ -5,8 +5,8 @@
 // Plotly.react, which redraws all panels and re-registers all ~200 frames, even when a
 // slider moved one optimizer's path. Here an update that changes only the data of some
 // traces (and perhaps axis ranges) is applied in place:
-//   * the changed traces move with Plotly.animate (redraw: false), as the frames do;
-//   * changed axis ranges are set with Plotly.relayout;
+//   * the changed traces move with Plotly.animate (redraw: false), as the frames do, in
+//     the same transition as any axis range that must change (see keepsRange);
 //   * the frames are replaced by name (Plotly.addFrames) and the step cursor stays where
 //     the student left it, now showing the new runs at that step.
 // Anything else (another objective, more or fewer traces, a new layout) is drawn anew by
@@ -190,6 +190,7 @@
       await syncCursors();  // a redraw keeps the legend's choices (uirevision)
     }
     shown = now;
+    document.getElementById("problem").style.display = "none";
     window.optvizChart.lastMs = performance.now() - started;
     const h = Math.ceil(spec.layout.height || gd.offsetHeight);
     if (h !== height) {
