@@ -638,7 +638,7 @@ def trajectory_figure(
                 where = (f"<br>(it leaves the plot here; its last finite point is "
                          f"({tr.positions[k, 0]:.4g}, {tr.positions[k, 1]:.4g}))")
             traces.append({
-                "type": "scatter", "x": [mx], "y": [my],
+                "type": "scatter", "x": [mx], "y": [my], "cliponaxis": False,  # whole at an edge
                 "mode": "markers", "legendgroup": p.key, "showlegend": False,
                 "marker": {"symbol": "x", "size": style.marker + 8, "color": p.colour,
                            "line": {"width": 1.5, "color": "black"}},

@@ -193,6 +193,7 @@ def test_diverged_path_ends_with_a_cross_and_axes_stay_on_the_bounds():
     np.testing.assert_array_equal(traj.positions[1], [153.5, 52.0])
     np.testing.assert_allclose([cross["x"][0], cross["y"][0]], [1.6, 3.0], rtol=1e-12)
     assert "last finite point is (153.5, 52)" in cross["hovertemplate"]
+    assert cross["cliponaxis"] is False  # drawn whole, not cut in half by the edge
     assert fig.spec["layout"]["xaxis"]["range"] == [-2.0, 2.0]
     # the cursor stays on the last finite point after divergence
     last = fig.spec["frames"][-1]["data"][0]
