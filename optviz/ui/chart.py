@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import plotly
-import plotly.io as pio
 import streamlit.components.v1 as components
 
 FRONTEND = Path(__file__).with_name("chart_frontend")
@@ -50,14 +49,14 @@ def served_directory() -> Path:
 _component = components.declare_component("optviz_chart", path=str(served_directory()))
 
 
-def animated_chart(fig: Any, *, key: str, config: dict | None = None,
+def animated_chart(spec_json: str, *, key: str, config: dict | None = None,
                    on_click: Callable[[], None] | None = None) -> Any:
-    """Show ``fig`` (a plotly figure or :class:`~optviz.figures.SpecFigure`).
+    """Show a figure given as its JSON text (``plotly.io.to_json`` of a plotly figure or
+    :class:`~optviz.figures.SpecFigure`).
 
     Returns the last click on the contour panel as ``{"x", "y", "at"}`` (``at`` is the
     browser's clock, so two clicks on the same point are two events), or None.
     ``on_click`` runs, before the rerun, when a new click arrives.
     """
-    spec = pio.to_json(fig, validate=False)
-    return _component(spec=spec, config=config or {}, key=key, default=None,
+    return _component(spec=spec_json, config=config or {}, key=key, default=None,
                       on_change=on_click)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import plotly.io as pio
 import streamlit as st
 
 from .. import objectives, optimizers
@@ -142,3 +143,10 @@ def scene_figure(scene: Scene) -> SpecFigure:
     return trajectory_figure(scene_objective(scene), scene_paths(scene), start=scene.start,
                              frame_ms=scene.frame_ms, presenter=scene.presenter,
                              ghosts=ghost_paths_for(scene) + lesson_ghosts(scene))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=SCENE_KEY)
+def scene_figure_json(scene: Scene) -> str:
+    """:func:`scene_figure` as the JSON text the browser gets (made once per scene, not
+    on every rerun that shows the same figure)."""
+    return pio.to_json(scene_figure(scene), validate=False)

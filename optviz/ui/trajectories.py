@@ -9,7 +9,13 @@ from .. import export, lessons, optimizers
 from ..figures import PathView, left_bounds_at
 from ..inspector import latex_number, step_details
 from .chart import animated_chart
-from .compute import scene_figure, scene_objective, scene_paths, trajectory_for
+from .compute import (
+    scene_figure,
+    scene_figure_json,
+    scene_objective,
+    scene_paths,
+    trajectory_for,
+)
 from .controls import apply_click
 from .lessons_view import lesson_panel, scene_settings
 from .state import Scene
@@ -239,7 +245,7 @@ def trajectory_view(scene: Scene) -> None:
     lesson_panel(scene, {p.key: p.trajectory for p in paths})
     problem_messages(scene, paths)
     robustness_caption(scene, paths)
-    animated_chart(fig, key=CHART_KEY, on_click=_on_chart_click,
+    animated_chart(scene_figure_json(scene), key=CHART_KEY, on_click=_on_chart_click,
                    config={"displaylogo": False, "scrollZoom": False, "responsive": True,
                            "modeBarButtonsToRemove": ["select2d", "lasso2d"]})
     st.caption("▶ Play animates every panel together; the slider under the chart moves the "
