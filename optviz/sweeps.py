@@ -163,18 +163,23 @@ class SweepResult:
 # ---------------------------------------------------------------------------
 
 
+def _check_known(spec: optimizers.OptimizerSpec, name: str) -> None:
+    """A ValueError naming the optimizer's hyperparameters when ``name`` is not one."""
+    known = [hp.name for hp in spec.hyperparams]
+    if name not in known:
+        raise ValueError(
+            f"{spec.display_name} has no hyperparameter {name!r}; it has {', '.join(known)}"
+        )
+
+
 def _check_grid(spec: optimizers.OptimizerSpec, grid: Any) -> dict[str, Array]:
     if not isinstance(grid, Mapping):
         raise ValueError(
             f"grid must map hyperparameter names to 1-D sequences of values, got {grid!r}"
         )
-    known = [hp.name for hp in spec.hyperparams]
     out: dict[str, Array] = {}
     for name, values in grid.items():
-        if name not in known:
-            raise ValueError(
-                f"{spec.display_name} has no hyperparameter {name!r}; it has {', '.join(known)}"
-            )
+        _check_known(spec, name)
         try:
             arr = np.array(values, dtype=np.float64)
         except (TypeError, ValueError):
@@ -196,13 +201,9 @@ def _check_fixed(
     fixed = {} if fixed is None else fixed
     if not isinstance(fixed, Mapping):
         raise ValueError(f"fixed must map hyperparameter names to numbers, got {fixed!r}")
-    known = [hp.name for hp in spec.hyperparams]
     values: dict[str, float] = {}
     for name, value in fixed.items():
-        if name not in known:
-            raise ValueError(
-                f"{spec.display_name} has no hyperparameter {name!r}; it has {', '.join(known)}"
-            )
+        _check_known(spec, name)
         if name in grid:
             raise ValueError(f"{name!r} is both a grid axis and fixed")
         checked = spec.hyperparam(name).validate(value)
