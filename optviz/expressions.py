@@ -797,23 +797,21 @@ def parse(text: str) -> Parsed:
     if not source:
         raise ExpressionError("the formula is empty — type a function of x and y, e.g. x^2 + y^2")
     _check_tokens(source, where)
+    return _parse_and_walk(text, source, where)
+
+
+def _parse_python(source: str) -> Parsed:
+    """Layers 4–5 only, on raw Python source: lets the tests probe the allow-list alone."""
+    return _parse_and_walk(source, source, tuple(range(len(source))))
+
+
+def _parse_and_walk(text: str, source: str, where: tuple[int, ...]) -> Parsed:
+    """Layers 4–5: the syntax tree of ``source``, checked node by node."""
     try:
         tree = _parse_source(source)
     except SyntaxError as err:
         raise _syntax_message(err, source, where, text) from None
     parsed = Parsed(text, source, tree, where)
-    _Walker(parsed).walk(tree)
-    return parsed
-
-
-def _parse_python(source: str) -> Parsed:
-    """Layers 4–5 only, on raw Python source: lets the tests probe the allow-list alone."""
-    where = tuple(range(len(source)))
-    try:
-        tree = _parse_source(source)
-    except SyntaxError as err:
-        raise _syntax_message(err, source, where, source) from None
-    parsed = Parsed(source, source, tree, where)
     _Walker(parsed).walk(tree)
     return parsed
 
