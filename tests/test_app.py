@@ -161,6 +161,45 @@ def test_a_click_on_the_contour_sets_the_start_point():
     assert at.markdown[0].value == "[False, False, False, False] True 0.5 -0.25"
 
 
+def test_a_click_on_the_contour_reruns_the_whole_app():
+    """The chart is drawn by the view's fragment, but the start point it sets is shown in
+    the sidebar too: its callback asks for a whole-app rerun."""
+    def page():
+        import streamlit as st
+
+        from optviz.ui.trajectories import CHART_KEY, _on_chart_click
+
+        st.session_state["app_runs"] = st.session_state.get("app_runs", 0) + 1
+        st.session_state.setdefault("start_x", -1.5)
+        st.session_state.setdefault("start_y", 2.0)
+        st.session_state[CHART_KEY] = {"x": 0.5, "y": -0.25, "at": 1700000000000}
+        st.write(f"runs {st.session_state.app_runs} start {st.session_state.start_x} "
+                 f"{st.session_state.start_y}")
+
+        @st.fragment
+        def view():
+            st.button("stands in for a click on the chart", on_click=_on_chart_click)
+
+        view()
+
+    at = AppTest.from_function(page).run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.markdown[0].value == "runs 2 start 0.5 -0.25"
+
+
+def test_a_rho_move_updates_the_chart_the_link_and_the_inspector():
+    # (in the browser this reruns only the view's fragment: see test_browser.py)
+    at = fresh()
+    before = chart_spec(at)
+    at.select_slider(key="hp.adadelta.rho").set_value(0.9).run()
+    assert not at.exception
+    assert not np.array_equal(path_of(before, "adadelta"), path_of(chart_spec(at), "adadelta"))
+    assert query(at) == {"adadelta.rho": "0.9"}
+    (shown,) = [m.value for m in at.markdown if "| quantity |" in m.value]
+    assert r"= 0.9 \cdot" in shown  # E[g²] filled in with the new ρ
+
+
 def test_the_step_inspector_shows_the_trajectorys_numbers():
     from optviz.ui.trajectories import plain_number
 

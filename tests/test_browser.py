@@ -59,17 +59,21 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app():
+def running_app(log: pathlib.Path | None = None):
     """``streamlit run app.py`` on a free loopback port; yields its URL once healthy.
 
+    With ``log``, the server writes there what it prints, with the app's timing lines
+    (OPTVIZ_TIMING: one line per run of the whole script, one per run of the view).
     Shared with ``benchmarks/bench_browser.py``.
     """
     port = _free_port()
+    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
+    env = {**os.environ, "OPTVIZ_TIMING": "1"} if log else None
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
          f"--server.port={port}", "--server.address=127.0.0.1",
          "--browser.gatherUsageStats=false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -90,13 +94,26 @@ def running_app():
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        if log:
+            out.close()
+
+
+SERVER_LOG = "server.log"
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
     _need_browser()
-    with running_app() as url:
-        yield url
+    log = tmp_path_factory.mktemp("streamlit") / SERVER_LOG
+    with running_app(log) as url:
+        yield url, log
+
+
+def _runs(log: pathlib.Path) -> list[str]:
+    """The server's timing lines so far: 'script' (the whole page) or 'view' (the view's
+    fragment alone), one per run."""
+    return [line.split()[1] for line in log.read_text().splitlines()
+            if line.startswith("optviz: ")]
 
 
 # Whether what is on screen after in-place updates is what a fresh drawing of the last
@@ -150,6 +167,7 @@ def _slider_label(chart) -> str:
 def test_the_app_in_a_real_browser(server):
     from playwright.sync_api import sync_playwright
 
+    server, log = server  # the app's URL, and the file its server prints to
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1250})
@@ -197,6 +215,7 @@ def test_the_app_in_a_real_browser(server):
         # in place: the figure is not redrawn, and the cursor stays on its step
         counts = chart.evaluate("() => Object.assign({}, window.optvizChart)")
         before = chart.evaluate(ADADELTA_PATH_JS)
+        runs = len(_runs(log))
         thumb = page.get_by_role("slider", name="ρ (decay rate)")
         thumb.focus()
         started = time.perf_counter()
@@ -210,6 +229,9 @@ def test_the_app_in_a_real_browser(server):
                                 arg=counts["inPlace"], timeout=30_000)
         after = chart.evaluate(ADADELTA_PATH_JS)
         assert after != before
+        # ρ's slider belongs to the view's fragment: only the view ran, not the header
+        # and the rest of the sidebar
+        assert _runs(log)[runs:] == ["view"], _runs(log)
         now = chart.evaluate("() => Object.assign({}, window.optvizChart)")
         assert now["full"] == counts["full"], "a ρ move must not redraw the whole figure"
         assert _slider_label(chart).strip() == label

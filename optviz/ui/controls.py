@@ -1,9 +1,11 @@
-"""Sidebar controls: widgets drawn from the core's self-descriptions, returning a Scene.
+"""Sidebar controls: widgets drawn from the core's self-descriptions, and the Scene they set.
 
 Every widget has a key in ``st.session_state`` whose default is written once (by
 :func:`ensure_defaults`), so the value displayed is always the value used, a reset is
 just a rewrite of those keys, and other code (a click on the contour, a lesson, a URL)
 can change a setting by writing its key before the widgets are drawn.
+:func:`settle_controls` reads the scene from those keys; the sidebar's widgets are drawn
+in three parts, the optimizers' hyperparameters by the view's fragment.
 """
 
 from __future__ import annotations
@@ -119,80 +121,146 @@ def _on_objective_change() -> None:
         st.session_state[k] = v
 
 
-def _hyperparam_widget(opt_key: str, hp: HyperParam) -> float:
+def _settle_hyperparam(opt_key: str, hp: HyperParam) -> float:
+    """The value of a hyperparameter's control, snapped to a value its slider offers."""
     key = hp_key(opt_key, hp.name)
-    label = hp.label
+    opts = options_for(hp)
+    current = st.session_state.get(key, hp.default)
+    if opts is not None and current not in opts:  # e.g. a value from a link: the nearest
+        st.session_state[key] = snap(float(current), opts)
+    return float(st.session_state[key])
+
+
+def _hyperparam_widget(opt_key: str, hp: HyperParam) -> None:
+    key = hp_key(opt_key, hp.name)
     opts = options_for(hp)
     if opts is not None:
-        current = st.session_state.get(key, hp.default)
-        if current not in opts:  # e.g. a value from a link: show the nearest offered one
-            st.session_state[key] = snap(float(current), opts)
-        return float(st.select_slider(label, options=opts, key=key, format_func=format_value,
-                                      help=hp.meaning))
+        st.select_slider(hp.label, options=opts, key=key, format_func=format_value,
+                         help=hp.meaning)
+        return
     step = hp.step or (hp.ui_high - hp.ui_low) / 100
-    return float(st.slider(label, min_value=float(hp.ui_low), max_value=float(hp.ui_high),
-                           step=float(step), key=key, help=hp.meaning))
+    st.slider(hp.label, min_value=float(hp.ui_low), max_value=float(hp.ui_high),
+              step=float(step), key=key, help=hp.meaning)
 
 
-def sidebar() -> Scene:
-    """Draw the sidebar and return the scene it describes."""
+def _window() -> tuple[tuple[float, float], tuple[float, float]]:
+    """The plotted window: the objective's bounds, or the custom one (a valid one)."""
+    if st.session_state["objective"] == CUSTOM:
+        (x0, x1), (y0, y1) = custom_window(st.session_state)
+        if x0 < x1 and y0 < y1:  # an impossible window: its error is shown in the sidebar
+            return (x0, x1), (y0, y1)
+        return DEFAULT_WINDOW
+    return objectives.get(st.session_state["objective"]).bounds
+
+
+def _ghost_options(chosen: list[str] | tuple[str, ...]) -> list[str]:
+    return [""] + [f"{k}.{hp.name}" for k in chosen for hp in optimizers.get(k).hyperparams
+                   if options_for(hp) is not None and not (k == "adadelta" and hp.name == "lr")]
+
+
+def settle_controls() -> Scene:
+    """Make every control's value one its widget can show, and return the scene they set.
+
+    Draws nothing: every control has a key in ``st.session_state`` (a widget's new value
+    is there before the script runs), so the scene does not wait for the widgets. The
+    sidebar can then be drawn in parts — :func:`sidebar_top`, :func:`optimizer_controls`
+    (by the view's fragment) and :func:`sidebar_bottom` —, each widget showing exactly
+    the value used.
+    """
     ensure_defaults()
+    state = st.session_state
+    (x0, x1), (y0, y1) = _window()
+    for key, lo, hi in (("start_x", x0, x1), ("start_y", y0, y1)):
+        if not lo <= float(state.get(key, lo)) <= hi:  # a window was narrowed
+            state[key] = float(min(max(state[key], lo), hi))
+    chosen = tuple(state["optimizers"])
+    if state.get("ghost") not in _ghost_options(chosen):
+        state["ghost"] = ""
+    custom = state["objective"] == CUSTOM
+    scene = Scene(
+        objective=state["objective"],
+        formula=str(state.get("formula", DEFAULT_FORMULA)) if custom else "",
+        bounds=custom_window(state) if custom else None,
+        start=(float(state["start_x"]), float(state["start_y"])),
+        steps=int(state["steps"]),
+        frame_ms=SPEEDS[state["speed"]],
+        optimizers=chosen,
+        noise=float(state["noise"]),
+        seed=int(state["seed"]),
+        adadelta_variant=bool(state.get("adadelta_variant", False)),
+        presenter=bool(state.get("presenter", False)),
+        scale_exp=int(state["scale_exp"]),
+        stretch=float(state["stretch"]),
+        ghost=state["ghost"] or "",
+        ghost_count=int(state["ghost_count"]),
+        lesson=str(state.get("lesson") or ""),
+    )
+    for key in chosen:
+        spec = optimizers.get(key)
+        values = {hp.name: _settle_hyperparam(key, hp) for hp in spec.hyperparams
+                  if not (key == "adadelta" and hp.name == "lr")}
+        if key == "adadelta":
+            values["lr"] = (_settle_hyperparam(key, spec.hyperparam("lr"))
+                            if scene.adadelta_variant else 1.0)
+        scene = scene.with_hp(key, values)
+    return scene
+
+
+def sidebar_top() -> None:
+    """The sidebar down to the choice of optimizers (each widget shows the value
+    :func:`settle_controls` settled; so do :func:`optimizer_controls` and
+    :func:`sidebar_bottom`, which draw the rest of the sidebar below)."""
     sb = st.sidebar
     names = [*objectives.names(), CUSTOM]
     sb.selectbox("Objective", names, key="objective", on_change=_on_objective_change,
                  format_func=lambda n: "Custom: type f(x, y)…" if n == CUSTOM
                  else objectives.get(n).display_name)
-    formula, window = "", None
     if st.session_state["objective"] == CUSTOM:
-        formula, window = _custom_controls(sb)
+        _custom_controls(sb)
         try:
             obj = custom_objective(st.session_state)
         except ValueError as err:  # ExpressionError: said in place, the page keeps working
             sb.error(str(err), icon="✏️")
-            obj = None
         else:
             sb.html(_FORMULA_CSS)
             sb.markdown(formula_markdown(obj.latex))
-        bounds = window
     else:
         obj = objectives.get(st.session_state["objective"])
         sb.html(_FORMULA_CSS)
         sb.markdown(formula_markdown(obj.latex))
         sb.caption(obj.lesson)
-        bounds = obj.bounds
 
-    (x0, x1), (y0, y1) = bounds
-    if not (x0 < x1 and y0 < y1):  # an impossible window: its error is shown above
-        (x0, x1), (y0, y1) = DEFAULT_WINDOW
-    for key, lo, hi in (("start_x", x0, x1), ("start_y", y0, y1)):
-        if not lo <= float(st.session_state.get(key, lo)) <= hi:  # a window was narrowed
-            st.session_state[key] = float(min(max(st.session_state[key], lo), hi))
+    (x0, x1), (y0, y1) = _window()
     c1, c2 = sb.columns(2)
-    start_x = c1.number_input("start x", min_value=float(x0), max_value=float(x1),
-                              key="start_x", step=0.1, format="%.4g",
-                              help="or click a point on the contour")
-    start_y = c2.number_input("start y", min_value=float(y0), max_value=float(y1),
-                              key="start_y", step=0.1, format="%.4g",
-                              help="or click a point on the contour")
-    steps = sb.slider("Number of steps", min_value=STEPS_RANGE[0], max_value=STEPS_RANGE[1],
-                      step=10, key="steps")
-    speed = sb.select_slider("Playback speed", options=list(SPEEDS), key="speed",
-                             help="how fast ▶ Play moves through the (at most 200) frames")
+    c1.number_input("start x", min_value=float(x0), max_value=float(x1), key="start_x",
+                    step=0.1, format="%.4g", help="or click a point on the contour")
+    c2.number_input("start y", min_value=float(y0), max_value=float(y1), key="start_y",
+                    step=0.1, format="%.4g", help="or click a point on the contour")
+    sb.slider("Number of steps", min_value=STEPS_RANGE[0], max_value=STEPS_RANGE[1],
+              step=10, key="steps")
+    sb.select_slider("Playback speed", options=list(SPEEDS), key="speed",
+                     help="how fast ▶ Play moves through the (at most 200) frames")
 
-    chosen = sb.multiselect(
+    sb.multiselect(
         "Optimizers", optimizers.names(), key="optimizers",
         format_func=lambda k: optimizers.get(k).display_name,
         help="SGD, momentum, ADAGRAD and ADADELTA by default; add RMSprop, Adam or Nesterov",
     )
-    hyper: dict[str, dict[str, float]] = {}
-    for key in chosen:
+
+
+def optimizer_controls() -> None:
+    """Each chosen optimizer's hyperparameters, in the sidebar below the choice.
+
+    Drawn by the view's fragment (``page.view_of_scene``): moving one of these sliders
+    reruns only that fragment — these widgets and the view — not the header or the rest
+    of the sidebar, so the browser gets and redraws a fraction of the page.
+    """
+    for key in st.session_state["optimizers"]:
         spec = optimizers.get(key)
-        with sb.expander(f"{spec.display_name}", expanded=key == "adadelta"):
-            values: dict[str, float] = {}
+        with st.sidebar.expander(f"{spec.display_name}", expanded=key == "adadelta"):
             for hp in spec.hyperparams:
-                if key == "adadelta" and hp.name == "lr":
-                    continue
-                values[hp.name] = _hyperparam_widget(key, hp)
+                if not (key == "adadelta" and hp.name == "lr"):
+                    _hyperparam_widget(key, hp)
             if key == "adadelta":
                 st.caption("The paper's method has no learning rate.")
                 variant = st.toggle("Advanced: library variant with a learning rate",
@@ -200,69 +268,48 @@ def sidebar() -> Scene:
                                     help="torch and Keras multiply the applied step by η. "
                                          "η = 1 is the paper's method.")
                 if variant:
-                    values["lr"] = _hyperparam_widget(key, spec.hyperparam("lr"))
+                    _hyperparam_widget(key, spec.hyperparam("lr"))
                     st.warning("Library variant — not the paper's method (η ≠ 1 scales "
                                "only the applied step).")
-                else:
-                    values["lr"] = 1.0
-            hyper[key] = values
 
-    default_sigma = obj.noise if obj is not None else 0.0
+
+def sidebar_bottom() -> None:
+    """Noise, ghost paths, the robustness demos and the reset button."""
+    sb = st.sidebar
+    chosen = st.session_state["optimizers"]
+    if st.session_state["objective"] == CUSTOM:
+        try:
+            default_sigma = custom_objective(st.session_state).noise
+        except ValueError:
+            default_sigma = 0.0
+    else:
+        default_sigma = objectives.get(st.session_state["objective"]).noise
     with sb.expander("Gradient noise", expanded=default_sigma > 0):
         noise = st.slider("σ (noise scale)", min_value=0.0, max_value=5.0, step=0.05,
                           key="noise", help="Gaussian noise added to every gradient; the "
                                             "same noise for every optimizer")
-        seed = int(st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1,
-                                   key="seed", disabled=noise == 0,
-                                   help="the same seed replays the same noise"))
-    ghost_options = [""] + [f"{k}.{hp.name}" for k in chosen
-                            for hp in optimizers.get(k).hyperparams
-                            if options_for(hp) is not None
-                            and not (k == "adadelta" and hp.name == "lr")]
-    if st.session_state.get("ghost") not in ghost_options:
-        st.session_state["ghost"] = ""
+        st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="seed",
+                        disabled=noise == 0, help="the same seed replays the same noise")
     with sb.expander("Ghost paths", expanded=bool(st.session_state.get("ghost"))):
         ghost = st.selectbox(
-            "Fan out one hyperparameter", ghost_options, key="ghost",
+            "Fan out one hyperparameter", _ghost_options(chosen), key="ghost",
             format_func=_ghost_label,
             help="faint paths for many values of one hyperparameter across its range, "
                  "the current value drawn bold: the spread of behaviours at a glance")
-        ghost_count = st.slider("how many ghost paths", *GHOST_COUNTS, key="ghost_count",
-                                disabled=not ghost)
+        st.slider("how many ghost paths", *GHOST_COUNTS, key="ghost_count",
+                  disabled=not ghost)
     with sb.expander("Robustness demos", expanded=bool(
             st.session_state.get("scale_exp") or st.session_state.get("stretch") != 1.0)):
-        scale_exp = st.select_slider(
+        st.select_slider(
             "multiply f by 10ᵏ: k", options=SCALE_EXPONENTS, key="scale_exp",
             help="gradients grow by the same factor: SGD's steps do too, ADAGRAD's and "
                  "ADADELTA's hardly change (the paper's §3.2)")
-        stretch = st.select_slider(
+        st.select_slider(
             "stretch x by s (change its units)", options=STRETCHES, key="stretch",
             format_func=lambda v: f"{v:g}",
             help="the optimizers see x' = s·x; the paths are drawn back in the original x. "
                  "ADADELTA's update has the units of x, so its path hardly changes")
     sb.button("Reset to defaults", on_click=reset_to_defaults, width="stretch")
-
-    scene = Scene(
-        objective=st.session_state["objective"],
-        formula=formula,
-        bounds=window,
-        start=(float(start_x), float(start_y)),
-        steps=int(steps),
-        frame_ms=SPEEDS[speed],
-        optimizers=tuple(chosen),
-        noise=float(noise),
-        seed=seed,
-        adadelta_variant=bool(st.session_state.get("adadelta_variant", False)),
-        presenter=bool(st.session_state.get("presenter", False)),
-        scale_exp=int(scale_exp),
-        stretch=float(stretch),
-        ghost=ghost or "",
-        ghost_count=int(ghost_count),
-        lesson=str(st.session_state.get("lesson") or ""),
-    )
-    for key, values in hyper.items():
-        scene = scene.with_hp(key, values)
-    return scene
 
 
 def _on_formula_change() -> None:
@@ -274,8 +321,8 @@ def _on_formula_change() -> None:
     st.session_state["start_x"], st.session_state["start_y"] = map(float, start)
 
 
-def _custom_controls(sb: Any) -> tuple[str, tuple[tuple[float, float], tuple[float, float]]]:
-    formula = sb.text_input(
+def _custom_controls(sb: Any) -> None:
+    sb.text_input(
         "f(x, y) =", key="formula", max_chars=300, on_change=_on_formula_change,
         help="numbers, x, y, pi, e, + − * / and ^ (power), brackets, and sin cos tan exp "
              "log sqrt abs tanh sinh cosh atan …  e.g. x^4 + y^2, (1-x)^2 + 100*(y-x^2)^2")
@@ -284,8 +331,6 @@ def _custom_controls(sb: Any) -> tuple[str, tuple[tuple[float, float], tuple[flo
     for col, key, label in zip(c, WINDOW_KEYS, labels):
         col.number_input(label, key=key, step=0.5, format="%g",
                          on_change=_on_formula_change)
-    window = custom_window(st.session_state)
-    return formula, window
 
 
 def _ghost_label(value: str) -> str:

@@ -153,5 +153,8 @@ def lessons_overview() -> None:
 
 
 def _open(key: str) -> None:
+    """Load a lesson from the overview: it sets the header's picker and the sidebar's
+    controls, so the whole app reruns (not only the view's fragment)."""
     st.session_state["lesson"] = key
     _on_lesson_change()
+    st.rerun()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -11,7 +12,13 @@ import streamlit as st
 
 from .. import lessons
 from .compute import scene_paths
-from .controls import all_defaults, sidebar
+from .controls import (
+    all_defaults,
+    optimizer_controls,
+    settle_controls,
+    sidebar_bottom,
+    sidebar_top,
+)
 from .lessons_view import lesson_panel, lesson_picker, lesson_state, lessons_overview
 from .sensitivity import sensitivity_view
 from .trajectories import trajectory_view
@@ -79,20 +86,38 @@ def _header(presenter_was: bool) -> None:
                              format_func=VIEWS.__getitem__, label_visibility="collapsed")
 
 
-def main() -> None:
-    st.set_page_config(page_title="optviz — ADADELTA and friends", page_icon="📉",
-                       layout="wide",
-                       initial_sidebar_state="collapsed"
-                       if st.query_params.get("presenter") == "1" else "auto")
-    started = time.perf_counter()
+def _report_time(what: str, started: float) -> None:
+    """With OPTVIZ_TIMING set, print how long a run took (the whole script, or the view's
+    fragment alone) on the server's standard error."""
+    if os.environ.get("OPTVIZ_TIMING"):
+        print(f"optviz: {what} run {1e3 * (time.perf_counter() - started):.0f} ms",
+              file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _no_traceback():
+    """Whatever goes wrong below is said in the page, never shown as a traceback."""
     try:
-        _load_url_once()
-        presenter_was = bool(st.session_state.get("_presenter_shown"))
-        scene = sidebar()
-        _header(presenter_was)
-        st.session_state["_presenter_shown"] = bool(st.session_state.get("presenter"))
-        for warning in st.session_state.pop("_url_warnings", []):  # once, when the link opens
-            st.warning(warning, icon="🔗")
+        yield
+    except Exception as err:
+        st.error(f"Something went wrong: {err}. Press “Reset to defaults” in the sidebar.")
+        with st.expander("Details for the developers"):
+            st.code("".join(traceback.format_exception(err))[-4000:])
+
+
+@st.fragment
+def view_of_scene() -> None:
+    """The optimizers' hyperparameter sliders (in the sidebar), the chosen view of the
+    scene the controls describe, and the link to it.
+
+    A fragment: moving one of its sliders (ρ, ε, a learning rate…) reruns just this,
+    not the header and the rest of the sidebar, so the browser gets and redraws a
+    fraction of the page and the picture follows the slider sooner.
+    """
+    started = time.perf_counter()
+    with _no_traceback():
+        scene = settle_controls()
+        optimizer_controls()
         view = st.session_state.get("view") or "trajectories"
         if view not in VIEWS:
             view = "trajectories"
@@ -109,10 +134,27 @@ def main() -> None:
             st.code(url, language=None)
             st.caption("Copy it (the button at the right of the box) and send it: the link "
                        "opens this exact scene. Settings left at their defaults are omitted.")
-    except Exception as err:  # never a traceback in the page
-        st.error(f"Something went wrong: {err}. Press “Reset to defaults” in the sidebar.")
-        with st.expander("Details for the developers"):
-            st.code("".join(traceback.format_exception(err))[-4000:])
-    if os.environ.get("OPTVIZ_TIMING"):
-        print(f"optviz: script run {1e3 * (time.perf_counter() - started):.0f} ms",
-              file=sys.stderr)
+    _report_time("view", started)
+
+
+def main() -> None:
+    st.set_page_config(page_title="optviz — ADADELTA and friends", page_icon="📉",
+                       layout="wide",
+                       initial_sidebar_state="collapsed"
+                       if st.query_params.get("presenter") == "1" else "auto")
+    started = time.perf_counter()
+    with _no_traceback():
+        _load_url_once()
+        settle_controls()  # before any widget shows a control's value
+        # One container for everything above the view, whatever it holds this time
+        # (presenter styles, a link's warnings): the view's elements keep their places
+        # in the page, so the browser updates the chart instead of building a new one.
+        with st.container():
+            _header(bool(st.session_state.get("_presenter_shown")))
+            st.session_state["_presenter_shown"] = bool(st.session_state.get("presenter"))
+            for warning in st.session_state.pop("_url_warnings", []):  # once, as it opens
+                st.warning(warning, icon="🔗")
+        sidebar_top()
+        view_of_scene()
+        sidebar_bottom()
+    _report_time("script", started)

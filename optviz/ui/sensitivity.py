@@ -469,9 +469,12 @@ def apply_cell(selection: Any, state: MutableMapping[str, Any]) -> str | None:
 
 
 def _on_cell_select() -> None:
+    """A clicked cell sets sliders in the sidebar: the whole app reruns, not only the
+    view's fragment that holds the heatmap."""
     message = apply_cell(st.session_state.get(CHART_KEY), st.session_state)
     if message:
         st.toast(message, icon="📌")
+        st.rerun()
 
 
 # ---------------------------------------------------------------------------

@@ -24,7 +24,10 @@ CHART_KEY = "trajectory_chart"
 
 
 def _on_chart_click() -> None:
-    apply_click(st.session_state.get(CHART_KEY))
+    """A click on the contour sets the start point, which the sidebar shows too: the
+    whole app reruns (not only the view, whose fragment holds the chart)."""
+    if apply_click(st.session_state.get(CHART_KEY)):
+        st.rerun()
 
 
 def _entered_undefined_region(tr) -> bool:
@@ -242,12 +245,14 @@ def trajectory_view(scene: Scene) -> None:
         else:
             st.error(f"These settings cannot run: {err}")
         return
-    lesson_panel(scene, {p.key: p.trajectory for p in paths})
-    problem_messages(scene, paths)
-    robustness_caption(scene, paths)
+    above = st.container()  # filled after the figure, which the browser gets first
     animated_chart(scene_figure_json(scene), key=CHART_KEY, on_click=_on_chart_click,
                    config={"displaylogo": False, "scrollZoom": False, "responsive": True,
                            "modeBarButtonsToRemove": ["select2d", "lasso2d"]})
+    with above:
+        lesson_panel(scene, {p.key: p.trajectory for p in paths})
+        problem_messages(scene, paths)
+        robustness_caption(scene, paths)
     st.caption("▶ Play animates every panel together; the slider under the chart moves the "
                "step cursor. Click anywhere on the contour to start from there.")
     summary_table(scene, paths)
