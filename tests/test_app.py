@@ -200,6 +200,22 @@ def test_a_rho_move_updates_the_chart_the_link_and_the_inspector():
     assert r"= 0.9 \cdot" in shown  # E[g²] filled in with the new ρ
 
 
+def test_the_page_pauses_for_the_browser_only_after_a_new_figure(monkeypatch):
+    from optviz.ui import trajectories
+
+    pauses = []
+    monkeypatch.setattr(trajectories, "PICTURE_FIRST_S", 0.01)
+    monkeypatch.setattr(trajectories, "sleep", pauses.append)
+    at = fresh()
+    assert pauses == [0.01]  # the first figure
+    at.run()
+    assert pauses == [0.01]  # the same figure: nothing new to draw, no pause
+    at.select_slider(key="hp.adadelta.rho").set_value(0.9).run()
+    assert pauses == [0.01, 0.01]
+    widget(at, "inspect_step").set_value(7).run()  # the inspector's own fragment
+    assert pauses == [0.01, 0.01]
+
+
 def test_the_step_inspector_shows_the_trajectorys_numbers():
     from optviz.ui.trajectories import plain_number
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from time import sleep
+
 import numpy as np
 import streamlit as st
 
@@ -232,6 +234,27 @@ def plain_number(v: float) -> str:
             .replace(r"\infty", "∞").replace("-", "−"))
 
 
+#: How long the script waits, after sending a new figure, before it sends the rest of
+#: the view (see :func:`_picture_first`).
+PICTURE_FIRST_S = 0.25
+
+
+def _picture_first(spec_json: str) -> None:
+    """Let the browser draw a new figure before the rest of the view reaches it.
+
+    The browser renders the page's elements and the figure on one thread, and renders
+    whatever has arrived in one go: were the messages, the summary table and the step
+    inspector (its maths typeset anew) right behind the figure, the new picture would
+    wait for them all (~0.1–0.2 s here). Pausing the script after the figure lets the
+    picture go first; the rest follows. Nothing new to draw, no pause.
+    """
+    if st.session_state.get("_figure_sent") is spec_json:  # the cached text, unchanged
+        return
+    st.session_state["_figure_sent"] = spec_json
+    if PICTURE_FIRST_S > 0:
+        sleep(PICTURE_FIRST_S)
+
+
 def trajectory_view(scene: Scene) -> None:
     if not scene.optimizers:
         st.info("Choose at least one optimizer in the sidebar.")
@@ -246,9 +269,11 @@ def trajectory_view(scene: Scene) -> None:
             st.error(f"These settings cannot run: {err}")
         return
     above = st.container()  # filled after the figure, which the browser gets first
-    animated_chart(scene_figure_json(scene), key=CHART_KEY, on_click=_on_chart_click,
+    spec_json = scene_figure_json(scene)
+    animated_chart(spec_json, key=CHART_KEY, on_click=_on_chart_click,
                    config={"displaylogo": False, "scrollZoom": False, "responsive": True,
                            "modeBarButtonsToRemove": ["select2d", "lasso2d"]})
+    _picture_first(spec_json)
     with above:
         lesson_panel(scene, {p.key: p.trajectory for p in paths})
         problem_messages(scene, paths)

@@ -1,0 +1,18 @@
+"""Shared test set-up."""
+
+from __future__ import annotations
+
+import pytest
+
+from optviz.ui import trajectories
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_picture_first_pause():
+    """AppTest has no browser to draw the figure: the pause that lets a browser draw it
+    before the rest of the view arrives (``trajectories.PICTURE_FIRST_S``) would only
+    slow the suite. (The real-browser test runs the app as shipped, with the pause.)"""
+    kept = trajectories.PICTURE_FIRST_S
+    trajectories.PICTURE_FIRST_S = 0.0
+    yield
+    trajectories.PICTURE_FIRST_S = kept
