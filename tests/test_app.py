@@ -216,6 +216,18 @@ def test_the_page_pauses_for_the_browser_only_after_a_new_figure(monkeypatch):
     assert pauses == [0.01, 0.01]
 
 
+def test_the_inspected_step_stays_when_the_number_of_steps_changes():
+    at = fresh()
+    assert widget(at, "inspect_step").value == 10
+    widget(at, "inspect_step").set_value(13).run()
+    widget(at, "steps").set_value(510).run()  # a new range for the inspector's slider
+    assert not at.exception
+    assert widget(at, "inspect_step").value == 13
+    widget(at, "steps").set_value(10).run()  # fewer steps than that: the last one
+    assert widget(at, "inspect_step").value == 10
+    assert widget(at, "inspect_step").max == 10
+
+
 def test_the_step_inspector_shows_the_trajectorys_numbers():
     from optviz.ui.trajectories import plain_number
 

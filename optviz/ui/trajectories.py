@@ -166,7 +166,7 @@ def export_panel(scene: Scene, paths: list[PathView], fig: object) -> None:
                            mime="application/json", file_name="optviz-trajectories.json",
                            icon="🧾", data=lambda: export.trajectories_to_json(runs, header()))
         reason = export.png_unavailable_reason()
-        t = int(st.session_state.get("inspect_step", min(scene.steps, 10)))
+        t = int(st.session_state.get(INSPECT_STEP, min(scene.steps, 10)))
         if reason is None:
             st.download_button(
                 f"PNG of step {t} (the inspector's step)", on_click="ignore", icon="🖼️",
@@ -183,6 +183,14 @@ def export_panel(scene: Scene, paths: list[PathView], fig: object) -> None:
                    "the header.")
 
 
+INSPECT_STEP = "inspect_step"
+_KEPT_STEP = "_inspect_step_kept"
+
+
+def _keep_inspected_step() -> None:
+    st.session_state[_KEPT_STEP] = st.session_state[INSPECT_STEP]
+
+
 @st.fragment
 def step_inspector(scene: Scene, paths: list[PathView]) -> None:
     """At the chosen step, each optimizer's rule in LaTeX and with the numbers filled in."""
@@ -190,8 +198,12 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
         return
     st.subheader("Step inspector")
     c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+    # The step stays where the student left it when the number of steps changes
+    # (Streamlit starts a slider with a new range afresh): it is kept in a key of its own.
+    kept = int(st.session_state.get(_KEPT_STEP, 10))
+    st.session_state[INSPECT_STEP] = min(max(kept, 1), scene.steps)
     t = c1.slider("step t (the move from x₍ₜ₋₁₎ to xₜ)", min_value=1, max_value=scene.steps,
-                  value=min(scene.steps, 10), key="inspect_step")
+                  key=INSPECT_STEP, on_change=_keep_inspected_step)
     keys = [p.key for p in paths]
     if st.session_state.get("inspect_key") not in keys:
         st.session_state["inspect_key"] = "adadelta" if "adadelta" in keys else keys[0]
