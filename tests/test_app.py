@@ -259,6 +259,18 @@ def test_the_step_inspector_shows_the_trajectorys_numbers():
     assert plain_number(sgd.updates[6, 0]) in table
 
 
+def test_an_optimizer_taken_out_and_back_keeps_its_settings():
+    at = fresh()
+    widget(at, "hp.adadelta.rho").set_value(0.9).run()
+    widget(at, "adadelta_variant").set_value(True).run()
+    widget(at, "optimizers").set_value(["sgd", "momentum"]).run()
+    widget(at, "steps").set_value(100).run()  # a run or two without ADADELTA's sliders
+    widget(at, "optimizers").set_value(["sgd", "momentum", "adadelta"]).run()
+    assert not at.exception
+    assert widget(at, "hp.adadelta.rho").value == 0.9
+    assert widget(at, "adadelta_variant").value is True
+
+
 def test_reset_restores_the_defaults():
     at = fresh()
     widget(at, "hp.adadelta.rho").set_value(0.9).run()

@@ -105,9 +105,20 @@ def all_defaults(objective_name: str = DEFAULT_OBJECTIVE) -> dict[str, Any]:
 
 
 def ensure_defaults() -> None:
-    """Give every control key a value once per session (never overwriting the user's)."""
-    for k, v in all_defaults(st.session_state.get("objective", DEFAULT_OBJECTIVE)).items():
-        st.session_state.setdefault(k, v)
+    """Give every control key a value once per session (never overwriting the user's).
+
+    An optimizer taken out of the comparison keeps its settings for when it comes back:
+    Streamlit forgets the value of a widget not drawn in a run, unless the script
+    writes it (the documented way to keep it), so every optimizer's keys are written
+    back as they are.
+    """
+    state = st.session_state
+    for k, v in all_defaults(state.get("objective", DEFAULT_OBJECTIVE)).items():
+        state.setdefault(k, v)
+    for key in optimizers.names():
+        for hp in optimizers.get(key).hyperparams:
+            state[hp_key(key, hp.name)] = state[hp_key(key, hp.name)]
+    state["adadelta_variant"] = state["adadelta_variant"]
 
 
 def reset_to_defaults() -> None:
