@@ -233,6 +233,13 @@ def _check_lengths(**values: HyperValue) -> None:
         )
 
 
+def _validated(key: str, **values: HyperValue) -> dict[str, HyperValue]:
+    """``values`` checked against optimizer ``key``'s self-description, in order (a
+    ValueError naming the hyperparameter and its range for the first bad one)."""
+    spec = REGISTRY[key]
+    return {name: spec.hyperparam(name).validate(v) for name, v in values.items()}
+
+
 def _make(
     key: str,
     state_cls: type,
@@ -370,8 +377,8 @@ def sgd(lr: HyperValue = 0.01) -> Optimizer:
     Effective learning rate: :math:`\eta` in every dimension. Identical to
     ``torch.optim.SGD(lr=lr)``.
     """
-    lr = REGISTRY["sgd"].hyperparam("lr").validate(lr)
-    return _make("sgd", EmptyState, _sgd_rule, {"lr": lr}, lambda lr: _HP(lr=lr, neg_lr=-lr))
+    return _make("sgd", EmptyState, _sgd_rule, _validated("sgd", lr=lr),
+                 lambda lr: _HP(lr=lr, neg_lr=-lr))
 
 
 # ---------------------------------------------------------------------------
@@ -410,15 +417,13 @@ def momentum(lr: HyperValue = 0.01, beta: HyperValue = 0.9, nesterov: bool = Fal
     past gradients; for a constant gradient the step grows to :math:`\eta/(1-\beta)`.
     """
     key = "nesterov" if nesterov else "momentum"
-    spec = REGISTRY[key]
-    lr = spec.hyperparam("lr").validate(lr)
-    beta = spec.hyperparam("beta").validate(beta)
+    hyper = _validated(key, lr=lr, beta=beta)
 
     def derive(lr: Any, beta: Any) -> _HP:
         rate = lr * (1.0 + beta) if nesterov else lr
         return _HP(lr=lr, beta=beta, nesterov=nesterov, rate=rate)
 
-    return _make(key, MomentumState, _momentum_rule, {"lr": lr, "beta": beta}, derive)
+    return _make(key, MomentumState, _momentum_rule, hyper, derive)
 
 
 # ---------------------------------------------------------------------------
@@ -451,12 +456,7 @@ def adagrad(
     only shrinks: the decay ADADELTA was designed to fix. Bit-for-bit equal to
     ``torch.optim.Adagrad(lr, eps=eps, initial_accumulator_value=initial_accumulator)``.
     """
-    spec = REGISTRY["adagrad"]
-    hyper = {
-        "lr": spec.hyperparam("lr").validate(lr),
-        "eps": spec.hyperparam("eps").validate(eps),
-        "initial_accumulator": spec.hyperparam("initial_accumulator").validate(initial_accumulator),
-    }
+    hyper = _validated("adagrad", lr=lr, eps=eps, initial_accumulator=initial_accumulator)
     return _make(
         "adagrad",
         AdaGradState,
@@ -514,12 +514,7 @@ def adadelta(rho: HyperValue = 0.95, eps: HyperValue = 1e-6, lr: HyperValue = 1.
     :math:`-\sqrt{\epsilon}\, g_1/\sqrt{(1-\rho) g_1^2 + \epsilon}`, about
     :math:`\sqrt{\epsilon/(1-\rho)}` in size: :math:`\epsilon` acts as a warm-up rate.
     """
-    spec = REGISTRY["adadelta"]
-    hyper = {
-        "rho": spec.hyperparam("rho").validate(rho),
-        "eps": spec.hyperparam("eps").validate(eps),
-        "lr": spec.hyperparam("lr").validate(lr),
-    }
+    hyper = _validated("adadelta", rho=rho, eps=eps, lr=lr)
     return _make(
         "adadelta",
         AdaDeltaState,
@@ -556,12 +551,7 @@ def rmsprop(lr: HyperValue = 0.01, rho: HyperValue = 0.9, eps: HyperValue = 1e-8
     numerator: a learning rate :math:`\eta` must still be chosen.
     Effective learning rate: :math:`\eta / (\sqrt{E[g^2]_t} + \epsilon)`.
     """
-    spec = REGISTRY["rmsprop"]
-    hyper = {
-        "lr": spec.hyperparam("lr").validate(lr),
-        "rho": spec.hyperparam("rho").validate(rho),
-        "eps": spec.hyperparam("eps").validate(eps),
-    }
+    hyper = _validated("rmsprop", lr=lr, rho=rho, eps=eps)
     return _make(
         "rmsprop",
         RMSpropState,
@@ -666,13 +656,7 @@ def adam(
     — Adam's counterpart of RMSprop's rate. (The current gradient itself enters
     :math:`m_t` with weight :math:`1-\beta_1`.)
     """
-    spec = REGISTRY["adam"]
-    hyper = {
-        "lr": spec.hyperparam("lr").validate(lr),
-        "beta1": spec.hyperparam("beta1").validate(beta1),
-        "beta2": spec.hyperparam("beta2").validate(beta2),
-        "eps": spec.hyperparam("eps").validate(eps),
-    }
+    hyper = _validated("adam", lr=lr, beta1=beta1, beta2=beta2, eps=eps)
 
     def derive(lr: Any, beta1: Any, beta2: Any, eps: Any) -> _HP:
         weight = 1.0 - beta1
