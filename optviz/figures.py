@@ -776,6 +776,7 @@ def trajectory_figure(
 
     # --- animation controls ------------------------------------------------------------
     controls_y = 95 / geo.height  # the lowest panel ends 150 px (or more) above the bottom
+    slider_y = (95 - 36 - style.font) / geo.height  # below the buttons, with its label
     animate = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate",
                "transition": {"duration": 0}}
     play = {"frame": {"duration": frame_ms, "redraw": False}, "fromcurrent": True,
@@ -803,11 +804,13 @@ def trajectory_figure(
                 {"label": "❚❚ Pause", "method": "animate", "args": [[None], animate]},
             ],
         }],
+        # the slider under the buttons, across the whole width, its "step N" label at the
+        # right end (level with the buttons): nothing overlaps, however narrow the chart
         sliders=[{
-            "active": 0, "x": 0.17 if not presenter else 0.23,
-            "len": 0.83 if not presenter else 0.77, "y": controls_y, "yanchor": "top",
+            "active": 0, "x": 0.0, "len": 1.0, "y": slider_y, "yanchor": "top",
             "pad": {"t": 0}, "transition": {"duration": 0},
-            "currentvalue": {"prefix": "step ", "font": {"size": style.font, "color": "#222"}},
+            "currentvalue": {"prefix": "step ", "xanchor": "right",
+                             "font": {"size": style.font, "color": "#222"}},
             "font": {"color": "rgba(0,0,0,0)"},  # 200 tick labels would be unreadable
             "ticklen": 3,
             "steps": [{"label": str(int(s)), "method": "animate",

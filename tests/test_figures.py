@@ -118,6 +118,19 @@ def test_frames_move_only_markers(default_figure):
     assert play["label"].endswith("Play") and play["args"][1]["frame"]["redraw"] is False
 
 
+def test_the_step_slider_spans_the_width_under_the_buttons(default_figure):
+    # nothing overlaps however narrow the chart: the slider is a row of its own, below
+    # the Play/Pause buttons, and its "step N" label sits at its right end
+    layout = default_figure[2].spec["layout"]
+    slider, buttons = layout["sliders"][0], layout["updatemenus"][0]
+    assert (slider["x"], slider["len"]) == (0.0, 1.0)
+    assert buttons["yanchor"] == slider["yanchor"] == "top"
+    height_px = layout["height"]
+    assert (buttons["y"] - slider["y"]) * height_px >= 36  # a button's height, at least
+    assert slider["currentvalue"]["xanchor"] == "right"
+    assert slider["y"] > 0
+
+
 def test_frame_markers_sit_on_the_trajectories(default_figure):
     _, paths, fig = default_figure
     frame = fig.spec["frames"][100]
