@@ -419,6 +419,25 @@ def test_stretching_x_draws_paths_in_the_original_coordinates():
     assert any("x is measured in units 10× smaller" in i.value for i in at.info)
 
 
+def test_the_inspector_gives_the_stretch_demo_in_the_optimizers_units():
+    from optviz.ui.trajectories import plain_number
+
+    at = fresh()
+    widget(at, "stretch").set_value(10.0).run()
+    assert not at.exception
+    run = ov.run(ov.objectives.get("rosenbrock").stretched(10.0), ov.optimizers.adadelta(),
+                 (-15.0, 2.0), 500)
+    (shown,) = [m.value for m in at.markdown if "| quantity |" in m.value]
+    t = 10  # the inspector's first step: x_{t-1}, Δx_t and x_t all in x' = 10·x
+    for symbol, value in [("x_{t-1}", run.positions[t - 1, 0]),
+                          (r"\Delta x_t", run.updates[t - 1, 0]),
+                          ("x_t", run.positions[t, 0])]:
+        assert f"| ${symbol}$ |" in shown
+        row = next(r for r in shown.splitlines() if r.startswith(f"| ${symbol}$ |"))
+        assert row.split("|")[3].strip() == plain_number(value), (symbol, row)
+    assert any("the optimizers run in x′ = 10·x" in c.value for c in at.caption)
+
+
 # --- custom formulas ------------------------------------------------------------------------
 
 

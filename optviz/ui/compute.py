@@ -65,6 +65,16 @@ def _to_original_x(traj: Trajectory, stretch: float) -> Trajectory:
     return dataclasses.replace(traj, positions=positions)
 
 
+def in_optimizer_coordinates(traj: Trajectory, stretch: float) -> Trajectory:
+    """A run of the stretch demo with its positions in the optimizer's own x' = s·x again
+    (the figure draws it in x; its gradients, updates and state are in x' throughout)."""
+    if stretch == 1.0:
+        return traj
+    positions = traj.positions.copy()
+    positions[..., 0] *= stretch
+    return dataclasses.replace(traj, positions=positions)
+
+
 @st.cache_resource(max_entries=512, show_spinner=False)
 def trajectory_for(
     objective_key: ObjectiveKey,

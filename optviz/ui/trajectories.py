@@ -12,6 +12,7 @@ from ..figures import PathView, left_bounds_at
 from ..inspector import latex_number, step_details
 from .chart import animated_chart
 from .compute import (
+    in_optimizer_coordinates,
     scene_figure,
     scene_figure_json,
     scene_objective,
@@ -211,8 +212,13 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
     key = c2.segmented_control("optimizer", keys, key="inspect_key",
                                format_func=labels.__getitem__) or keys[0]
     p = next(p for p in paths if p.key == key)
-    d = step_details(p.trajectory, t)
+    d = step_details(in_optimizer_coordinates(p.trajectory, scene.stretch), t)
     st.latex(d.rule_latex)
+    if scene.stretch != 1.0:
+        st.caption(f"Robustness demo: the optimizers run in x′ = {scene.stretch:g}·x, so "
+                   "every number of the x coordinate below — positions, gradients, steps "
+                   "and accumulators — is in x′, the optimizer's own units (the contour "
+                   "draws the path in x).")
     if d.diverged:
         st.error(f"{p.label} has diverged by step {t}: the numbers are NaN.")
     # The equations of both coordinates, one below the other (with numbers they are
