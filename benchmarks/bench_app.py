@@ -4,11 +4,11 @@ Prints, for the default scene (Rosenbrock, SGD + momentum + ADAGRAD + ADADELTA, 
 
 * the core pipeline for one ρ change: the changed optimizer's run, the figure and its JSON
   (what Streamlit sends), with the objective's contour already cached;
-* the Streamlit rerun after moving ρ, through AppTest: ρ's slider belongs to the view's
-  fragment, so this reruns that fragment (its sliders, the figure, the messages, the table
-  and the step inspector), not the header and the rest of the sidebar. The pause that lets
-  a browser draw a new figure before the rest of the view (``PICTURE_FIRST_S``) is not
-  computing and is left out here; ``bench_browser.py`` measures the page with it.
+* the Streamlit rerun after moving ρ, through AppTest. AppTest runs the whole script
+  for it (widgets, caches, every element); in a browser, ρ's slider belongs to the view's
+  fragment and only that reruns, so this is an upper bound. The pause that lets a browser
+  draw a new figure before the rest of the view (``PICTURE_FIRST_S``) is not computing and
+  is left out here; ``bench_browser.py`` measures the page with it.
 
 Run: python benchmarks/bench_app.py
 """
@@ -84,7 +84,7 @@ def report(name: str, times: list[float]) -> None:
 def main() -> None:
     print(f"optviz app benchmark — {os.cpu_count()} cores, numpy {np.__version__}")
     report("core: ADADELTA rerun + figure + JSON (one ρ move)", pipeline())
-    report("Streamlit rerun after a ρ move (AppTest, the view)", app_rerun())
+    report("Streamlit rerun after a ρ move (AppTest, whole script)", app_rerun())
 
 
 if __name__ == "__main__":
