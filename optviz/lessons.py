@@ -549,6 +549,19 @@ def _diverged_text(tr: Trajectory, key: str) -> str:
             "numbers stop there.")
 
 
+def _usable(runs: Runs, key: str, why: str, parts: list[str]) -> Trajectory | None:
+    """``runs[key]`` when it is there and did not diverge; otherwise None, and ``parts``
+    gets the sentence that says which (why to add it, or where it diverged)."""
+    tr = runs.get(key)
+    if tr is None:
+        parts.append(_missing(key, why))
+    elif _diverged(tr):
+        parts.append(_diverged_text(tr, key))
+    else:
+        return tr
+    return None
+
+
 def _explainer(fn: Callable[[Settings, Runs], str]) -> Callable[[Settings, Runs], str]:
     """Never raise, never warn: a failure becomes a message (the raw function is
     ``__wrapped__``)."""
@@ -661,12 +674,8 @@ def _travel_halves(tr: Trajectory) -> tuple[float, float]:
 
 def _explain_adagrad_decay(settings: Settings, runs: Runs) -> str:
     parts = []
-    ag = runs.get("adagrad")
-    if ag is None:
-        parts.append(_missing("adagrad", "to watch its learning rate die"))
-    elif _diverged(ag):
-        parts.append(_diverged_text(ag, "adagrad"))
-    else:
+    ag = _usable(runs, "adagrad", "to watch its learning rate die", parts)
+    if ag is not None:
         r = _rate_ratio(ag)
         first, second = _travel_halves(ag)
         parts.append(
@@ -676,12 +685,8 @@ def _explain_adagrad_decay(settings: Settings, runs: Runs) -> str:
             f"half of the run and {fmt(second)} in the second, and ends at f − f_min = "
             f"{fmt(_final_gap(ag))}."
         )
-    ad = runs.get("adadelta")
-    if ad is None:
-        parts.append(_missing("adadelta", "to compare with a rate that can recover"))
-    elif _diverged(ad):
-        parts.append(_diverged_text(ad, "adadelta"))
-    else:
+    ad = _usable(runs, "adadelta", "to compare with a rate that can recover", parts)
+    if ad is not None:
         r = _rate_ratio(ad)
         parts.append(
             f"{_bold('adadelta')} divides by a running average that forgets old gradients "
@@ -747,12 +752,8 @@ def _memory_ratio(tr: Trajectory) -> tuple[int, Trajectory, Array] | None:
 
 def _explain_bad_start(settings: Settings, runs: Runs) -> str:
     parts = []
-    ag = runs.get("adagrad")
-    if ag is None:
-        parts.append(_missing("adagrad", "to see a bad start remembered"))
-    elif _diverged(ag):
-        parts.append(_diverged_text(ag, "adagrad"))
-    else:
+    ag = _usable(runs, "adagrad", "to see a bad start remembered", parts)
+    if ag is not None:
         m = _memory_ratio(ag)
         if m is None:
             parts.append(
@@ -1550,12 +1551,8 @@ def sign_change_share(tr: Trajectory, fraction: float = 0.25) -> Array:
 
 def _explain_price(settings: Settings, runs: Runs) -> str:
     parts = []
-    ad = runs.get("adadelta")
-    if ad is None:
-        parts.append(_missing("adadelta", "to see its end-of-run oscillation"))
-    elif _diverged(ad):
-        parts.append(_diverged_text(ad, "adadelta"))
-    else:
+    ad = _usable(runs, "adadelta", "to see its end-of-run oscillation", parts)
+    if ad is not None:
         gap = ad.loss_gap
         best_t = int(np.nanargmin(gap))
         sc = sign_change_share(ad)
