@@ -44,6 +44,19 @@ ADADELTA_PATH_JS = """() => {
         }"""
 
 
+# The traces of the figure that have no drawing in the page (plotly.js once dropped
+# every trace of a panel left out of an in-place update).
+UNDRAWN_TRACES_JS = """() => {
+            const gd = document.querySelector('.js-plotly-plot');
+            const drawn = new Set();
+            for (const el of gd.querySelectorAll('.scatterlayer .trace')) {
+                const d = el.__data__;
+                if (d && d[0] && d[0].trace) drawn.add(d[0].trace.index);
+            }
+            return gd.data.map((t, i) => i).filter(i => !drawn.has(i));
+        }"""
+
+
 def _need_browser() -> None:
     if not os.path.exists(CHROMIUM):
         message = "no Chromium: install it with `apt-get install -y chromium` (Debian)"
@@ -229,6 +242,7 @@ def test_the_app_in_a_real_browser(server):
                                 arg=counts["inPlace"], timeout=30_000)
         after = chart.evaluate(ADADELTA_PATH_JS)
         assert after != before
+        assert chart.evaluate(UNDRAWN_TRACES_JS) == []  # every panel keeps its curves
         # ρ's slider belongs to the view's fragment: only the view ran, not the header
         # and the rest of the sidebar
         assert _runs(log)[runs:] == ["view"], _runs(log)

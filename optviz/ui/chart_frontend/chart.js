@@ -105,6 +105,22 @@
     return { traces: traces, ranges: ranges, frames: now.frames !== old.frames };
   }
 
+  // plotly.js draws a transition subplot by subplot, from the animated traces alone, and
+  // takes away everything drawn in a subplot that has none of them (its curves and its
+  // cursor: a ρ move emptied the momentum and ADAGRAD accumulator panels). So each such
+  // subplot takes part with one trace, its smallest, moved to where it already is.
+  function bystanders(traces) {
+    const subplot = function (t) { return (t.xaxis || "x") + (t.yaxis || "y"); };
+    const covered = new Set(traces.map(function (i) { return subplot(gd.data[i]); }));
+    const pick = {};
+    gd.data.forEach(function (t, i) {
+      const s = subplot(t);
+      const size = (t.x || []).length;
+      if (!covered.has(s) && (!(s in pick) || size < pick[s].size)) { pick[s] = { i: i, size: size }; }
+    });
+    return Object.keys(pick).map(function (s) { return pick[s].i; });
+  }
+
   async function inPlace(spec, change) {
     // Where the step cursor is: after the update it shows the new runs at that step.
     const slider = (gd.layout.sliders || [])[0];
@@ -117,8 +133,11 @@
     const layout = {};
     for (const name of Object.keys(change.ranges)) { layout[name] = { range: change.ranges[name] }; }
     if (traces.length || Object.keys(layout).length) {
-      await Plotly.animate(gd, { data: traces.map(function (i) { return spec.data[i]; }),
-                                 traces: traces, layout: layout }, NOW);
+      const still = bystanders(traces);
+      const data = traces.map(function (i) { return spec.data[i]; }).concat(
+        still.map(function (i) { return { x: gd.data[i].x, y: gd.data[i].y }; }));
+      await Plotly.animate(gd, { data: data, traces: traces.concat(still), layout: layout },
+                           NOW);
     }
     if (change.frames) {
       await Plotly.addFrames(gd, spec.frames);  // same names: each frame is replaced
