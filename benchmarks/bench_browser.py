@@ -38,6 +38,7 @@ from test_browser import (  # noqa: E402
     ADADELTA_PATH_JS,
     ARGS,
     CHROMIUM,
+    DRAWN_TRACES_JS,
     IDLE,
     chart_frame,
     running_app,
@@ -46,20 +47,12 @@ from test_browser import (  # noqa: E402
 UPDATES_JS = "() => window.optvizChart.inPlace + window.optvizChart.full"
 # Every ADADELTA curve on screen (its path, loss, learning rates and accumulators in
 # every panel), as the SVG paths drawn: one string per trace.
-ADADELTA_CURVES_JS = """() => {
-    const gd = document.querySelector('.js-plotly-plot');
-    const mine = new Set();
-    gd.data.forEach((t, i) => { if (t.legendgroup === 'adadelta') mine.add(i); });
-    const out = [];
-    for (const el of gd.querySelectorAll('.scatterlayer .trace')) {
-        const d = el.__data__;
-        if (d && d[0] && d[0].trace && mine.has(d[0].trace.index)) {
-            const p = el.querySelector('path.js-line');
-            if (p) out.push(p.getAttribute('d'));
-        }
-    }
-    return out;
-}"""
+ADADELTA_CURVES_JS = f"""() => {{
+    const drawn = ({DRAWN_TRACES_JS})();
+    return document.querySelector('.js-plotly-plot').data
+        .map((t, i) => t.legendgroup === 'adadelta' ? drawn[i] : null)
+        .filter(d => d);
+}}"""
 
 
 def measure(url: str, moves: int) -> None:

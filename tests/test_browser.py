@@ -28,33 +28,36 @@ SCREENSHOT = ROOT / "assets" / "screenshot.png"
 
 pytestmark = pytest.mark.browser
 
-# The SVG path of ADADELTA's trajectory in the contour panel (found through the trace
-# index plotly stores on each trace's DOM node).
-ADADELTA_PATH_JS = """() => {
+# Every trace drawn in the page, by its index in the figure: the SVG path of its line
+# (null for markers only). plotly.js keeps each trace's index on its DOM node.
+DRAWN_TRACES_JS = """() => {
             const gd = document.querySelector('.js-plotly-plot');
-            const i = gd.data.findIndex(t => t.legendgroup === 'adadelta' && t.showlegend);
+            const out = {};
             for (const el of gd.querySelectorAll('.scatterlayer .trace')) {
                 const d = el.__data__;
-                if (d && d[0] && d[0].trace && d[0].trace.index === i) {
+                if (d && d[0] && d[0].trace) {
                     const p = el.querySelector('path.js-line');
-                    return p ? p.getAttribute('d') : null;
+                    out[d[0].trace.index] = p ? p.getAttribute('d') : null;
                 }
             }
-            return null;
+            return out;
         }"""
 
+# The SVG path of ADADELTA's trajectory in the contour panel.
+ADADELTA_PATH_JS = f"""() => {{
+            const gd = document.querySelector('.js-plotly-plot');
+            const i = gd.data.findIndex(t => t.legendgroup === 'adadelta' && t.showlegend);
+            const d = ({DRAWN_TRACES_JS})()[i];
+            return d === undefined ? null : d;
+        }}"""
 
 # The traces of the figure that have no drawing in the page (plotly.js once dropped
 # every trace of a panel left out of an in-place update).
-UNDRAWN_TRACES_JS = """() => {
-            const gd = document.querySelector('.js-plotly-plot');
-            const drawn = new Set();
-            for (const el of gd.querySelectorAll('.scatterlayer .trace')) {
-                const d = el.__data__;
-                if (d && d[0] && d[0].trace) drawn.add(d[0].trace.index);
-            }
-            return gd.data.map((t, i) => i).filter(i => !drawn.has(i));
-        }"""
+UNDRAWN_TRACES_JS = f"""() => {{
+            const drawn = ({DRAWN_TRACES_JS})();
+            return document.querySelector('.js-plotly-plot').data
+                .map((t, i) => i).filter(i => !(i in drawn));
+        }}"""
 
 
 def _need_browser() -> None:
