@@ -254,7 +254,7 @@ def plain_number(v: float) -> str:
 
 #: How long the script waits, after sending a new figure, before it sends the rest of
 #: the view (see :func:`_picture_first`).
-PICTURE_FIRST_S = 0.25
+PICTURE_FIRST_S = 0.35
 
 
 def _picture_first(spec_json: str) -> None:
