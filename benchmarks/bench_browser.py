@@ -76,17 +76,25 @@ def measure(url: str, moves: int) -> None:
             thumb.focus()
             t0 = time.perf_counter()
             page.keyboard.press("ArrowLeft" if i % 10 < 5 else "ArrowRight")
-            chart.wait_for_function(f"(old) => {{ const p = ({ADADELTA_PATH_JS})(); "
-                                    "return p !== null && p !== old; }",
-                                    arg=before, timeout=30_000, polling=5)
+            chart.wait_for_function(
+                f"(old) => {{ const p = ({ADADELTA_PATH_JS})(); return p !== null && p !== old; }}",
+                arg=before,
+                timeout=30_000,
+                polling=5,
+            )
             drawn.append(time.perf_counter() - t0)
-            chart.wait_for_function(f"(old) => {{ const now = ({ADADELTA_CURVES_JS})(); "
-                                    "return now.length === old.length && "
-                                    "now.every((d, i) => d !== old[i]); }",
-                                    arg=curves, timeout=30_000, polling=5)
+            chart.wait_for_function(
+                f"(old) => {{ const now = ({ADADELTA_CURVES_JS})(); "
+                "return now.length === old.length && "
+                "now.every((d, i) => d !== old[i]); }",
+                arg=curves,
+                timeout=30_000,
+                polling=5,
+            )
             panels.append(time.perf_counter() - t0)
-            chart.wait_for_function(f"(n) => ({UPDATES_JS})() > n", arg=updates,
-                                    timeout=30_000, polling=5)
+            chart.wait_for_function(
+                f"(n) => ({UPDATES_JS})() > n", arg=updates, timeout=30_000, polling=5
+            )
             complete.append(time.perf_counter() - t0)
             page.wait_for_selector(IDLE, timeout=30_000)
             done.append(time.perf_counter() - t0)
@@ -96,12 +104,16 @@ def measure(url: str, moves: int) -> None:
         browser.close()
 
     def row(name: str, xs: list[float]) -> None:
-        print(f"  {name:<50} median {1e3 * statistics.median(xs):6.0f} ms   "
-              f"best {1e3 * min(xs):6.0f} ms   worst {1e3 * max(xs):6.0f} ms   "
-              f"over 0.5 s: {sum(x > 0.5 for x in xs)} of {len(xs)}")
+        print(
+            f"  {name:<50} median {1e3 * statistics.median(xs):6.0f} ms   "
+            f"best {1e3 * min(xs):6.0f} ms   worst {1e3 * max(xs):6.0f} ms   "
+            f"over 0.5 s: {sum(x > 0.5 for x in xs)} of {len(xs)}"
+        )
 
-    print(f"optviz browser benchmark — {os.cpu_count()} cores, {moves} ρ key presses, "
-          "default scene, headless Chromium (software rendering)")
+    print(
+        f"optviz browser benchmark — {os.cpu_count()} cores, {moves} ρ key presses, "
+        "default scene, headless Chromium (software rendering)"
+    )
     row("key press -> ADADELTA path drawn", drawn)
     row("key press -> its curves in every panel drawn", panels)
     row("key press -> chart update done (Play frames too)", complete)

@@ -63,10 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--list", action="store_true", help="print the lesson names, one a line")
     export.add_argument("--lesson", metavar="NAME", help="the lesson to export (see --list)")
     export.add_argument("--out", metavar="FILE", help="the file to write ('-': standard output)")
-    export.add_argument("--format", choices=FORMATS,
-                        help="html, csv or json (default: from the suffix of --out)")
-    export.add_argument("--presenter", action="store_true",
-                        help="large fonts and thick lines, for a projector (HTML only)")
+    export.add_argument(
+        "--format", choices=FORMATS, help="html, csv or json (default: from the suffix of --out)"
+    )
+    export.add_argument(
+        "--presenter",
+        action="store_true",
+        help="large fonts and thick lines, for a projector (HTML only)",
+    )
     return parser
 
 
@@ -103,9 +107,14 @@ def render(lesson_key: str, fmt: str, presenter: bool = False) -> str:
         if key == "adadelta" and settings.hp(key).get("lr", 1.0) != 1.0:
             label = f"ADADELTA (library variant, η={settings.hp(key)['lr']:g})"
         paths.append(PathView(key=key, label=label, spec=spec, trajectory=tr))
-    fig = trajectory_figure(settings.plot_objective(), paths, start=settings.start,
-                            presenter=presenter, clickable=False,
-                            ghosts=lesson.ghosts(settings))
+    fig = trajectory_figure(
+        settings.plot_objective(),
+        paths,
+        start=settings.start,
+        presenter=presenter,
+        clickable=False,
+        ghosts=lesson.ghosts(settings),
+    )
     return export.to_html(fig, title=lesson.title, caption=lesson.markdown(settings, runs))
 
 

@@ -52,8 +52,19 @@ __all__ = [
 ]
 
 #: The columns every CSV has, before the accumulators (``<field>_x``, ``<field>_y``).
-CSV_BASE_COLUMNS = ("optimizer", "step", "x", "y", "f", "g_x", "g_y", "dx_x", "dx_y",
-                    "lr_eff_x", "lr_eff_y")
+CSV_BASE_COLUMNS = (
+    "optimizer",
+    "step",
+    "x",
+    "y",
+    "f",
+    "g_x",
+    "g_y",
+    "dx_x",
+    "dx_y",
+    "lr_eff_x",
+    "lr_eff_y",
+)
 
 
 class ExportUnavailable(RuntimeError):
@@ -98,12 +109,19 @@ def markdown_to_html(text: str) -> str:
             has_head = len(rows) > 1 and all(re.fullmatch(r":?-+:?", c) for c in rows[1])
             parts = ["<table>"]
             if has_head:
-                parts.append("<thead><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in rows[0])
-                             + "</tr></thead>")
+                parts.append(
+                    "<thead><tr>"
+                    + "".join(f"<th>{_inline(c)}</th>" for c in rows[0])
+                    + "</tr></thead>"
+                )
                 rows = rows[2:]
-            parts.append("<tbody>" + "".join(
-                "<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in rows)
-                + "</tbody></table>")
+            parts.append(
+                "<tbody>"
+                + "".join(
+                    "<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in rows
+                )
+                + "</tbody></table>"
+            )
             out.append("".join(parts))
         elif all(_BULLET.match(ln) for ln in lines):
             items = "".join(f"<li>{_inline(_BULLET.sub('', ln))}</li>" for ln in lines)
@@ -202,8 +220,10 @@ def settings_dict(settings: Any) -> dict[str, Any]:
 
 def _check_single(key: str, tr: Trajectory) -> None:
     if np.ndim(tr.positions) != 2:
-        raise ValueError(f"{key}: export takes single-start runs, got positions of shape "
-                         f"{np.shape(tr.positions)}")
+        raise ValueError(
+            f"{key}: export takes single-start runs, got positions of shape "
+            f"{np.shape(tr.positions)}"
+        )
 
 
 def _state_columns(runs: Mapping[str, Trajectory]) -> list[str]:
@@ -247,16 +267,23 @@ def trajectories_to_csv(runs: Mapping[str, Trajectory], settings_header: Any = N
         buf.write(f"# hyperparams.{key}: {_one_line(hp)}\n")
         buf.write(f"# state_fields.{key}: {', '.join(tr.state_fields)}\n")
         buf.write(f"# diverged_at.{key}: {int(tr.diverged_at)}\n")
-    buf.write("# empty cell: does not apply (no gradient/update/rate at the last step t = T; "
-              "an accumulator this optimizer does not keep); nan: after divergence\n")
+    buf.write(
+        "# empty cell: does not apply (no gradient/update/rate at the last step t = T; "
+        "an accumulator this optimizer does not keep); nan: after divergence\n"
+    )
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([*CSV_BASE_COLUMNS, *(f"{f}_{d}" for f in fields for d in ("x", "y"))])
     for key, tr in runs.items():
         states = dict(zip(tr.state_fields, tr.states))
         steps = tr.steps
         for t in range(steps + 1):
-            row = [key, str(t), _cell(tr.positions[t, 0]), _cell(tr.positions[t, 1]),
-                   _cell(tr.values[t])]
+            row = [
+                key,
+                str(t),
+                _cell(tr.positions[t, 0]),
+                _cell(tr.positions[t, 1]),
+                _cell(tr.values[t]),
+            ]
             if t < steps:
                 row += [_cell(v) for v in (*tr.grads[t], *tr.updates[t], *tr.effective_lr[t])]
             else:
@@ -325,6 +352,7 @@ def frame_spec(fig: Any, step: int | None = None) -> dict:
     data = [dict(trace) for trace in spec.get("data", [])]
     frames = spec.get("frames") or []
     if step is not None and frames:
+
         def number(frame: Mapping) -> float:
             try:
                 return float(frame.get("name"))
@@ -337,14 +365,17 @@ def frame_spec(fig: Any, step: int | None = None) -> dict:
         for index, update in zip(indices, frame.get("data", [])):
             if 0 <= index < len(data):
                 data[index] = {**data[index], **update}
-    layout = {k: v for k, v in spec.get("layout", {}).items()
-              if k not in ("sliders", "updatemenus")}
+    layout = {
+        k: v for k, v in spec.get("layout", {}).items() if k not in ("sliders", "updatemenus")
+    }
     return {"data": data, "layout": layout}
 
 
-_HOW = ("kaleido (a dependency of optviz: `pip install -e .`) drives a Chrome or Chromium "
-        "that is already installed, e.g. `apt-get install -y chromium`; the HTML export "
-        "needs neither")
+_HOW = (
+    "kaleido (a dependency of optviz: `pip install -e .`) drives a Chrome or Chromium "
+    "that is already installed, e.g. `apt-get install -y chromium`; the HTML export "
+    "needs neither"
+)
 
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
@@ -367,9 +398,15 @@ def png_unavailable_reason() -> str | None:
     return f"PNG export needs a Chromium or Chrome on this machine, and none was found: {_HOW}."
 
 
-def frame_png(fig: Any, path: str | Path | None = None, *, step: int | None = None,
-              width: int | None = None, height: int | None = None,
-              scale: float = 1.0) -> bytes:
+def frame_png(
+    fig: Any,
+    path: str | Path | None = None,
+    *,
+    step: int | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    scale: float = 1.0,
+) -> bytes:
     """A PNG of frame ``step`` of ``fig`` (see :func:`frame_spec`), through plotly's kaleido.
 
     Returns the PNG bytes and, if ``path`` is given, also writes them there. Raises
@@ -383,8 +420,14 @@ def frame_png(fig: Any, path: str | Path | None = None, *, step: int | None = No
             f"PNG export needs the optional package kaleido, which is not installed: {_HOW}."
         ) from None
     try:
-        png = pio.to_image(frame_spec(fig, step), format="png", width=width, height=height,
-                           scale=scale, validate=False)
+        png = pio.to_image(
+            frame_spec(fig, step),
+            format="png",
+            width=width,
+            height=height,
+            scale=scale,
+            validate=False,
+        )
     except Exception as exc:  # kaleido reports a missing browser in several ways
         raise ExportUnavailable(
             f"PNG export failed in kaleido ({type(exc).__name__}: {exc}); {_HOW}."

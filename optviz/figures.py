@@ -90,8 +90,10 @@ class SpecFigure(go.Figure):
         return self._spec
 
     def __repr__(self) -> str:
-        return (f"SpecFigure({len(self._spec.get('data', []))} traces, "
-                f"{len(self._spec.get('frames', []))} frames)")
+        return (
+            f"SpecFigure({len(self._spec.get('data', []))} traces, "
+            f"{len(self._spec.get('frames', []))} frames)"
+        )
 
 
 @dataclass(frozen=True)
@@ -312,10 +314,21 @@ def contour_grid(objective: Objective, resolution: int = 140) -> ContourGrid:
 # Colour scales as (position, (r, g, b)) anchors; low values get the strong colour so that
 # the valley floor, where the paths end, stands out, and the light background keeps the
 # coloured paths readable.
-SEQUENTIAL = ((0.0, (8, 48, 107)), (0.15, (33, 113, 181)), (0.35, (107, 174, 214)),
-              (0.6, (198, 219, 239)), (0.8, (235, 243, 250)), (1.0, (255, 255, 255)))
-DIVERGING = ((0.0, (33, 102, 172)), (0.25, (146, 197, 222)), (0.5, (247, 247, 247)),
-             (0.75, (244, 165, 130)), (1.0, (178, 24, 43)))
+SEQUENTIAL = (
+    (0.0, (8, 48, 107)),
+    (0.15, (33, 113, 181)),
+    (0.35, (107, 174, 214)),
+    (0.6, (198, 219, 239)),
+    (0.8, (235, 243, 250)),
+    (1.0, (255, 255, 255)),
+)
+DIVERGING = (
+    (0.0, (33, 102, 172)),
+    (0.25, (146, 197, 222)),
+    (0.5, (247, 247, 247)),
+    (0.75, (244, 165, 130)),
+    (1.0, (178, 24, 43)),
+)
 CONTOUR_LEVELS = 24
 
 
@@ -339,8 +352,12 @@ def _png(rgba: Array) -> bytes:
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
     header = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 6))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _levels(grid: ContourGrid) -> tuple[float, float, float]:
@@ -381,9 +398,16 @@ def contour_image(grid: ContourGrid) -> dict:
     (x0, x1), (y0, y1) = (grid.xs[0], grid.xs[-1]), (grid.ys[0], grid.ys[-1])
     return {
         "source": "data:image/png;base64," + base64.b64encode(_png(rgba)).decode("ascii"),
-        "xref": "x", "yref": "y", "x": float(x0), "y": float(y1),
-        "sizex": float(x1 - x0), "sizey": float(y1 - y0), "sizing": "stretch",
-        "layer": "below", "opacity": 1.0, "name": "contour",
+        "xref": "x",
+        "yref": "y",
+        "x": float(x0),
+        "y": float(y1),
+        "sizex": float(x1 - x0),
+        "sizey": float(y1 - y0),
+        "sizing": "stretch",
+        "layer": "below",
+        "opacity": 1.0,
+        "name": "contour",
     }
 
 
@@ -392,14 +416,24 @@ def _colorbar_trace(grid: ContourGrid, style: Style) -> dict:
     lo, hi, _ = _levels(grid)
     diverging = not grid.log and lo < 0 < hi
     scale = DIVERGING if diverging else SEQUENTIAL
-    colorbar: dict = {"thickness": 12, "len": 0.45, "y": 1.0, "yanchor": "top", "x": -0.07,
-                      "xanchor": "right", "tickfont": {"size": style.font - 2}}
+    colorbar: dict = {
+        "thickness": 12,
+        "len": 0.45,
+        "y": 1.0,
+        "yanchor": "top",
+        "x": -0.07,
+        "xanchor": "right",
+        "tickfont": {"size": style.font - 2},
+    }
     if grid.log:
         ticks = np.arange(math.ceil(lo), math.floor(hi) + 1)
         if ticks.size > 8:
             ticks = ticks[:: math.ceil(ticks.size / 8)]
-        colorbar.update(title={"text": "f − f<sub>min</sub>", "side": "top"},
-                        tickvals=ticks.tolist(), ticktext=[_fmt(10.0**t) for t in ticks])
+        colorbar.update(
+            title={"text": "f − f<sub>min</sub>", "side": "top"},
+            tickvals=ticks.tolist(),
+            ticktext=[_fmt(10.0**t) for t in ticks],
+        )
     else:
         colorbar.update(title={"text": "f", "side": "top"})
     cmin, cmax = (lo, hi)
@@ -407,10 +441,23 @@ def _colorbar_trace(grid: ContourGrid, style: Style) -> dict:
         m = max(-lo, hi)
         cmin, cmax = -m, m
     return {
-        "type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "f",
-        "showlegend": False, "hoverinfo": "skip", "xaxis": "x", "yaxis": "y",
-        "marker": {"color": [lo], "cmin": cmin, "cmax": cmax, "showscale": True,
-                   "colorscale": [[a, f"rgb{c}"] for a, c in scale], "colorbar": colorbar},
+        "type": "scatter",
+        "x": [None],
+        "y": [None],
+        "mode": "markers",
+        "name": "f",
+        "showlegend": False,
+        "hoverinfo": "skip",
+        "xaxis": "x",
+        "yaxis": "y",
+        "marker": {
+            "color": [lo],
+            "cmin": cmin,
+            "cmax": cmax,
+            "showscale": True,
+            "colorscale": [[a, f"rgb{c}"] for a, c in scale],
+            "colorbar": colorbar,
+        },
     }
 
 
@@ -434,12 +481,13 @@ def _click_grid(objective: Objective, n: int = 31) -> dict:
         "marker": {"size": 14, "color": "rgba(0,0,0,0)"},
         "customdata": typed(np.where(np.isfinite(f), f, np.nan), "f4"),
         "hovertemplate": "x=%{x:.3g}, y=%{y:.3g}<br>f=%{customdata:.4g}"
-                         "<br><i>click to start here</i><extra></extra>",
+        "<br><i>click to start here</i><extra></extra>",
         "showlegend": False,
         "name": "click-to-start",
         "selected": {"marker": {"opacity": 0}},
         "unselected": {"marker": {"opacity": 0}},
-        "xaxis": "x", "yaxis": "y",
+        "xaxis": "x",
+        "yaxis": "y",
     }
 
 
@@ -494,8 +542,7 @@ def _grid_layout(acc_rows: int, style: Style) -> _Layout:
     row_gap = 58 + grow  # room for a panel's x-axis title and the next panel's title
     block_gap = 130 + 2 * grow  # between the top block and the accumulator rows
     controls = 150 + 2 * grow  # below the lowest panel: its axis title, the play button, slider
-    height = (top_margin + style.height_top + acc_rows * (style.height_row + block_gap)
-              + controls)
+    height = top_margin + style.height_top + acc_rows * (style.height_row + block_gap) + controls
     px = 1.0 / height
 
     def band(top_px: float, h_px: float) -> tuple[float, float]:
@@ -504,9 +551,13 @@ def _grid_layout(acc_rows: int, style: Style) -> _Layout:
     top = band(top_margin, style.height_top)
     sub = (style.height_top - 2 * row_gap) / 3
     right = tuple(band(top_margin + i * (sub + row_gap), sub) for i in range(3))
-    acc = tuple(band(top_margin + style.height_top + block_gap
-                     + i * (style.height_row + block_gap), style.height_row)
-                for i in range(acc_rows))
+    acc = tuple(
+        band(
+            top_margin + style.height_top + block_gap + i * (style.height_row + block_gap),
+            style.height_row,
+        )
+        for i in range(acc_rows)
+    )
     return _Layout(height, top, right, acc)
 
 
@@ -548,35 +599,67 @@ def trajectory_figure(
 
     def axis_pair(n: int, xdom: tuple, ydom: tuple, title: str, **y_extra: object) -> tuple:
         suffix = "" if n == 1 else str(n)
-        layout[f"xaxis{suffix}"] = {"domain": list(xdom), "anchor": f"y{suffix}",
-                                    "showgrid": True, "gridcolor": "#e6e6e6",
-                                    "zeroline": False, "linecolor": "#888", "mirror": True,
-                                    "ticks": "outside"}
-        layout[f"yaxis{suffix}"] = {"domain": list(ydom), "anchor": f"x{suffix}",
-                                    "showgrid": True, "gridcolor": "#e6e6e6",
-                                    "zeroline": False, "linecolor": "#888", "mirror": True,
-                                    "ticks": "outside", "exponentformat": "power", **y_extra}
+        layout[f"xaxis{suffix}"] = {
+            "domain": list(xdom),
+            "anchor": f"y{suffix}",
+            "showgrid": True,
+            "gridcolor": "#e6e6e6",
+            "zeroline": False,
+            "linecolor": "#888",
+            "mirror": True,
+            "ticks": "outside",
+        }
+        layout[f"yaxis{suffix}"] = {
+            "domain": list(ydom),
+            "anchor": f"x{suffix}",
+            "showgrid": True,
+            "gridcolor": "#e6e6e6",
+            "zeroline": False,
+            "linecolor": "#888",
+            "mirror": True,
+            "ticks": "outside",
+            "exponentformat": "power",
+            **y_extra,
+        }
         if title:
-            annotations.append({"text": title, "xref": "paper", "yref": "paper",
-                                "x": (xdom[0] + xdom[1]) / 2, "y": ydom[1],
-                                "xanchor": "center", "yanchor": "bottom", "showarrow": False,
-                                "font": {"size": style.font + 1}})
+            annotations.append(
+                {
+                    "text": title,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": (xdom[0] + xdom[1]) / 2,
+                    "y": ydom[1],
+                    "xanchor": "center",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": {"size": style.font + 1},
+                }
+            )
         return f"x{suffix}", f"y{suffix}"
 
     # --- panels ----------------------------------------------------------------------
     cx, cy = axis_pair(1, _LEFT, geo.top, "")
-    lx, ly = axis_pair(2, _RIGHT, geo.right_rows[0],
-                       "f − f<sub>min</sub> (log scale)" if has_min else "f")
+    lx, ly = axis_pair(
+        2, _RIGHT, geo.right_rows[0], "f − f<sub>min</sub> (log scale)" if has_min else "f"
+    )
     ex, ey = axis_pair(3, _RIGHT, geo.right_rows[1], "effective learning rate, x (log scale)")
     fx, fy = axis_pair(4, _RIGHT, geo.right_rows[2], "effective learning rate, y (log scale)")
     if stateful:
-        annotations.append({
-            "text": "<b>accumulators</b> per dimension — x solid, y dotted; log scale "
-                    "(signed ones as magnitudes |·|)",
-            "xref": "paper", "yref": "paper", "x": 0.0, "y": geo.acc_rows[0][1],
-            "yshift": 30, "xanchor": "left", "yanchor": "bottom", "showarrow": False,
-            "font": {"size": style.font + 1},
-        })
+        annotations.append(
+            {
+                "text": "<b>accumulators</b> per dimension — x solid, y dotted; log scale "
+                "(signed ones as magnitudes |·|)",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.0,
+                "y": geo.acc_rows[0][1],
+                "yshift": 30,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": style.font + 1},
+            }
+        )
     acc_axes = []
     for i, p in enumerate(stateful):
         syms = []
@@ -592,77 +675,148 @@ def trajectory_figure(
     if clickable:
         traces.append(click)
     for positions, colour, label in ghosts:
-        traces.append({"type": "scatter", "x": typed(positions[:, 0], "f4"),
-                       "y": typed(positions[:, 1], "f4"),
-                       "mode": "lines", "opacity": 0.3, "hoverinfo": "skip",
-                       "line": {"color": colour, "width": max(1.0, style.line / 2)},
-                       "showlegend": False, "name": label, "xaxis": cx, "yaxis": cy})
+        traces.append(
+            {
+                "type": "scatter",
+                "x": typed(positions[:, 0], "f4"),
+                "y": typed(positions[:, 1], "f4"),
+                "mode": "lines",
+                "opacity": 0.3,
+                "hoverinfo": "skip",
+                "line": {"color": colour, "width": max(1.0, style.line / 2)},
+                "showlegend": False,
+                "name": label,
+                "xaxis": cx,
+                "yaxis": cy,
+            }
+        )
     for m in objective.minima:
-        traces.append({
-            "type": "scatter", "x": [m.point[0]], "y": [m.point[1]], "mode": "markers",
-            "marker": {"symbol": "star", "size": style.marker + 4,
-                       "color": "gold" if m.is_global else "white",
-                       "line": {"color": "black", "width": 1}},
-            "name": "global minimum" if m.is_global else "local minimum",
-            "hovertemplate": f"minimum ({m.point[0]:.4g}, {m.point[1]:.4g})<br>"
-                             f"f = {m.value:.6g}<extra></extra>",
-            "showlegend": False, "xaxis": cx, "yaxis": cy,
-        })
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [m.point[0]],
+                "y": [m.point[1]],
+                "mode": "markers",
+                "marker": {
+                    "symbol": "star",
+                    "size": style.marker + 4,
+                    "color": "gold" if m.is_global else "white",
+                    "line": {"color": "black", "width": 1},
+                },
+                "name": "global minimum" if m.is_global else "local minimum",
+                "hovertemplate": f"minimum ({m.point[0]:.4g}, {m.point[1]:.4g})<br>"
+                f"f = {m.value:.6g}<extra></extra>",
+                "showlegend": False,
+                "xaxis": cx,
+                "yaxis": cy,
+            }
+        )
     if start is None and paths:
         start = tuple(paths[0].trajectory.positions[0])
     if start is not None:
-        traces.append({
-            "type": "scatter", "x": [start[0]], "y": [start[1]], "mode": "markers",
-            "marker": {"symbol": "circle-open", "size": style.marker + 5, "color": "black",
-                       "line": {"width": 2.5}},
-            "name": "start", "showlegend": False, "xaxis": cx, "yaxis": cy,
-            "hovertemplate": "start (%{x:.4g}, %{y:.4g})<extra></extra>",
-        })
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [start[0]],
+                "y": [start[1]],
+                "mode": "markers",
+                "marker": {
+                    "symbol": "circle-open",
+                    "size": style.marker + 5,
+                    "color": "black",
+                    "line": {"width": 2.5},
+                },
+                "name": "start",
+                "showlegend": False,
+                "xaxis": cx,
+                "yaxis": cy,
+                "hovertemplate": "start (%{x:.4g}, %{y:.4g})<extra></extra>",
+            }
+        )
 
     loss_series, lr_series = [], []
     for p in paths:
         tr = p.trajectory
         idx = _thin(tr.positions.shape[0])
-        common = {"type": "scatter", "mode": "lines", "legendgroup": p.key, "name": p.label,
-                  "line": {"color": p.colour, "width": style.line}}
-        traces.append({**common, "x": typed(tr.positions[idx, 0]),
-                       "y": typed(tr.positions[idx, 1]),
-                       "showlegend": True, "xaxis": cx, "yaxis": cy,
-                       "hovertemplate": f"{p.label}<br>x=%{{x:.4g}}, y=%{{y:.4g}}"
-                                        "<extra></extra>"})
+        common = {
+            "type": "scatter",
+            "mode": "lines",
+            "legendgroup": p.key,
+            "name": p.label,
+            "line": {"color": p.colour, "width": style.line},
+        }
+        traces.append(
+            {
+                **common,
+                "x": typed(tr.positions[idx, 0]),
+                "y": typed(tr.positions[idx, 1]),
+                "showlegend": True,
+                "xaxis": cx,
+                "yaxis": cy,
+                "hovertemplate": f"{p.label}<br>x=%{{x:.4g}}, y=%{{y:.4g}}<extra></extra>",
+            }
+        )
         if tr.diverged_at >= 0:
             mx, my, at_edge = divergence_mark(tr.positions, objective.bounds)
             where = ""
             if at_edge:
                 k = last_finite(tr.positions)
-                where = (f"<br>(it leaves the plot here; its last finite point is "
-                         f"({tr.positions[k, 0]:.4g}, {tr.positions[k, 1]:.4g}))")
-            traces.append({
-                "type": "scatter", "x": [mx], "y": [my], "cliponaxis": False,  # whole at an edge
-                "mode": "markers", "legendgroup": p.key, "showlegend": False,
-                "marker": {"symbol": "x", "size": style.marker + 8, "color": p.colour,
-                           "line": {"width": 1.5, "color": "black"}},
-                "name": f"{p.label} diverged", "xaxis": cx, "yaxis": cy,
-                "hovertemplate": f"{p.label} diverged at step {tr.diverged_at}{where}"
-                                 "<extra></extra>",
-            })
+                where = (
+                    f"<br>(it leaves the plot here; its last finite point is "
+                    f"({tr.positions[k, 0]:.4g}, {tr.positions[k, 1]:.4g}))"
+                )
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": [mx],
+                    "y": [my],
+                    "cliponaxis": False,  # whole at an edge
+                    "mode": "markers",
+                    "legendgroup": p.key,
+                    "showlegend": False,
+                    "marker": {
+                        "symbol": "x",
+                        "size": style.marker + 8,
+                        "color": p.colour,
+                        "line": {"width": 1.5, "color": "black"},
+                    },
+                    "name": f"{p.label} diverged",
+                    "xaxis": cx,
+                    "yaxis": cy,
+                    "hovertemplate": f"{p.label} diverged at step {tr.diverged_at}{where}"
+                    "<extra></extra>",
+                }
+            )
         loss = tr.values - objective.f_min if has_min else tr.values
         if has_min:  # a value at the minimum itself (gap 0) cannot sit on a log axis
             loss = np.where(loss > 0, loss, np.where(np.isfinite(loss), 1e-300, np.nan))
         loss_series.append(loss)
-        traces.append({**common, "x": typed(idx), "y": typed(loss[idx]), "showlegend": False,
-                       "xaxis": lx, "yaxis": ly,
-                       "hovertemplate": f"{p.label}<br>step %{{x}}<br>%{{y:.4g}}"
-                                        "<extra></extra>"})
+        traces.append(
+            {
+                **common,
+                "x": typed(idx),
+                "y": typed(loss[idx]),
+                "showlegend": False,
+                "xaxis": lx,
+                "yaxis": ly,
+                "hovertemplate": f"{p.label}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
+            }
+        )
         eff = tr.effective_lr
         lr_series.append(eff)
         eidx = _thin(eff.shape[0])
         for dim, (ax, ay) in enumerate(((ex, ey), (fx, fy))):
-            traces.append({**common, "x": typed(eidx + 1), "y": typed(eff[eidx, dim]),
-                           "showlegend": False,
-                           "xaxis": ax, "yaxis": ay,
-                           "hovertemplate": f"{p.label}<br>step %{{x}}<br>rate %{{y:.4g}}"
-                                            "<extra></extra>"})
+            traces.append(
+                {
+                    **common,
+                    "x": typed(eidx + 1),
+                    "y": typed(eff[eidx, dim]),
+                    "showlegend": False,
+                    "xaxis": ax,
+                    "yaxis": ay,
+                    "hovertemplate": f"{p.label}<br>step %{{x}}<br>rate %{{y:.4g}}<extra></extra>",
+                }
+            )
 
     field_hist: dict[tuple[str, str], Array] = {}
     acc_ranges = []
@@ -675,23 +829,39 @@ def trajectory_figure(
             idx = _thin(hist.shape[0])
             sym = _latex_to_text(f"|{f.symbol}|" if signed else f.symbol)
             for dim, dash in ((0, "solid"), (1, "dot")):
-                traces.append({
-                    "type": "scatter", "x": typed(idx), "y": typed(hist[idx, dim]),
-                    "mode": "lines",
-                    "line": {"color": p.colour, "width": style.line * 0.85, "dash": dash},
-                    "legendgroup": p.key, "showlegend": False, "name": f"{sym} ({'xy'[dim]})",
-                    "xaxis": ax, "yaxis": ay,
-                    "hovertemplate": f"{p.label}: {sym}, {'xy'[dim]}<br>step %{{x}}"
-                                     "<br>%{y:.4g}<extra></extra>",
-                })
+                traces.append(
+                    {
+                        "type": "scatter",
+                        "x": typed(idx),
+                        "y": typed(hist[idx, dim]),
+                        "mode": "lines",
+                        "line": {"color": p.colour, "width": style.line * 0.85, "dash": dash},
+                        "legendgroup": p.key,
+                        "showlegend": False,
+                        "name": f"{sym} ({'xy'[dim]})",
+                        "xaxis": ax,
+                        "yaxis": ay,
+                        "hovertemplate": f"{p.label}: {sym}, {'xy'[dim]}<br>step %{{x}}"
+                        "<br>%{y:.4g}<extra></extra>",
+                    }
+                )
             end = last_finite(hist)
-            traces.append({
-                "type": "scatter", "x": [end], "y": [float(hist[end, 0])],
-                "mode": "text", "text": [sym], "textposition": "top left",
-                "textfont": {"color": p.colour, "size": style.font},
-                "showlegend": False, "hoverinfo": "skip", "name": sym,
-                "xaxis": ax, "yaxis": ay,
-            })
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": [end],
+                    "y": [float(hist[end, 0])],
+                    "mode": "text",
+                    "text": [sym],
+                    "textposition": "top left",
+                    "textfont": {"color": p.colour, "size": style.font},
+                    "showlegend": False,
+                    "hoverinfo": "skip",
+                    "name": sym,
+                    "xaxis": ax,
+                    "yaxis": ay,
+                }
+            )
         acc_ranges.append(_log_range(vals))
 
     # --- animated markers: one trace per panel, one point per optimizer (and field) ---
@@ -700,14 +870,25 @@ def trajectory_figure(
     def add_marker_trace(ax: str, ay: str, owners: list[PathView]) -> None:
         # customdata: the legend group of each point, so that a viewer can hide the
         # cursor of an optimizer hidden from the legend (the app's chart does)
-        traces.append({
-            "type": "scatter", "x": [None] * len(owners), "y": [None] * len(owners),
-            "mode": "markers", "showlegend": False, "hoverinfo": "skip", "name": "cursor",
-            "marker": {"color": [p.colour for p in owners], "size": style.marker,
-                       "line": {"color": "white", "width": 1.5}},
-            "customdata": [p.key for p in owners],
-            "xaxis": ax, "yaxis": ay,
-        })
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [None] * len(owners),
+                "y": [None] * len(owners),
+                "mode": "markers",
+                "showlegend": False,
+                "hoverinfo": "skip",
+                "name": "cursor",
+                "marker": {
+                    "color": [p.colour for p in owners],
+                    "size": style.marker,
+                    "line": {"color": "white", "width": 1.5},
+                },
+                "customdata": [p.key for p in owners],
+                "xaxis": ax,
+                "yaxis": ay,
+            }
+        )
         marker_traces.append(len(traces) - 1)
 
     for ax, ay in ((cx, cy), (lx, ly), (ex, ey), (fx, fy)):
@@ -727,22 +908,31 @@ def trajectory_figure(
             return [[] for _ in shown]
         flat = _round(np.stack(columns, axis=1))
         n = len(columns)
-        return [flat[i * n:(i + 1) * n] for i in range(len(shown))]
+        return [flat[i * n : (i + 1) * n] for i in range(len(shown))]
 
-    pos_x, pos_y = (rows([p.trajectory.positions[np.minimum(shown, k), dim]
-                          for p, k in zip(paths, last)]) for dim in (0, 1))
+    pos_x, pos_y = (
+        rows([p.trajectory.positions[np.minimum(shown, k), dim] for p, k in zip(paths, last)])
+        for dim in (0, 1)
+    )
     loss_y = rows([v[shown] for v in loss_series])
     before = np.maximum(shown - 1, 0)
-    lr_y = [rows([np.where(shown >= 1, e[before, dim], np.nan) for e in lr_series])
-            for dim in (0, 1)]
-    acc_y = [rows([field_hist[(p.key, f.name)][shown, dim]
-                   for f in p.spec.state_fields for dim in (0, 1)]) for p in stateful]
+    lr_y = [
+        rows([np.where(shown >= 1, e[before, dim], np.nan) for e in lr_series]) for dim in (0, 1)
+    ]
+    acc_y = [
+        rows(
+            [field_hist[(p.key, f.name)][shown, dim] for f in p.spec.state_fields for dim in (0, 1)]
+        )
+        for p in stateful
+    ]
 
     def frame_data(i: int) -> list[dict]:
         s = int(shown[i])
         xs = [s] * len(paths)
-        data = [{"type": "scatter", "x": pos_x[i], "y": pos_y[i]},
-                {"type": "scatter", "x": xs, "y": loss_y[i]}]
+        data = [
+            {"type": "scatter", "x": pos_x[i], "y": pos_y[i]},
+            {"type": "scatter", "x": xs, "y": loss_y[i]},
+        ]
         for dim in (0, 1):
             data.append({"type": "scatter", "x": xs, "y": lr_y[dim][i]})
         for acc in acc_y:
@@ -751,8 +941,10 @@ def trajectory_figure(
 
     for trace_index, d in zip(marker_traces, frame_data(0)):
         traces[trace_index]["x"], traces[trace_index]["y"] = d["x"], d["y"]
-    frames = [{"name": str(s), "data": frame_data(i), "traces": marker_traces}
-              for i, s in enumerate(shown)]
+    frames = [
+        {"name": str(s), "data": frame_data(i), "traces": marker_traces}
+        for i, s in enumerate(shown)
+    ]
 
     # --- axis ranges (fixed: autorange is not animated) ------------------------------
     (x0, x1), (y0, y1) = objective.bounds
@@ -777,50 +969,86 @@ def trajectory_figure(
     # --- animation controls ------------------------------------------------------------
     controls_y = 95 / geo.height  # the lowest panel ends 150 px (or more) above the bottom
     slider_y = (95 - 36 - style.font) / geo.height  # below the buttons, with its label
-    animate = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate",
-               "transition": {"duration": 0}}
-    play = {"frame": {"duration": frame_ms, "redraw": False}, "fromcurrent": True,
-            "transition": {"duration": 0}, "mode": "immediate"}
+    animate = {
+        "frame": {"duration": 0, "redraw": False},
+        "mode": "immediate",
+        "transition": {"duration": 0},
+    }
+    play = {
+        "frame": {"duration": frame_ms, "redraw": False},
+        "fromcurrent": True,
+        "transition": {"duration": 0},
+        "mode": "immediate",
+    }
     layout.update(
         height=geo.height,
         font={"size": style.font, "family": "Arial, Helvetica, sans-serif"},
         paper_bgcolor="white",
         plot_bgcolor="white",
         margin={"l": 80, "r": 20, "t": 20, "b": 10},
-        legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom",
-                "font": {"size": style.font + 1}},
+        legend={
+            "orientation": "h",
+            "x": 0.0,
+            "y": 1.0,
+            "yanchor": "bottom",
+            "font": {"size": style.font + 1},
+        },
         hovermode="closest",
         dragmode="pan",
         clickmode="event+select",
         uirevision=objective.name,
         annotations=annotations,
         images=[image],
-        updatemenus=[{
-            "type": "buttons", "direction": "left", "showactive": False,
-            "x": 0.0, "y": controls_y, "xanchor": "left", "yanchor": "top",
-            "pad": {"t": 10, "r": 10}, "font": {"size": style.font},
-            "buttons": [
-                {"label": "▶ Play", "method": "animate", "args": [None, play]},
-                {"label": "❚❚ Pause", "method": "animate", "args": [[None], animate]},
-            ],
-        }],
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "left",
+                "showactive": False,
+                "x": 0.0,
+                "y": controls_y,
+                "xanchor": "left",
+                "yanchor": "top",
+                "pad": {"t": 10, "r": 10},
+                "font": {"size": style.font},
+                "buttons": [
+                    {"label": "▶ Play", "method": "animate", "args": [None, play]},
+                    {"label": "❚❚ Pause", "method": "animate", "args": [[None], animate]},
+                ],
+            }
+        ],
         # the slider under the buttons, across the whole width, its "step N" label at the
         # right end (level with the buttons): nothing overlaps, however narrow the chart
-        sliders=[{
-            "active": 0, "x": 0.0, "len": 1.0, "y": slider_y, "yanchor": "top",
-            "pad": {"t": 0}, "transition": {"duration": 0},
-            "currentvalue": {"prefix": "step ", "xanchor": "right",
-                             "font": {"size": style.font, "color": "#222"}},
-            "font": {"color": "rgba(0,0,0,0)"},  # 200 tick labels would be unreadable
-            "ticklen": 3,
-            "steps": [{"label": str(int(s)), "method": "animate",
-                       "args": [[str(int(s))], animate]} for s in shown],
-        }],
+        sliders=[
+            {
+                "active": 0,
+                "x": 0.0,
+                "len": 1.0,
+                "y": slider_y,
+                "yanchor": "top",
+                "pad": {"t": 0},
+                "transition": {"duration": 0},
+                "currentvalue": {
+                    "prefix": "step ",
+                    "xanchor": "right",
+                    "font": {"size": style.font, "color": "#222"},
+                },
+                "font": {"color": "rgba(0,0,0,0)"},  # 200 tick labels would be unreadable
+                "ticklen": 3,
+                "steps": [
+                    {"label": str(int(s)), "method": "animate", "args": [[str(int(s))], animate]}
+                    for s in shown
+                ],
+            }
+        ],
     )
     return SpecFigure({"data": traces, "layout": layout, "frames": frames})
 
 
 def _latex_to_text(symbol: str) -> str:
     """A state symbol in LaTeX (``E[\\Delta x^2]``) as plain text for Plotly titles."""
-    return (symbol.replace(r"\Delta ", "Δ").replace(r"\Delta", "Δ").replace("^2", "²")
-            .replace(r"\,", " "))
+    return (
+        symbol.replace(r"\Delta ", "Δ")
+        .replace(r"\Delta", "Δ")
+        .replace("^2", "²")
+        .replace(r"\,", " ")
+    )

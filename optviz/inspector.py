@@ -30,9 +30,7 @@ __all__ = ["NUMBER_TEMPLATES", "StepDetail", "latex_number", "step_details"]
 #: each state field after the step (``sq_grad_avg``) and before it (``sq_grad_avg_prev``),
 #: ``sqrt0``, ``sqrt1``… (the square roots the rule took, in order) and every hyperparameter.
 NUMBER_TEMPLATES: dict[str, tuple[str, ...]] = {
-    "sgd": (
-        r"\Delta x_t = -\eta\, g_t = -«lr» \cdot («g») = «update»",
-    ),
+    "sgd": (r"\Delta x_t = -\eta\, g_t = -«lr» \cdot («g») = «update»",),
     "momentum": (
         r"v_t = \beta\, v_{t-1} - \eta\, g_t = «beta» \cdot («velocity_prev») - «lr» \cdot («g»)"
         r" = «velocity»",
@@ -154,8 +152,11 @@ def step_details(traj: Trajectory, t: int) -> StepDetail:
             return r
 
         values: dict[str, float] = {
-            "g": float(g[d]), "update": float(update[d]), "eff": float(eff[d]),
-            "x_prev": float(traj.positions[t - 1, d]), "x_new": float(traj.positions[t, d]),
+            "g": float(g[d]),
+            "update": float(update[d]),
+            "eff": float(eff[d]),
+            "x_prev": float(traj.positions[t - 1, d]),
+            "x_new": float(traj.positions[t, d]),
         }
         for name, b, a in zip(traj.states._fields, before, after):
             values[f"{name}_prev"] = float(b[d])
@@ -169,25 +170,35 @@ def step_details(traj: Trajectory, t: int) -> StepDetail:
             except (ValueError, ZeroDivisionError, OverflowError):
                 reproduces = False
             else:
-                same = u == values["update"] and e == values["eff"] and all(
-                    nf == float(a[d]) for nf, a in zip(new_fields, after)
+                same = (
+                    u == values["update"]
+                    and e == values["eff"]
+                    and all(nf == float(a[d]) for nf, a in zip(new_fields, after))
                 )
                 reproduces = reproduces and same
         for i, r in enumerate(roots):
             values[f"sqrt{i}"] = r
         if opt.key == "adadelta":  # Δx of the paper, before the libraries' lr multiplier
-            values["delta"] = values["sqrt1"] / values["sqrt0"] * -values["g"] if roots else (
-                float("nan"))
+            values["delta"] = (
+                values["sqrt1"] / values["sqrt0"] * -values["g"] if roots else (float("nan"))
+            )
         try:
             lines = tuple(_fill(tpl, values) for tpl in NUMBER_TEMPLATES[opt.key])
         except KeyError:  # a quantity could not be replayed (diverged step)
             lines = ()
         if opt.key == "adadelta" and values.get("lr", 1.0) != 1.0:
-            lines += (rf"\text{{applied (library variant)}}\ \eta\,\Delta x_t = "
-                      rf"{latex_number(values['lr'])} \cdot ({latex_number(values['delta'])})"
-                      rf" = {latex_number(values['update'])}",)
+            lines += (
+                rf"\text{{applied (library variant)}}\ \eta\,\Delta x_t = "
+                rf"{latex_number(values['lr'])} \cdot ({latex_number(values['delta'])})"
+                rf" = {latex_number(values['update'])}",
+            )
         equations[dim] = lines
     return StepDetail(
-        key=opt.key, t=t, rule_latex=spec.rule_latex, rows=tuple(rows),
-        equations=equations, reproduces=reproduces, diverged=diverged,
+        key=opt.key,
+        t=t,
+        rule_latex=spec.rule_latex,
+        rows=tuple(rows),
+        equations=equations,
+        reproduces=reproduces,
+        diverged=diverged,
     )

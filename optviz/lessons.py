@@ -148,8 +148,12 @@ def objective_for(name: str) -> Objective:
 
 @functools.lru_cache(maxsize=64)
 def _objective(
-    name: str, formula: str, bounds: Bounds | None, start: tuple[float, float],
-    scale_exponent: int, stretch: float,
+    name: str,
+    formula: str,
+    bounds: Bounds | None,
+    start: tuple[float, float],
+    scale_exponent: int,
+    stretch: float,
 ) -> Objective:
     if name in OBJECTIVES or name in objectives.names():
         obj = objective_for(name)
@@ -264,14 +268,26 @@ class Settings:
     def objective_obj(self) -> Objective:
         """The objective these settings describe (catalogue, lesson or formula; then
         ``.scaled(10**k)`` and ``.stretched(s)``). Compiled once per distinct setting."""
-        return _objective(self.objective, self.formula, self.bounds, tuple(self.start),
-                          int(self.scale_exponent), float(self.stretch))
+        return _objective(
+            self.objective,
+            self.formula,
+            self.bounds,
+            tuple(self.start),
+            int(self.scale_exponent),
+            float(self.stretch),
+        )
 
     def plot_objective(self) -> Objective:
         """What a figure draws: the objective scaled by 10^k, in the original x (the
         runs' positions are in the original x too)."""
-        return _objective(self.objective, self.formula, self.bounds, tuple(self.start),
-                          int(self.scale_exponent), 1.0)
+        return _objective(
+            self.objective,
+            self.formula,
+            self.bounds,
+            tuple(self.start),
+            int(self.scale_exponent),
+            1.0,
+        )
 
     @property
     def run_start(self) -> tuple[float, float]:
@@ -319,11 +335,18 @@ class Settings:
         objective (:data:`OBJECTIVES`), which the app knows only through ``formula`` and
         ``bounds``."""
         return {
-            "objective": self.objective, "start": tuple(self.start), "steps": self.steps,
-            "optimizers": tuple(self.optimizers), "hyperparams": self.hyperparams,
-            "noise": self.noise, "seed": self.seed, "adadelta_variant": self.adadelta_variant,
-            "formula": self.formula, "bounds": self.bounds,
-            "scale_exp": self.scale_exponent, "stretch": self.stretch,
+            "objective": self.objective,
+            "start": tuple(self.start),
+            "steps": self.steps,
+            "optimizers": tuple(self.optimizers),
+            "hyperparams": self.hyperparams,
+            "noise": self.noise,
+            "seed": self.seed,
+            "adadelta_variant": self.adadelta_variant,
+            "formula": self.formula,
+            "bounds": self.bounds,
+            "scale_exp": self.scale_exponent,
+            "stretch": self.stretch,
         }
 
     def describe(self) -> dict[str, Any]:
@@ -353,8 +376,9 @@ def _run_settings(settings: Settings) -> Runs:
     out: Runs = {}
     for key in settings.optimizers:
         opt = optimizers.build(key, **settings.hp(key))
-        tr = run(obj, opt, settings.run_start, settings.steps,
-                 seed=settings.seed, noise=settings.sigma)
+        tr = run(
+            obj, opt, settings.run_start, settings.steps, seed=settings.seed, noise=settings.sigma
+        )
         out[key] = _to_original_x(tr, float(settings.stretch))
     return out
 
@@ -412,21 +436,33 @@ def original_positions(tr: Trajectory) -> Array:
 
 @functools.lru_cache(maxsize=128)
 def _run_cached(
-    obj: Objective, key: str, hp: tuple[tuple[str, Any], ...], start: tuple[float, float],
-    steps: int, noise: float, seed: int,
+    obj: Objective,
+    key: str,
+    hp: tuple[tuple[str, Any], ...],
+    start: tuple[float, float],
+    steps: int,
+    noise: float,
+    seed: int,
 ) -> Trajectory:
     values = {k: (np.array(v) if isinstance(v, tuple) else v) for k, v in hp}
     return run(obj, optimizers.build(key, **values), start, steps, seed=seed, noise=noise)
 
 
-def _rerun(tr: Trajectory, *, objective: Objective | None = None,
-           start: Sequence[float] | None = None, steps: int | None = None,
-           noise: float | None = None, seed: int | None = None,
-           **hp_changes: Any) -> Trajectory:
+def _rerun(
+    tr: Trajectory,
+    *,
+    objective: Objective | None = None,
+    start: Sequence[float] | None = None,
+    steps: int | None = None,
+    noise: float | None = None,
+    seed: int | None = None,
+    **hp_changes: Any,
+) -> Trajectory:
     """The run ``tr`` with some of its ingredients changed (cached)."""
     hp = {**_scalar_hp(tr), **hp_changes}
-    items = tuple(sorted((k, tuple(np.ravel(v).tolist()) if np.ndim(v) else float(v))
-                         for k, v in hp.items()))
+    items = tuple(
+        sorted((k, tuple(np.ravel(v).tolist()) if np.ndim(v) else float(v)) for k, v in hp.items())
+    )
     p0 = run_positions(tr)[0] if start is None else start
     return _run_cached(
         tr.objective if objective is None else objective,
@@ -534,8 +570,15 @@ def _hp_text(tr: Trajectory, names: Sequence[str] | None = None) -> str:
             continue
         if p.name not in hp:
             continue
-        symbol = {"lr": "η", "rho": "ρ", "eps": "ε", "beta": "β", "beta1": "β₁",
-                  "beta2": "β₂", "initial_accumulator": "G₀"}.get(p.name, p.name)
+        symbol = {
+            "lr": "η",
+            "rho": "ρ",
+            "eps": "ε",
+            "beta": "β",
+            "beta1": "β₁",
+            "beta2": "β₂",
+            "initial_accumulator": "G₀",
+        }.get(p.name, p.name)
         parts.append(f"{symbol} = {fmt(hp[p.name])}")
     return ", ".join(parts)
 
@@ -545,8 +588,10 @@ def _missing(key: str, why: str) -> str:
 
 
 def _diverged_text(tr: Trajectory, key: str) -> str:
-    return (f"{_bold(key)} diverged at step {int(tr.diverged_at)} with these settings, so its "
-            "numbers stop there.")
+    return (
+        f"{_bold(key)} diverged at step {int(tr.diverged_at)} with these settings, so its "
+        "numbers stop there."
+    )
 
 
 def _usable(runs: Runs, key: str, why: str, parts: list[str]) -> Trajectory | None:
@@ -570,8 +615,10 @@ def _explainer(fn: Callable[[Settings, Runs], str]) -> Callable[[Settings, Runs]
     def explain(settings: Settings, runs: Mapping[str, Trajectory]) -> str:
         short = sorted({tr.steps for tr in runs.values() if tr.steps < MIN_STEPS})
         if short:
-            return (f"These settings run only {short[0]} step{'s' * (short[0] != 1)}: too few "
-                    f"for this lesson's numbers (run at least {MIN_STEPS}).")
+            return (
+                f"These settings run only {short[0]} step{'s' * (short[0] != 1)}: too few "
+                f"for this lesson's numbers (run at least {MIN_STEPS})."
+            )
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore", RuntimeWarning)
@@ -630,8 +677,10 @@ class Lesson:
         what to look at, as one markdown text."""
         settings = self.settings if settings is None else settings
         runs = settings.run() if runs is None else runs
-        return (f"*The paper:* {self.claim}\n\n{self.explain(settings, runs)}\n\n"
-                f"**What to look at:** {self.look_at}")
+        return (
+            f"*The paper:* {self.claim}\n\n{self.explain(settings, runs)}\n\n"
+            f"**What to look at:** {self.look_at}"
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -656,7 +705,7 @@ def _ratio_words(r: float) -> str:
 
 
 def _ratio_pair(r: Array) -> str:
-    """"fell to 0.64 % of its first value in x and 0.68 % in y" and the like."""
+    """ "fell to 0.64 % of its first value in x and 0.68 % in y" and the like."""
     x, y = float(r[0]), float(r[1])
     if math.isfinite(x) and math.isfinite(y):
         if x < 1 and y < 1:
@@ -787,8 +836,11 @@ def _explain_bad_start(settings: Settings, runs: Runs) -> str:
         t, fresh, r = m
         hp = _scalar_hp(tr)
         name, rho = ("ρ", hp["rho"]) if "rho" in hp else ("β₂", hp.get("beta2"))
-        memory = (f"; its running averages forget within about 1/(1−{name}) = "
-                  f"{fmt(1 / (1 - rho))} steps" if rho is not None and rho < 1 else "")
+        memory = (
+            f"; its running averages forget within about 1/(1−{name}) = {fmt(1 / (1 - rho))} steps"
+            if rho is not None and rho < 1
+            else ""
+        )
         others.append(
             f"{_bold(key)}, restarted the same way at step {t}: fresh ÷ remembering = "
             f"{times(r[0])} in x and {times(r[1])} in y (f − f_min {fmt(_final_gap(fresh))} "
@@ -841,9 +893,15 @@ def sgd_rates(runs: Runs) -> tuple[float, ...]:
 def sgd_sweep(reference: Trajectory, rates: Sequence[float]) -> Trajectory:
     """SGD at every rate in ``rates`` (one batched run) on ``reference``'s objective, from its
     start, for its steps, noise and seed."""
-    return _run_cached(reference.objective, "sgd", (("lr", tuple(float(r) for r in rates)),),
-                       tuple(map(float, run_positions(reference)[0])), reference.steps,
-                       reference.noise, reference.seed)
+    return _run_cached(
+        reference.objective,
+        "sgd",
+        (("lr", tuple(float(r) for r in rates)),),
+        tuple(map(float, run_positions(reference)[0])),
+        reference.steps,
+        reference.noise,
+        reference.seed,
+    )
 
 
 def _explain_no_lr(settings: Settings, runs: Runs) -> str:
@@ -863,9 +921,11 @@ def _explain_no_lr(settings: Settings, runs: Runs) -> str:
         ad_gap = _final_gap(ad)
         defaults = optimizers.get("adadelta").defaults
         hp = _scalar_hp(ad)
-        which = ("its defaults" if all(hp[k] == defaults[k] for k in ("rho", "eps"))
-                 else f"not its defaults, ρ = {fmt(defaults['rho'])}, ε = "
-                      f"{fmt(defaults['eps'])}")
+        which = (
+            "its defaults"
+            if all(hp[k] == defaults[k] for k in ("rho", "eps"))
+            else f"not its defaults, ρ = {fmt(defaults['rho'])}, ε = {fmt(defaults['eps'])}"
+        )
         parts.append(
             f"{_bold('adadelta')} at {_hp_text(ad, ['rho', 'eps'])} ({which}), with no "
             f"learning rate, ends at f − f_min = {fmt(ad_gap)} after {ad.steps} steps: "
@@ -893,16 +953,19 @@ def _explain_no_lr(settings: Settings, runs: Runs) -> str:
                 best_rate, best_gap = lr, gap
         rows.append(f"| {fmt(lr)} | {cell} |")
     parts.append("\n".join(rows) + "\n")
-    summary = (f"{diverged} of the {len(rates)} learning rates diverged"
-               + (f" and {slower} ended above ADADELTA" if math.isfinite(ad_gap) else ""))
+    summary = f"{diverged} of the {len(rates)} learning rates diverged" + (
+        f" and {slower} ended above ADADELTA" if math.isfinite(ad_gap) else ""
+    )
     if math.isfinite(best_gap):
         summary += f"; the best, η = {fmt(best_rate)}, reached {fmt(best_gap)}"
     summary += "."
     if math.isfinite(ad_gap):
         if better:
-            summary += (f" So {better} well-chosen learning rate{'s' if better > 1 else ''} "
-                        "beat ADADELTA here: its promise is not to beat a tuned SGD but to need "
-                        "no tuning — it got this far without a search over η.")
+            summary += (
+                f" So {better} well-chosen learning rate{'s' if better > 1 else ''} "
+                "beat ADADELTA here: its promise is not to beat a tuned SGD but to need "
+                "no tuning — it got this far without a search over η."
+            )
         else:
             summary += " None of them beat ADADELTA, which needed no search at all."
     parts.append(summary)
@@ -935,8 +998,11 @@ def _ghosts_no_lr(settings: Settings) -> list[Ghost]:
     sw = sgd_sweep(ref, rates)
     own = float(runs["sgd"].optimizer.hyperparams["lr"]) if "sgd" in runs else None
     positions = original_positions(sw)
-    return [(positions[:, i], COLORS["sgd"], f"SGD η = {fmt(lr)}")
-            for i, lr in enumerate(rates) if lr != own]
+    return [
+        (positions[:, i], COLORS["sgd"], f"SGD η = {fmt(lr)}")
+        for i, lr in enumerate(rates)
+        if lr != own
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -951,8 +1017,9 @@ SGD_GRID_SIZE = 25
 
 
 @functools.lru_cache(maxsize=16)
-def _sweeps(obj: Objective, start: tuple[float, float], steps: int, noise: float,
-            seed: int) -> dict[str, Any]:
+def _sweeps(
+    obj: Objective, start: tuple[float, float], steps: int, noise: float, seed: int
+) -> dict[str, Any]:
     from . import sweeps
 
     centre = obj.suggested_lr[0]
@@ -968,8 +1035,13 @@ def insensitivity(reference: Trajectory) -> dict[str, Any]:
     ``{"adadelta": SweepResult over ρ × ε, "sgd": SweepResult over η, "share": {key:
     share of configurations within 10× of the best final f − f_min}}``
     (``optviz.sweeps.insensitivity_share``)."""
-    return _sweeps(reference.objective, tuple(map(float, run_positions(reference)[0])),
-                   reference.steps, reference.noise, reference.seed)
+    return _sweeps(
+        reference.objective,
+        tuple(map(float, run_positions(reference)[0])),
+        reference.steps,
+        reference.noise,
+        reference.seed,
+    )
 
 
 def _spread(values: Array, axis: int) -> float:
@@ -1012,8 +1084,11 @@ def _explain_insensitive(settings: Settings, runs: Runs) -> str:
             f" Not all of ADADELTA's knobs are equal: changing ρ alone changes its final "
             f"f − f_min by a factor of {fmt(rho_spread, 2)} (median over ε), changing ε alone "
             f"by {fmt(eps_spread, 2)} (median over ρ)"
-            + (" — ε, which sets the size of the first steps, matters more than ρ."
-               if eps_spread > rho_spread else " — here ρ matters more than ε.")
+            + (
+                " — ε, which sets the size of the first steps, matters more than ρ."
+                if eps_spread > rho_spread
+                else " — here ρ matters more than ε."
+            )
         )
     return text
 
@@ -1022,8 +1097,11 @@ def _check_insensitive(runs: Runs) -> bool:
     """A larger share of ADADELTA's (ρ, ε) grid than of SGD's learning rates ends within
     10× of the best final f − f_min; no ADADELTA setting diverged, some SGD rate did."""
     s = insensitivity(runs["adadelta"])
-    return bool(s["share"]["adadelta"] > s["share"]["sgd"]
-                and not s["adadelta"].diverged.any() and s["sgd"].diverged.any())
+    return bool(
+        s["share"]["adadelta"] > s["share"]["sgd"]
+        and not s["adadelta"].diverged.any()
+        and s["sgd"].diverged.any()
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -1044,8 +1122,7 @@ def _lopsided(r: float) -> float:
 
 def rotated_run(tr: Trajectory) -> Trajectory:
     """``tr``'s optimizer on its objective turned by 45°, from the corresponding start."""
-    return _rerun(tr, objective=_rotated(tr.objective),
-                  start=rotate_point(run_positions(tr)[0]))
+    return _rerun(tr, objective=_rotated(tr.objective), start=rotate_point(run_positions(tr)[0]))
 
 
 def _explain_per_dimension(settings: Settings, runs: Runs) -> str:
@@ -1053,8 +1130,11 @@ def _explain_per_dimension(settings: Settings, runs: Runs) -> str:
     if ref is None:
         return "No optimizer is selected."
     rot_obj = _rotated(ref.objective)
-    rot_name = ("the catalogue's `rotated_ill_conditioned`"
-                if rot_obj.name == "rotated_ill_conditioned" else "this function turned by 45°")
+    rot_name = (
+        "the catalogue's `rotated_ill_conditioned`"
+        if rot_obj.name == "rotated_ill_conditioned"
+        else "this function turned by 45°"
+    )
     p = rotate_point(run_positions(ref)[0])
     parts = [
         f"Each adaptive method gives every coordinate its own step size. The numbers below "
@@ -1072,10 +1152,15 @@ def _explain_per_dimension(settings: Settings, runs: Runs) -> str:
             items.append(f"- {_bold(key)} diverged {which}, so there is nothing to compare.")
             continue
         ra, rr = axis_ratio(tr), axis_ratio(rt)
-        rates = (f"x/y rate {fmt(ra, 2)} here, {fmt(rr, 2)} turned; "
-                 if key not in GRADIENT_SCALED else "one rate for both axes; ")
-        items.append(f"- {_bold(key)}: {rates}f − f_min {fmt(_final_gap(tr))} here, "
-                     f"{fmt(_final_gap(rt))} turned.")
+        rates = (
+            f"x/y rate {fmt(ra, 2)} here, {fmt(rr, 2)} turned; "
+            if key not in GRADIENT_SCALED
+            else "one rate for both axes; "
+        )
+        items.append(
+            f"- {_bold(key)}: {rates}f − f_min {fmt(_final_gap(tr))} here, "
+            f"{fmt(_final_gap(rt))} turned."
+        )
     parts.append("\n".join(items))
     ad = runs.get("adadelta")
     if ad is not None and not _diverged(ad) and not _diverged(rotated_run(ad)):
@@ -1086,8 +1171,11 @@ def _explain_per_dimension(settings: Settings, runs: Runs) -> str:
                 f"On this function ADADELTA's two rates differ by {times(la)}, turned only by "
                 f"{times(lr_)}: the axes here line up with the curvature, so a per-coordinate "
                 f"rate can match each direction"
-                + (f", and it ends {times(gr / ga)} lower than on the turned one."
-                   if ga > 0 and gr > ga else ".")
+                + (
+                    f", and it ends {times(gr / ga)} lower than on the turned one."
+                    if ga > 0 and gr > ga
+                    else "."
+                )
                 + " Turned, each coordinate mixes both curvatures and the advantage fades; SGD,"
                 " with one rate, does not care about the rotation."
             )
@@ -1157,13 +1245,17 @@ def _explain_units(settings: Settings, runs: Runs) -> str:
         if other is None:
             continue
         if _diverged(tr) or _diverged(other):
-            d = [f"at step {int(t.diverged_at)} with f × 10^{kk}"
-                 for t, kk in ((tr, k), (other, other_k)) if _diverged(t)]
+            d = [
+                f"at step {int(t.diverged_at)} with f × 10^{kk}"
+                for t, kk in ((tr, k), (other, other_k))
+                if _diverged(t)
+            ]
             items.append(f"- {_bold(key)} diverged {' and '.join(d)}.")
         else:
             dev = path_deviation(tr, other)
-            items.append(f"- {_bold(key)}: the paths differ by at most {fmt(dev)} "
-                         f"({pct(dev / width)}).")
+            items.append(
+                f"- {_bold(key)}: the paths differ by at most {fmt(dev)} ({pct(dev / width)})."
+            )
     parts.append("\n".join(items))
     parts.append(
         "ADADELTA's step RMS[Δx]/RMS[g]·g does not change when f is multiplied by a constant "
@@ -1179,8 +1271,9 @@ def _explain_units(settings: Settings, runs: Runs) -> str:
         for key, tr in runs.items():
             if key in flat:
                 dev = path_deviation(tr, flat[key])
-                items.append(f"{_name(key)} {fmt(dev)}" if math.isfinite(dev)
-                             else f"{_name(key)} diverged")
+                items.append(
+                    f"{_name(key)} {fmt(dev)}" if math.isfinite(dev) else f"{_name(key)} diverged"
+                )
         parts.append(
             f"x is also stretched by {fmt(s)}. Back in the original coordinates, the largest "
             f"distance from the unstretched paths: {'; '.join(items)}. No optimizer "
@@ -1254,7 +1347,7 @@ def _explain_large_gradient(settings: Settings, runs: Runs) -> str:
             continue
         t, g, u, ratio = j
         before = _nanmedian(np.linalg.norm(tr.grads[:t], axis=-1))
-        div = (f"; it diverged at step {int(tr.diverged_at)}" if _diverged(tr) else "")
+        div = f"; it diverged at step {int(tr.diverged_at)}" if _diverged(tr) else ""
         items.append(
             f"- {_bold(key)} meets its steepest gradient at step {t}: |g| = {fmt(g)}, "
             f"{times(g / before)} its median gradient before that. Its step there is "
@@ -1262,9 +1355,11 @@ def _explain_large_gradient(settings: Settings, runs: Runs) -> str:
             f"{_point(original_positions(tr)[t + 1])}{div}."
         )
     on_cliff = next(iter(runs.values())).objective.name.split("*")[0].split("|")[0] == "cliff"
-    parts = ["The steepest point of each path"
-             + (" (on the cliff, where the path crosses it):" if on_cliff else ":"),
-             "\n".join(items)]
+    parts = [
+        "The steepest point of each path"
+        + (" (on the cliff, where the path crosses it):" if on_cliff else ":"),
+        "\n".join(items),
+    ]
     ad = runs.get("adadelta")
     if ad is None:
         parts.append(_missing("adadelta", "to see a bounded step"))
@@ -1277,10 +1372,12 @@ def _explain_large_gradient(settings: Settings, runs: Runs) -> str:
             hp = _scalar_hp(ad)
             rms = hp["lr"] * np.sqrt(ad.states.sq_step_avg[j[0]] + hp["eps"])
             here = float(np.max(np.abs(ad.updates[j[0]]) / rms))
-            at = (f" At its steepest step it moved {fmt(here)} × its recent RMS step (largest "
-                  f"of x and y); the most it ever moved was {fmt(worst)} × "
-                  f"({'within' if ok else 'NOT within'} the bound), which only a step taken "
-                  "with an empty E[g²] comes near.")
+            at = (
+                f" At its steepest step it moved {fmt(here)} × its recent RMS step (largest "
+                f"of x and y); the most it ever moved was {fmt(worst)} × "
+                f"({'within' if ok else 'NOT within'} the bound), which only a step taken "
+                "with an empty E[g²] comes near."
+            )
         parts.append(
             f"ADADELTA's step |Δx| = RMS[Δx]·|g|/√(ρE[g²] + (1−ρ)g² + ε) can never exceed "
             f"RMS[Δx]_(t−1)/√(1−ρ) = {fmt(1 / math.sqrt(1 - rho))} × its recent RMS step, "
@@ -1331,17 +1428,24 @@ def _explain_noisy(settings: Settings, runs: Runs) -> str:
         return "No optimizer is selected."
     ref = _any_run(runs)
     if ref.noise == 0:
-        return ("There is no gradient noise in these settings (σ = 0): set σ above 0 to see who "
-                "settles and who keeps jittering.")
+        return (
+            "There is no gradient noise in these settings (σ = 0): set σ above 0 to see who "
+            "settles and who keeps jittering."
+        )
     items = []
     for key, tr in runs.items():
         if _diverged(tr):
             items.append(f"- {_bold(key)} diverged at step {int(tr.diverged_at)}.")
             continue
-        items.append(f"- {_bold(key)} ({_hp_text(tr, ['lr', 'rho', 'eps'])}): mean f − f_min "
-                     f"{fmt(tail_mean_gap(tr))}, RMS step {fmt(tail_step(tr))}.")
-    parts = [f"Every gradient carries Gaussian noise of σ = {fmt(ref.noise)}. Over the last "
-             f"20 % of the {ref.steps} steps:", "\n".join(items)]
+        items.append(
+            f"- {_bold(key)} ({_hp_text(tr, ['lr', 'rho', 'eps'])}): mean f − f_min "
+            f"{fmt(tail_mean_gap(tr))}, RMS step {fmt(tail_step(tr))}."
+        )
+    parts = [
+        f"Every gradient carries Gaussian noise of σ = {fmt(ref.noise)}. Over the last "
+        f"20 % of the {ref.steps} steps:",
+        "\n".join(items),
+    ]
     ad, sgd = runs.get("adadelta"), runs.get("sgd")
     if ad is None or sgd is None:
         parts.append(_missing("adadelta" if ad is None else "sgd", "for the comparison"))
@@ -1354,8 +1458,11 @@ def _explain_noisy(settings: Settings, runs: Runs) -> str:
     a_gap, s_gap = tail_mean_gap(ad), tail_mean_gap(sgd)
     lower = math.isfinite(a_gap) and math.isfinite(s_gap) and a_gap < s_gap
     parts.append(
-        ("ADADELTA settles lower than SGD here: " if lower else "ADADELTA does not settle lower "
-         "than SGD here: ")
+        (
+            "ADADELTA settles lower than SGD here: "
+            if lower
+            else "ADADELTA does not settle lower than SGD here: "
+        )
         + f"SGD keeps taking steps of about η·|g| and so jitters at a level set by η and σ, "
         f"while ADADELTA's RMS[Δx] shrinks once the gradients are mostly noise, so its steps "
         f"shrink with it. With seeds {seeds[0]}–{seeds[-1]} ADADELTA's mean was lower than "
@@ -1411,16 +1518,20 @@ def _explain_eps(settings: Settings, runs: Runs) -> str:
     ]
     sgd = runs.get("sgd")
     if sgd is not None:
-        parts.append(f"SGD's first step is −η·g = {_point(sgd.updates[0])}, as large as the "
-                     "gradient.")
+        parts.append(
+            f"SGD's first step is −η·g = {_point(sgd.updates[0])}, as large as the gradient."
+        )
     e = ad.effective_lr
     rows = _finite_rows(e)
     if rows.size:
         peak = int(rows[np.argmax(e[rows, 0] + e[rows, 1])])
         t10 = warmup_steps(ad)
-        grow = (f"its step length first reaches 10× the first at step {t10}"
-                if t10 is not None else "its step length never reaches 10× the first")
-        when = ("at the last step, still growing" if peak == rows[-1] else f"at step {peak}")
+        grow = (
+            f"its step length first reaches 10× the first at step {t10}"
+            if t10 is not None
+            else "its step length never reaches 10× the first"
+        )
+        when = "at the last step, still growing" if peak == rows[-1] else f"at step {peak}"
         parts.append(
             f"ADADELTA's effective rate then grows, from {fmt(e[0, 0])} (x) and {fmt(e[0, 1])} (y) "
             f"to {fmt(e[peak, 0])} and {fmt(e[peak, 1])} {when}; {grow}."
@@ -1428,12 +1539,16 @@ def _explain_eps(settings: Settings, runs: Runs) -> str:
     items = []
     for value in EPS_VALUES:
         other = _rerun(ad, eps=value)
-        end = (f"diverged at step {int(other.diverged_at)}" if _diverged(other)
-               else f"f − f_min = {fmt(_final_gap(other))}")
+        end = (
+            f"diverged at step {int(other.diverged_at)}"
+            if _diverged(other)
+            else f"f − f_min = {fmt(_final_gap(other))}"
+        )
         items.append(f"| {fmt(value)} | {fmt(lr * math.sqrt(value / (1 - rho)))} | {end} |")
-    parts.append(f"\n\nThe same run with other values of ε (ρ = {fmt(rho)}), after {ad.steps} "
-                 "steps:\n\n| ε | first step ≈ √(ε/(1−ρ)) | end |\n|---|---|---|\n"
-                 + "\n".join(items))
+    parts.append(
+        f"\n\nThe same run with other values of ε (ρ = {fmt(rho)}), after {ad.steps} "
+        "steps:\n\n| ε | first step ≈ √(ε/(1−ρ)) | end |\n|---|---|---|\n" + "\n".join(items)
+    )
     return " ".join(parts[:-1]) + parts[-1]
 
 
@@ -1469,8 +1584,10 @@ def _explain_saddle(settings: Settings, runs: Runs) -> str:
     ref = _any_run(runs)
     y0 = float(ref.positions[0, 1])
     if not abs(y0) < ESCAPE:
-        return (f"The path starts at y = {fmt(y0)}, already beyond |y| > {fmt(ESCAPE)}: there "
-                "is nothing to escape from. Start close to y = 0 to watch who leaves it first.")
+        return (
+            f"The path starts at y = {fmt(y0)}, already beyond |y| > {fmt(ESCAPE)}: there "
+            "is nothing to escape from. Start close to y = 0 to watch who leaves it first."
+        )
     rows = []
     escapes: dict[str, int | None] = {}
     for key, tr in runs.items():
@@ -1492,13 +1609,15 @@ def _explain_saddle(settings: Settings, runs: Runs) -> str:
         fastest = min(done, key=done.__getitem__)
         parts.append(f"Fastest: {_name(fastest)} (step {done[fastest]}).")
     if "adadelta" not in escapes or "sgd" not in escapes:
-        parts.append(_missing("adadelta" if "adadelta" not in escapes else "sgd",
-                              "for the comparison"))
+        parts.append(
+            _missing("adadelta" if "adadelta" not in escapes else "sgd", "for the comparison")
+        )
     else:
         ad, sgd = escapes["adadelta"], escapes["sgd"]
         if ad is None:
             result = "Here ADADELTA did not escape" + (
-                f", SGD did at step {sgd}." if sgd is not None else ", nor did SGD.")
+                f", SGD did at step {sgd}." if sgd is not None else ", nor did SGD."
+            )
         elif sgd is None:
             result = f"Here ADADELTA escapes at step {ad} and SGD not at all."
         else:
@@ -1511,8 +1630,11 @@ def _explain_saddle(settings: Settings, runs: Runs) -> str:
             "escapes only once y has grown geometrically; ADADELTA divides each coordinate by "
             "its own RMS[g], so a tiny y-gradient still gets a step comparable to x's. "
             + result
-            + (" After escaping, the paths run off: this function has no minimum."
-               if ref.objective.f_min is None else "")
+            + (
+                " After escaping, the paths run off: this function has no minimum."
+                if ref.objective.f_min is None
+                else ""
+            )
         )
     return "\n\n".join(parts)
 
@@ -1528,8 +1650,15 @@ def _check_saddle(runs: Runs) -> bool:
 # ---------------------------------------------------------------------------
 
 #: The number of per-parameter state values the paper's comparison implies.
-EXPECTED_MEMORY = {"sgd": 0, "momentum": 1, "nesterov": 1, "adagrad": 1, "adadelta": 2,
-                   "rmsprop": 1, "adam": 2}
+EXPECTED_MEMORY = {
+    "sgd": 0,
+    "momentum": 1,
+    "nesterov": 1,
+    "adagrad": 1,
+    "adadelta": 2,
+    "rmsprop": 1,
+    "adam": 2,
+}
 
 
 def memory_table() -> list[tuple[str, int]]:
@@ -1558,11 +1687,15 @@ def _explain_price(settings: Settings, runs: Runs) -> str:
         sc = sign_change_share(ad)
         e = ad.effective_lr
         if gap[-1] > 10 * gap[best_t]:
-            head = (f"{_bold('adadelta')} came within f − f_min = {fmt(gap[best_t])} of the "
-                    f"minimum at step {best_t} but ends at {fmt(gap[-1])}.")
+            head = (
+                f"{_bold('adadelta')} came within f − f_min = {fmt(gap[best_t])} of the "
+                f"minimum at step {best_t} but ends at {fmt(gap[-1])}."
+            )
         else:
-            head = (f"{_bold('adadelta')} ends at f − f_min = {fmt(gap[-1])}, about the closest "
-                    f"it came ({fmt(gap[best_t])} at step {best_t}).")
+            head = (
+                f"{_bold('adadelta')} ends at f − f_min = {fmt(gap[-1])}, about the closest "
+                f"it came ({fmt(gap[best_t])} at step {best_t})."
+            )
         if np.all(sc >= 0.5):
             body = (
                 f" In the last quarter of the run its step changed sign in {pct(sc[0])} of the "
@@ -1572,12 +1705,17 @@ def _explain_price(settings: Settings, runs: Runs) -> str:
                 f"{fmt(e[-1, 1])} in y at the last step) and the steps overshoot."
             )
         else:
-            body = (f" In the last quarter of the run its step changed sign in only "
-                    f"{pct(sc[0])} of the steps in x and {pct(sc[1])} in y: no steady "
-                    "oscillation with these settings.")
+            body = (
+                f" In the last quarter of the run its step changed sign in only "
+                f"{pct(sc[0])} of the steps in x and {pct(sc[1])} in y: no steady "
+                "oscillation with these settings."
+            )
         parts.append(head + body)
-        others = [f"{_name(k)} {fmt(_final_gap(tr))}" for k, tr in runs.items()
-                  if k != "adadelta" and not _diverged(tr)]
+        others = [
+            f"{_name(k)} {fmt(_final_gap(tr))}"
+            for k, tr in runs.items()
+            if k != "adadelta" and not _diverged(tr)
+        ]
         if others:
             parts.append(f"Final f − f_min of the others: {', '.join(others)}.")
     table = "\n".join(f"| {_name(k)} | {n} |" for k, n in memory_table())
@@ -1609,11 +1747,26 @@ def _check_price(runs: Runs) -> bool:
 # ---------------------------------------------------------------------------
 
 
-def _lesson(key: str, title: str, claim: str, settings: Settings, look_at: str,
-            explain: Callable[[Settings, Runs], str], check: Callable[[Runs], bool],
-            ghosts: Callable[[Settings], list[Ghost]] = _no_ghosts) -> Lesson:
-    return Lesson(key=key, title=title, claim=claim, settings=settings, look_at=look_at,
-                  explain=_explainer(explain), check=_checker(check), ghosts=ghosts)
+def _lesson(
+    key: str,
+    title: str,
+    claim: str,
+    settings: Settings,
+    look_at: str,
+    explain: Callable[[Settings, Runs], str],
+    check: Callable[[Runs], bool],
+    ghosts: Callable[[Settings], list[Ghost]] = _no_ghosts,
+) -> Lesson:
+    return Lesson(
+        key=key,
+        title=title,
+        claim=claim,
+        settings=settings,
+        look_at=look_at,
+        explain=_explainer(explain),
+        check=_checker(check),
+        ghosts=ghosts,
+    )
 
 
 LESSONS: tuple[Lesson, ...] = (
@@ -1623,10 +1776,11 @@ LESSONS: tuple[Lesson, ...] = (
         "ADAGRAD's accumulator of squared gradients only grows, so its effective learning rate "
         "keeps falling towards zero and training stalls; ADADELTA's running averages do not.",
         Settings(
-            objective="himmelblau", start=(-0.5, -0.5), steps=2000,
+            objective="himmelblau",
+            start=(-0.5, -0.5),
+            steps=2000,
             optimizers=("adagrad", "rmsprop", "adadelta"),
-            hyperparams=hyperparams(adagrad={"lr": 0.01}, rmsprop={"lr": 0.01},
-                                    adadelta={}),
+            hyperparams=hyperparams(adagrad={"lr": 0.01}, rmsprop={"lr": 0.01}, adadelta={}),
         ),
         "The effective-learning-rate panels, x and y: ADAGRAD's curve falls for the whole run "
         "while ADADELTA's rises and then settles. Then the contour: ADAGRAD stops short of "
@@ -1640,10 +1794,11 @@ LESSONS: tuple[Lesson, ...] = (
         "Large early gradients stay in ADAGRAD's sum for ever and shrink every later step; a "
         "running average forgets them.",
         Settings(
-            objective="rosenbrock", start=(-1.0, 2.8), steps=2000,
+            objective="rosenbrock",
+            start=(-1.0, 2.8),
+            steps=2000,
             optimizers=("adagrad", "rmsprop", "adadelta"),
-            hyperparams=hyperparams(adagrad={"lr": 0.05}, rmsprop={"lr": 0.01},
-                                    adadelta={}),
+            hyperparams=hyperparams(adagrad={"lr": 0.05}, rmsprop={"lr": 0.01}, adadelta={}),
         ),
         "The contour: the faint path is ADAGRAD restarted with an empty memory where the steep "
         "descent ends; the bold one remembers the wall. Then ADAGRAD's effective-rate curves "
@@ -1655,10 +1810,12 @@ LESSONS: tuple[Lesson, ...] = (
     _lesson(
         "no_learning_rate",
         "No learning rate to choose",
-        "ADADELTA needs no manually set learning rate: its defaults work where SGD must be "
-        "tuned.",
+        "ADADELTA needs no manually set learning rate: its defaults work where SGD must be tuned.",
         Settings(
-            objective="beale", start=(1.0, 1.5), steps=2000, optimizers=("sgd", "adadelta"),
+            objective="beale",
+            start=(1.0, 1.5),
+            steps=2000,
+            optimizers=("sgd", "adadelta"),
             hyperparams=hyperparams(sgd={"lr": 1e-4}, adadelta={}),
         ),
         "The contour: ADADELTA against the faint SGD paths, one per learning rate (some leave "
@@ -1673,9 +1830,12 @@ LESSONS: tuple[Lesson, ...] = (
         "ADADELTA's results change little across its hyperparameters ρ and ε, unlike SGD's "
         "across learning rates.",
         Settings(
-            objective="rosenbrock", start=(-1.5, 2.0), steps=1000,
+            objective="rosenbrock",
+            start=(-1.5, 2.0),
+            steps=1000,
             optimizers=("sgd", "adadelta"),
-            hyperparams=hyperparams(sgd={"lr": 1e-3}, adadelta={}), view="sensitivity",
+            hyperparams=hyperparams(sgd={"lr": 1e-3}, adadelta={}),
+            view="sensitivity",
         ),
         "The sensitivity view: how much of ADADELTA's ρ–ε grid ends close to the best result, "
         "against SGD's row of learning rates, and where SGD's row turns into divergence.",
@@ -1688,7 +1848,9 @@ LESSONS: tuple[Lesson, ...] = (
         "ADADELTA (like ADAGRAD) adapts a separate learning rate for every dimension, which "
         "helps when the curvature differs along the axes.",
         Settings(
-            objective="ill_conditioned", start=(-3.5, 1.5), steps=1000,
+            objective="ill_conditioned",
+            start=(-3.5, 1.5),
+            steps=1000,
             optimizers=("sgd", "adagrad", "adadelta"),
             hyperparams=hyperparams(sgd={"lr": 0.01}, adagrad={"lr": 0.1}, adadelta={}),
         ),
@@ -1704,7 +1866,9 @@ LESSONS: tuple[Lesson, ...] = (
         "ADADELTA's update has the units of x (like Newton's method), so rescaling f leaves "
         "its steps unchanged, while SGD's steps scale with the gradient.",
         Settings(
-            objective="himmelblau", start=(-0.5, -0.5), steps=500,
+            objective="himmelblau",
+            start=(-0.5, -0.5),
+            steps=500,
             optimizers=("sgd", "adagrad", "adadelta"),
             hyperparams=hyperparams(sgd={"lr": 0.01}, adagrad={"lr": 0.1}, adadelta={}),
             scale_exponent=2,
@@ -1720,10 +1884,15 @@ LESSONS: tuple[Lesson, ...] = (
         "ADADELTA's step is bounded by its recent steps, so one huge gradient cannot throw it "
         "far, while SGD's step grows with the gradient.",
         Settings(
-            objective="cliff", formula=CLIFF_FORMULA, bounds=CLIFF_BOUNDS, start=(-3.5, 1.5),
-            steps=1500, optimizers=("sgd", "momentum", "adadelta"),
-            hyperparams=hyperparams(sgd={"lr": 0.1}, momentum={"lr": 0.01, "beta": 0.9},
-                                    adadelta={}),
+            objective="cliff",
+            formula=CLIFF_FORMULA,
+            bounds=CLIFF_BOUNDS,
+            start=(-3.5, 1.5),
+            steps=1500,
+            optimizers=("sgd", "momentum", "adadelta"),
+            hyperparams=hyperparams(
+                sgd={"lr": 0.1}, momentum={"lr": 0.01, "beta": 0.9}, adadelta={}
+            ),
         ),
         "The contour where the paths cross the cliff, then the step inspector at each "
         "optimizer's steepest step named in the text: SGD's leap against ADADELTA's bounded "
@@ -1736,11 +1905,15 @@ LESSONS: tuple[Lesson, ...] = (
         "Noisy gradients",
         "ADADELTA is robust to noisy gradient information.",
         Settings(
-            objective="noisy_quadratic", start=(-2.5, 2.0), steps=2000,
+            objective="noisy_quadratic",
+            start=(-2.5, 2.0),
+            steps=2000,
             optimizers=("sgd", "adagrad", "rmsprop", "adadelta"),
-            hyperparams=hyperparams(sgd={"lr": 0.05}, adagrad={"lr": 0.05},
-                                    rmsprop={"lr": 0.05}, adadelta={}),
-            noise=1.0, seed=0,
+            hyperparams=hyperparams(
+                sgd={"lr": 0.05}, adagrad={"lr": 0.05}, rmsprop={"lr": 0.05}, adadelta={}
+            ),
+            noise=1.0,
+            seed=0,
         ),
         "The f − f_min panel over the last part of the run: SGD and RMSprop jitter at a level "
         "set by their learning rate while ADADELTA keeps settling; and its effective rate "
@@ -1754,7 +1927,10 @@ LESSONS: tuple[Lesson, ...] = (
         "With both accumulators at zero, ADADELTA's first step is √ε·g/√((1−ρ)g² + ε): "
         "about √(ε/(1−ρ)) per coordinate, so ε sets the size of the first steps.",
         Settings(
-            objective="booth", start=(-8.0, 8.0), steps=1000, optimizers=("sgd", "adadelta"),
+            objective="booth",
+            start=(-8.0, 8.0),
+            steps=1000,
+            optimizers=("sgd", "adadelta"),
             hyperparams=hyperparams(sgd={"lr": 0.02}, adadelta={}),
         ),
         "The step inspector at the first step (ADADELTA's Δx against the formula), then the "
@@ -1769,10 +1945,17 @@ LESSONS: tuple[Lesson, ...] = (
         "Per-dimension step sizes help to leave a saddle point, where the gradient is tiny "
         "in the escape direction.",
         Settings(
-            objective="saddle", start=(1.5, 1e-3), steps=150,
+            objective="saddle",
+            start=(1.5, 1e-3),
+            steps=150,
             optimizers=("sgd", "momentum", "adagrad", "rmsprop", "adadelta"),
-            hyperparams=hyperparams(sgd={"lr": 0.05}, momentum={"lr": 0.05},
-                                    adagrad={"lr": 0.05}, rmsprop={"lr": 0.05}, adadelta={}),
+            hyperparams=hyperparams(
+                sgd={"lr": 0.05},
+                momentum={"lr": 0.05},
+                adagrad={"lr": 0.05},
+                rmsprop={"lr": 0.05},
+                adadelta={},
+            ),
         ),
         "The contour: who leaves the x axis first; the step inspector at each optimizer's "
         "escape step named in the table.",
@@ -1785,7 +1968,9 @@ LESSONS: tuple[Lesson, ...] = (
         "ADADELTA's robustness has costs: near the minimum its remembered step sizes make it "
         "oscillate, and it keeps two accumulators per parameter.",
         Settings(
-            objective="himmelblau", start=(-0.5, -0.5), steps=2000,
+            objective="himmelblau",
+            start=(-0.5, -0.5),
+            steps=2000,
             optimizers=("sgd", "adagrad", "adadelta"),
             hyperparams=hyperparams(sgd={"lr": 0.01}, adagrad={"lr": 0.1}, adadelta={}),
         ),
@@ -1810,4 +1995,3 @@ def get(key: str) -> Lesson:
         return _BY_KEY[key]
     except KeyError:
         raise KeyError(f"unknown lesson {key!r}; known: {', '.join(_BY_KEY)}") from None
-

@@ -244,8 +244,10 @@ def _compile(expr: sp.Expr) -> tuple[Callable, Callable, Callable, Callable]:
     gradient = [sp.diff(expr, X), sp.diff(expr, Y)]
     # d/dx |x| = sign(x) differentiates to a DiracDelta, which NumPy cannot evaluate: it is
     # 0 everywhere but at a single point, so the Hessian takes it as 0
-    hess = [[sp.diff(g, v).replace(sp.DiracDelta, lambda *args: sp.Integer(0)) for v in (X, Y)]
-            for g in gradient]
+    hess = [
+        [sp.diff(g, v).replace(sp.DiracDelta, lambda *args: sp.Integer(0)) for v in (X, Y)]
+        for g in gradient
+    ]
     value = sp.lambdify((X, Y), expr, modules="numpy")
     grad = sp.lambdify((X, Y), gradient, modules="numpy")
     hessian = sp.lambdify((X, Y), hess, modules="numpy")

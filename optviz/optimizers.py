@@ -377,8 +377,9 @@ def sgd(lr: HyperValue = 0.01) -> Optimizer:
     Effective learning rate: :math:`\eta` in every dimension. Identical to
     ``torch.optim.SGD(lr=lr)``.
     """
-    return _make("sgd", EmptyState, _sgd_rule, _validated("sgd", lr=lr),
-                 lambda lr: _HP(lr=lr, neg_lr=-lr))
+    return _make(
+        "sgd", EmptyState, _sgd_rule, _validated("sgd", lr=lr), lambda lr: _HP(lr=lr, neg_lr=-lr)
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -113,15 +113,24 @@ def metrics_for(has_minimum: bool, tol: float = 1e-6) -> dict[str, Metric]:
     """The metrics offered for a function with (or without) a known minimum, by key."""
     if has_minimum:
         return {
-            "final": Metric("final", "final f − f<sub>min</sub>", "log",
-                            "f − f_min at the last step"),
-            "best": Metric("best", "best f − f<sub>min</sub>", "log",
-                           "the lowest f − f_min along the run"),
-            "steps": Metric("steps", f"steps until f − f<sub>min</sub> < {tol:g}", "linear",
-                            f"the first step with f − f_min < {tol:g}"),
-            "distance": Metric("distance", "distance to the nearest minimum", "log",
-                               "Euclidean distance from the last point to the nearest "
-                               "listed minimum"),
+            "final": Metric(
+                "final", "final f − f<sub>min</sub>", "log", "f − f_min at the last step"
+            ),
+            "best": Metric(
+                "best", "best f − f<sub>min</sub>", "log", "the lowest f − f_min along the run"
+            ),
+            "steps": Metric(
+                "steps",
+                f"steps until f − f<sub>min</sub> < {tol:g}",
+                "linear",
+                f"the first step with f − f_min < {tol:g}",
+            ),
+            "distance": Metric(
+                "distance",
+                "distance to the nearest minimum",
+                "log",
+                "Euclidean distance from the last point to the nearest listed minimum",
+            ),
         }
     return {
         "final": Metric("final", "final f", "symlog", "f at the last step"),
@@ -376,7 +385,7 @@ def _geometry(dims: Sequence[int], style: Style) -> _Geometry:
     placed: dict[int, tuple[tuple[float, float], tuple[float, float]]] = {}
     y = top
     for r in range(rows_2d):
-        for c, i in enumerate(two[2 * r: 2 * r + 2]):
+        for c, i in enumerate(two[2 * r : 2 * r + 2]):
             ydom = (1 - (y + title + square) * px, 1 - (y + title) * px)
             placed[i] = (_COLUMNS[c], ydom)
         y += title + square + below
@@ -409,8 +418,9 @@ def heatmap_figure(
     has_min = panels[0].result.f_min is not None
     metrics = metrics_for(has_min, panels[0].result.tol)
     if metric not in metrics:
-        raise ValueError(f"metric {metric!r} is not offered here; choose one of "
-                         f"{', '.join(metrics)}")
+        raise ValueError(
+            f"metric {metric!r} is not offered here; choose one of {', '.join(metrics)}"
+        )
     m = metrics[metric]
     raws = [metric_values(p.result, metric) for p in panels]
     zs = [display_values(r, m.scale) for r in raws]
@@ -443,78 +453,142 @@ def heatmap_figure(
         zt = z.T if two_d else z.reshape(1, -1)
         diverged = np.asarray(res.diverged, dtype=bool)
         never = never_reached(res, metric)
-        common = {"x": typed(xc), "y": typed(yc), "xaxis": ax, "yaxis": ay,
-                  "hoverinfo": "skip", "showscale": False}
-        traces.append({
-            **common, "type": "heatmap", "z": typed(zt), "name": p.label,
-            "coloraxis": "coloraxis", "zmin": zmin, "zmax": zmax, "zauto": False,
-            "meta": {"role": "metric", "optimizer": p.key},
-        })
-        for role, mask, colour in (("diverged", diverged, DIVERGED_COLOR),
-                                   ("never", never, NEVER_COLOR)):
+        common = {
+            "x": typed(xc),
+            "y": typed(yc),
+            "xaxis": ax,
+            "yaxis": ay,
+            "hoverinfo": "skip",
+            "showscale": False,
+        }
+        traces.append(
+            {
+                **common,
+                "type": "heatmap",
+                "z": typed(zt),
+                "name": p.label,
+                "coloraxis": "coloraxis",
+                "zmin": zmin,
+                "zmax": zmax,
+                "zauto": False,
+                "meta": {"role": "metric", "optimizer": p.key},
+            }
+        )
+        for role, mask, colour in (
+            ("diverged", diverged, DIVERGED_COLOR),
+            ("never", never, NEVER_COLOR),
+        ):
             if not mask.any():
                 continue
             over = np.where(mask, 1.0, np.nan)
-            traces.append({
-                **common, "type": "heatmap", "z": typed(over.T if two_d else over.reshape(1, -1)),
-                "colorscale": [[0, colour], [1, colour]], "zmin": 0, "zmax": 1,
-                "name": f"{p.label}: {role}", "meta": {"role": role, "optimizer": p.key},
-            })
+            traces.append(
+                {
+                    **common,
+                    "type": "heatmap",
+                    "z": typed(over.T if two_d else over.reshape(1, -1)),
+                    "colorscale": [[0, colour], [1, colour]],
+                    "zmin": 0,
+                    "zmax": 1,
+                    "name": f"{p.label}: {role}",
+                    "meta": {"role": role, "optimizer": p.key},
+                }
+            )
         # invisible points at the cell centres: hover, and the cell a click selects
         mesh = np.meshgrid(xc, yc if two_d else np.array([0.0]), indexing="ij")
         cell_px = (ydom[1] - ydom[0]) * geo.height / (len(yc) if two_d else 1)
         sym = [hp.label.split()[0] for hp in hps]
         name = m.label.replace("<sub>min</sub>", "_min")
         lines = "".join(f"<br>{s} = %{{customdata[{i}]:.5g}}" for i, s in enumerate(sym))
-        traces.append({
-            "type": "scatter", "mode": "markers", "x": typed(mesh[0].reshape(-1)),
-            "y": typed(mesh[1].reshape(-1)), "xaxis": ax, "yaxis": ay,
-            "marker": {"size": max(6.0, min(40.0, cell_px)), "color": "rgba(0,0,0,0)"},
-            "customdata": _customdata(res),
-            "text": _cell_text(res, m, raw, never),
-            "hovertemplate": f"<b>{p.label}</b>{lines}<br>{name}: %{{text}}"
-                             "<br><i>click: load into the trajectory view</i><extra></extra>",
-            "name": f"{p.label} cells", "legendgroup": f"cells.{p.key}", "showlegend": False,
-            "selected": {"marker": {"opacity": 0}}, "unselected": {"marker": {"opacity": 0}},
-            "meta": {"role": "cells", "optimizer": p.key},
-        })
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": typed(mesh[0].reshape(-1)),
+                "y": typed(mesh[1].reshape(-1)),
+                "xaxis": ax,
+                "yaxis": ay,
+                "marker": {"size": max(6.0, min(40.0, cell_px)), "color": "rgba(0,0,0,0)"},
+                "customdata": _customdata(res),
+                "text": _cell_text(res, m, raw, never),
+                "hovertemplate": f"<b>{p.label}</b>{lines}<br>{name}: %{{text}}"
+                "<br><i>click: load into the trajectory view</i><extra></extra>",
+                "name": f"{p.label} cells",
+                "legendgroup": f"cells.{p.key}",
+                "showlegend": False,
+                "selected": {"marker": {"opacity": 0}},
+                "unselected": {"marker": {"opacity": 0}},
+                "meta": {"role": "cells", "optimizer": p.key},
+            }
+        )
         # the paper's default, and the sliders' current values
         if p.key == "adadelta" and two_d and set(res.axes) == set(PAPER_DEFAULT):
             px_, py_ = (float(to_axis(PAPER_DEFAULT[a], k)) for a, k in zip(res.axes, kinds))
-            traces.append({
-                "type": "scatter", "mode": "markers", "x": [px_], "y": [py_],
-                "xaxis": ax, "yaxis": ay, "cliponaxis": False,
-                "marker": {"symbol": "star", "size": style.marker + 9, "color": "gold",
-                           "line": {"color": "black", "width": 1.5}},
-                "name": "paper's default (ρ = 0.95, ε = 10⁻⁶)", "legendgroup": "paper",
-                "showlegend": legend_once("paper"),
-                "hovertemplate": "the paper's default<br>ρ = 0.95, ε = 1e-06<extra></extra>",
-                "meta": {"role": "paper", "optimizer": p.key},
-            })
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "x": [px_],
+                    "y": [py_],
+                    "xaxis": ax,
+                    "yaxis": ay,
+                    "cliponaxis": False,
+                    "marker": {
+                        "symbol": "star",
+                        "size": style.marker + 9,
+                        "color": "gold",
+                        "line": {"color": "black", "width": 1.5},
+                    },
+                    "name": "paper's default (ρ = 0.95, ε = 10⁻⁶)",
+                    "legendgroup": "paper",
+                    "showlegend": legend_once("paper"),
+                    "hovertemplate": "the paper's default<br>ρ = 0.95, ε = 1e-06<extra></extra>",
+                    "meta": {"role": "paper", "optimizer": p.key},
+                }
+            )
         if all(a in p.current for a in res.axes):
             cur = [float(to_axis(p.current[a], k)) for a, k in zip(res.axes, kinds)]
             cx, cy = cur[0], cur[1] if two_d else 0.0
             text = ", ".join(f"{s} = {p.current[a]:.4g}" for s, a in zip(sym, res.axes))
             for width, colour, shown in ((5.0, "white", False), (2.2, "black", True)):
-                traces.append({
-                    "type": "scatter", "mode": "markers", "x": [cx], "y": [cy],
-                    "xaxis": ax, "yaxis": ay, "cliponaxis": False,
-                    "marker": {"symbol": "circle-open", "size": style.marker + 7,
-                               "color": colour, "line": {"width": width, "color": colour}},
-                    "name": "current slider setting", "legendgroup": "current",
-                    "showlegend": shown and legend_once("current"),
-                    "hovertemplate": f"{p.label}: the sliders' setting<br>{text}<extra></extra>",
-                    "meta": {"role": "current", "optimizer": p.key},
-                })
+                traces.append(
+                    {
+                        "type": "scatter",
+                        "mode": "markers",
+                        "x": [cx],
+                        "y": [cy],
+                        "xaxis": ax,
+                        "yaxis": ay,
+                        "cliponaxis": False,
+                        "marker": {
+                            "symbol": "circle-open",
+                            "size": style.marker + 7,
+                            "color": colour,
+                            "line": {"width": width, "color": colour},
+                        },
+                        "name": "current slider setting",
+                        "legendgroup": "current",
+                        "showlegend": shown and legend_once("current"),
+                        "hovertemplate": (
+                            f"{p.label}: the sliders' setting<br>{text}<extra></extra>"
+                        ),
+                        "meta": {"role": "current", "optimizer": p.key},
+                    }
+                )
 
         # axes
         half_x = _half_step(xc)
         xticks = axis_ticks(res.grid[res.axes[0]], kinds[0])
         layout[f"xaxis{suffix}"] = {
-            "domain": list(xdom), "anchor": ay, "range": [float(xc[0]) - half_x,
-                                                          float(xc[-1]) + half_x],
-            "tickvals": xticks[0], "ticktext": xticks[1], "ticks": "outside",
-            "showgrid": False, "zeroline": False, "linecolor": "#888", "mirror": True,
+            "domain": list(xdom),
+            "anchor": ay,
+            "range": [float(xc[0]) - half_x, float(xc[-1]) + half_x],
+            "tickvals": xticks[0],
+            "ticktext": xticks[1],
+            "ticks": "outside",
+            "showgrid": False,
+            "zeroline": False,
+            "linecolor": "#888",
+            "mirror": True,
             "title": {"text": _axis_title(hps[0], kinds[0]), "standoff": 4},
             "fixedrange": False,
         }
@@ -522,47 +596,87 @@ def heatmap_figure(
             half_y = _half_step(yc)
             yticks = axis_ticks(res.grid[res.axes[1]], kinds[1])
             layout[f"yaxis{suffix}"] = {
-                "domain": list(ydom), "anchor": ax,
+                "domain": list(ydom),
+                "anchor": ax,
                 "range": [float(yc[0]) - half_y, float(yc[-1]) + half_y],
-                "tickvals": yticks[0], "ticktext": yticks[1], "ticks": "outside",
-                "showgrid": False, "zeroline": False, "linecolor": "#888", "mirror": True,
+                "tickvals": yticks[0],
+                "ticktext": yticks[1],
+                "ticks": "outside",
+                "showgrid": False,
+                "zeroline": False,
+                "linecolor": "#888",
+                "mirror": True,
                 "title": {"text": _axis_title(hps[1], kinds[1]), "standoff": 4},
             }
         else:
             layout[f"yaxis{suffix}"] = {
-                "domain": list(ydom), "anchor": ax, "range": [-0.5, 0.5],
-                "showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False,
-                "linecolor": "#888", "mirror": True, "fixedrange": True,
+                "domain": list(ydom),
+                "anchor": ax,
+                "range": [-0.5, 0.5],
+                "showticklabels": False,
+                "ticks": "",
+                "showgrid": False,
+                "zeroline": False,
+                "linecolor": "#888",
+                "mirror": True,
+                "fixedrange": True,
             }
         title = f"<b>{p.label}</b> — {' × '.join(sym)}"
         if not two_d:
             title += " (one hyperparameter: a strip)"
         if p.note:
             title += f"   <span style='color:#555'>{p.note}</span>"
-        annotations.append({
-            "text": title, "xref": "paper", "yref": "paper", "x": xdom[0], "y": ydom[1],
-            "xanchor": "left", "yanchor": "bottom", "yshift": 4, "showarrow": False,
-            "font": {"size": style.font + 1},
-        })
+        annotations.append(
+            {
+                "text": title,
+                "xref": "paper",
+                "yref": "paper",
+                "x": xdom[0],
+                "y": ydom[1],
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "yshift": 4,
+                "showarrow": False,
+                "font": {"size": style.font + 1},
+            }
+        )
 
     # legend-only entries for the overlays (one each, whatever the number of panels)
-    for role, name, colour in (("diverged", "diverged", DIVERGED_COLOR),
-                               ("never", f"never reached f − f_min < {panels[0].result.tol:g}",
-                                NEVER_COLOR)):
+    for role, name, colour in (
+        ("diverged", "diverged", DIVERGED_COLOR),
+        ("never", f"never reached f − f_min < {panels[0].result.tol:g}", NEVER_COLOR),
+    ):
         if role == "never" and metric != "steps":
             continue
-        traces.append({
-            "type": "scatter", "mode": "markers", "x": [None], "y": [None],
-            "marker": {"symbol": "square", "size": 14, "color": colour,
-                       "line": {"color": "#444", "width": 1}},
-            "name": name, "showlegend": True, "hoverinfo": "skip", "legendgroup": role,
-            "meta": {"role": f"legend-{role}"},
-        })
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": [None],
+                "y": [None],
+                "marker": {
+                    "symbol": "square",
+                    "size": 14,
+                    "color": colour,
+                    "line": {"color": "#444", "width": 1},
+                },
+                "name": name,
+                "showlegend": True,
+                "hoverinfo": "skip",
+                "legendgroup": role,
+                "meta": {"role": f"legend-{role}"},
+            }
+        )
 
     colorbar: dict = {
         "title": {"text": m.label, "side": "right"},
-        "thickness": 14, "len": geo.colorbar[1] - geo.colorbar[0], "lenmode": "fraction",
-        "y": geo.colorbar[1], "yanchor": "top", "x": 1.0, "xanchor": "left",
+        "thickness": 14,
+        "len": geo.colorbar[1] - geo.colorbar[0],
+        "lenmode": "fraction",
+        "y": geo.colorbar[1],
+        "yanchor": "top",
+        "x": 1.0,
+        "xanchor": "left",
         "tickfont": {"size": style.font - 1},
     }
     if tickvals:
@@ -570,14 +684,29 @@ def heatmap_figure(
     layout.update(
         height=geo.height,
         font={"size": style.font, "family": "Arial, Helvetica, sans-serif"},
-        paper_bgcolor="white", plot_bgcolor="white",
+        paper_bgcolor="white",
+        plot_bgcolor="white",
         margin={"l": 80, "r": 100, "t": 10, "b": 10},
-        coloraxis={"colorscale": COLORSCALE, "cmin": zmin, "cmax": zmax, "cauto": False,
-                   "colorbar": colorbar},
-        legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom",
-                "yref": "paper", "font": {"size": style.font}, "itemclick": False,
-                "itemdoubleclick": False},
-        hovermode="closest", clickmode="event+select", dragmode="zoom",
+        coloraxis={
+            "colorscale": COLORSCALE,
+            "cmin": zmin,
+            "cmax": zmax,
+            "cauto": False,
+            "colorbar": colorbar,
+        },
+        legend={
+            "orientation": "h",
+            "x": 0.0,
+            "y": 1.0,
+            "yanchor": "bottom",
+            "yref": "paper",
+            "font": {"size": style.font},
+            "itemclick": False,
+            "itemdoubleclick": False,
+        },
+        hovermode="closest",
+        clickmode="event+select",
+        dragmode="zoom",
         annotations=annotations,
         uirevision="sensitivity",
     )
@@ -601,20 +730,32 @@ def share_figure(
     keys = list(shares)[::-1]  # the first optimizer on top
     pct = [100.0 * shares[k] for k in keys]
     trace = {
-        "type": "bar", "orientation": "h", "x": pct, "y": [labels.get(k, k) for k in keys],
+        "type": "bar",
+        "orientation": "h",
+        "x": pct,
+        "y": [labels.get(k, k) for k in keys],
         "marker": {"color": [COLORS.get(k, FALLBACK_COLORS[0]) for k in keys]},
-        "text": [f"{v:.3g}%" for v in pct], "textposition": "outside", "cliponaxis": False,
-        "hovertemplate": "%{y}: %{x:.3g}% of its grid<extra></extra>", "showlegend": False,
+        "text": [f"{v:.3g}%" for v in pct],
+        "textposition": "outside",
+        "cliponaxis": False,
+        "hovertemplate": "%{y}: %{x:.3g}% of its grid<extra></extra>",
+        "showlegend": False,
     }
     layout = {
         "height": 70 + (34 if not presenter else 46) * len(keys),
         "font": {"size": style.font, "family": "Arial, Helvetica, sans-serif"},
-        "paper_bgcolor": "white", "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
         "margin": {"l": 10, "r": 40, "t": 10, "b": 50},
-        "xaxis": {"range": [0, 108], "title": {"text": f"% of the grid within {factor:g}× of "
-                                                        "the best final f − f_min"},
-                  "tickvals": [0, 20, 40, 60, 80, 100], "showgrid": True,
-                  "gridcolor": "#e6e6e6", "zeroline": False, "fixedrange": True},
+        "xaxis": {
+            "range": [0, 108],
+            "title": {"text": f"% of the grid within {factor:g}× of the best final f − f_min"},
+            "tickvals": [0, 20, 40, 60, 80, 100],
+            "showgrid": True,
+            "gridcolor": "#e6e6e6",
+            "zeroline": False,
+            "fixedrange": True,
+        },
         "yaxis": {"automargin": True, "fixedrange": True},
         "bargap": 0.35,
     }
@@ -652,8 +793,9 @@ def noise_figure(
     values = [np.asarray(s.mean, dtype=float) for s in series]
     if has_minimum:
         # a mean of exactly 0 cannot sit on a log axis: draw it at the floor (NaN stays NaN)
-        plotted = [np.where(np.isfinite(v) & (v <= DISPLAY_FLOOR), DISPLAY_FLOOR, v)
-                   for v in values]
+        plotted = [
+            np.where(np.isfinite(v) & (v <= DISPLAY_FLOOR), DISPLAY_FLOOR, v) for v in values
+        ]
         finite = [np.log10(v[np.isfinite(v)]) for v in plotted]
     else:
         plotted = [display_values(v, "symlog") for v in values]
@@ -670,38 +812,73 @@ def noise_figure(
     for n, (s, v, y) in enumerate(zip(series, values, plotted)):
         nudge = 0.07 * (n - (len(series) - 1) / 2)  # ✕s of several optimizers side by side
         colour = COLORS.get(s.key, FALLBACK_COLORS[0])
-        text = [f"{_fmt_value(float(m))}<br>" + (
-            f"{d} of {s.seeds} seeds {word} (left out of the mean)" if d else
-            f"mean of {s.seeds} seeds") for m, d in zip(v, s.diverged)]
-        traces.append({
-            "type": "scatter", "mode": "lines+markers", "x": xs,
-            "y": [float(u) if math.isfinite(u) else None for u in y],
-            "name": s.label, "legendgroup": s.key, "text": text,
-            "line": {"color": colour, "width": style.line},
-            "marker": {"color": colour, "size": style.marker - 3},
-            "customdata": list(sigmas),
-            "hovertemplate": f"{s.label}<br>σ = %{{customdata}}<br>%{{text}}<extra></extra>",
-        })
+        text = [
+            f"{_fmt_value(float(m))}<br>"
+            + (
+                f"{d} of {s.seeds} seeds {word} (left out of the mean)"
+                if d
+                else f"mean of {s.seeds} seeds"
+            )
+            for m, d in zip(v, s.diverged)
+        ]
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": xs,
+                "y": [float(u) if math.isfinite(u) else None for u in y],
+                "name": s.label,
+                "legendgroup": s.key,
+                "text": text,
+                "line": {"color": colour, "width": style.line},
+                "marker": {"color": colour, "size": style.marker - 3},
+                "customdata": list(sigmas),
+                "hovertemplate": f"{s.label}<br>σ = %{{customdata}}<br>%{{text}}<extra></extra>",
+            }
+        )
         dead = [i for i, u in enumerate(y) if not math.isfinite(u)]
         if dead:
-            traces.append({
-                "type": "scatter", "mode": "markers", "x": [i + nudge for i in dead],
-                "y": [top] * len(dead),
-                "name": f"{s.label}: every seed {word}", "legendgroup": s.key,
-                "showlegend": False, "cliponaxis": False,
-                "marker": {"symbol": "x", "size": style.marker + 2, "color": colour,
-                           "line": {"width": 1, "color": "black"}},
-                "hovertemplate": f"{s.label}: every seed {word} at σ = %{{customdata}}"
-                                 "<extra></extra>",
-                "customdata": [sigmas[i] for i in dead],
-            })
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "x": [i + nudge for i in dead],
+                    "y": [top] * len(dead),
+                    "name": f"{s.label}: every seed {word}",
+                    "legendgroup": s.key,
+                    "showlegend": False,
+                    "cliponaxis": False,
+                    "marker": {
+                        "symbol": "x",
+                        "size": style.marker + 2,
+                        "color": colour,
+                        "line": {"width": 1, "color": "black"},
+                    },
+                    "hovertemplate": f"{s.label}: every seed {word} at σ = %{{customdata}}"
+                    "<extra></extra>",
+                    "customdata": [sigmas[i] for i in dead],
+                }
+            )
     shapes = []
     if current_sigma is not None and current_sigma in sigmas:
         i = list(sigmas).index(current_sigma)
-        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": i, "x1": i,
-                       "y0": 0, "y1": 1, "line": {"color": "#888", "dash": "dot", "width": 1.5}})
-    label = "final f − f<sub>min</sub> (mean of seeds)" if has_minimum \
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": i,
+                "x1": i,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "#888", "dash": "dot", "width": 1.5},
+            }
+        )
+    label = (
+        "final f − f<sub>min</sub> (mean of seeds)"
+        if has_minimum
         else "final f (mean of seeds, signed log scale)"
+    )
     yticks: dict = {}
     if not has_minimum:
         vals, texts = colour_ticks("symlog", *yrange)
@@ -709,19 +886,41 @@ def noise_figure(
     layout = {
         "height": 380 if not presenter else 480,
         "font": {"size": style.font, "family": "Arial, Helvetica, sans-serif"},
-        "paper_bgcolor": "white", "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
         "margin": {"l": 80, "r": 20, "t": 10, "b": 60},
-        "xaxis": {"tickvals": xs, "ticktext": [f"{s:g}" for s in sigmas],
-                  "range": [-0.3, len(xs) - 0.7],
-                  "title": {"text": "σ, the gradient-noise scale (points evenly spaced)"},
-                  "showgrid": True, "gridcolor": "#e6e6e6", "zeroline": False,
-                  "linecolor": "#888", "mirror": True, "ticks": "outside"},
-        "yaxis": {"type": "log" if has_minimum else "linear", "range": yrange,
-                  "title": {"text": label}, "exponentformat": "power", **yticks,
-                  "showgrid": True, "gridcolor": "#e6e6e6", "zeroline": False,
-                  "linecolor": "#888", "mirror": True, "ticks": "outside"},
-        "legend": {"orientation": "h", "x": 0.0, "y": 1.02, "yanchor": "bottom",
-                   "font": {"size": style.font}},
+        "xaxis": {
+            "tickvals": xs,
+            "ticktext": [f"{s:g}" for s in sigmas],
+            "range": [-0.3, len(xs) - 0.7],
+            "title": {"text": "σ, the gradient-noise scale (points evenly spaced)"},
+            "showgrid": True,
+            "gridcolor": "#e6e6e6",
+            "zeroline": False,
+            "linecolor": "#888",
+            "mirror": True,
+            "ticks": "outside",
+        },
+        "yaxis": {
+            "type": "log" if has_minimum else "linear",
+            "range": yrange,
+            "title": {"text": label},
+            "exponentformat": "power",
+            **yticks,
+            "showgrid": True,
+            "gridcolor": "#e6e6e6",
+            "zeroline": False,
+            "linecolor": "#888",
+            "mirror": True,
+            "ticks": "outside",
+        },
+        "legend": {
+            "orientation": "h",
+            "x": 0.0,
+            "y": 1.02,
+            "yanchor": "bottom",
+            "font": {"size": style.font},
+        },
         "hovermode": "closest",
         "shapes": shapes,
     }

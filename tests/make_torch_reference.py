@@ -32,24 +32,64 @@ import optviz as ov
 CASES = [
     # (case id, optviz key, optviz hyperparameters, torch class, torch kwargs)
     ("sgd", "sgd", {"lr": 1e-3}, torch.optim.SGD, {"lr": 1e-3}),
-    ("momentum", "momentum", {"lr": 1e-3, "beta": 0.9}, torch.optim.SGD,
-     {"lr": 1e-3, "momentum": 0.9}),
-    ("nesterov", "nesterov", {"lr": 1e-3, "beta": 0.9}, torch.optim.SGD,
-     {"lr": 1e-3, "momentum": 0.9, "nesterov": True}),
+    (
+        "momentum",
+        "momentum",
+        {"lr": 1e-3, "beta": 0.9},
+        torch.optim.SGD,
+        {"lr": 1e-3, "momentum": 0.9},
+    ),
+    (
+        "nesterov",
+        "nesterov",
+        {"lr": 1e-3, "beta": 0.9},
+        torch.optim.SGD,
+        {"lr": 1e-3, "momentum": 0.9, "nesterov": True},
+    ),
     ("adagrad", "adagrad", {"lr": 0.1}, torch.optim.Adagrad, {"lr": 0.1}),
-    ("adagrad_g0", "adagrad", {"lr": 0.5, "eps": 1e-6, "initial_accumulator": 0.3},
-     torch.optim.Adagrad, {"lr": 0.5, "eps": 1e-6, "initial_accumulator_value": 0.3}),
-    ("adadelta", "adadelta", {"rho": 0.95, "eps": 1e-6}, torch.optim.Adadelta,
-     {"lr": 1.0, "rho": 0.95, "eps": 1e-6}),
-    ("adadelta_rho0.9_eps1e-4", "adadelta", {"rho": 0.9, "eps": 1e-4}, torch.optim.Adadelta,
-     {"lr": 1.0, "rho": 0.9, "eps": 1e-4}),
-    ("adadelta_lr0.5", "adadelta", {"rho": 0.95, "eps": 1e-6, "lr": 0.5},
-     torch.optim.Adadelta, {"lr": 0.5, "rho": 0.95, "eps": 1e-6}),
-    ("rmsprop", "rmsprop", {"lr": 0.01, "rho": 0.9}, torch.optim.RMSprop,
-     {"lr": 0.01, "alpha": 0.9}),
+    (
+        "adagrad_g0",
+        "adagrad",
+        {"lr": 0.5, "eps": 1e-6, "initial_accumulator": 0.3},
+        torch.optim.Adagrad,
+        {"lr": 0.5, "eps": 1e-6, "initial_accumulator_value": 0.3},
+    ),
+    (
+        "adadelta",
+        "adadelta",
+        {"rho": 0.95, "eps": 1e-6},
+        torch.optim.Adadelta,
+        {"lr": 1.0, "rho": 0.95, "eps": 1e-6},
+    ),
+    (
+        "adadelta_rho0.9_eps1e-4",
+        "adadelta",
+        {"rho": 0.9, "eps": 1e-4},
+        torch.optim.Adadelta,
+        {"lr": 1.0, "rho": 0.9, "eps": 1e-4},
+    ),
+    (
+        "adadelta_lr0.5",
+        "adadelta",
+        {"rho": 0.95, "eps": 1e-6, "lr": 0.5},
+        torch.optim.Adadelta,
+        {"lr": 0.5, "rho": 0.95, "eps": 1e-6},
+    ),
+    (
+        "rmsprop",
+        "rmsprop",
+        {"lr": 0.01, "rho": 0.9},
+        torch.optim.RMSprop,
+        {"lr": 0.01, "alpha": 0.9},
+    ),
     ("adam", "adam", {"lr": 0.01}, torch.optim.Adam, {"lr": 0.01}),
-    ("adam_beta1_0.6", "adam", {"lr": 0.05, "beta1": 0.6, "beta2": 0.99}, torch.optim.Adam,
-     {"lr": 0.05, "betas": (0.6, 0.99)}),
+    (
+        "adam_beta1_0.6",
+        "adam",
+        {"lr": 0.05, "beta1": 0.6, "beta2": 0.99},
+        torch.optim.Adam,
+        {"lr": 0.05, "betas": (0.6, 0.99)},
+    ),
 ]
 
 # torch's state names -> optviz's state fields (torch's momentum buffer b is kept as is:
@@ -78,8 +118,7 @@ def record(case: tuple, objective: ov.Objective) -> list[dict]:
 
     def state() -> dict:
         st = opt.state.get(param, {})
-        out = {STATE_NAMES[k]: hexes(v.detach().numpy()) for k, v in st.items()
-               if k in STATE_NAMES}
+        out = {STATE_NAMES[k]: hexes(v.detach().numpy()) for k, v in st.items() if k in STATE_NAMES}
         if "step" in st:
             out["count"] = float(st["step"])
         return out
@@ -90,11 +129,13 @@ def record(case: tuple, objective: ov.Objective) -> list[dict]:
         grad = objective.grad(param.detach().numpy())
         param.grad = torch.from_numpy(np.ascontiguousarray(grad))
         opt.step()
-        steps.append({
-            "before": before,
-            "grad": hexes(grad),
-            "after": {"param": hexes(param.detach().numpy()), "state": state()},
-        })
+        steps.append(
+            {
+                "before": before,
+                "grad": hexes(grad),
+                "after": {"param": hexes(param.detach().numpy()), "state": state()},
+            }
+        )
     return steps
 
 
@@ -106,8 +147,12 @@ def main() -> None:
         "aten_cpu_capability": os.environ.get("ATEN_CPU_CAPABILITY", "(unset)"),
         "starts": STARTS,
         "cases": [
-            {"id": case[0], "optimizer": case[1], "hyperparams": case[2],
-             "steps": record(case, objective)}
+            {
+                "id": case[0],
+                "optimizer": case[1],
+                "hyperparams": case[2],
+                "steps": record(case, objective),
+            }
             for case in CASES
         ],
     }

@@ -25,8 +25,9 @@ def fresh() -> AppTest:
 
 def trajectory_charts(at: AppTest) -> list:
     """The animated figure's component elements (the page shows one, or none)."""
-    return [e for e in at.get("component_instance")
-            if e.proto.component_name.endswith(".optviz_chart")]
+    return [
+        e for e in at.get("component_instance") if e.proto.component_name.endswith(".optviz_chart")
+    ]
 
 
 def chart_spec(at: AppTest) -> dict:
@@ -35,17 +36,23 @@ def chart_spec(at: AppTest) -> dict:
     return json.loads(json.loads(chart.proto.json_args)["spec"])
 
 
-
-
 def path_of(spec: dict, legendgroup: str) -> np.ndarray:
-    trace = next(t for t in spec["data"]
-                 if t.get("legendgroup") == legendgroup and t.get("showlegend"))
+    trace = next(
+        t for t in spec["data"] if t.get("legendgroup") == legendgroup and t.get("showlegend")
+    )
     return np.stack([decode(trace["x"]), decode(trace["y"])], axis=-1)
 
 
 def widget(at: AppTest, key: str):
-    for kind in ("select_slider", "slider", "selectbox", "multiselect", "number_input",
-                 "toggle", "button"):
+    for kind in (
+        "select_slider",
+        "slider",
+        "selectbox",
+        "multiselect",
+        "number_input",
+        "toggle",
+        "button",
+    ):
         for w in getattr(at, kind):
             if w.key == key:
                 return w
@@ -64,8 +71,10 @@ def test_the_default_page_renders(app):
     assert spec["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
     assert len(spec["frames"]) == 200
     assert not app.error
-    assert "Rosenbrock" in str(widget(app, "objective").value) or \
-        widget(app, "objective").value == "rosenbrock"
+    assert (
+        "Rosenbrock" in str(widget(app, "objective").value)
+        or widget(app, "objective").value == "rosenbrock"
+    )
 
 
 def test_the_default_adadelta_path_is_the_papers_method(app):
@@ -104,8 +113,7 @@ def test_every_optimizer_can_be_selected():
                 assert f"hp.{k}.{hp.name}" in keys
 
 
-@pytest.mark.parametrize(("key", "value"), [("hp.adadelta.rho", 0.9),
-                                            ("hp.adadelta.eps", 1e-4)])
+@pytest.mark.parametrize(("key", "value"), [("hp.adadelta.rho", 0.9), ("hp.adadelta.eps", 1e-4)])
 def test_changing_rho_or_eps_changes_the_adadelta_path(key, value):
     at = fresh()
     before = chart_spec(at)
@@ -115,8 +123,9 @@ def test_changing_rho_or_eps_changes_the_adadelta_path(key, value):
     assert not np.array_equal(path_of(before, "adadelta"), path_of(after, "adadelta"))
     np.testing.assert_array_equal(path_of(before, "sgd"), path_of(after, "sgd"))
     hp = {"rho": 0.95, "eps": 1e-6, key.rsplit(".", 1)[1]: value}
-    expected = ov.run(ov.objectives.get("rosenbrock"), ov.optimizers.adadelta(**hp),
-                      (-1.5, 2.0), 500)
+    expected = ov.run(
+        ov.objectives.get("rosenbrock"), ov.optimizers.adadelta(**hp), (-1.5, 2.0), 500
+    )
     np.testing.assert_array_equal(path_of(after, "adadelta"), expected.positions)
 
 
@@ -134,11 +143,12 @@ def test_a_diverging_setting_shows_a_message_not_an_exception():
     at = fresh()
     widget(at, "hp.sgd.lr").set_value(1.0).run()
     assert not at.exception
-    expected = ov.run(ov.objectives.get("rosenbrock"), ov.optimizers.sgd(lr=1.0),
-                      (-1.5, 2.0), 500)
+    expected = ov.run(ov.objectives.get("rosenbrock"), ov.optimizers.sgd(lr=1.0), (-1.5, 2.0), 500)
     messages = [e.value for e in at.error]
-    assert any(f"SGD** diverged at step {expected.diverged_at}" in m
-               and "smaller learning rate" in m for m in messages), messages
+    assert any(
+        f"SGD** diverged at step {expected.diverged_at}" in m and "smaller learning rate" in m
+        for m in messages
+    ), messages
     cross = [t for t in chart_spec(at)["data"] if t.get("name") == "SGD diverged"]
     assert len(cross) == 1
 
@@ -151,8 +161,10 @@ def test_a_click_on_the_contour_sets_the_start_point():
 
         st.session_state.setdefault("start_x", -1.5)
         st.session_state.setdefault("start_y", 2.0)
-        ignored = [apply_click(v) for v in (None, {"x": float("nan"), "y": 1.0},
-                                            {"x": "1", "y": 2}, {"y": 1.0})]
+        ignored = [
+            apply_click(v)
+            for v in (None, {"x": float("nan"), "y": 1.0}, {"x": "1", "y": 2}, {"y": 1.0})
+        ]
         taken = apply_click({"x": 0.5, "y": -0.25, "at": 1700000000000})
         st.write(f"{ignored} {taken} {st.session_state.start_x} {st.session_state.start_y}")
 
@@ -164,6 +176,7 @@ def test_a_click_on_the_contour_sets_the_start_point():
 def test_a_click_on_the_contour_reruns_the_whole_app():
     """The chart is drawn by the view's fragment, but the start point it sets is shown in
     the sidebar too: its callback asks for a whole-app rerun."""
+
     def page():
         import streamlit as st
 
@@ -173,8 +186,10 @@ def test_a_click_on_the_contour_reruns_the_whole_app():
         st.session_state.setdefault("start_x", -1.5)
         st.session_state.setdefault("start_y", 2.0)
         st.session_state[CHART_KEY] = {"x": 0.5, "y": -0.25, "at": 1700000000000}
-        st.write(f"runs {st.session_state.app_runs} start {st.session_state.start_x} "
-                 f"{st.session_state.start_y}")
+        st.write(
+            f"runs {st.session_state.app_runs} start {st.session_state.start_x} "
+            f"{st.session_state.start_y}"
+        )
 
         @st.fragment
         def view():
@@ -239,18 +254,23 @@ def test_the_step_inspector_shows_the_trajectorys_numbers():
     obj = ov.objectives.get("rosenbrock")
     traj = ov.run(obj, ov.optimizers.adadelta(), (-1.5, 2.0), 500)
     (shown,) = [m.value for m in at.markdown if "| quantity |" in m.value]
-    table = shown[shown.index("| quantity |"):]
-    for symbol, value in [("g_t", traj.grads[6]), (r"\Delta x_t", traj.updates[6]),
-                          ("x_t", traj.positions[7]),
-                          (r"E[g^2]_{t}", traj.states.sq_grad_avg[7]),
-                          (r"E[\Delta x^2]_{t-1}", traj.states.sq_step_avg[6])]:
+    table = shown[shown.index("| quantity |") :]
+    for symbol, value in [
+        ("g_t", traj.grads[6]),
+        (r"\Delta x_t", traj.updates[6]),
+        ("x_t", traj.positions[7]),
+        (r"E[g^2]_{t}", traj.states.sq_grad_avg[7]),
+        (r"E[\Delta x^2]_{t-1}", traj.states.sq_step_avg[6]),
+    ]:
         row = next(line for line in table.splitlines() if line.startswith(f"| ${symbol}$"))
         assert f"| {plain_number(value[0])} | {plain_number(value[1])} |" in row, row
     # the x coordinate's equations, with the numbers filled in, above the table
-    x_part = shown[shown.index("**x coordinate**"):shown.index("**y coordinate**")]
+    x_part = shown[shown.index("**x coordinate**") : shown.index("**y coordinate**")]
     rms = np.sqrt(traj.states.sq_grad_avg[7, 0] + 1e-6)
-    assert any(latex_number(rms) in block and r"\mathrm{RMS}[g]_t" in block
-               for block in x_part.split("$$")[1::2])
+    assert any(
+        latex_number(rms) in block and r"\mathrm{RMS}[g]_t" in block
+        for block in x_part.split("$$")[1::2]
+    )
     assert any("to the last bit" in c.value for c in at.caption)
     # another optimizer's numbers, one click away
     next(b for b in at.get("button_group") if b.key == "inspect_key").set_value("sgd").run()
@@ -300,9 +320,18 @@ def test_noise_is_offered_and_used():
 # --- settings in the URL -----------------------------------------------------------------
 
 LINK = {
-    "objective": "booth", "x0": "2.5", "y0": "-4", "steps": "120", "speed": "2×",
-    "opt": "sgd,adadelta,adam", "sgd.lr": "0.05", "adadelta.rho": "0.9",
-    "adadelta.eps": "0.0001", "adam.beta1": "0.8", "noise": "0.5", "seed": "7",
+    "objective": "booth",
+    "x0": "2.5",
+    "y0": "-4",
+    "steps": "120",
+    "speed": "2×",
+    "opt": "sgd,adadelta,adam",
+    "sgd.lr": "0.05",
+    "adadelta.rho": "0.9",
+    "adadelta.eps": "0.0001",
+    "adam.beta1": "0.8",
+    "noise": "0.5",
+    "seed": "7",
 }
 
 
@@ -336,8 +365,9 @@ def test_a_link_sets_every_control():
     assert not at.warning
     # and the chart is that scene
     obj = ov.objectives.get("booth")
-    expected = ov.run(obj, ov.optimizers.adadelta(rho=0.9, eps=1e-4), (2.5, -4.0), 120,
-                      noise=0.5, seed=7)
+    expected = ov.run(
+        obj, ov.optimizers.adadelta(rho=0.9, eps=1e-4), (2.5, -4.0), 120, noise=0.5, seed=7
+    )
     np.testing.assert_array_equal(path_of(chart_spec(at), "adadelta"), expected.positions)
 
 
@@ -352,17 +382,20 @@ def test_the_url_round_trips_and_leaves_defaults_out():
     assert query(plain) == {"objective": "beale", "adadelta.rho": "0.99"}
 
 
-@pytest.mark.parametrize(("params", "key", "default"), [
-    ({"objective": "nope"}, "objective", "rosenbrock"),
-    ({"adadelta.rho": "7"}, "hp.adadelta.rho", 0.95),
-    ({"adadelta.eps": "abc"}, "hp.adadelta.eps", 1e-6),
-    ({"steps": "99999999"}, "steps", 500),
-    ({"sgd.lr": "nan"}, "hp.sgd.lr", 1e-3),
-    ({"x0": "1e308"}, "start_x", -1.5),
-    ({"opt": "sgd,__import__"}, "optimizers", ["sgd", "momentum", "adagrad", "adadelta"]),
-    ({"seed": "-3"}, "seed", 0),
-    ({"noise": "1e9"}, "noise", 0.0),
-])
+@pytest.mark.parametrize(
+    ("params", "key", "default"),
+    [
+        ({"objective": "nope"}, "objective", "rosenbrock"),
+        ({"adadelta.rho": "7"}, "hp.adadelta.rho", 0.95),
+        ({"adadelta.eps": "abc"}, "hp.adadelta.eps", 1e-6),
+        ({"steps": "99999999"}, "steps", 500),
+        ({"sgd.lr": "nan"}, "hp.sgd.lr", 1e-3),
+        ({"x0": "1e308"}, "start_x", -1.5),
+        ({"opt": "sgd,__import__"}, "optimizers", ["sgd", "momentum", "adagrad", "adadelta"]),
+        ({"seed": "-3"}, "seed", 0),
+        ({"noise": "1e9"}, "noise", 0.0),
+    ],
+)
 def test_tampered_values_warn_and_fall_back_for_that_setting_only(params, key, default):
     at = with_query({**params, "adadelta.eps": params.get("adadelta.eps", "0.0001")})
     assert widget(at, key).value == default
@@ -387,8 +420,9 @@ def test_ghost_paths_fan_out_one_hyperparameter():
     assert all(t["opacity"] < 0.5 for t in ghosts)  # faint, under the bold path
     # the ghost at rho = 0.5 is that configuration's path
     first = ghosts[0]
-    expected = ov.run(ov.objectives.get("rosenbrock"), ov.optimizers.adadelta(rho=0.5),
-                      (-1.5, 2.0), 500)
+    expected = ov.run(
+        ov.objectives.get("rosenbrock"), ov.optimizers.adadelta(rho=0.5), (-1.5, 2.0), 500
+    )
     np.testing.assert_allclose(decode(first["x"]), expected.positions[:, 0], rtol=1e-6)
     assert query(at) == {"ghost": "adadelta.rho", "ghosts": "12"}
 
@@ -425,13 +459,16 @@ def test_the_inspector_gives_the_stretch_demo_in_the_optimizers_units():
     at = fresh()
     widget(at, "stretch").set_value(10.0).run()
     assert not at.exception
-    run = ov.run(ov.objectives.get("rosenbrock").stretched(10.0), ov.optimizers.adadelta(),
-                 (-15.0, 2.0), 500)
+    run = ov.run(
+        ov.objectives.get("rosenbrock").stretched(10.0), ov.optimizers.adadelta(), (-15.0, 2.0), 500
+    )
     (shown,) = [m.value for m in at.markdown if "| quantity |" in m.value]
     t = 10  # the inspector's first step: x_{t-1}, Δx_t and x_t all in x' = 10·x
-    for symbol, value in [("x_{t-1}", run.positions[t - 1, 0]),
-                          (r"\Delta x_t", run.updates[t - 1, 0]),
-                          ("x_t", run.positions[t, 0])]:
+    for symbol, value in [
+        ("x_{t-1}", run.positions[t - 1, 0]),
+        (r"\Delta x_t", run.updates[t - 1, 0]),
+        ("x_t", run.positions[t, 0]),
+    ]:
         assert f"| ${symbol}$ |" in shown
         row = next(r for r in shown.splitlines() if r.startswith(f"| ${symbol}$ |"))
         assert row.split("|")[3].strip() == plain_number(value), (symbol, row)
@@ -463,8 +500,16 @@ def test_a_typed_formula_draws_its_contour_and_paths():
     assert query(at)["f"] == "x^4 + y^2 - x*y" and query(at)["objective"] == "custom"
 
 
-@pytest.mark.parametrize("formula", ["__import__('os').system('touch /tmp/optviz_pwned')",
-                                     "x ** (9 ** 9 ** 9)", "z + 1", "x +", "().__class__"])
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "__import__('os').system('touch /tmp/optviz_pwned')",
+        "x ** (9 ** 9 ** 9)",
+        "z + 1",
+        "x +",
+        "().__class__",
+    ],
+)
 def test_a_bad_formula_shows_the_message_and_the_page_keeps_working(formula):
     at = custom_app(formula)
     messages = [e.value for e in at.sidebar.get("alert")] + [e.value for e in at.error]
@@ -490,8 +535,10 @@ def test_a_path_into_the_undefined_region_stops_with_a_message():
     widget(at, "start_x").set_value(0.5).run()
     widget(at, "hp.sgd.lr").set_value(1.0).run()
     assert not at.exception
-    assert any("SGD** stopped at step" in e.value and "not a real, finite number" in e.value
-               for e in at.error)
+    assert any(
+        "SGD** stopped at step" in e.value and "not a real, finite number" in e.value
+        for e in at.error
+    )
 
 
 # --- lessons and exports --------------------------------------------------------------------
@@ -567,8 +614,11 @@ def test_the_scene_can_be_exported():
 def test_without_a_png_renderer_the_page_says_why(monkeypatch):
     from optviz import export
 
-    monkeypatch.setattr(export, "png_unavailable_reason",
-                        lambda: "PNG export needs a Chromium or Chrome on this machine")
+    monkeypatch.setattr(
+        export,
+        "png_unavailable_reason",
+        lambda: "PNG export needs a Chromium or Chrome on this machine",
+    )
     at = fresh()
     labels = [b.proto.label for b in at.get("download_button")]
     assert not any(label.startswith("PNG") for label in labels)
@@ -590,8 +640,7 @@ def test_the_chart_component_serves_its_own_copy_of_plotly():
     from optviz.ui import chart
 
     served = chart.served_directory()
-    assert sorted(p.name for p in served.iterdir()) == ["chart.js", "index.html",
-                                                        "plotly.min.js"]
+    assert sorted(p.name for p in served.iterdir()) == ["chart.js", "index.html", "plotly.min.js"]
     assert (served / "plotly.min.js").read_bytes() == chart.PLOTLY_JS.read_bytes()
     assert served.stat().st_mode & 0o077 == 0  # private: nobody else can plant a script
     page = (served / "index.html").read_text()

@@ -21,8 +21,14 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 SCREENSHOT = ROOT / "assets" / "screenshot.png"
 
@@ -86,10 +92,21 @@ def running_app(log: pathlib.Path | None = None):
     out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     env = {**os.environ, "OPTVIZ_TIMING": "1"} if log else None
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
-         f"--server.port={port}", "--server.address=127.0.0.1",
-         "--browser.gatherUsageStats=false"],
-        cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false",
+        ],
+        cwd=ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env=env,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -128,8 +145,7 @@ def server(tmp_path_factory):
 def _runs(log: pathlib.Path) -> list[str]:
     """The server's timing lines so far: 'script' (the whole page) or 'view' (the view's
     fragment alone), one per run."""
-    return [line.split()[1] for line in log.read_text().splitlines()
-            if line.startswith("optviz: ")]
+    return [line.split()[1] for line in log.read_text().splitlines() if line.startswith("optviz: ")]
 
 
 # Whether what is on screen after in-place updates is what a fresh drawing of the last
@@ -241,8 +257,9 @@ def test_the_app_in_a_real_browser(server):
         )
         elapsed = time.perf_counter() - started
         page.wait_for_selector(IDLE, timeout=30_000)
-        chart.wait_for_function("(n) => window.optvizChart.inPlace > n",
-                                arg=counts["inPlace"], timeout=30_000)
+        chart.wait_for_function(
+            "(n) => window.optvizChart.inPlace > n", arg=counts["inPlace"], timeout=30_000
+        )
         after = chart.evaluate(ADADELTA_PATH_JS)
         assert after != before
         assert chart.evaluate(UNDRAWN_TRACES_JS) == []  # every panel keeps its curves
@@ -271,8 +288,9 @@ def test_the_app_in_a_real_browser(server):
         sgd.click()
         chart.wait_for_function(f"() => ({cursor_opacity})()[0] === 1", timeout=10_000)
         # the address now carries the new ρ (a copied link opens this scene)
-        page.wait_for_function("() => window.location.search.includes('adadelta.rho=')",
-                               timeout=10_000)
+        page.wait_for_function(
+            "() => window.location.search.includes('adadelta.rho=')", timeout=10_000
+        )
         assert "adadelta.rho=0.92" in page.url
 
         # a click on the contour moves the start point there
@@ -294,12 +312,13 @@ def test_the_app_in_a_real_browser(server):
         full = chart.evaluate("() => window.optvizChart.full")
         page.get_by_role("switch", name="Presenter mode").click(force=True)
         page.wait_for_selector(IDLE, timeout=30_000)
-        chart.wait_for_function("(n) => window.optvizChart.full > n", arg=full,
-                                timeout=30_000)
+        chart.wait_for_function("(n) => window.optvizChart.full > n", arg=full, timeout=30_000)
         page.wait_for_timeout(2000)
         assert chart.evaluate(plot_height) > tall
-        print(f"\nbrowser: ρ slider key press -> new ADADELTA path drawn in {elapsed:.3f} s "
-              "(one sample; benchmarks/bench_browser.py measures twenty)")
+        print(
+            f"\nbrowser: ρ slider key press -> new ADADELTA path drawn in {elapsed:.3f} s "
+            "(one sample; benchmarks/bench_browser.py measures twenty)"
+        )
         assert page.locator("[data-testid='stException']").count() == 0
         assert not errors, errors
         browser.close()

@@ -19,8 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def optviz(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "optviz", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "optviz", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def one_line_error(proc: subprocess.CompletedProcess) -> str:
@@ -99,9 +104,11 @@ def test_unknown_lesson_is_one_line_with_the_names(tmp_path):
 @pytest.mark.parametrize("where", ["missing folder", "a directory", "under a file"])
 def test_bad_path_is_one_line(tmp_path, where):
     (tmp_path / "file.txt").write_text("x")
-    out = {"missing folder": tmp_path / "no" / "such" / "x.html",
-           "a directory": tmp_path,
-           "under a file": tmp_path / "file.txt" / "x.html"}[where]
+    out = {
+        "missing folder": tmp_path / "no" / "such" / "x.html",
+        "a directory": tmp_path,
+        "under a file": tmp_path / "file.txt" / "x.html",
+    }[where]
     line = one_line_error(optviz("export", "--lesson", "saddle", "--out", str(out)))
     assert "cannot write" in line and str(out) in line
 
@@ -124,9 +131,12 @@ def test_format_inference():
 
 
 def test_core_never_imports_streamlit():
-    code = ("import sys, optviz, optviz.lessons, optviz.export, optviz.__main__; "
-            "optviz.lessons.get('saddle').settings.run(); "
-            "assert 'streamlit' not in sys.modules, 'streamlit imported'")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    code = (
+        "import sys, optviz, optviz.lessons, optviz.export, optviz.__main__; "
+        "optviz.lessons.get('saddle').settings.run(); "
+        "assert 'streamlit' not in sys.modules, 'streamlit imported'"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr

@@ -40,15 +40,18 @@ def runs():
 
 @pytest.fixture(scope="module")
 def figure(runs):
-    paths = [PathView(k, optimizers.get(k).display_name, optimizers.get(k), tr)
-             for k, tr in runs.items()]
+    paths = [
+        PathView(k, optimizers.get(k).display_name, optimizers.get(k), tr) for k, tr in runs.items()
+    ]
     return trajectory_figure(ov.objectives.get("rosenbrock"), paths)
 
 
 @pytest.fixture(scope="module")
 def page(figure):
-    caption = ("**Bold** and *italic*, `code` <script>alert(1)</script> & more\n\n"
-               "- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |")
+    caption = (
+        "**Bold** and *italic*, `code` <script>alert(1)</script> & more\n\n"
+        "- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+    )
     return export.to_html(figure, title="Rosenbrock <all> & co", caption=caption)
 
 
@@ -107,8 +110,9 @@ def test_lesson_html_carries_the_lesson_text():
     lesson = lessons.get("saddle")
     s = lesson.settings
     r = s.run()
-    paths = [PathView(k, optimizers.get(k).display_name, optimizers.get(k), tr)
-             for k, tr in r.items()]
+    paths = [
+        PathView(k, optimizers.get(k).display_name, optimizers.get(k), tr) for k, tr in r.items()
+    ]
     fig = trajectory_figure(s.objective_obj(), paths)
     page = export.to_html(fig, title=lesson.title, caption=lesson.markdown(s, r))
     steps = {k: int(np.flatnonzero(np.abs(tr.positions[:, 1]) > 1)[0]) for k, tr in r.items()}
@@ -132,8 +136,13 @@ def same(cell: str, value: float) -> bool:
 
 
 def test_csv_round_trips_every_number(runs):
-    header = {"objective": "rosenbrock", "steps": 60, "start": (-1.5, 2.0),
-              "hyperparams": {"sgd": {"lr": 0.01}}, "note": "two\nlines"}
+    header = {
+        "objective": "rosenbrock",
+        "steps": 60,
+        "start": (-1.5, 2.0),
+        "hyperparams": {"sgd": {"lr": 0.01}},
+        "note": "two\nlines",
+    }
     text = export.trajectories_to_csv(runs, header)
     comments, rows = read_csv(text)
     assert "# objective: rosenbrock" in comments
@@ -192,8 +201,12 @@ def test_json_is_strict_and_round_trips(runs):
     data = json.loads(text)
     json.dumps(data, allow_nan=False)  # valid, strict JSON
     assert "NaN" not in text and "Infinity" not in text
-    assert data["settings"] == {"objective": "rosenbrock", "start": [-1.5, 2.0], "noise": 0.1,
-                                "bad": None}
+    assert data["settings"] == {
+        "objective": "rosenbrock",
+        "start": [-1.5, 2.0],
+        "noise": 0.1,
+        "bad": None,
+    }
     assert list(data["optimizers"]) == list(runs)
 
     def back(value):
@@ -268,8 +281,10 @@ def test_frame_spec_applies_the_frame(figure):
         assert static["data"][index]["x"] == update["x"]
         assert static["data"][index]["y"] == update["y"]
     # a step between frames shows the last frame before it; None is the figure as it opens
-    assert export.frame_spec(figure, 10_000)["data"] == export.frame_spec(
-        figure, int(spec["frames"][-1]["name"]))["data"]
+    assert (
+        export.frame_spec(figure, 10_000)["data"]
+        == export.frame_spec(figure, int(spec["frames"][-1]["name"]))["data"]
+    )
     assert export.frame_spec(figure)["data"] == spec["data"]
 
 
@@ -291,8 +306,10 @@ def test_png_availability_is_checked_without_rendering(monkeypatch):
     assert export.png_unavailable_reason() is None
 
 
-@pytest.mark.skipif(export.png_unavailable_reason() is not None,
-                    reason="needs kaleido and a Chromium (apt-get install -y chromium)")
+@pytest.mark.skipif(
+    export.png_unavailable_reason() is not None,
+    reason="needs kaleido and a Chromium (apt-get install -y chromium)",
+)
 def test_a_real_png_of_a_frame(tmp_path):
     """kaleido drives the installed Chromium (in a fresh interpreter: other tests here fake
     the kaleido module, and plotly remembers what it found)."""
@@ -307,8 +324,13 @@ def test_a_real_png_of_a_frame(tmp_path):
         "fig = figures.trajectory_figure(o, [path])\n"
         "export.frame_png(fig, sys.argv[1], step=3, width=600, height=500)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True,
-                          text=True, timeout=180, cwd=pathlib.Path(__file__).parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(out)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=pathlib.Path(__file__).parents[1],
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     png = out.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

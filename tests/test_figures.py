@@ -16,8 +16,12 @@ from optviz import figures
 from optviz.figures import PathView, frame_steps, left_bounds_at, trajectory_figure
 from optviz.figures import untyped as decode
 
-DEFAULT_HP = {"sgd": {"lr": 1e-3}, "momentum": {"lr": 1e-3, "beta": 0.9},
-              "adagrad": {"lr": 0.05}, "adadelta": {}}
+DEFAULT_HP = {
+    "sgd": {"lr": 1e-3},
+    "momentum": {"lr": 1e-3, "beta": 0.9},
+    "adagrad": {"lr": 0.05},
+    "adadelta": {},
+}
 
 
 def scene(objective="rosenbrock", hp=None, steps=500, start=None):
@@ -29,8 +33,6 @@ def scene(objective="rosenbrock", hp=None, steps=500, start=None):
         traj = ov.run(obj, spec.build(**values), start or obj.start, steps)
         paths.append(PathView(key, spec.display_name, spec, traj))
     return obj, paths
-
-
 
 
 def png_size(data_uri):
@@ -59,8 +61,9 @@ def test_trace_kinds_and_counts(default_figure):
     assert names.count("start") == 1
     # per optimizer: path + loss + two effective-rate lines
     for p in paths:
-        assert sum(1 for t in data if t.get("legendgroup") == p.key
-                   and t["mode"] == "lines") == 4 + 2 * len(p.spec.state_fields)
+        assert sum(
+            1 for t in data if t.get("legendgroup") == p.key and t["mode"] == "lines"
+        ) == 4 + 2 * len(p.spec.state_fields)
     # four cursor traces in the top block + one per optimizer that has state
     assert names.count("cursor") == 4 + 3
 
@@ -95,7 +98,8 @@ def test_log_ranges_are_whole_decades_with_a_margin():
     assert figures._log_range([np.array([np.nan, -1.0, 0.0])]) == (-1.0, 1.0)  # nothing to show
     # a small change of the data usually leaves the range where it was
     assert figures._log_range([np.array([3e-4, 2e-2])]) == figures._log_range(
-        [np.array([3.3e-4, 2.4e-2])])
+        [np.array([3.3e-4, 2.4e-2])]
+    )
 
 
 def test_frames_move_only_markers(default_figure):
@@ -180,12 +184,13 @@ def test_contour_grid_is_log_of_the_gap_and_hover_shows_true_f():
     obj = ov.objectives.get("rosenbrock")
     grid = figures.contour_grid(obj, 50)
     assert grid.log
-    np.testing.assert_allclose(10 ** grid.z - grid.delta, grid.f - obj.f_min, rtol=1e-9,
-                               atol=1e-12)
+    np.testing.assert_allclose(10**grid.z - grid.delta, grid.f - obj.f_min, rtol=1e-9, atol=1e-12)
     click = figures._click_grid(obj, 5)
-    np.testing.assert_allclose(decode(click["customdata"]),
-                               obj.value(np.stack([decode(click["x"]), decode(click["y"])], -1)),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        decode(click["customdata"]),
+        obj.value(np.stack([decode(click["x"]), decode(click["y"])], -1)),
+        rtol=1e-6,
+    )
 
 
 def test_linear_contour_for_saddles():
@@ -248,7 +253,7 @@ def test_png_encoder_roundtrip():
     width, height = struct.unpack(">II", png[16:24])
     assert (width, height) == (2, 3)
     idat_len = struct.unpack(">I", png[33:37])[0]
-    raw = zlib.decompress(png[41:41 + idat_len])
-    rows = [raw[i * 9:(i + 1) * 9] for i in range(3)]
+    raw = zlib.decompress(png[41 : 41 + idat_len])
+    rows = [raw[i * 9 : (i + 1) * 9] for i in range(3)]
     assert all(r[0] == 0 for r in rows)  # filter byte
     assert rows[1][5:9] == bytes([10, 20, 30, 255])

@@ -13,9 +13,19 @@ import optviz as ov
 from optviz import lessons, objectives, optimizers, sweeps
 from optviz.lessons import FALLBACK, Settings, fmt, pct, times
 
-REQUIRED = ["adagrad_decay", "adagrad_bad_start", "no_learning_rate", "insensitive",
-            "per_dimension", "units", "large_gradient", "noisy_gradients", "eps_warmup",
-            "saddle", "the_price"]
+REQUIRED = [
+    "adagrad_decay",
+    "adagrad_bad_start",
+    "no_learning_rate",
+    "insensitive",
+    "per_dimension",
+    "units",
+    "large_gradient",
+    "noisy_gradients",
+    "eps_warmup",
+    "saddle",
+    "the_price",
+]
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +36,10 @@ def runs():
 
 @pytest.fixture(scope="module")
 def texts(runs):
-    return {key: lessons.get(key).explain(lessons.get(key).settings, runs[key])
-            for key in lessons.names()}
+    return {
+        key: lessons.get(key).explain(lessons.get(key).settings, runs[key])
+        for key in lessons.names()
+    }
 
 
 def gap(tr):
@@ -95,8 +107,7 @@ def test_explanation_is_markdown_with_numbers(key, texts):
 
 
 def test_adadelta_lr_is_forced_to_one_unless_variant():
-    s = lessons.get("eps_warmup").settings.with_hp("adadelta", {"rho": 0.9, "eps": 1e-6,
-                                                                 "lr": 3.0})
+    s = lessons.get("eps_warmup").settings.with_hp("adadelta", {"rho": 0.9, "eps": 1e-6, "lr": 3.0})
     assert s.hp("adadelta")["lr"] == 1.0
     assert s.replace(adadelta_variant=True).hp("adadelta")["lr"] == 3.0
     assert s.hp("adadelta")["rho"] == 0.9
@@ -109,8 +120,15 @@ def test_unset_optimizer_takes_the_objective_suggested_rate():
 
 
 def test_scale_and_stretch_build_the_objective():
-    s = Settings(objective="booth", start=(1.0, 2.0), steps=5, optimizers=("sgd",),
-                 scale_exponent=2, stretch=4.0, noise=0.5)
+    s = Settings(
+        objective="booth",
+        start=(1.0, 2.0),
+        steps=5,
+        optimizers=("sgd",),
+        scale_exponent=2,
+        stretch=4.0,
+        noise=0.5,
+    )
     obj, base = s.objective_obj(), objectives.get("booth")
     p = np.array([0.3, -1.2])
     assert obj.value(np.array([4.0 * p[0], p[1]])) == pytest.approx(100 * base.value(p))
@@ -122,8 +140,13 @@ def test_scale_and_stretch_build_the_objective():
 
 def test_stretched_runs_come_back_in_the_original_x():
     """As in the app: the run is made in x' = s·x, its positions are mapped back to x."""
-    s = Settings(objective="ill_conditioned", start=(-3.5, 1.5), steps=30,
-                 optimizers=("sgd", "adadelta"), stretch=10.0)
+    s = Settings(
+        objective="ill_conditioned",
+        start=(-3.5, 1.5),
+        steps=30,
+        optimizers=("sgd", "adadelta"),
+        stretch=10.0,
+    )
     for tr in s.run().values():
         assert tuple(tr.positions[0]) == s.start
         assert lessons.stretch_of(tr) == 10.0
@@ -180,14 +203,21 @@ def test_adagrad_decay_numbers(runs, texts):
 def test_bad_start_fresh_restart_computed_independently(runs, texts):
     r = runs["adagrad_bad_start"]
     text = texts["adagrad_bad_start"]
-    for key, low, high in [("adagrad", 10, math.inf), ("adadelta", 0.5, 2.0),
-                           ("rmsprop", 0.5, 2.0)]:
+    for key, low, high in [
+        ("adagrad", 10, math.inf),
+        ("adadelta", 0.5, 2.0),
+        ("rmsprop", 0.5, 2.0),
+    ]:
         tr = r[key]
         norms = np.linalg.norm(tr.grads, axis=-1)
         running = np.maximum.accumulate(norms)
         t = int(np.flatnonzero(norms < 0.1 * running)[0])
-        fresh = ov.run(tr.objective, optimizers.build(key, **tr.optimizer.hyperparams),
-                       tr.positions[t], tr.steps - t)
+        fresh = ov.run(
+            tr.objective,
+            optimizers.build(key, **tr.optimizer.hyperparams),
+            tr.positions[t],
+            tr.steps - t,
+        )
         ratio = fresh.effective_lr[-1] / tr.effective_lr[-1]
         assert np.all((ratio > low) & (ratio < high)), (key, ratio)
         assert f"step {t}" in text
@@ -214,8 +244,11 @@ def test_no_learning_rate_table_matches_single_runs(runs, texts):
     diverged = slower = 0
     for lr in lessons.sgd_rates(r):
         single = ov.run(ad.objective, optimizers.sgd(lr), ad.positions[0], ad.steps)
-        cell = (f"diverged at step {single.diverged_at}" if single.diverged_at >= 0
-                else fmt(gap(single)))
+        cell = (
+            f"diverged at step {single.diverged_at}"
+            if single.diverged_at >= 0
+            else fmt(gap(single))
+        )
         assert f"| {fmt(lr)} | {cell} |" in text
         diverged += single.diverged_at >= 0
         slower += single.diverged_at < 0 and gap(single) > gap(ad)
@@ -240,8 +273,7 @@ def test_insensitive_shares_from_an_independent_sweep(runs, texts):
     assert share["adadelta"] > share["sgd"]
     assert not a.diverged.any() and s.diverged.any()
     text = texts["insensitive"]
-    assert f"{pct(share['adadelta'])} of ADADELTA's settings, {pct(share['sgd'])} of SGD's" \
-        in text
+    assert f"{pct(share['adadelta'])} of ADADELTA's settings, {pct(share['sgd'])} of SGD's" in text
     assert f"{int(s.diverged.sum())} of SGD's {s.size}" in text
     assert lessons.get("insensitive").settings.view == "sensitivity"
 
@@ -406,8 +438,15 @@ def test_saddle_escape_steps(runs, texts):
 def test_memory_table_exact():
     table = lessons.memory_table()
     assert [k for k, _ in table] == optimizers.names()
-    assert dict(table) == {"sgd": 0, "momentum": 1, "nesterov": 1, "adagrad": 1,
-                           "adadelta": 2, "rmsprop": 1, "adam": 2}
+    assert dict(table) == {
+        "sgd": 0,
+        "momentum": 1,
+        "nesterov": 1,
+        "adagrad": 1,
+        "adadelta": 2,
+        "rmsprop": 1,
+        "adam": 2,
+    }
 
 
 def test_price_oscillation(runs, texts):
@@ -433,17 +472,22 @@ def test_price_oscillation(runs, texts):
 
 
 def variants(s: Settings) -> dict[str, Settings]:
-    out = {f"without {k}": s.replace(optimizers=tuple(o for o in s.optimizers if o != k))
-           for k in s.optimizers}
+    out = {
+        f"without {k}": s.replace(optimizers=tuple(o for o in s.optimizers if o != k))
+        for k in s.optimizers
+    }
     out["none"] = s.replace(optimizers=())
     out["only adadelta"] = s.replace(optimizers=("adadelta",))
     out["rho 0.5"] = s.with_hp("adadelta", {"rho": 0.5, "eps": 1e-6})
     out["diverging sgd"] = s.replace(
-        optimizers=tuple(dict.fromkeys((*s.optimizers, "sgd")))).with_hp("sgd", {"lr": 10.0})
-    out["other objective"] = s.replace(objective="rosenbrock", formula="", bounds=None,
-                                       start=(-1.5, 2.0))
-    out["no minimum"] = s.replace(objective="monkey_saddle", formula="", bounds=None,
-                                  start=(1.5, 0.1))
+        optimizers=tuple(dict.fromkeys((*s.optimizers, "sgd")))
+    ).with_hp("sgd", {"lr": 10.0})
+    out["other objective"] = s.replace(
+        objective="rosenbrock", formula="", bounds=None, start=(-1.5, 2.0)
+    )
+    out["no minimum"] = s.replace(
+        objective="monkey_saddle", formula="", bounds=None, start=(1.5, 0.1)
+    )
     out["noise"] = s.replace(noise=0.5, seed=3)
     out["few steps"] = s.replace(steps=12)
     out["too few steps"] = s.replace(steps=2)
@@ -486,8 +530,14 @@ def test_explanation_follows_the_runs_not_a_stored_text(runs):
 
 
 def test_a_typed_formula_objective():
-    s = Settings(objective="my function", formula="x^2 + 3*y^2", bounds=((-2.0, 2.0),
-                 (-2.0, 2.0)), start=(1.0, 1.0), steps=20, optimizers=("sgd", "adadelta"))
+    s = Settings(
+        objective="my function",
+        formula="x^2 + 3*y^2",
+        bounds=((-2.0, 2.0), (-2.0, 2.0)),
+        start=(1.0, 1.0),
+        steps=20,
+        optimizers=("sgd", "adadelta"),
+    )
     r = s.run()
     assert r["sgd"].values[0] == pytest.approx(4.0)
     assert s.objective_obj().bounds == ((-2.0, 2.0), (-2.0, 2.0))

@@ -564,8 +564,9 @@ def test_batch_size_from_array_hyperparameters():
 def test_adam_with_per_row_betas_gives_the_single_runs_bits():
     """NumPy's ``b ** 2`` on an array is ``b*b``, Python's is ``pow``: they differ in the
     last bit for some b (these two, among others). Adam's powers must be Python's."""
-    betas = np.array([float.fromhex("0x1.2ff9d1f4d4ad2p-3"),
-                      float.fromhex("0x1.c4a3303ba6b52p-1"), 0.9, 0.5])
+    betas = np.array(
+        [float.fromhex("0x1.2ff9d1f4d4ad2p-3"), float.fromhex("0x1.c4a3303ba6b52p-1"), 0.9, 0.5]
+    )
     f = ov.objectives.get("booth")
     batch = ov.run(f, ov.optimizers.adam(lr=0.5, beta1=betas, beta2=betas), (-8.0, 8.0), 20)
     for i, b in enumerate(betas.tolist()):

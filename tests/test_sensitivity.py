@@ -24,20 +24,22 @@ DEFAULT_FOUR = ("adadelta", "sgd", "momentum", "adagrad")
 ALL = ",".join(ov.optimizers.names())
 
 
-
-
 def role(spec: dict, name: str, key: str | None = None) -> list[dict]:
-    return [t for t in spec["data"] if (t.get("meta") or {}).get("role") == name
-            and (key is None or t["meta"].get("optimizer") == key)]
+    return [
+        t
+        for t in spec["data"]
+        if (t.get("meta") or {}).get("role") == name
+        and (key is None or t["meta"].get("optimizer") == key)
+    ]
 
 
-def run_sweeps(objective="booth", keys=DEFAULT_FOUR, resolution=10, steps=150,
-               current=None):
+def run_sweeps(objective="booth", keys=DEFAULT_FOUR, resolution=10, steps=150, current=None):
     obj = ov.objectives.get(objective)
     panels = []
     for key in keys:
-        result = sweeps.sweep(obj, key, sweeps.default_grid(key, resolution), obj.start, steps,
-                              noise=obj.noise)
+        result = sweeps.sweep(
+            obj, key, sweeps.default_grid(key, resolution), obj.start, steps, noise=obj.noise
+        )
         cur = (current or {}).get(key, {})
         panels.append(Panel(key, ov.optimizers.get(key).display_name, result, current=cur))
     return panels
@@ -45,9 +47,14 @@ def run_sweeps(objective="booth", keys=DEFAULT_FOUR, resolution=10, steps=150,
 
 @pytest.fixture(scope="module")
 def panels():
-    return run_sweeps(current={"adadelta": {"rho": 0.9, "eps": 1e-4}, "sgd": {"lr": 1e-3},
-                               "momentum": {"lr": 1e-3, "beta": 0.9},
-                               "adagrad": {"lr": 0.05, "eps": 1e-10}})
+    return run_sweeps(
+        current={
+            "adadelta": {"rho": 0.9, "eps": 1e-4},
+            "sgd": {"lr": 1e-3},
+            "momentum": {"lr": 1e-3, "beta": 0.9},
+            "adagrad": {"lr": 0.05, "eps": 1e-10},
+        }
+    )
 
 
 # --- the figure builders ---------------------------------------------------------------------
@@ -78,17 +85,21 @@ def test_heatmap_z_is_the_sweeps_metric(panels):
     for p, t in zip(panels, role(spec, "metric")):
         r = p.result
         gap = np.where(r.diverged, np.nan, r.final_value - r.f_min)
-        expected = np.where(np.isfinite(gap), np.log10(np.maximum(np.nan_to_num(gap, nan=1.0),
-                                                                  sf.DISPLAY_FLOOR)), np.nan)
+        expected = np.where(
+            np.isfinite(gap),
+            np.log10(np.maximum(np.nan_to_num(gap, nan=1.0), sf.DISPLAY_FLOOR)),
+            np.nan,
+        )
         z = decode(t["z"])
         if len(r.axes) == 2:
             assert z.shape == (len(r.grid[r.axes[1]]), len(r.grid[r.axes[0]]))  # (y, x)
             np.testing.assert_array_equal(z, expected.T)
         else:
             np.testing.assert_array_equal(z, expected.reshape(1, -1))  # a one-row strip
-        np.testing.assert_array_equal(decode(t["x"]),
-                                      sf.to_axis(r.grid[r.axes[0]], "log" if r.axes[0] in
-                                                 ("lr", "eps") else "decay"))
+        np.testing.assert_array_equal(
+            decode(t["x"]),
+            sf.to_axis(r.grid[r.axes[0]], "log" if r.axes[0] in ("lr", "eps") else "decay"),
+        )
 
 
 def test_diverged_cells_are_nan_and_in_their_own_overlay(panels):
@@ -132,9 +143,12 @@ def test_steps_metric_marks_never_reached_apart_from_diverged(panels):
     names = [t["name"] for t in spec["data"] if t.get("showlegend")]
     assert "diverged" in names and any(n.startswith("never reached") for n in names)
     assert sf.NEVER_COLOR != sf.DIVERGED_COLOR
-    assert not any(n.startswith("never reached") for n in
-                   [t["name"] for t in heatmap_figure(panels, "final").spec["data"]
-                    if t.get("showlegend")])
+    assert not any(
+        n.startswith("never reached")
+        for n in [
+            t["name"] for t in heatmap_figure(panels, "final").spec["data"] if t.get("showlegend")
+        ]
+    )
 
 
 def test_the_papers_default_is_starred_on_the_adadelta_panel(panels):
@@ -161,8 +175,9 @@ def test_axes_show_rho_and_log_values(panels):
     (heat,) = role(spec, "metric", "adadelta")
     xaxis = layout["xaxis" + heat["xaxis"][1:]]
     assert xaxis["ticktext"] == ["0.5", "0.9", "0.99", "0.999", "0.9999"]
-    assert xaxis["tickvals"] == pytest.approx([-math.log10(1 - r)
-                                               for r in (0.5, 0.9, 0.99, 0.999, 0.9999)])
+    assert xaxis["tickvals"] == pytest.approx(
+        [-math.log10(1 - r) for r in (0.5, 0.9, 0.99, 0.999, 0.9999)]
+    )
     assert "ρ" in xaxis["title"]["text"]
     yaxis = layout["yaxis" + heat["yaxis"][1:]]
     assert "ε" in yaxis["title"]["text"] and "log" in yaxis["title"]["text"]
@@ -185,8 +200,9 @@ def test_cells_carry_their_configuration_for_a_click(panels):
         assert len(cells["customdata"]) == p.result.size
         for k in (0, 7, p.result.size - 1):
             config = p.result.configuration(k)
-            assert cells["customdata"][k] == pytest.approx([config[a] for a in p.result.axes],
-                                                           rel=1e-5)
+            assert cells["customdata"][k] == pytest.approx(
+                [config[a] for a in p.result.axes], rel=1e-5
+            )
             assert "click" in cells["hovertemplate"]
         assert cells["marker"]["color"] == "rgba(0,0,0,0)"
 
@@ -239,8 +255,12 @@ def test_resolution_is_lowered_only_past_the_budget():
 
 
 def _cell_event(key, values, x=None, y=None):
-    point = {"curve_number": 3, "point_index": 0, "customdata": list(values),
-             "legendgroup": f"cells.{key}"}
+    point = {
+        "curve_number": 3,
+        "point_index": 0,
+        "customdata": list(values),
+        "legendgroup": f"cells.{key}",
+    }
     if x is not None:
         point.update(x=x, y=y)
     return {"selection": {"points": [point], "point_indices": [0], "box": [], "lasso": []}}
@@ -270,10 +290,17 @@ def test_apply_cell_adds_the_optimizer_and_reads_axis_coordinates():
     assert sgd_state["hp.sgd.lr"] in (2e-3, 5e-3) and sgd_state["optimizers"] == ["sgd"]
 
 
-@pytest.mark.parametrize("event", [None, {}, {"selection": {"points": []}},
-                                   {"selection": {"points": [{"x": 1, "y": 2}]}},
-                                   _cell_event("nope", [1.0, 2.0]),
-                                   _cell_event("adadelta", ["a", None])])
+@pytest.mark.parametrize(
+    "event",
+    [
+        None,
+        {},
+        {"selection": {"points": []}},
+        {"selection": {"points": [{"x": 1, "y": 2}]}},
+        _cell_event("nope", [1.0, 2.0]),
+        _cell_event("adadelta", ["a", None]),
+    ],
+)
 def test_apply_cell_ignores_anything_but_a_cell(event):
     state = {"optimizers": ["sgd"], "view": "sensitivity"}
     assert sens.apply_cell(event, state) is None
@@ -281,14 +308,25 @@ def test_apply_cell_ignores_anything_but_a_cell(event):
 
 
 def test_noise_sweep_averages_the_runs():
-    sc = sens.SweepScene("booth", "", None, 0, 1.0, (-8.0, 8.0), 60, 0.0, 3,
-                         (("adadelta", (("eps", 1e-6), ("lr", 1.0), ("rho", 0.95))),
-                          ("sgd", (("lr", 0.02),))))
+    sc = sens.SweepScene(
+        "booth",
+        "",
+        None,
+        0,
+        1.0,
+        (-8.0, 8.0),
+        60,
+        0.0,
+        3,
+        (("adadelta", (("eps", 1e-6), ("lr", 1.0), ("rho", 0.95))), ("sgd", (("lr", 0.02),))),
+    )
     ns = sens.noise_sweep(sc, sigmas=(0.0, 1.0), n_seeds=3)
     assert ns.seeds == (3, 4, 5)
     obj = ov.objectives.get("booth")
-    finals = [ov.run(obj, ov.optimizers.adadelta(), (-8.0, 8.0), 60, seed=s, noise=1.0)
-              .values[-1] for s in (3, 4, 5)]
+    finals = [
+        ov.run(obj, ov.optimizers.adadelta(), (-8.0, 8.0), 60, seed=s, noise=1.0).values[-1]
+        for s in (3, 4, 5)
+    ]
     (ada, _) = ns.series()
     assert ada.mean[1] == pytest.approx(np.mean(finals), rel=1e-12)
     paragraph = sens.noise_paragraph(ns)
@@ -300,8 +338,8 @@ def test_the_share_sentence_reads_insensitivity_share(panels):
     shares = sens.shares_of(results)
     f_min, tol = panels[0].result.f_min, panels[0].result.tol
     independent = sweeps.insensitivity_share(
-        {k: np.maximum(r.final_value, f_min + tol) for k, r in results.items()}, 10.0,
-        f_min=f_min)
+        {k: np.maximum(r.final_value, f_min + tol) for k, r in results.items()}, 10.0, f_min=f_min
+    )
     assert shares == independent
     sentence = sens.share_sentence(shares, results)
     for key, share in independent.items():
@@ -364,10 +402,12 @@ def test_metric_and_resolution_change_the_data():
     assert not np.array_equal(decode(a["z"]), decode(b["z"]), equal_nan=True)
     # z is the sweep's steps_to_tol (NaN where diverged or never reached)
     obj = ov.objectives.get("rosenbrock")
-    result = sweeps.sweep(obj, "adadelta", sweeps.default_grid("adadelta", 10), obj.start, 100,
-                          fixed={"lr": 1.0})
-    expected = np.where((result.steps_to_tol >= 0) & ~result.diverged,
-                        result.steps_to_tol.astype(float), np.nan)
+    result = sweeps.sweep(
+        obj, "adadelta", sweeps.default_grid("adadelta", 10), obj.start, 100, fixed={"lr": 1.0}
+    )
+    expected = np.where(
+        (result.steps_to_tol >= 0) & ~result.diverged, result.steps_to_tol.astype(float), np.nan
+    )
     np.testing.assert_array_equal(decode(b["z"]), expected.T)
     at.select_slider(key=sens.RESOLUTION_KEY).set_value(20).run()
     finer = heat_spec(at)
@@ -388,15 +428,21 @@ def test_the_share_sentence_in_the_app_matches_insensitivity_share():
     obj = ov.objectives.get("booth")
     results = {}
     for key in DEFAULT_FOUR:
-        hp = {"sgd": {"lr": 0.02}, "momentum": {"lr": 0.02, "beta": 0.9},
-              "adagrad": {"lr": 0.5, "eps": 1e-10, "initial_accumulator": 0.0},
-              "adadelta": {"rho": 0.95, "eps": 1e-6, "lr": 1.0}}[key]
+        hp = {
+            "sgd": {"lr": 0.02},
+            "momentum": {"lr": 0.02, "beta": 0.9},
+            "adagrad": {"lr": 0.5, "eps": 1e-10, "initial_accumulator": 0.0},
+            "adadelta": {"rho": 0.95, "eps": 1e-6, "lr": 1.0},
+        }[key]
         grid = sweeps.default_grid(key, 10)
-        results[key] = sweeps.sweep(obj, key, grid, obj.start, 100,
-                                    fixed={k: v for k, v in hp.items() if k not in grid})
+        results[key] = sweeps.sweep(
+            obj, key, grid, obj.start, 100, fixed={k: v for k, v in hp.items() if k not in grid}
+        )
     shares = sweeps.insensitivity_share(
-        {k: np.maximum(r.final_value, obj.f_min + r.tol) for k, r in results.items()}, 10.0,
-        f_min=obj.f_min)
+        {k: np.maximum(r.final_value, obj.f_min + r.tol) for k, r in results.items()},
+        10.0,
+        f_min=obj.f_min,
+    )
     (sentence,) = [m.value for m in at.markdown if "lands within 10×" in m.value]
     for key, share in shares.items():
         label = ov.optimizers.get(key).display_name
@@ -408,10 +454,18 @@ def test_a_selected_cell_loads_into_the_trajectory_view():
     at = app({"steps": "100", "res": "10"})
     (cells,) = role(heat_spec(at), "cells", "adadelta")
     k = 37  # ρ index 3, ε index 7
-    event = {"selection": {"points": [{"customdata": cells["customdata"][k],
-                                       "x": float(decode(cells["x"])[k]),
-                                       "y": float(decode(cells["y"])[k]),
-                                       "legendgroup": cells["legendgroup"]}]}}
+    event = {
+        "selection": {
+            "points": [
+                {
+                    "customdata": cells["customdata"][k],
+                    "x": float(decode(cells["x"])[k]),
+                    "y": float(decode(cells["y"])[k]),
+                    "legendgroup": cells["legendgroup"],
+                }
+            ]
+        }
+    }
     state = {"optimizers": list(at.session_state["optimizers"])}
     message = sens.apply_cell(event, state)
     assert message and state["view"] == "trajectories"
@@ -423,22 +477,29 @@ def test_a_selected_cell_loads_into_the_trajectory_view():
     assert at.select_slider(key="hp.adadelta.rho").value == rho
     assert at.select_slider(key="hp.adadelta.eps").value == eps
     # the trajectory view's animated figure (a component: its ``spec`` argument)
-    (chart,) = [e for e in at.get("component_instance")
-                if e.proto.component_name.endswith(".optviz_chart")]
+    (chart,) = [
+        e for e in at.get("component_instance") if e.proto.component_name.endswith(".optviz_chart")
+    ]
     spec = json.loads(json.loads(chart.proto.json_args)["spec"])
-    trace = next(t for t in spec["data"] if t.get("legendgroup") == "adadelta"
-                 and t.get("showlegend"))
-    expected = ov.run(ov.objectives.get("rosenbrock"), ov.optimizers.adadelta(rho=rho, eps=eps),
-                      (-1.5, 2.0), 100)
-    np.testing.assert_array_equal(np.stack([decode(trace["x"]), decode(trace["y"])], -1),
-                                  expected.positions)
+    trace = next(
+        t for t in spec["data"] if t.get("legendgroup") == "adadelta" and t.get("showlegend")
+    )
+    expected = ov.run(
+        ov.objectives.get("rosenbrock"), ov.optimizers.adadelta(rho=rho, eps=eps), (-1.5, 2.0), 100
+    )
+    np.testing.assert_array_equal(
+        np.stack([decode(trace["x"]), decode(trace["y"])], -1), expected.positions
+    )
 
 
-@pytest.mark.parametrize(("params", "key", "default"), [
-    ({"metric": "nope"}, sens.METRIC_KEY, "final"),
-    ({"res": "7"}, sens.RESOLUTION_KEY, 30),
-    ({"res": "1e9"}, sens.RESOLUTION_KEY, 30),
-])
+@pytest.mark.parametrize(
+    ("params", "key", "default"),
+    [
+        ({"metric": "nope"}, sens.METRIC_KEY, "final"),
+        ({"res": "7"}, sens.RESOLUTION_KEY, 30),
+        ({"res": "1e9"}, sens.RESOLUTION_KEY, 30),
+    ],
+)
 def test_tampered_view_settings_warn_and_fall_back(params, key, default):
     at = app({"steps": "100", **params})
     assert any("Ignored" in w.value for w in at.warning), [w.value for w in at.warning]

@@ -386,8 +386,9 @@ def test_scale_invariance_in_numbers_on_rosenbrock():
     f = ov.objectives.get("rosenbrock")
     ends = {}
     for key, hp in (("adadelta", {}), ("adagrad", {"lr": 0.05}), ("sgd", {"lr": 1e-3})):
-        runs = [ov.run(f.scaled(10.0**k), ov.optimizers.build(key, **hp), f.start, 500)
-                for k in (-2, 2)]
+        runs = [
+            ov.run(f.scaled(10.0**k), ov.optimizers.build(key, **hp), f.start, 500) for k in (-2, 2)
+        ]
         ends[key] = runs
     low, high = ends["adadelta"]
     assert low.diverged_at == high.diverged_at == -1

@@ -95,8 +95,16 @@ def test_sgd_equals_torch_to_the_last_bit():
 
 @pytest.mark.parametrize(
     "case_id",
-    ["adagrad", "adagrad_g0", "adadelta", "adadelta_rho0.9_eps1e-4", "adadelta_lr0.5",
-     "rmsprop", "adam", "adam_beta1_0.6"],
+    [
+        "adagrad",
+        "adagrad_g0",
+        "adadelta",
+        "adadelta_rho0.9_eps1e-4",
+        "adadelta_lr0.5",
+        "rmsprop",
+        "adam",
+        "adam_beta1_0.6",
+    ],
 )
 def test_adaptive_optimizers_equal_torch_up_to_its_sqrt(case_id):
     exact = total = 0

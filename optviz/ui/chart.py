@@ -49,8 +49,13 @@ def served_directory() -> Path:
 _component = components.declare_component("optviz_chart", path=str(served_directory()))
 
 
-def animated_chart(spec_json: str, *, key: str, config: dict | None = None,
-                   on_click: Callable[[], None] | None = None) -> Any:
+def animated_chart(
+    spec_json: str,
+    *,
+    key: str,
+    config: dict | None = None,
+    on_click: Callable[[], None] | None = None,
+) -> Any:
     """Show a figure given as its JSON text (``plotly.io.to_json`` of a plotly figure or
     :class:`~optviz.figures.SpecFigure`).
 
@@ -58,5 +63,6 @@ def animated_chart(spec_json: str, *, key: str, config: dict | None = None,
     browser's clock, so two clicks on the same point are two events), or None.
     ``on_click`` runs, before the rerun, when a new click arrives.
     """
-    return _component(spec=spec_json, config=config or {}, key=key, default=None,
-                      on_change=on_click)
+    return _component(
+        spec=spec_json, config=config or {}, key=key, default=None, on_change=on_click
+    )

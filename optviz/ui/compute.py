@@ -112,8 +112,14 @@ def ghost_paths_for(scene: Scene) -> list[tuple[np.ndarray, str, str]]:
     config = {**scene.hp(key), name: values}
     opt = optimizers.build(key, **config)
     obj = transformed_objective(scene.objective_key, scene.scale_exp, scene.stretch)
-    traj = run(obj, opt, (scene.start[0] * scene.stretch, scene.start[1]), scene.steps,
-               seed=scene.seed, noise=scene.noise * 10.0**scene.scale_exp)
+    traj = run(
+        obj,
+        opt,
+        (scene.start[0] * scene.stretch, scene.start[1]),
+        scene.steps,
+        seed=scene.seed,
+        noise=scene.noise * 10.0**scene.scale_exp,
+    )
     positions = traj.positions.copy()
     positions[..., 0] /= scene.stretch
     colour = COLORS.get(key, "#555555")
@@ -137,9 +143,17 @@ def scene_paths(scene: Scene) -> list[PathView]:
     for key in scene.optimizers:
         spec = optimizers.get(key)
         hp = scene.hp(key)
-        traj = trajectory_for(scene.objective_key, key, tuple(sorted(hp.items())), scene.start,
-                              scene.steps, scene.noise, scene.seed, scene.scale_exp,
-                              scene.stretch)
+        traj = trajectory_for(
+            scene.objective_key,
+            key,
+            tuple(sorted(hp.items())),
+            scene.start,
+            scene.steps,
+            scene.noise,
+            scene.seed,
+            scene.scale_exp,
+            scene.stretch,
+        )
         label = spec.display_name
         if key == "adadelta" and hp.get("lr", 1.0) != 1.0:
             label = f"ADADELTA (library variant, η={hp['lr']:g})"
@@ -150,9 +164,14 @@ def scene_paths(scene: Scene) -> list[PathView]:
 @st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=SCENE_KEY)
 def scene_figure(scene: Scene) -> SpecFigure:
     """The animated figure of ``scene`` (built once per distinct scene)."""
-    return trajectory_figure(scene_objective(scene), scene_paths(scene), start=scene.start,
-                             frame_ms=scene.frame_ms, presenter=scene.presenter,
-                             ghosts=ghost_paths_for(scene) + lesson_ghosts(scene))
+    return trajectory_figure(
+        scene_objective(scene),
+        scene_paths(scene),
+        start=scene.start,
+        frame_ms=scene.frame_ms,
+        presenter=scene.presenter,
+        ghosts=ghost_paths_for(scene) + lesson_ghosts(scene),
+    )
 
 
 @st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=SCENE_KEY)

@@ -50,16 +50,17 @@ WINDOW_KEYS = ("xmin", "xmax", "ymin", "ymax")
 def custom_window(state: Any) -> tuple[tuple[float, float], tuple[float, float]]:
     (a, b), (c, d) = DEFAULT_WINDOW
     get = state.get
-    return ((float(get("xmin", a)), float(get("xmax", b))),
-            (float(get("ymin", c)), float(get("ymax", d))))
+    return (
+        (float(get("xmin", a)), float(get("xmax", b))),
+        (float(get("ymin", c)), float(get("ymax", d))),
+    )
 
 
 def custom_objective(state: Any) -> objectives.Objective:
     """The typed formula's objective (ExpressionError, a ValueError, if it is refused)."""
     from .compute import objective_for  # compute imports nothing from here
 
-    return objective_for((CUSTOM, str(state.get("formula", DEFAULT_FORMULA)),
-                          custom_window(state)))
+    return objective_for((CUSTOM, str(state.get("formula", DEFAULT_FORMULA)), custom_window(state)))
 
 
 def _objective_defaults(name: str) -> dict[str, Any]:
@@ -73,8 +74,11 @@ def _objective_defaults(name: str) -> dict[str, Any]:
     else:
         obj = objectives.get(name)
         obj_start, noise = obj.start, obj.noise
-    values: dict[str, Any] = {"start_x": float(obj_start[0]), "start_y": float(obj_start[1]),
-                              "noise": float(noise)}
+    values: dict[str, Any] = {
+        "start_x": float(obj_start[0]),
+        "start_y": float(obj_start[1]),
+        "noise": float(noise),
+    }
     for key in (*GRADIENT_SCALED, *STEP_SIZED):  # learning rates suited to this function
         values[hp_key(key, "lr")] = default_hyperparams(key, name)["lr"]
     return values
@@ -98,8 +102,11 @@ def all_defaults(objective_name: str = DEFAULT_OBJECTIVE) -> dict[str, Any]:
         "formula": DEFAULT_FORMULA,
         "lesson": "",
         **dict(zip(WINDOW_KEYS, (v for pair in DEFAULT_WINDOW for v in pair))),
-        **{hp_key(key, hp_name): v for key in optimizers.names()
-           for hp_name, v in default_hyperparams(key, objective_name).items()},
+        **{
+            hp_key(key, hp_name): v
+            for key in optimizers.names()
+            for hp_name, v in default_hyperparams(key, objective_name).items()
+        },
         **_objective_defaults(objective_name),
     }
 
@@ -146,12 +153,17 @@ def _hyperparam_widget(opt_key: str, hp: HyperParam) -> None:
     key = hp_key(opt_key, hp.name)
     opts = options_for(hp)
     if opts is not None:
-        st.select_slider(hp.label, options=opts, key=key, format_func=format_value,
-                         help=hp.meaning)
+        st.select_slider(hp.label, options=opts, key=key, format_func=format_value, help=hp.meaning)
         return
     step = hp.step or (hp.ui_high - hp.ui_low) / 100
-    st.slider(hp.label, min_value=float(hp.ui_low), max_value=float(hp.ui_high),
-              step=float(step), key=key, help=hp.meaning)
+    st.slider(
+        hp.label,
+        min_value=float(hp.ui_low),
+        max_value=float(hp.ui_high),
+        step=float(step),
+        key=key,
+        help=hp.meaning,
+    )
 
 
 def _window() -> tuple[tuple[float, float], tuple[float, float]]:
@@ -165,8 +177,12 @@ def _window() -> tuple[tuple[float, float], tuple[float, float]]:
 
 
 def _ghost_options(chosen: list[str] | tuple[str, ...]) -> list[str]:
-    return [""] + [f"{k}.{hp.name}" for k in chosen for hp in optimizers.get(k).hyperparams
-                   if options_for(hp) is not None and not (k == "adadelta" and hp.name == "lr")]
+    return [""] + [
+        f"{k}.{hp.name}"
+        for k in chosen
+        for hp in optimizers.get(k).hyperparams
+        if options_for(hp) is not None and not (k == "adadelta" and hp.name == "lr")
+    ]
 
 
 def settle_controls() -> Scene:
@@ -208,11 +224,15 @@ def settle_controls() -> Scene:
     )
     for key in chosen:
         spec = optimizers.get(key)
-        values = {hp.name: _settle_hyperparam(key, hp) for hp in spec.hyperparams
-                  if not (key == "adadelta" and hp.name == "lr")}
+        values = {
+            hp.name: _settle_hyperparam(key, hp)
+            for hp in spec.hyperparams
+            if not (key == "adadelta" and hp.name == "lr")
+        }
         if key == "adadelta":
-            values["lr"] = (_settle_hyperparam(key, spec.hyperparam("lr"))
-                            if scene.adadelta_variant else 1.0)
+            values["lr"] = (
+                _settle_hyperparam(key, spec.hyperparam("lr")) if scene.adadelta_variant else 1.0
+            )
         scene = scene.with_hp(key, values)
     return scene
 
@@ -223,9 +243,15 @@ def sidebar_top() -> None:
     :func:`sidebar_bottom`, which draw the rest of the sidebar below)."""
     sb = st.sidebar
     names = [*objectives.names(), CUSTOM]
-    sb.selectbox("Objective", names, key="objective", on_change=_on_objective_change,
-                 format_func=lambda n: "Custom: type f(x, y)…" if n == CUSTOM
-                 else objectives.get(n).display_name)
+    sb.selectbox(
+        "Objective",
+        names,
+        key="objective",
+        on_change=_on_objective_change,
+        format_func=lambda n: (
+            "Custom: type f(x, y)…" if n == CUSTOM else objectives.get(n).display_name
+        ),
+    )
     if st.session_state["objective"] == CUSTOM:
         _custom_controls(sb)
         try:
@@ -243,17 +269,38 @@ def sidebar_top() -> None:
 
     (x0, x1), (y0, y1) = _window()
     c1, c2 = sb.columns(2)
-    c1.number_input("start x", min_value=float(x0), max_value=float(x1), key="start_x",
-                    step=0.1, format="%.4g", help="or click a point on the contour")
-    c2.number_input("start y", min_value=float(y0), max_value=float(y1), key="start_y",
-                    step=0.1, format="%.4g", help="or click a point on the contour")
-    sb.slider("Number of steps", min_value=STEPS_RANGE[0], max_value=STEPS_RANGE[1],
-              step=10, key="steps")
-    sb.select_slider("Playback speed", options=list(SPEEDS), key="speed",
-                     help="how fast ▶ Play moves through the (at most 200) frames")
+    c1.number_input(
+        "start x",
+        min_value=float(x0),
+        max_value=float(x1),
+        key="start_x",
+        step=0.1,
+        format="%.4g",
+        help="or click a point on the contour",
+    )
+    c2.number_input(
+        "start y",
+        min_value=float(y0),
+        max_value=float(y1),
+        key="start_y",
+        step=0.1,
+        format="%.4g",
+        help="or click a point on the contour",
+    )
+    sb.slider(
+        "Number of steps", min_value=STEPS_RANGE[0], max_value=STEPS_RANGE[1], step=10, key="steps"
+    )
+    sb.select_slider(
+        "Playback speed",
+        options=list(SPEEDS),
+        key="speed",
+        help="how fast ▶ Play moves through the (at most 200) frames",
+    )
 
     sb.multiselect(
-        "Optimizers", optimizers.names(), key="optimizers",
+        "Optimizers",
+        optimizers.names(),
+        key="optimizers",
         format_func=lambda k: optimizers.get(k).display_name,
         help="SGD, momentum, ADAGRAD and ADADELTA by default; add RMSprop, Adam or Nesterov",
     )
@@ -274,14 +321,18 @@ def optimizer_controls() -> None:
                     _hyperparam_widget(key, hp)
             if key == "adadelta":
                 st.caption("The paper's method has no learning rate.")
-                variant = st.toggle("Advanced: library variant with a learning rate",
-                                    key="adadelta_variant",
-                                    help="torch and Keras multiply the applied step by η. "
-                                         "η = 1 is the paper's method.")
+                variant = st.toggle(
+                    "Advanced: library variant with a learning rate",
+                    key="adadelta_variant",
+                    help="torch and Keras multiply the applied step by η. "
+                    "η = 1 is the paper's method.",
+                )
                 if variant:
                     _hyperparam_widget(key, spec.hyperparam("lr"))
-                    st.warning("Library variant — not the paper's method (η ≠ 1 scales "
-                               "only the applied step).")
+                    st.warning(
+                        "Library variant — not the paper's method (η ≠ 1 scales "
+                        "only the applied step)."
+                    )
 
 
 def sidebar_bottom() -> None:
@@ -296,30 +347,52 @@ def sidebar_bottom() -> None:
     else:
         default_sigma = objectives.get(st.session_state["objective"]).noise
     with sb.expander("Gradient noise", expanded=default_sigma > 0):
-        noise = st.slider("σ (noise scale)", min_value=0.0, max_value=5.0, step=0.05,
-                          key="noise", help="Gaussian noise added to every gradient; the "
-                                            "same noise for every optimizer")
-        st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="seed",
-                        disabled=noise == 0, help="the same seed replays the same noise")
+        noise = st.slider(
+            "σ (noise scale)",
+            min_value=0.0,
+            max_value=5.0,
+            step=0.05,
+            key="noise",
+            help="Gaussian noise added to every gradient; the same noise for every optimizer",
+        )
+        st.number_input(
+            "seed",
+            min_value=0,
+            max_value=2**31 - 1,
+            step=1,
+            key="seed",
+            disabled=noise == 0,
+            help="the same seed replays the same noise",
+        )
     with sb.expander("Ghost paths", expanded=bool(st.session_state.get("ghost"))):
         ghost = st.selectbox(
-            "Fan out one hyperparameter", _ghost_options(chosen), key="ghost",
+            "Fan out one hyperparameter",
+            _ghost_options(chosen),
+            key="ghost",
             format_func=_ghost_label,
             help="faint paths for many values of one hyperparameter across its range, "
-                 "the current value drawn bold: the spread of behaviours at a glance")
-        st.slider("how many ghost paths", *GHOST_COUNTS, key="ghost_count",
-                  disabled=not ghost)
-    with sb.expander("Robustness demos", expanded=bool(
-            st.session_state.get("scale_exp") or st.session_state.get("stretch") != 1.0)):
+            "the current value drawn bold: the spread of behaviours at a glance",
+        )
+        st.slider("how many ghost paths", *GHOST_COUNTS, key="ghost_count", disabled=not ghost)
+    with sb.expander(
+        "Robustness demos",
+        expanded=bool(st.session_state.get("scale_exp") or st.session_state.get("stretch") != 1.0),
+    ):
         st.select_slider(
-            "multiply f by 10ᵏ: k", options=SCALE_EXPONENTS, key="scale_exp",
+            "multiply f by 10ᵏ: k",
+            options=SCALE_EXPONENTS,
+            key="scale_exp",
             help="gradients grow by the same factor: SGD's steps do too, ADAGRAD's and "
-                 "ADADELTA's hardly change (the paper's §3.2)")
+            "ADADELTA's hardly change (the paper's §3.2)",
+        )
         st.select_slider(
-            "stretch x by s (change its units)", options=STRETCHES, key="stretch",
+            "stretch x by s (change its units)",
+            options=STRETCHES,
+            key="stretch",
             format_func=lambda v: f"{v:g}",
             help="the optimizers see x' = s·x; the paths are drawn back in the original x. "
-                 "ADADELTA's update has the units of x, so its path hardly changes")
+            "ADADELTA's update has the units of x, so its path hardly changes",
+        )
     sb.button("Reset to defaults", on_click=reset_to_defaults, width="stretch")
 
 
@@ -334,14 +407,17 @@ def _on_formula_change() -> None:
 
 def _custom_controls(sb: Any) -> None:
     sb.text_input(
-        "f(x, y) =", key="formula", max_chars=300, on_change=_on_formula_change,
+        "f(x, y) =",
+        key="formula",
+        max_chars=300,
+        on_change=_on_formula_change,
         help="numbers, x, y, pi, e, + − * / and ^ (power), brackets, and sin cos tan exp "
-             "log sqrt abs tanh sinh cosh atan …  e.g. x^4 + y^2, (1-x)^2 + 100*(y-x^2)^2")
+        "log sqrt abs tanh sinh cosh atan …  e.g. x^4 + y^2, (1-x)^2 + 100*(y-x^2)^2",
+    )
     c = sb.columns(4)
     labels = ("x min", "x max", "y min", "y max")
     for col, key, label in zip(c, WINDOW_KEYS, labels):
-        col.number_input(label, key=key, step=0.5, format="%g",
-                         on_change=_on_formula_change)
+        col.number_input(label, key=key, step=0.5, format="%g", on_change=_on_formula_change)
 
 
 def _ghost_label(value: str) -> str:

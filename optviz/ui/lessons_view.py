@@ -40,11 +40,18 @@ def lesson_state(lesson: Lesson) -> dict[str, Any]:
         (x0, x1), (y0, y1) = s.bounds or ((-3.0, 3.0), (-3.0, 3.0))
         values.update(objective=CUSTOM, formula=s.formula, xmin=x0, xmax=x1, ymin=y0, ymax=y1)
     values.update(
-        start_x=float(s.start[0]), start_y=float(s.start[1]), steps=int(s.steps),
-        optimizers=list(s.optimizers), noise=float(s.noise), seed=int(s.seed),
-        adadelta_variant=bool(s.adadelta_variant), scale_exp=int(s.scale_exponent),
-        stretch=snap(float(s.stretch), STRETCHES), view=s.view,
-        ghost=LESSON_GHOSTS.get(lesson.key, ""), lesson=lesson.key,
+        start_x=float(s.start[0]),
+        start_y=float(s.start[1]),
+        steps=int(s.steps),
+        optimizers=list(s.optimizers),
+        noise=float(s.noise),
+        seed=int(s.seed),
+        adadelta_variant=bool(s.adadelta_variant),
+        scale_exp=int(s.scale_exponent),
+        stretch=snap(float(s.stretch), STRETCHES),
+        view=s.view,
+        ghost=LESSON_GHOSTS.get(lesson.key, ""),
+        lesson=lesson.key,
     )
     for key, items in s.hyperparams:
         spec = optimizers.get(key)
@@ -63,10 +70,15 @@ def _on_lesson_change() -> None:
 
 def lesson_picker() -> None:
     """The lesson selector (loading a lesson sets every control it names)."""
-    st.selectbox("Lesson", [NONE, *lessons.names()], key="lesson", format_func=_label,
-                 on_change=_on_lesson_change,
-                 help="one lesson per claim of the paper: it loads a scene, and its text "
-                      "is computed from the live numbers as you move the sliders")
+    st.selectbox(
+        "Lesson",
+        [NONE, *lessons.names()],
+        key="lesson",
+        format_func=_label,
+        on_change=_on_lesson_change,
+        help="one lesson per claim of the paper: it loads a scene, and its text "
+        "is computed from the live numbers as you move the sliders",
+    )
 
 
 def scene_settings(scene: Scene) -> Settings:
@@ -78,10 +90,18 @@ def scene_settings(scene: Scene) -> Settings:
         same = lesson is not None and lesson.settings.formula == scene.formula
         objective = lesson.settings.objective if same else CUSTOM
     return Settings(
-        objective=objective, start=scene.start, steps=scene.steps,
-        optimizers=scene.optimizers, hyperparams=hyper, noise=scene.noise, seed=scene.seed,
-        adadelta_variant=scene.adadelta_variant, scale_exponent=scene.scale_exp,
-        stretch=scene.stretch, formula=scene.formula, bounds=scene.bounds,
+        objective=objective,
+        start=scene.start,
+        steps=scene.steps,
+        optimizers=scene.optimizers,
+        hyperparams=hyper,
+        noise=scene.noise,
+        seed=scene.seed,
+        adadelta_variant=scene.adadelta_variant,
+        scale_exponent=scene.scale_exp,
+        stretch=scene.stretch,
+        formula=scene.formula,
+        bounds=scene.bounds,
     )
 
 
@@ -102,12 +122,16 @@ def lesson_panel(scene: Scene, runs: dict[str, Trajectory]) -> None:
         st.markdown(f"#### Lesson {lessons.names().index(lesson.key) + 1}: {lesson.title}")
         st.markdown(text)
         if settings == _own(lesson):
-            st.caption("✓ With the lesson's own settings its claim holds numerically."
-                       if holds else "✗ With these settings the claim does not hold: "
-                       "see the numbers above.")
+            st.caption(
+                "✓ With the lesson's own settings its claim holds numerically."
+                if holds
+                else "✗ With these settings the claim does not hold: see the numbers above."
+            )
         else:
-            st.caption("You have changed the lesson's settings: the text above follows your "
-                       "numbers." + ("" if holds else " Its claim does not hold with them."))
+            st.caption(
+                "You have changed the lesson's settings: the text above follows your "
+                "numbers." + ("" if holds else " Its claim does not hold with them.")
+            )
 
 
 def _own(lesson: Lesson) -> Settings:
@@ -117,16 +141,23 @@ def _own(lesson: Lesson) -> Settings:
     hyper = []
     for key in sorted(s.optimizers):
         spec = optimizers.get(key)
-        values = {hp.name: state.get(hp_key(key, hp.name), hp.default)
-                  for hp in spec.hyperparams}
+        values = {hp.name: state.get(hp_key(key, hp.name), hp.default) for hp in spec.hyperparams}
         if key == "adadelta" and not s.adadelta_variant:
             values["lr"] = 1.0
         hyper.append((key, tuple(sorted(values.items()))))
     return Settings(
-        objective=s.objective, start=tuple(s.start), steps=s.steps, optimizers=s.optimizers,
-        hyperparams=tuple(hyper), noise=s.noise, seed=s.seed,
-        adadelta_variant=s.adadelta_variant, scale_exponent=s.scale_exponent,
-        stretch=state["stretch"], formula=s.formula, bounds=s.bounds,
+        objective=s.objective,
+        start=tuple(s.start),
+        steps=s.steps,
+        optimizers=s.optimizers,
+        hyperparams=tuple(hyper),
+        noise=s.noise,
+        seed=s.seed,
+        adadelta_variant=s.adadelta_variant,
+        scale_exponent=s.scale_exponent,
+        stretch=state["stretch"],
+        formula=s.formula,
+        bounds=s.bounds,
     )
 
 
@@ -139,17 +170,23 @@ def lesson_ghosts(scene: Scene) -> list:
 
 def lessons_overview() -> None:
     """The list of lessons, one line each, with a button that loads each."""
-    st.markdown("Each lesson loads a scene that shows one claim of Zeiler's paper; its text "
-                "is computed from the runs on screen, so it stays true as you move the "
-                "sliders.")
+    st.markdown(
+        "Each lesson loads a scene that shows one claim of Zeiler's paper; its text "
+        "is computed from the runs on screen, so it stays true as you move the "
+        "sliders."
+    )
     for i, key in enumerate(lessons.names(), 1):
         lesson = lessons.get(key)
         c1, c2 = st.columns([6, 1], vertical_alignment="center")
         c1.markdown(f"**{i}. {lesson.title}** — {lesson.claim}")
         c2.button("Open", key=f"open_{key}", on_click=_open, args=(key,), width="stretch")
     st.markdown("**The cost in memory** (state values kept per parameter):")
-    st.table([{"optimizer": optimizers.get(k).display_name, "values per parameter": n}
-              for k, n in lessons.memory_table()])
+    st.table(
+        [
+            {"optimizer": optimizers.get(k).display_name, "values per parameter": n}
+            for k, n in lessons.memory_table()
+        ]
+    )
 
 
 def _open(key: str) -> None:

@@ -76,28 +76,37 @@ def _header(presenter_was: bool) -> None:
     left, right = st.columns([5, 2], vertical_alignment="bottom")
     with left:
         st.title("optviz: watch optimizers think")
-        st.caption("Zeiler (2012), *ADADELTA: An Adaptive Learning Rate Method* — paths, "
-                   "per-dimension learning rates and accumulators, step by step.")
+        st.caption(
+            "Zeiler (2012), *ADADELTA: An Adaptive Learning Rate Method* — paths, "
+            "per-dimension learning rates and accumulators, step by step."
+        )
     with right:
         lesson_picker()
-        presenter = st.toggle("Presenter mode", key="presenter",
-                              help="larger type, thicker lines and bigger markers for a "
-                                   "projector; the sidebar folds away")
+        presenter = st.toggle(
+            "Presenter mode",
+            key="presenter",
+            help="larger type, thicker lines and bigger markers for a "
+            "projector; the sidebar folds away",
+        )
     if presenter:
         st.html(_PRESENTER_CSS)
         if not presenter_was:
             st.html(_COLLAPSE_SIDEBAR, unsafe_allow_javascript=True)
     if len(VIEWS) > 1:
-        st.segmented_control("View", list(VIEWS), key="view",
-                             format_func=VIEWS.__getitem__, label_visibility="collapsed")
+        st.segmented_control(
+            "View",
+            list(VIEWS),
+            key="view",
+            format_func=VIEWS.__getitem__,
+            label_visibility="collapsed",
+        )
 
 
 def _report_time(what: str, started: float) -> None:
     """With OPTVIZ_TIMING set, print how long a run took (the whole script, or the view's
     fragment alone) on the server's standard error."""
     if os.environ.get("OPTVIZ_TIMING"):
-        print(f"optviz: {what} run {1e3 * (time.perf_counter() - started):.0f} ms",
-              file=sys.stderr)
+        print(f"optviz: {what} run {1e3 * (time.perf_counter() - started):.0f} ms", file=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -138,16 +147,20 @@ def view_of_scene() -> None:
         url = _sync_url()
         with st.expander("🔗 Link to this scene"):
             st.code(url, language=None)
-            st.caption("Copy it (the button at the right of the box) and send it: the link "
-                       "opens this exact scene. Settings left at their defaults are omitted.")
+            st.caption(
+                "Copy it (the button at the right of the box) and send it: the link "
+                "opens this exact scene. Settings left at their defaults are omitted."
+            )
     _report_time("view", started)
 
 
 def main() -> None:
-    st.set_page_config(page_title="optviz — ADADELTA and friends", page_icon="📉",
-                       layout="wide",
-                       initial_sidebar_state="collapsed"
-                       if st.query_params.get("presenter") == "1" else "auto")
+    st.set_page_config(
+        page_title="optviz — ADADELTA and friends",
+        page_icon="📉",
+        layout="wide",
+        initial_sidebar_state="collapsed" if st.query_params.get("presenter") == "1" else "auto",
+    )
     started = time.perf_counter()
     with _no_traceback():
         _load_url_once()

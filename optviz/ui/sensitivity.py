@@ -94,8 +94,7 @@ def resolution_for(key: str, requested: int, steps: int) -> int:
     """The largest offered resolution ≤ ``requested`` whose cost fits :data:`WORK_BUDGET`."""
     dims = len(DEFAULT_AXES[key])
     cost = COST.get(key, 1.0)
-    fitting = [r for r in RESOLUTIONS
-               if r <= requested and cost * steps * r**dims <= WORK_BUDGET]
+    fitting = [r for r in RESOLUTIONS if r <= requested and cost * steps * r**dims <= WORK_BUDGET]
     return max(fitting) if fitting else RESOLUTIONS[0]
 
 
@@ -120,10 +119,15 @@ class SweepScene:
     def of(cls, scene: Scene) -> SweepScene:
         keys = swept_optimizers(scene.optimizers)
         return cls(
-            objective=scene.objective, formula=scene.formula, bounds=scene.bounds,
-            scale_exp=scene.scale_exp, stretch=scene.stretch,
-            start=(float(scene.start[0]), float(scene.start[1])), steps=int(scene.steps),
-            noise=float(scene.noise), seed=int(scene.seed),
+            objective=scene.objective,
+            formula=scene.formula,
+            bounds=scene.bounds,
+            scale_exp=scene.scale_exp,
+            stretch=scene.stretch,
+            start=(float(scene.start[0]), float(scene.start[1])),
+            steps=int(scene.steps),
+            noise=float(scene.noise),
+            seed=int(scene.seed),
             hyper=tuple((k, tuple(sorted(scene.hp(k).items()))) for k in keys),
             presenter=scene.presenter,
         )
@@ -147,8 +151,15 @@ class SweepScene:
 
     @property
     def problem(self) -> Problem:
-        return Problem(self.objective_key, self.scale_exp, self.stretch, self.x0, self.steps,
-                       self.sigma, self.seed)
+        return Problem(
+            self.objective_key,
+            self.scale_exp,
+            self.stretch,
+            self.x0,
+            self.steps,
+            self.sigma,
+            self.seed,
+        )
 
     @property
     def objective_key(self) -> str | tuple:
@@ -181,8 +192,9 @@ class Problem:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def sweep_for(problem: Problem, key: str, resolution: int,
-              fixed: tuple[tuple[str, float], ...]) -> tuple[SweepResult, float]:
+def sweep_for(
+    problem: Problem, key: str, resolution: int, fixed: tuple[tuple[str, float], ...]
+) -> tuple[SweepResult, float]:
     """One optimizer's sweep over its default grid, and the seconds it took.
 
     Keyed on the problem, the optimizer, the resolution and its hyperparameters *off*
@@ -192,8 +204,16 @@ def sweep_for(problem: Problem, key: str, resolution: int,
     obj = transformed_objective(problem.objective_key, problem.scale_exp, problem.stretch)
     grid = sweeps.default_grid(key, resolution)
     started = time.perf_counter()
-    result = sweeps.sweep(obj, key, grid, problem.x0, problem.steps, seed=problem.seed,
-                          noise=problem.sigma, fixed=dict(fixed))
+    result = sweeps.sweep(
+        obj,
+        key,
+        grid,
+        problem.x0,
+        problem.steps,
+        seed=problem.seed,
+        noise=problem.sigma,
+        fixed=dict(fixed),
+    )
     return result, time.perf_counter() - started
 
 
@@ -220,8 +240,9 @@ def sweep_set(sc: SweepScene, resolution: int) -> SweepSet:
     return SweepSet(results, resolutions, seconds, shares_of(results))
 
 
-def shares_of(results: Mapping[str, SweepResult],
-              factor: float = FACTOR) -> dict[str, float] | None:
+def shares_of(
+    results: Mapping[str, SweepResult], factor: float = FACTOR
+) -> dict[str, float] | None:
     """Each optimizer's insensitivity share (:func:`optviz.sweeps.insensitivity_share`).
 
     Gaps below the sweeps' tolerance (10⁻⁶) count as converged, the best possible
@@ -249,10 +270,20 @@ def heatmap_for(sc: SweepScene, metric: str, resolution: int) -> SpecFigure:
     panels = []
     for key, result in data.results.items():
         hp = sc.hp(key)
-        note = (f"{_pct(data.shares[key])} within {FACTOR:g}× of the best"
-                if data.shares is not None else "")
-        panels.append(Panel(key, _label(key), result,
-                            current={a: hp[a] for a in result.axes if a in hp}, note=note))
+        note = (
+            f"{_pct(data.shares[key])} within {FACTOR:g}× of the best"
+            if data.shares is not None
+            else ""
+        )
+        panels.append(
+            Panel(
+                key,
+                _label(key),
+                result,
+                current={a: hp[a] for a in result.axes if a in hp},
+                note=note,
+            )
+        )
     return heatmap_figure(panels, metric, presenter=sc.presenter)
 
 
@@ -274,15 +305,26 @@ class NoiseSweep:
             sums = np.where(ok, finals, 0.0).sum(axis=1)
             mean = np.full(len(self.sigmas), np.nan)
             np.divide(sums, counts, out=mean, where=counts > 0)
-            out.append(NoiseSeries(key, _label(key), tuple(float(v) for v in mean),
-                                   tuple(int(len(self.seeds) - c) for c in counts),
-                                   len(self.seeds)))
+            out.append(
+                NoiseSeries(
+                    key,
+                    _label(key),
+                    tuple(float(v) for v in mean),
+                    tuple(int(len(self.seeds) - c) for c in counts),
+                    len(self.seeds),
+                )
+            )
         return out
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)
-def noise_runs(problem: Problem, key: str, hp: tuple[tuple[str, float], ...],
-               sigmas: tuple[float, ...], seeds: tuple[int, ...]) -> tuple[np.ndarray, float]:
+def noise_runs(
+    problem: Problem,
+    key: str,
+    hp: tuple[tuple[str, float], ...],
+    sigmas: tuple[float, ...],
+    seeds: tuple[int, ...],
+) -> tuple[np.ndarray, float]:
     """Final loss of one optimizer per σ (rows) and seed (columns), NaN where it diverged;
     and the seconds it took. ``problem.sigma`` and ``problem.seed`` are not used."""
     obj = transformed_objective(problem.objective_key, problem.scale_exp, problem.stretch)
@@ -295,8 +337,14 @@ def noise_runs(problem: Problem, key: str, hp: tuple[tuple[str, float], ...],
             if sigma == 0 and j > 0:  # without noise the seed changes nothing
                 out[i, j] = out[i, 0]
                 continue
-            traj = run(obj, opt, problem.x0, problem.steps, seed=seed,
-                       noise=sigma * 10.0**problem.scale_exp)
+            traj = run(
+                obj,
+                opt,
+                problem.x0,
+                problem.steps,
+                seed=seed,
+                noise=sigma * 10.0**problem.scale_exp,
+            )
             if traj.diverged_at < 0:
                 v = float(traj.values[-1])
                 out[i, j] = v - f_min if f_min is not None else v
@@ -304,8 +352,9 @@ def noise_runs(problem: Problem, key: str, hp: tuple[tuple[str, float], ...],
     return out, time.perf_counter() - started
 
 
-def noise_sweep(sc: SweepScene, sigmas: tuple[float, ...] = SIGMAS,
-                n_seeds: int = N_SEEDS) -> NoiseSweep:
+def noise_sweep(
+    sc: SweepScene, sigmas: tuple[float, ...] = SIGMAS, n_seeds: int = N_SEEDS
+) -> NoiseSweep:
     """Each swept optimizer at its slider setting, for every σ and seed (``ov.run``).
 
     The loss is ``f − f_min`` at the last step (``f`` when there is no minimum); σ is
@@ -316,8 +365,9 @@ def noise_sweep(sc: SweepScene, sigmas: tuple[float, ...] = SIGMAS,
     problem = replace(sc.problem, sigma=0.0, seed=0)  # neither enters the key
     finals, seconds = {}, 0.0
     for key in sc.keys:
-        finals[key], took = noise_runs(problem, key, tuple(sorted(sc.hp(key).items())),
-                                       tuple(sigmas), seeds)
+        finals[key], took = noise_runs(
+            problem, key, tuple(sorted(sc.hp(key).items())), tuple(sigmas), seeds
+        )
         seconds += took
     has_min = objective_of(sc).f_min is not None
     return NoiseSweep(tuple(sigmas), seeds, finals, has_min, seconds)
@@ -333,18 +383,22 @@ def _pct(share: float) -> str:
 
 
 def grid_phrase(key: str) -> str:
-    """"its ρ × ε grid", "its learning-rate range" …"""
+    """ "its ρ × ε grid", "its learning-rate range" …"""
     spec = optimizers.get(key)
     axes = DEFAULT_AXES[key]
     if len(axes) == 1:
-        return "its learning-rate range" if axes[0] == "lr" else \
-            f"its {spec.hyperparam(axes[0]).label.split()[0]} range"
+        return (
+            "its learning-rate range"
+            if axes[0] == "lr"
+            else f"its {spec.hyperparam(axes[0]).label.split()[0]} range"
+        )
     return "its " + " × ".join(spec.hyperparam(a).label.split()[0] for a in axes) + " grid"
 
 
-def share_sentence(shares: Mapping[str, float], results: Mapping[str, SweepResult],
-                   factor: float = FACTOR) -> str:
-    """"ADADELTA: 71.1% of its ρ × ε grid lands within 10× of the best; SGD: 9% of …"."""
+def share_sentence(
+    shares: Mapping[str, float], results: Mapping[str, SweepResult], factor: float = FACTOR
+) -> str:
+    """ "ADADELTA: 71.1% of its ρ × ε grid lands within 10× of the best; SGD: 9% of …"."""
     parts = [f"**{_label(k)}**: {_pct(s)} of {grid_phrase(k)}" for k, s in shares.items()]
     if not parts:
         return ""
@@ -355,9 +409,11 @@ def share_sentence(shares: Mapping[str, float], results: Mapping[str, SweepResul
         best = "no run of any optimizer ended with a finite value"
     else:
         gap = float(finite.min()) - first.f_min
-        best = (f"the best final f − f_min of any cell is {max(gap, 0.0):.3g}"
-                + (f", counted as {first.tol:g}: below the tolerance every run has converged"
-                   if gap < first.tol else ""))
+        best = f"the best final f − f_min of any cell is {max(gap, 0.0):.3g}" + (
+            f", counted as {first.tol:g}: below the tolerance every run has converged"
+            if gap < first.tol
+            else ""
+        )
     head = parts[0] + f" lands within {factor:g}× of the best"
     return "; ".join([head, *parts[1:]]) + f" ({best}; diverged cells count as misses)."
 
@@ -375,8 +431,11 @@ def noise_paragraph(ns: NoiseSweep) -> str:
         parts = []
         for s in series.values():
             v = s.mean[i]
-            text = f"{_label(s.key)} {v:.3g}" if math.isfinite(v) else \
-                f"{_label(s.key)} {word} for every seed"
+            text = (
+                f"{_label(s.key)} {v:.3g}"
+                if math.isfinite(v)
+                else f"{_label(s.key)} {word} for every seed"
+            )
             if s.diverged[i] and math.isfinite(v):
                 text += f" ({s.diverged[i]} of {s.seeds} seeds {word})"
             parts.append(text)
@@ -440,8 +499,7 @@ def apply_cell(selection: Any, state: MutableMapping[str, Any]) -> str | None:
         coords = [point.get("x"), point.get("y")][: len(axes)]
         if not all(isinstance(c, (int, float)) for c in coords):
             return None
-        values = [float(from_axis(c, axis_kind(spec.hyperparam(a))))
-                  for c, a in zip(coords, axes)]
+        values = [float(from_axis(c, axis_kind(spec.hyperparam(a)))) for c, a in zip(coords, axes)]
     if not all(math.isfinite(v) for v in values):
         return None
     chosen, snapped = [], []
@@ -507,15 +565,23 @@ def _controls(has_minimum: bool) -> tuple[str, int]:
     left, right = st.columns([3, 2], vertical_alignment="bottom")
     with left:
         metric = st.radio(
-            "Metric", list(offered), key=METRIC_KEY, horizontal=True,
+            "Metric",
+            list(offered),
+            key=METRIC_KEY,
+            horizontal=True,
             format_func=lambda k: offered[k].label.replace("<sub>min</sub>", "_min"),
-            help="; ".join(f"{m.label.replace('<sub>min</sub>', '_min')}: {m.help}"
-                           for m in offered.values()))
+            help="; ".join(
+                f"{m.label.replace('<sub>min</sub>', '_min')}: {m.help}" for m in offered.values()
+            ),
+        )
     with right:
         resolution = st.select_slider(
-            "Resolution (cells per axis)", options=list(RESOLUTIONS), key=RESOLUTION_KEY,
+            "Resolution (cells per axis)",
+            options=list(RESOLUTIONS),
+            key=RESOLUTION_KEY,
             format_func=lambda r: f"{r} × {r}",
-            help="every cell is one full run; 100 × 100 is 10,000 runs per optimizer")
+            help="every cell is one full run; 100 × 100 is 10,000 runs per optimizer",
+        )
     state[KEEP[METRIC_KEY]] = metric
     state[KEEP[RESOLUTION_KEY]] = resolution
     return str(metric), int(resolution)
@@ -526,8 +592,10 @@ def sensitivity_view(scene: Scene) -> None:
     st.subheader("Sensitivity: how much of each hyperparameter range works?")
     sc = SweepScene.of(scene)
     if not sc.keys:
-        st.info("Choose at least one optimizer in the sidebar (SGD, momentum, ADAGRAD, "
-                "ADADELTA, RMSprop, Adam or Nesterov).")
+        st.info(
+            "Choose at least one optimizer in the sidebar (SGD, momentum, ADAGRAD, "
+            "ADADELTA, RMSprop, Adam or Nesterov)."
+        )
         return
     try:
         obj = objective_of(sc)
@@ -537,25 +605,35 @@ def sensitivity_view(scene: Scene) -> None:
     has_min = obj.f_min is not None
     metric, resolution = _controls(has_min)
     if not has_min:
-        why = ("no minimum is known for a typed formula" if sc.formula else
-               f"**{obj.display_name}** has no minimum — it is unbounded below")
-        st.info(f"{why[0].upper()}{why[1:]}, so there is no f − f_min, no “steps to "
-                "tolerance” and no distance to a minimum. The heatmaps show f itself (lower "
-                "is better), and a run that escapes to infinity is marked diverged.",
-                icon="ℹ️")
+        why = (
+            "no minimum is known for a typed formula"
+            if sc.formula
+            else f"**{obj.display_name}** has no minimum — it is unbounded below"
+        )
+        st.info(
+            f"{why[0].upper()}{why[1:]}, so there is no f − f_min, no “steps to "
+            "tolerance” and no distance to a minimum. The heatmaps show f itself (lower "
+            "is better), and a run that escapes to infinity is marked diverged.",
+            icon="ℹ️",
+        )
 
     lowered = {k: resolution_for(k, resolution, sc.steps) for k in sc.keys}
     lowered = {k: r for k, r in lowered.items() if r < resolution}
     if lowered:
         st.warning(
             f"{sc.steps} steps × {resolution} × {resolution} cells would be too slow here, so "
-            + ", ".join(f"**{_label(k)}** uses {r} × {r}" if len(DEFAULT_AXES[k]) == 2
-                        else f"**{_label(k)}** uses {r} cells" for k, r in lowered.items())
+            + ", ".join(
+                f"**{_label(k)}** uses {r} × {r}"
+                if len(DEFAULT_AXES[k]) == 2
+                else f"**{_label(k)}** uses {r} cells"
+                for k, r in lowered.items()
+            )
             + f" (at most {WORK_BUDGET:.0e} run-steps per optimizer"
-            + "). Fewer steps allow a finer grid.", icon="⏱️")
+            + "). Fewer steps allow a finer grid.",
+            icon="⏱️",
+        )
 
-    cells = sum(resolution_for(k, resolution, sc.steps) ** len(DEFAULT_AXES[k])
-                for k in sc.keys)
+    cells = sum(resolution_for(k, resolution, sc.steps) ** len(DEFAULT_AXES[k]) for k in sc.keys)
     try:
         with st.spinner(f"Running {cells:,} configurations × {sc.steps} steps…"):
             data = sweep_set(sc, resolution)
@@ -564,10 +642,19 @@ def sensitivity_view(scene: Scene) -> None:
         st.error(f"These settings cannot be swept: {err}")
         return
 
-    st.plotly_chart(fig, key=CHART_KEY, on_select=_on_cell_select,
-                    selection_mode="points", width="stretch", theme=None,
-                    config={"displaylogo": False, "scrollZoom": False,
-                            "modeBarButtonsToRemove": ["select2d", "lasso2d"]})
+    st.plotly_chart(
+        fig,
+        key=CHART_KEY,
+        on_select=_on_cell_select,
+        selection_mode="points",
+        width="stretch",
+        theme=None,
+        config={
+            "displaylogo": False,
+            "scrollZoom": False,
+            "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+        },
+    )
     floor = f"{DISPLAY_FLOOR:.0e}".replace("e-", "e−")
     scale_note = {
         "final": f"log colour scale; values below {floor} are drawn as {floor}",
@@ -576,55 +663,80 @@ def sensitivity_view(scene: Scene) -> None:
         "steps": "linear colour scale",
     }
     if not has_min:
-        scale_note = {"final": "signed log colour scale: sign(f)·log₁₀(1 + |f|)",
-                      "best": "signed log colour scale: sign(f)·log₁₀(1 + |f|)"}
+        scale_note = {
+            "final": "signed log colour scale: sign(f)·log₁₀(1 + |f|)",
+            "best": "signed log colour scale: sign(f)·log₁₀(1 + |f|)",
+        }
     st.caption(
         f"Every cell is one run of {sc.steps} steps from ({scene.start[0]:g}, "
         f"{scene.start[1]:g}) with σ = {scene.noise:g}"
         + (f" (seed {scene.seed})" if scene.noise else "")
         + " — the sidebar's scene; hyperparameters not on a panel's axes keep their slider "
         f"values. One colour scale for every panel ({scale_note[metric]}); red cells "
-        "diverged" + ("; grey cells never reached the tolerance" if metric == "steps" else "")
+        "diverged"
+        + ("; grey cells never reached the tolerance" if metric == "steps" else "")
         + ". ★ the paper's default (ρ = 0.95, ε = 10⁻⁶); ◯ the sliders' current setting. "
         "**Click a cell** to load that configuration into the trajectory view (the values "
         "move to the nearest ones the sliders offer). "
-        f"{sum(r.size for r in data.results.values()):,} runs took {data.seconds:.2f} s.")
+        f"{sum(r.size for r in data.results.values()):,} runs took {data.seconds:.2f} s."
+    )
 
     st.markdown("#### How much of the grid works?")
     if data.shares is None:
-        st.info("“Within 10× of the best” needs a known minimum to measure the distance "
-                "from, and this function has none, so there is no insensitivity share here. "
-                "Pick a function with a minimum (Rosenbrock, Booth, the valleys…).")
+        st.info(
+            "“Within 10× of the best” needs a known minimum to measure the distance "
+            "from, and this function has none, so there is no insensitivity share here. "
+            "Pick a function with a minimum (Rosenbrock, Booth, the valleys…)."
+        )
     else:
         st.markdown(share_sentence(data.shares, data.results))
-        st.plotly_chart(share_figure(data.shares, {k: _label(k) for k in data.shares},
-                                     factor=FACTOR, presenter=sc.presenter),
-                        key="sensitivity_shares", width="stretch", theme=None,
-                        config={"displaylogo": False, "displayModeBar": False})
+        st.plotly_chart(
+            share_figure(
+                data.shares,
+                {k: _label(k) for k in data.shares},
+                factor=FACTOR,
+                presenter=sc.presenter,
+            ),
+            key="sensitivity_shares",
+            width="stretch",
+            theme=None,
+            config={"displaylogo": False, "displayModeBar": False},
+        )
         st.caption(
             "Insensitivity share (`optviz.sweeps.insensitivity_share`): the fraction of an "
             "optimizer's grid — log-uniform over its slider ranges, diverged cells included "
             f"as misses — whose final f − f_min is within {FACTOR:g}× of the best final "
             "f − f_min any optimizer reached here (a final f − f_min below the tolerance, "
             "10⁻⁶, counts as 10⁻⁶: converged is converged). It does not depend on the "
-            "metric shown above.")
+            "metric shown above."
+        )
 
     st.markdown("#### Gradient noise: final loss against σ")
     try:
-        with st.spinner(f"Running {len(sc.keys)} optimizers × {len(SIGMAS)} noise levels × "
-                        f"{N_SEEDS} seeds…"):
+        with st.spinner(
+            f"Running {len(sc.keys)} optimizers × {len(SIGMAS)} noise levels × {N_SEEDS} seeds…"
+        ):
             ns = noise_sweep(sc)
     except ValueError as err:
         st.error(f"The noise sweep cannot run: {err}")
         return
-    st.plotly_chart(noise_figure(ns.sigmas, ns.series(), has_minimum=ns.has_minimum,
-                                 presenter=sc.presenter,
-                                 current_sigma=scene.noise if scene.noise in SIGMAS else None),
-                    key="sensitivity_noise", width="stretch", theme=None,
-                    config={"displaylogo": False, "displayModeBar": False})
+    st.plotly_chart(
+        noise_figure(
+            ns.sigmas,
+            ns.series(),
+            has_minimum=ns.has_minimum,
+            presenter=sc.presenter,
+            current_sigma=scene.noise if scene.noise in SIGMAS else None,
+        ),
+        key="sensitivity_noise",
+        width="stretch",
+        theme=None,
+        config={"displaylogo": False, "displayModeBar": False},
+    )
     scaled = f" (σ multiplied by 10^{sc.scale_exp}, like f)" if sc.scale_exp else ""
     st.caption(
         f"Each optimizer at its slider setting, {sc.steps} steps from the same start, with "
         f"Gaussian noise of scale σ{scaled} added to every gradient; each point is the "
-        f"mean over seeds {ns.seeds[0]}–{ns.seeds[-1]} of the runs that did not diverge.")
+        f"mean over seeds {ns.seeds[0]}–{ns.seeds[-1]} of the runs that did not diverge."
+    )
     st.markdown(noise_paragraph(ns))

@@ -52,23 +52,33 @@ def problem_messages(scene: Scene, paths: list[PathView]) -> None:
         tr = p.trajectory
         if tr.diverged_at >= 0:
             if _entered_undefined_region(tr):
-                st.error(f"**{p.label}** stopped at step {tr.diverged_at}: its next point is "
-                         "where f is not a real, finite number (like the log of a negative "
-                         "number). The blank part of the contour is that region.", icon="✖️")
+                st.error(
+                    f"**{p.label}** stopped at step {tr.diverged_at}: its next point is "
+                    "where f is not a real, finite number (like the log of a negative "
+                    "number). The blank part of the contour is that region.",
+                    icon="✖️",
+                )
             elif obj.f_min is None:
-                st.warning(f"**{p.label}** escaped to infinity at step {tr.diverged_at}: "
-                           "this function is unbounded below, so the path runs off for ever.",
-                           icon="✖️")
+                st.warning(
+                    f"**{p.label}** escaped to infinity at step {tr.diverged_at}: "
+                    "this function is unbounded below, so the path runs off for ever.",
+                    icon="✖️",
+                )
             else:
-                hint = ("try a smaller learning rate" if "lr" in p.spec.defaults
-                        and p.key != "adadelta" else "try a smaller ε or a larger ρ")
-                st.error(f"**{p.label}** diverged at step {tr.diverged_at} — {hint}.",
-                         icon="✖️")
+                hint = (
+                    "try a smaller learning rate"
+                    if "lr" in p.spec.defaults and p.key != "adadelta"
+                    else "try a smaller ε or a larger ρ"
+                )
+                st.error(f"**{p.label}** diverged at step {tr.diverged_at} — {hint}.", icon="✖️")
             continue
         out = left_bounds_at(tr.positions, obj.bounds)
         if out >= 0:
-            st.info(f"**{p.label}** leaves the plotted area at step {out} (its values stay "
-                    "finite); the path is drawn up to the edge.", icon="↗️")
+            st.info(
+                f"**{p.label}** leaves the plotted area at step {out} (its values stay "
+                "finite); the path is drawn up to the edge.",
+                icon="↗️",
+            )
 
 
 def robustness_caption(scene: Scene, paths: list[PathView]) -> None:
@@ -82,8 +92,15 @@ def robustness_caption(scene: Scene, paths: list[PathView]) -> None:
         what.append(f"x is measured in units {scene.stretch:g}× smaller (x' = {scene.stretch:g}·x)")
     parts = []
     for p in paths:
-        base = trajectory_for(scene.objective_key, p.key, tuple(sorted(scene.hp(p.key).items())),
-                              scene.start, scene.steps, scene.noise, scene.seed)
+        base = trajectory_for(
+            scene.objective_key,
+            p.key,
+            tuple(sorted(scene.hp(p.key).items())),
+            scene.start,
+            scene.steps,
+            scene.noise,
+            scene.seed,
+        )
         tr = p.trajectory
         if tr.diverged_at >= 0:
             parts.append(f"**{p.label}** diverges (at step {tr.diverged_at})")
@@ -92,10 +109,13 @@ def robustness_caption(scene: Scene, paths: list[PathView]) -> None:
         else:
             moved = float(np.hypot(*(tr.positions[-1] - base.positions[-1])))
             parts.append(f"**{p.label}** ends {moved:.2g} away from where it ended before")
-    st.info("Robustness demo — " + " and ".join(what) + ". Compared with the original "
-            "problem, at the last step: " + "; ".join(parts) + ". (ADAGRAD and ADADELTA "
-            "divide by a running size of the gradient, so a constant factor cancels, "
-            "up to ε.)", icon="🔬")
+    st.info(
+        "Robustness demo — " + " and ".join(what) + ". Compared with the original "
+        "problem, at the last step: " + "; ".join(parts) + ". (ADAGRAD and ADADELTA "
+        "divide by a running size of the gradient, so a constant factor cancels, "
+        "up to ε.)",
+        icon="🔬",
+    )
 
 
 def summary_table(scene: Scene, paths: list[PathView]) -> None:
@@ -107,15 +127,17 @@ def summary_table(scene: Scene, paths: list[PathView]) -> None:
         best = float(np.nanmin(tr.values)) if finite.any() else float("nan")
         final = float(tr.values[-1])
         gap = (lambda v: v - obj.f_min) if obj.f_min is not None else (lambda v: v)
-        rows.append({
-            "optimizer": p.label,
-            "final f − f_min" if obj.f_min is not None else "final f": gap(final),
-            "best": gap(best),
-            "final x": float(tr.positions[-1, 0]),
-            "final y": float(tr.positions[-1, 1]),
-            "diverged at": f"step {tr.diverged_at}" if tr.diverged_at >= 0 else "never",
-            "state values / parameter": p.spec.memory_per_parameter,
-        })
+        rows.append(
+            {
+                "optimizer": p.label,
+                "final f − f_min" if obj.f_min is not None else "final f": gap(final),
+                "best": gap(best),
+                "final x": float(tr.positions[-1, 0]),
+                "final y": float(tr.positions[-1, 1]),
+                "diverged at": f"step {tr.diverged_at}" if tr.diverged_at >= 0 else "never",
+                "state values / parameter": p.spec.memory_per_parameter,
+            }
+        )
     st.dataframe(rows, hide_index=True, width="stretch")
 
 
@@ -130,9 +152,12 @@ def _caption(scene: Scene, paths: list[PathView]) -> tuple[str, str]:
         lesson = lessons.get(scene.lesson)
         return f"Lesson: {lesson.title}", lesson.markdown(scene_settings(scene), runs)
     name = paths[0].trajectory.objective.display_name
-    lines = [f"**{name}**, start ({scene.start[0]:g}, {scene.start[1]:g}), "
-             f"{scene.steps} steps" + (f", gradient noise σ = {scene.noise:g} (seed "
-                                       f"{scene.seed})" if scene.noise else "") + "."]
+    lines = [
+        f"**{name}**, start ({scene.start[0]:g}, {scene.start[1]:g}), "
+        f"{scene.steps} steps"
+        + (f", gradient noise σ = {scene.noise:g} (seed {scene.seed})" if scene.noise else "")
+        + "."
+    ]
     for p in paths:
         hp = ", ".join(f"{k} = {v:g}" for k, v in sorted(scene.hp(p.key).items()))
         lines.append(f"- {p.label}: {hp}")
@@ -157,31 +182,54 @@ def export_panel(scene: Scene, paths: list[PathView], fig: object) -> None:
 
         c1, c2, c3 = st.columns(3)
         c1.download_button(
-            "Offline HTML animation", on_click="ignore", mime="text/html",
-            file_name="optviz-scene.html", icon="🎞️", data=html,
-            help="one self-contained file: plotly.js inside, no internet needed, no autoplay")
-        c2.download_button("Trajectories as CSV", on_click="ignore", mime="text/csv",
-                           file_name="optviz-trajectories.csv", icon="📄",
-                           data=lambda: export.trajectories_to_csv(runs, header()))
-        c3.download_button("Trajectories as JSON", on_click="ignore",
-                           mime="application/json", file_name="optviz-trajectories.json",
-                           icon="🧾", data=lambda: export.trajectories_to_json(runs, header()))
+            "Offline HTML animation",
+            on_click="ignore",
+            mime="text/html",
+            file_name="optviz-scene.html",
+            icon="🎞️",
+            data=html,
+            help="one self-contained file: plotly.js inside, no internet needed, no autoplay",
+        )
+        c2.download_button(
+            "Trajectories as CSV",
+            on_click="ignore",
+            mime="text/csv",
+            file_name="optviz-trajectories.csv",
+            icon="📄",
+            data=lambda: export.trajectories_to_csv(runs, header()),
+        )
+        c3.download_button(
+            "Trajectories as JSON",
+            on_click="ignore",
+            mime="application/json",
+            file_name="optviz-trajectories.json",
+            icon="🧾",
+            data=lambda: export.trajectories_to_json(runs, header()),
+        )
         reason = export.png_unavailable_reason()
         t = int(st.session_state.get(INSPECT_STEP, min(scene.steps, 10)))
         if reason is None:
             st.download_button(
-                f"PNG of step {t} (the inspector's step)", on_click="ignore", icon="🖼️",
-                mime="image/png", file_name=f"optviz-step{t}.png",
+                f"PNG of step {t} (the inspector's step)",
+                on_click="ignore",
+                icon="🖼️",
+                mime="image/png",
+                file_name=f"optviz-step{t}.png",
                 data=lambda: export.frame_png(fig, step=t, width=1400),
                 help="rendered on the server (takes a few seconds); the 📷 button in the "
-                     "chart's toolbar saves exactly what is on screen")
+                "chart's toolbar saves exactly what is on screen",
+            )
         else:
-            st.caption(f"PNG: use the 📷 button in the chart's toolbar — your browser saves the "
-                       f"picture as shown. (A PNG made on the server is not available here: "
-                       f"{reason})")
-        st.caption("Every step of every optimizer: positions, values, gradients, updates, "
-                   "effective learning rates and every accumulator, with the settings in "
-                   "the header.")
+            st.caption(
+                f"PNG: use the 📷 button in the chart's toolbar — your browser saves the "
+                f"picture as shown. (A PNG made on the server is not available here: "
+                f"{reason})"
+            )
+        st.caption(
+            "Every step of every optimizer: positions, values, gradients, updates, "
+            "effective learning rates and every accumulator, with the settings in "
+            "the header."
+        )
 
 
 INSPECT_STEP = "inspect_step"
@@ -203,40 +251,53 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
     # (Streamlit starts a slider with a new range afresh): it is kept in a key of its own.
     kept = int(st.session_state.get(_KEPT_STEP, 10))
     st.session_state[INSPECT_STEP] = min(max(kept, 1), scene.steps)
-    t = c1.slider("step t (the move from x₍ₜ₋₁₎ to xₜ)", min_value=1, max_value=scene.steps,
-                  key=INSPECT_STEP, on_change=_keep_inspected_step)
+    t = c1.slider(
+        "step t (the move from x₍ₜ₋₁₎ to xₜ)",
+        min_value=1,
+        max_value=scene.steps,
+        key=INSPECT_STEP,
+        on_change=_keep_inspected_step,
+    )
     keys = [p.key for p in paths]
     if st.session_state.get("inspect_key") not in keys:
         st.session_state["inspect_key"] = "adadelta" if "adadelta" in keys else keys[0]
     labels = {p.key: p.label for p in paths}
-    key = c2.segmented_control("optimizer", keys, key="inspect_key",
-                               format_func=labels.__getitem__) or keys[0]
+    key = (
+        c2.segmented_control("optimizer", keys, key="inspect_key", format_func=labels.__getitem__)
+        or keys[0]
+    )
     p = next(p for p in paths if p.key == key)
     d = step_details(in_optimizer_coordinates(p.trajectory, scene.stretch), t)
     st.latex(d.rule_latex)
     if scene.stretch != 1.0:
-        st.caption(f"Robustness demo: the optimizers run in x′ = {scene.stretch:g}·x, so "
-                   "every number of the x coordinate below — positions, gradients, steps "
-                   "and accumulators — is in x′, the optimizer's own units (the contour "
-                   "draws the path in x).")
+        st.caption(
+            f"Robustness demo: the optimizers run in x′ = {scene.stretch:g}·x, so "
+            "every number of the x coordinate below — positions, gradients, steps "
+            "and accumulators — is in x′, the optimizer's own units (the contour "
+            "draws the path in x)."
+        )
     if d.diverged:
         st.error(f"{p.label} has diverged by step {t}: the numbers are NaN.")
     # The equations of both coordinates, one below the other (with numbers they are
     # long), and the table of every quantity: one Markdown element, which the browser
     # typesets in a fraction of the time it takes for a dozen separate ones.
-    equations = [f"**{dim} coordinate**\n\n" + "\n\n".join(f"$$\n{line}\n$$"
-                                                              for line in d.equations[dim])
-                 for dim in "xy"]
+    equations = [
+        f"**{dim} coordinate**\n\n" + "\n\n".join(f"$$\n{line}\n$$" for line in d.equations[dim])
+        for dim in "xy"
+    ]
     table = ["| quantity | meaning | x | y |", "|---|---|---|---|"]
-    table += [f"| ${sym}$ | {meaning} | {plain_number(x)} | {plain_number(y)} |"
-              for sym, meaning, x, y in d.rows]
+    table += [
+        f"| ${sym}$ | {meaning} | {plain_number(x)} | {plain_number(y)} |"
+        for sym, meaning, x, y in d.rows
+    ]
     st.markdown("\n\n".join([*equations, "\n".join(table)]))
     if d.reproduces:
-        st.caption("✓ Replaying the engine's own rule on these numbers gives the stored "
-                   "update and state to the last bit.")
+        st.caption(
+            "✓ Replaying the engine's own rule on these numbers gives the stored "
+            "update and state to the last bit."
+        )
     spec = optimizers.get(p.key)
-    st.caption(f"Effective learning rate ${spec.effective_lr_latex}$: "
-               f"{spec.effective_lr_meaning}.")
+    st.caption(f"Effective learning rate ${spec.effective_lr_latex}$: {spec.effective_lr_meaning}.")
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -248,8 +309,12 @@ def plain_number(v: float) -> str:
     if r"\times 10^{" in text:
         mant, exp = text.split(r" \times 10^{")
         return f"{mant.replace('-', '−')} × 10{exp.rstrip('}').translate(_SUPERSCRIPT)}"
-    return (text.replace(r"\mathrm{NaN}", "NaN").replace(r"-\infty", "−∞")
-            .replace(r"\infty", "∞").replace("-", "−"))
+    return (
+        text.replace(r"\mathrm{NaN}", "NaN")
+        .replace(r"-\infty", "−∞")
+        .replace(r"\infty", "∞")
+        .replace("-", "−")
+    )
 
 
 #: How long the script waits, after sending a new figure, before it sends the rest of
@@ -288,16 +353,26 @@ def trajectory_view(scene: Scene) -> None:
         return
     above = st.container()  # filled after the figure, which the browser gets first
     spec_json = scene_figure_json(scene)
-    animated_chart(spec_json, key=CHART_KEY, on_click=_on_chart_click,
-                   config={"displaylogo": False, "scrollZoom": False, "responsive": True,
-                           "modeBarButtonsToRemove": ["select2d", "lasso2d"]})
+    animated_chart(
+        spec_json,
+        key=CHART_KEY,
+        on_click=_on_chart_click,
+        config={
+            "displaylogo": False,
+            "scrollZoom": False,
+            "responsive": True,
+            "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+        },
+    )
     _picture_first(spec_json)
     with above:
         lesson_panel(scene, {p.key: p.trajectory for p in paths})
         problem_messages(scene, paths)
         robustness_caption(scene, paths)
-    st.caption("▶ Play animates every panel together; the slider under the chart moves the "
-               "step cursor. Click anywhere on the contour to start from there.")
+    st.caption(
+        "▶ Play animates every panel together; the slider under the chart moves the "
+        "step cursor. Click anywhere on the contour to start from there."
+    )
     summary_table(scene, paths)
     export_panel(scene, paths, fig)
     step_inspector(scene, paths)

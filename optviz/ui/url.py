@@ -42,12 +42,28 @@ from .state import STEPS_RANGE, format_value, options_for, snap
 
 #: query name -> session-state key, for the scalar settings (hyperparameters are
 #: "<optimizer>.<name>", e.g. adadelta.rho, and the optimizers are "opt=sgd,adadelta")
-SIMPLE = {"objective": "objective", "x0": "start_x", "y0": "start_y", "steps": "steps",
-          "speed": "speed", "noise": "noise", "seed": "seed", "variant": "adadelta_variant",
-          "presenter": "presenter", "view": "view", "scale": "scale_exp",
-          "stretch": "stretch", "ghost": "ghost", "ghosts": "ghost_count", "f": "formula",
-          "lesson": "lesson",
-          "xmin": "xmin", "xmax": "xmax", "ymin": "ymin", "ymax": "ymax"}
+SIMPLE = {
+    "objective": "objective",
+    "x0": "start_x",
+    "y0": "start_y",
+    "steps": "steps",
+    "speed": "speed",
+    "noise": "noise",
+    "seed": "seed",
+    "variant": "adadelta_variant",
+    "presenter": "presenter",
+    "view": "view",
+    "scale": "scale_exp",
+    "stretch": "stretch",
+    "ghost": "ghost",
+    "ghosts": "ghost_count",
+    "f": "formula",
+    "lesson": "lesson",
+    "xmin": "xmin",
+    "xmax": "xmax",
+    "ymin": "ymin",
+    "ymax": "ymax",
+}
 #: the Sensitivity view's own controls (its defaults are not in controls.all_defaults)
 SENSITIVITY = {"metric": METRIC_KEY, "res": RESOLUTION_KEY}
 VIEWS = ("trajectories", "sensitivity", "lessons")  # the views the page offers (see page.VIEWS)
@@ -89,8 +105,11 @@ def _read_custom(params: Mapping[str, str], values: dict[str, Any], bad: Any) ->
                 bad(key, params[key], "a number is needed")
     trial = {**window, **given}
     if given and not (trial["xmin"] < trial["xmax"] and trial["ymin"] < trial["ymax"]):
-        bad("xmin…ymax", ",".join(params.get(k, "") for k in WINDOW_KEYS),
-            "the window needs min < max")
+        bad(
+            "xmin…ymax",
+            ",".join(params.get(k, "") for k in WINDOW_KEYS),
+            "the window needs min < max",
+        )
     else:
         window = trial
         values.update(given)
@@ -137,8 +156,11 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
             values["objective"] = CUSTOM
             bounds = _read_custom(params, values, bad)
         else:
-            bad("objective", name, f"no such objective (known: {', '.join(objectives.names())}"
-                                   f", {CUSTOM})")
+            bad(
+                "objective",
+                name,
+                f"no such objective (known: {', '.join(objectives.names())}, {CUSTOM})",
+            )
     (x0, x1), (y0, y1) = bounds
     for qname, key, lo, hi in (("x0", "start_x", x0, x1), ("y0", "start_y", y0, y1)):
         if qname in params:
@@ -149,9 +171,14 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
                 values[key] = v
             except ValueError:
                 bad(qname, params[qname], f"a start inside [{lo:g}, {hi:g}] is needed")
-    read("steps", "steps", int, lambda v: STEPS_RANGE[0] <= v <= STEPS_RANGE[1],
-         f"a whole number from {STEPS_RANGE[0]} to {STEPS_RANGE[1]} is needed",
-         lambda v: v - v % 10)  # the slider's step is 10
+    read(
+        "steps",
+        "steps",
+        int,
+        lambda v: STEPS_RANGE[0] <= v <= STEPS_RANGE[1],
+        f"a whole number from {STEPS_RANGE[0]} to {STEPS_RANGE[1]} is needed",
+        lambda v: v - v % 10,
+    )  # the slider's step is 10
     if "speed" in params:
         if params["speed"] in SPEEDS:
             values["speed"] = params["speed"]
@@ -164,8 +191,14 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
             bad("opt", params["opt"], f"known optimizers are {', '.join(optimizers.names())}")
         else:
             values["optimizers"] = list(dict.fromkeys(keys))
-    read("noise", "noise", _number, lambda v: 0 <= v <= MAX_NOISE,
-         f"σ from 0 to {MAX_NOISE:g} is needed", lambda v: round(v / 0.05) * 0.05)
+    read(
+        "noise",
+        "noise",
+        _number,
+        lambda v: 0 <= v <= MAX_NOISE,
+        f"σ from 0 to {MAX_NOISE:g} is needed",
+        lambda v: round(v / 0.05) * 0.05,
+    )
     read("seed", "seed", int, lambda v: 0 <= v < 2**31, "a whole number ≥ 0 is needed")
     for qname, key in (("variant", "adadelta_variant"), ("presenter", "presenter")):
         if qname in params:
@@ -185,8 +218,13 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
             bad("view", params["view"], f"one of {', '.join(VIEWS)} is needed")
 
     read("scale", "scale_exp", int, SCALE_EXPONENTS.__contains__, "k from −3 to 3 is needed")
-    read("stretch", "stretch", _number, STRETCHES.__contains__,
-         f"one of {', '.join(map(str, STRETCHES))}")
+    read(
+        "stretch",
+        "stretch",
+        _number,
+        STRETCHES.__contains__,
+        f"one of {', '.join(map(str, STRETCHES))}",
+    )
     if "ghost" in params:
         key, _, name = params["ghost"].partition(".")
         try:
@@ -196,16 +234,26 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
             values["ghost"] = params["ghost"]
         except KeyError:
             bad("ghost", params["ghost"], "an <optimizer>.<hyperparameter> is needed")
-    read("ghosts", "ghost_count", int, lambda v: GHOST_COUNTS[0] <= v <= GHOST_COUNTS[1],
-         "a count from 10 to 30 is needed")
+    read(
+        "ghosts",
+        "ghost_count",
+        int,
+        lambda v: GHOST_COUNTS[0] <= v <= GHOST_COUNTS[1],
+        "a count from 10 to 30 is needed",
+    )
 
     if "metric" in params:
         if params["metric"] in METRICS:
             values[METRIC_KEY] = params["metric"]
         else:
             bad("metric", params["metric"], f"one of {', '.join(METRICS)} is needed")
-    read("res", RESOLUTION_KEY, int, RESOLUTIONS.__contains__,
-         f"one of {', '.join(map(str, RESOLUTIONS))} is needed")
+    read(
+        "res",
+        RESOLUTION_KEY,
+        int,
+        RESOLUTIONS.__contains__,
+        f"one of {', '.join(map(str, RESOLUTIONS))} is needed",
+    )
 
     for qname, text in params.items():
         if "." not in qname:
@@ -226,13 +274,18 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
         opts = options_for(hp)
         if opts is not None:
             if not opts[0] <= v <= opts[-1]:
-                bad(qname, text, f"the slider goes from {format_value(opts[0])} to "
-                                 f"{format_value(opts[-1])}")
+                bad(
+                    qname,
+                    text,
+                    f"the slider goes from {format_value(opts[0])} to {format_value(opts[-1])}",
+                )
                 continue
             near = snap(v, opts)
             if near != v:
-                warnings.append(f"`{qname}={text}` is not on the slider; using the nearest "
-                                f"value, {format_value(near)}.")
+                warnings.append(
+                    f"`{qname}={text}` is not on the slider; using the nearest "
+                    f"value, {format_value(near)}."
+                )
             v = near
         elif not hp.ui_low <= v <= hp.ui_high:
             bad(qname, text, f"the slider goes from {hp.ui_low:g} to {hp.ui_high:g}")
@@ -249,14 +302,15 @@ def to_query(state: Mapping[str, Any]) -> dict[str, str]:
     if lesson in lessons.names():
         defaults = {**lesson_state(lessons.get(lesson)), "lesson": ""}
     else:
-        defaults = {**all_defaults(state.get("objective", "rosenbrock")),
-                    "objective": "rosenbrock"}
+        defaults = {**all_defaults(state.get("objective", "rosenbrock")), "objective": "rosenbrock"}
     out: dict[str, str] = {}
     for qname, key in SIMPLE.items():
         if key in state and state[key] != defaults.get(key):
             out[qname] = _fmt(state[key])
-    for qname, key, default in (("metric", METRIC_KEY, DEFAULT_METRIC),
-                                ("res", RESOLUTION_KEY, DEFAULT_RESOLUTION)):
+    for qname, key, default in (
+        ("metric", METRIC_KEY, DEFAULT_METRIC),
+        ("res", RESOLUTION_KEY, DEFAULT_RESOLUTION),
+    ):
         value = current_setting(state, key)
         if value != default:
             out[qname] = _fmt(value)
@@ -267,8 +321,7 @@ def to_query(state: Mapping[str, Any]) -> dict[str, str]:
         for hp in optimizers.get(opt_key).hyperparams:
             key = hp_key(opt_key, hp.name)
             if key in state and state[key] != defaults.get(key):
-                if opt_key == "adadelta" and hp.name == "lr" and not state.get(
-                        "adadelta_variant"):
+                if opt_key == "adadelta" and hp.name == "lr" and not state.get("adadelta_variant"):
                     continue
                 out[f"{opt_key}.{hp.name}"] = _fmt(state[key])
     return out
