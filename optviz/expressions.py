@@ -82,10 +82,11 @@ each of which rejects with an :class:`ExpressionError`; no text is ever handed t
 8. **Numerics.** Where the function is not real and finite (``log`` or ``sqrt`` of a
    negative number, division by zero, overflow) ``value``/``grad``/``hessian`` give NaN
    or ±inf, silently (NumPy's ``errstate`` is set to ignore inside them), and the runner
-   marks a path that gets there as diverged. ``scalar_grad`` (Python floats) may raise
-   ``ValueError``/``ZeroDivisionError``/``OverflowError`` there, which the runner catches
-   and then continues on arrays; where Python would silently go complex
-   (``(-0.5)**0.3``) it raises ``ValueError`` too. ``abs`` has a second derivative SymPy
+   marks a path that gets there as diverged. ``scalar_grad`` (Python floats; only for a
+   gradient of + − × ÷, whole powers, square roots, ``abs`` and ``sign``, see
+   :func:`optviz.objectives._correctly_rounded`) may raise ``ValueError`` or
+   ``ZeroDivisionError`` there, which the runner catches and then continues on arrays.
+   ``abs`` has a second derivative SymPy
    writes with ``DiracDelta``; it is taken as 0 (the Hessian almost everywhere). A
    function that has no finite value anywhere in the plot window is refused.
 """
@@ -929,23 +930,6 @@ def _quiet_hessian(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarr
 _LESSON = "Your own function."
 
 
-def _real_scalar_grad(fn: Callable[[float, float], Any]) -> Callable[[float, float], Any]:
-    """``scalar_grad`` that raises ValueError (which the runner catches) where Python's
-    float arithmetic goes complex: ``(-0.5)**0.3`` is a complex number in Python, and
-    ``math.sin`` of one raises TypeError. Real results are passed through untouched."""
-
-    def scalar_grad(x: float, y: float) -> Any:
-        try:
-            g = fn(x, y)
-        except TypeError:
-            raise ValueError("not a real number") from None
-        if type(g[0]) is complex or type(g[1]) is complex:
-            raise ValueError("not a real number")
-        return g
-
-    return scalar_grad
-
-
 def _smoke_test(obj: Objective) -> None:
     """Evaluate everything once on a small grid: unsupported code fails here, not later."""
     pts = np.stack(np.meshgrid(np.linspace(-3, 3, 5), np.linspace(-3, 3, 5)), axis=-1)
@@ -953,7 +937,7 @@ def _smoke_test(obj: Objective) -> None:
     obj.grad(pts)
     obj.hessian(pts)
     with np.errstate(all="ignore"):  # as in the runner
-        for x, y in [(0.5, 0.5), (-1.5, 2.0), (0.0, 0.0)]:
+        for x, y in () if obj.scalar_grad is None else [(0.5, 0.5), (-1.5, 2.0), (0.0, 0.0)]:
             with contextlib.suppress(ArithmeticError, ValueError):
                 obj.scalar_grad(x, y)
 
@@ -999,14 +983,13 @@ def _build(parsed: Parsed) -> Objective:
     hessian = obj.hessian
     if any(h.has(sp.DiracDelta) for h in [*hess[0], *hess[1]]):
         # d²|u| = 2 δ(u) …: NumPy knows no DiracDelta; use the Hessian almost everywhere.
-        hess = [[h.replace(sp.DiracDelta, lambda *a: sp.S.Zero) for h in row] for row in hess]
+        hess = [[h.replace(sp.DiracDelta, lambda *_: sp.S.Zero) for h in row] for row in hess]
         hessian = objectives._vectorise_matrix(sp.lambdify((X, Y), hess, modules="numpy"))
     obj = replace(
         obj,
         value=_quiet_value(obj.value),
         grad=_quiet_grad(obj.grad),
         hessian=_quiet_hessian(hessian),
-        scalar_grad=_real_scalar_grad(obj.scalar_grad),
     )
     _smoke_test(obj)
     return obj

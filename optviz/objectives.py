@@ -22,10 +22,11 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
+from typing import Any
 
 import numpy as np
 import sympy as sp
-from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
 Array = np.ndarray
@@ -119,8 +120,10 @@ class Objective:
     value: Callable[[Array], Array] = field(repr=False, default=None)  # type: ignore[assignment]
     grad: Callable[..., Array] = field(repr=False, default=None)  # type: ignore[assignment]
     hessian: Callable[[Array], Array] = field(repr=False, default=None)  # type: ignore[assignment]
-    #: ``scalar_grad(x, y) -> [gx, gy]`` on Python floats, the same bits as ``grad``; it may
-    #: raise OverflowError/ValueError/ZeroDivisionError where ``grad`` gives inf or NaN.
+    #: ``scalar_grad(x, y) -> [gx, gy]`` on Python floats, the same bits as ``grad`` by
+    #: construction (see :func:`_correctly_rounded`); None when the gradient uses a function
+    #: such as sin or exp, whose float and array implementations may differ in the last bit.
+    #: It may raise ZeroDivisionError/ValueError where ``grad`` gives inf or NaN.
     scalar_grad: Callable[[float, float], Sequence[float]] = field(repr=False, default=None)  # type: ignore[assignment]
 
     @property
@@ -177,97 +180,120 @@ class Objective:
         )
 
 
-def _scalar_functions() -> dict[str, Callable]:
-    """Functions for the float-by-float gradient: ``math``'s where it gives NumPy's bits.
+#: Whole exponents up to this size are written as multiplications (:func:`integer_power`).
+MAX_CHAINED_EXPONENT = 64
 
-    The runner's fast path for a few starts evaluates the gradient on Python floats; for
-    it to give exactly the same numbers as the vectorised path, every function must agree
-    with NumPy's to the last bit. ``math`` is used where it does on a spread of sample
-    points (most functions here), NumPy's own function elsewhere (e.g. ``tanh``).
+
+def integer_power(base: Any, n: int) -> Any:
+    """``base ** n`` for a whole ``n ≥ 2``, by repeated squaring.
+
+    The same multiplications in the same order on a Python float and on a NumPy array,
+    each correctly rounded by IEEE 754, so both give the same bits by construction.
+    (``pow`` does not: NumPy's array power and C's ``pow`` behind Python's float ``**``
+    differ in the last bit for a few per cent of arguments, by how NumPy was built.)
     """
-    rng = np.random.default_rng(12345)
-    samples = np.concatenate(
-        [rng.uniform(-50, 50, 4000), rng.uniform(-2, 2, 4000), np.linspace(-1, 1, 201)]
-    )
-    chosen: dict[str, Callable] = {}
-    for name, np_name in [
-        ("sin", "sin"),
-        ("cos", "cos"),
-        ("tan", "tan"),
-        ("exp", "exp"),
-        ("log", "log"),
-        ("sqrt", "sqrt"),
-        ("sinh", "sinh"),
-        ("cosh", "cosh"),
-        ("tanh", "tanh"),
-        ("atan", "arctan"),
-        ("asin", "arcsin"),
-        ("acos", "arccos"),
-        ("atan2", "arctan2"),
-    ]:
-        np_fn, math_fn = getattr(np, np_name), getattr(math, name)
-        with np.errstate(all="ignore"):
-            ref = np_fn(samples, samples[::-1]) if name == "atan2" else np_fn(samples)
-        ok = True
-        for i, v in enumerate(samples.tolist()):
-            try:
-                got = math_fn(v, float(samples[-1 - i])) if name == "atan2" else math_fn(v)
-            except (ValueError, OverflowError):
-                continue
-            r = float(ref[i])
-            if got != r and not (math.isnan(got) and math.isnan(r)):
-                ok = False
-                break
-        chosen[name] = math_fn if ok else np_fn
-    return chosen
+    result = None
+    square = base
+    while True:
+        if n & 1:
+            result = square if result is None else result * square
+        n >>= 1
+        if not n:
+            return result
+        square = square * square
 
 
-_SCALAR_FUNCTIONS = _scalar_functions()
+def _whole_exponent(exponent: sp.Expr) -> int | None:
+    """The exponent as an int when it is a whole number small enough to chain, else None."""
+    if exponent.is_Integer or (exponent.is_Float and exponent == int(exponent)):
+        n = int(exponent)
+        if 0 < abs(n) <= MAX_CHAINED_EXPONENT:
+            return n
+    return None
 
 
-class _ScalarPrinter(PythonCodePrinter):
-    """Prints ``b**2`` as ``b*b``: NumPy squares arrays exactly like that, but Python's float
-    ``pow(b, 2)`` can differ in the last bit, and the float-by-float gradient must give the
-    same bits as the vectorised one. (NumPy's other fast paths, ``**0.5`` and ``**-1``, are
-    printed by SymPy as ``sqrt`` and ``1/b`` already.)"""
+class _ChainedPowers:
+    """Prints ``b**n`` (whole n) as :func:`integer_power` and ``b**-1`` as ``1/b``.
+
+    Mixed into the printers of both the array code and the float code, so that every
+    power in either is the same sequence of correctly rounded operations (``**½`` is
+    ``sqrt`` in both, also correctly rounded).
+    """
 
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
-        if expr.exp == 2:
-            base = self.parenthesize(expr.base, PRECEDENCE["Mul"])
-            return f"({base}*{base})"
-        if expr.exp == sp.Rational(1, 2) or expr.exp == 0.5:
-            return f"sqrt({self._print(expr.base)})"
-        return super()._print_Pow(expr, rational=rational)
+        n = _whole_exponent(expr.exp)
+        if n is None:
+            return super()._print_Pow(expr, rational=rational)  # type: ignore[misc]
+        base = self._print(expr.base)  # type: ignore[attr-defined]
+        if abs(n) == 1:
+            power = f"({base})"
+        elif abs(n) == 2 and expr.base.is_Symbol:
+            power = f"({base}*{base})"  # integer_power's one multiplication, without a call
+        else:
+            power = f"_integer_power({base}, {abs(n)})"
+        return power if n > 0 else f"(1/{power})"
 
 
-def _compile(expr: sp.Expr) -> tuple[Callable, Callable, Callable, Callable]:
+class _ArrayPrinter(_ChainedPowers, NumPyPrinter):
+    pass
+
+
+class _FloatPrinter(_ChainedPowers, PythonCodePrinter):
+    pass
+
+
+_PRINTER_SETTINGS = {
+    "fully_qualified_modules": False,
+    "inline": True,
+    "allow_unknown_functions": True,
+    "user_functions": {},
+}
+_POWERS = {"_integer_power": integer_power}
+
+
+def _array_code(expr: Any) -> Callable:
+    return sp.lambdify(
+        (X, Y), expr, modules=[_POWERS, "numpy"], printer=_ArrayPrinter(_PRINTER_SETTINGS)
+    )
+
+
+def _correctly_rounded(exprs: Sequence[sp.Expr]) -> bool:
+    """True when the expressions use only operations IEEE 754 rounds correctly.
+
+    That is + − × ÷, whole powers (as :func:`integer_power`), square roots, ``abs`` and
+    ``sign``: each gives the same bits on a Python float as on a NumPy array. Functions
+    such as sin or exp do not (NumPy may use its own vector kernels, C's libm another
+    algorithm), so an objective with one has no float-by-float gradient.
+    """
+    for expr in exprs:
+        for node in sp.preorder_traversal(expr):
+            if node.is_Atom or isinstance(node, (sp.Add, sp.Mul, sp.Abs, sp.sign)):
+                continue
+            if isinstance(node, sp.Pow) and (
+                _whole_exponent(node.exp) is not None or abs(node.exp) == sp.S.Half
+            ):
+                continue
+            return False
+    return True
+
+
+def _compile(expr: sp.Expr) -> tuple[Callable, Callable, Callable, Callable | None]:
     gradient = [sp.diff(expr, X), sp.diff(expr, Y)]
     # d/dx |x| = sign(x) differentiates to a DiracDelta, which NumPy cannot evaluate: it is
     # 0 everywhere but at a single point, so the Hessian takes it as 0
     hess = [
-        [sp.diff(g, v).replace(sp.DiracDelta, lambda *args: sp.Integer(0)) for v in (X, Y)]
+        [sp.diff(g, v).replace(sp.DiracDelta, lambda *_: sp.Integer(0)) for v in (X, Y)]
         for g in gradient
     ]
-    value = sp.lambdify((X, Y), expr, modules="numpy")
-    grad = sp.lambdify((X, Y), gradient, modules="numpy")
-    hessian = sp.lambdify((X, Y), hess, modules="numpy")
-    scalar_grad = sp.lambdify(
-        (X, Y),
-        gradient,
-        modules=[_SCALAR_FUNCTIONS, "math"],
-        printer=_ScalarPrinter(
-            {
-                "fully_qualified_modules": False,
-                "inline": True,
-                "allow_unknown_functions": True,
-                "user_functions": {},
-            }
-        ),
-    )
+    scalar_grad = None
+    if _correctly_rounded(gradient):
+        scalar_grad = sp.lambdify(
+            (X, Y), gradient, modules=[_POWERS, "math"], printer=_FloatPrinter(_PRINTER_SETTINGS)
+        )
     return (
-        _vectorise_scalar(value),
-        _vectorise_vector(grad),
-        _vectorise_matrix(hessian),
+        _vectorise_scalar(_array_code(expr)),
+        _vectorise_vector(_array_code(gradient)),
+        _vectorise_matrix(_array_code(hess)),
         scalar_grad,
     )
 

@@ -197,7 +197,7 @@ def _all_gone(points: Array, box: float) -> bool:
     return bool(_outside(points, None, box).all())
 
 
-def _blank(buffers: Buffers, first: int, steps: int) -> None:
+def _blank(buffers: Buffers, first: int) -> None:
     positions, grads, updates, effective, state_hist, _ = buffers
     positions[first + 1 :] = np.nan
     for arr in (grads, updates, effective):
@@ -216,7 +216,7 @@ def _loop_array(
     grad, step = objective.grad, optimizer.step
     for t in range(first, steps):
         if t % 32 == 0 and t > first and _all_gone(positions[t], box):
-            _blank(buffers, t, steps)  # every row has diverged: the rest is masked anyway
+            _blank(buffers, t)  # every row has diverged: the rest is masked anyway
             return
         g = grad(positions[t], out=grads[t])
         if xi is not None:
@@ -232,12 +232,13 @@ def _loop_array(
 def _loop_scalar(objective: Objective, optimizer: Optimizer, buffers: Buffers, steps: int) -> int:
     """The same steps on Python floats, one coordinate at a time, for small runs.
 
-    The optimizer's ``rule`` and the objective's ``scalar_grad`` perform the same IEEE
-    operations as the array path, so the numbers are identical, without NumPy's per-call
-    overhead (about 10x faster for one start). Python floats raise where NumPy gives
-    inf/NaN (or give a complex number); then the history so far is kept and the number of
-    completed steps returned,
-    and the array path carries on from there.
+    The optimizer's ``rule`` and the objective's ``scalar_grad`` perform the same
+    correctly rounded IEEE operations as the array path, so the numbers are identical by
+    construction (an objective whose gradient needs sin, exp … has no ``scalar_grad``), without
+    NumPy's per-call overhead (about 10x faster for one start). Python floats raise where
+    NumPy gives inf or NaN (x/0, the square root of a negative number); then the history so
+    far is kept, the number of completed steps returned, and the array path carries on
+    from there.
     """
     positions, grads, updates, effective, state_hist, xi = buffers
     rule, hp, sqrt, gradf = optimizer.rule, optimizer.scalar_hp, math.sqrt, objective.scalar_grad
@@ -264,8 +265,7 @@ def _loop_scalar(objective: Objective, optimizer: Optimizer, buffers: Buffers, s
                 x += ux
                 y += uy
                 append((x, y, gx, gy, ux, uy, ex, ey, *fx, *fy))
-        except (OverflowError, ZeroDivisionError, ValueError, TypeError):
-            # (TypeError: a fractional power of a negative float is complex in Python)
+        except (ZeroDivisionError, ValueError):
             completed = len(record)
         if record:
             rec = np.array(record, dtype=np.float64).reshape(len(record), 8 + 2 * nf)
