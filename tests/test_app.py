@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -645,3 +648,36 @@ def test_the_chart_component_serves_its_own_copy_of_plotly():
     assert served.stat().st_mode & 0o077 == 0  # private: nobody else can plant a script
     page = (served / "index.html").read_text()
     assert '<script src="plotly.min.js">' in page and "http" not in page  # no CDN
+
+
+def test_importing_the_app_changes_nothing_outside_it():
+    """No directory is made and no garbage-collector state changed on import: both are
+    the app's start-up, on its first run."""
+    code = (
+        "import gc, glob, tempfile, os\n"
+        "import optviz.ui, optviz.ui.chart, optviz.ui.page\n"
+        "mine = glob.glob(os.path.join(tempfile.gettempdir(), f'optviz-chart-{os.getpid()}-*'))\n"
+        "print(gc.get_freeze_count(), len(mine))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "0"]
+
+
+def test_a_killed_servers_chart_directory_is_removed_by_the_next(tmp_path, monkeypatch):
+    from optviz.ui import chart
+
+    monkeypatch.setattr(chart.tempfile, "gettempdir", lambda: str(tmp_path))
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = tmp_path / f"optviz-chart-{int(gone.stdout)}-abc"
+    alive = tmp_path / f"optviz-chart-{os.getppid()}-def"
+    other = tmp_path / "optviz-chart-notes"
+    for d in (dead, alive, other):
+        d.mkdir()
+        (d / "plotly.min.js").write_text("x")
+    chart._remove_orphans()
+    assert not dead.exists() and alive.exists() and other.exists()

@@ -11,9 +11,11 @@ import contextlib
 import os
 import pathlib
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -80,55 +82,67 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextlib.contextmanager
-def running_app(log: pathlib.Path | None = None):
-    """``streamlit run app.py`` on a free loopback port; yields its URL once healthy.
+def start_app(log: pathlib.Path | None = None) -> tuple[subprocess.Popen, str]:
+    """Start ``streamlit run app.py`` on a free loopback port; return it and its URL once
+    ``/_stcore/health`` says ok.
 
     With ``log``, the server writes there what it prints, with the app's timing lines
     (OPTVIZ_TIMING: one line per run of the whole script, one per run of the view).
-    Shared with ``benchmarks/bench_browser.py``.
     """
     port = _free_port()
-    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     env = {**os.environ, "OPTVIZ_TIMING": "1"} if log else None
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false",
-        ],
-        cwd=ROOT,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    with open(log or os.devnull, "w") as out:  # the server keeps its own copy of the file
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.headless=true",
+                f"--server.port={port}",
+                "--server.address=127.0.0.1",
+                "--browser.gatherUsageStats=false",
+            ],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                return proc, url
+        except OSError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            stop_app(proc)
+            raise RuntimeError("streamlit did not become healthy within 60 s")
+        time.sleep(0.3)
+
+
+def stop_app(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> int:
+    """Stop the server by its PID (``sig``: SIGTERM, or SIGINT as Ctrl-C sends); its exit code."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("streamlit did not become healthy within 60 s")
-            time.sleep(0.3)
+        return proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
+@contextlib.contextmanager
+def running_app(log: pathlib.Path | None = None):
+    """:func:`start_app` for a ``with`` block: yields the URL, stops the server after.
+    Shared with ``benchmarks/bench_browser.py``."""
+    proc, url = start_app(log)
+    try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        if log:
-            out.close()
+        stop_app(proc)
 
 
 SERVER_LOG = "server.log"
@@ -322,3 +336,28 @@ def test_the_app_in_a_real_browser(server):
         assert page.locator("[data-testid='stException']").count() == 0
         assert not errors, errors
         browser.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_the_server_leaves_nothing_behind_when_it_stops(sig):
+    """The chart component's copy of plotly.js is made on the app's first run, in a
+    directory named after the server's PID, and is gone once the server has stopped."""
+    from playwright.sync_api import sync_playwright
+
+    _need_browser()
+    proc, url = start_app()
+    try:
+        mine = f"optviz-chart-{proc.pid}-*"
+        assert list(pathlib.Path(tempfile.gettempdir()).glob(mine)) == []  # not on import
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page()
+            page.goto(url)
+            chart_frame(page).wait_for_selector(".js-plotly-plot", timeout=60_000)
+            made = list(pathlib.Path(tempfile.gettempdir()).glob(mine))
+            assert len(made) == 1 and (made[0] / "plotly.min.js").is_file()
+            assert stop_app(proc, sig) == 0  # with the browser still connected
+            browser.close()
+        assert not made[0].exists()
+    finally:
+        stop_app(proc)

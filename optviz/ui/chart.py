@@ -16,8 +16,11 @@ is fetched from the internet.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,15 +33,21 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 _FILES = ("index.html", "chart.js")
 
 
+_PREFIX = "optviz-chart-"
+
+
 def served_directory() -> Path:
     """A private directory holding the component's page, its script and plotly.min.js.
 
     Streamlit serves a component's files from one directory and refuses links that
-    leave it, so plotly's own bundle is copied next to ours, once per process, into a
-    new directory only this user can write (``mkdtemp``: a shared, predictable path in
-    /tmp could be planted with other scripts). It is removed when the process ends.
+    leave it, so plotly's own bundle is copied next to ours into a new directory only
+    this user can write (``mkdtemp``: a shared, predictable path in /tmp could be planted
+    with other scripts), named after this process. It is removed when the process ends
+    (``atexit``, which also runs when Streamlit stops on SIGTERM or Ctrl-C); what a killed
+    process left behind is removed by the next one (:func:`_remove_orphans`).
     """
-    target = Path(tempfile.mkdtemp(prefix="optviz-chart-"))
+    _remove_orphans()
+    target = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
     for name in _FILES:
         shutil.copyfile(FRONTEND / name, target / name)
     shutil.copyfile(PLOTLY_JS, target / "plotly.min.js")
@@ -46,7 +55,39 @@ def served_directory() -> Path:
     return target
 
 
-_component = components.declare_component("optviz_chart", path=str(served_directory()))
+def _remove_orphans() -> None:
+    """Remove this user's chart directories whose process no longer runs (killed -9)."""
+    for old in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*-*"):
+        pid = old.name[len(_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _running(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            if old.is_dir() and not old.is_symlink() and old.stat().st_uid == os.getuid():
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+_component: Callable[..., Any] | None = None
+_component_lock = threading.Lock()
+
+
+def _chart_component() -> Callable[..., Any]:
+    """The component, declared (and its directory made) on first use: at the app's
+    start-up, its first run, never on import of the package."""
+    global _component
+    with _component_lock:
+        if _component is None:
+            _component = components.declare_component("optviz_chart", path=str(served_directory()))
+        return _component
 
 
 def animated_chart(
@@ -63,6 +104,6 @@ def animated_chart(
     browser's clock, so two clicks on the same point are two events), or None.
     ``on_click`` runs, before the rerun, when a new click arrives.
     """
-    return _component(
+    return _chart_component()(
         spec=spec_json, config=config or {}, key=key, default=None, on_change=on_click
     )

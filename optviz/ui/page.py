@@ -6,6 +6,7 @@ import contextlib
 import gc
 import os
 import sys
+import threading
 import time
 import traceback
 
@@ -38,10 +39,23 @@ _COLLAPSE_SIDEBAR = """<script>
 })();
 </script>"""
 
-# A full garbage collection walks every object the process holds: some 140 000 here
-# (NumPy, SymPy, Plotly, Streamlit), ~75 ms that a slider move now and then paid. The
-# objects that live as long as the server are set aside from it once, at start-up.
-gc.freeze()
+_started = threading.Event()
+_start_lock = threading.Lock()
+
+
+def _start_up() -> None:
+    """Once per server process, on the app's first run (not on import of the package).
+
+    A full garbage collection walks every object the process holds: some 140 000 here
+    (NumPy, SymPy, Plotly, Streamlit), ~75 ms that a slider move now and then paid. The
+    objects that live as long as the server are set aside from it once, here.
+    (The chart component makes its directory on the same first run, when first drawn.)
+    """
+    with _start_lock:
+        if not _started.is_set():
+            gc.freeze()
+            _started.set()
+
 
 VIEWS = {"trajectories": "Trajectories", "sensitivity": "Sensitivity", "lessons": "Lessons"}
 
@@ -161,6 +175,7 @@ def main() -> None:
         layout="wide",
         initial_sidebar_state="collapsed" if st.query_params.get("presenter") == "1" else "auto",
     )
+    _start_up()
     started = time.perf_counter()
     with _no_traceback():
         _load_url_once()
