@@ -51,6 +51,14 @@ COLORS: dict[str, str] = {
 }
 FALLBACK_COLORS = ("#999999", "#882255", "#117733", "#332288")
 
+
+def colour_of(key: str) -> str:
+    """An optimizer's colour: its own from :data:`COLORS`, else one of
+    :data:`FALLBACK_COLORS` picked by a checksum of the key (the same in every process,
+    unlike Python's salted ``hash``)."""
+    return COLORS.get(key) or FALLBACK_COLORS[zlib.crc32(key.encode()) % len(FALLBACK_COLORS)]
+
+
 MAX_FRAMES = 200
 MAX_LINE_POINTS = 1500  # line panels are thinned to this many points (markers use exact values)
 
@@ -58,6 +66,7 @@ __all__ = [
     "COLORS",
     "MAX_FRAMES",
     "PathView",
+    "colour_of",
     "contour_grid",
     "frame_steps",
     "left_bounds_at",
@@ -108,7 +117,7 @@ class PathView:
 
     @property
     def colour(self) -> str:
-        return self.color or COLORS.get(self.key, FALLBACK_COLORS[hash(self.key) % 4])
+        return self.color or colour_of(self.key)
 
 
 @dataclass(frozen=True)

@@ -655,7 +655,7 @@ def _any_run(runs: Runs) -> Trajectory | None:
 # ---------------------------------------------------------------------------
 
 
-def _no_ghosts(settings: Settings) -> list[Ghost]:
+def _no_ghosts(_settings: Settings) -> list[Ghost]:
     return []
 
 
@@ -721,7 +721,7 @@ def _travel_halves(tr: Trajectory) -> tuple[float, float]:
     return float(np.nansum(steps[:half])), float(np.nansum(steps[half:]))
 
 
-def _explain_adagrad_decay(settings: Settings, runs: Runs) -> str:
+def _explain_adagrad_decay(_settings: Settings, runs: Runs) -> str:
     parts = []
     ag = _usable(runs, "adagrad", "to watch its learning rate die", parts)
     if ag is not None:
@@ -799,7 +799,7 @@ def _memory_ratio(tr: Trajectory) -> tuple[int, Trajectory, Array] | None:
     return t, fresh, fresh.effective_lr[-1] / tr.effective_lr[-1]
 
 
-def _explain_bad_start(settings: Settings, runs: Runs) -> str:
+def _explain_bad_start(_settings: Settings, runs: Runs) -> str:
     parts = []
     ag = _usable(runs, "adagrad", "to see a bad start remembered", parts)
     if ag is not None:
@@ -904,7 +904,7 @@ def sgd_sweep(reference: Trajectory, rates: Sequence[float]) -> Trajectory:
     )
 
 
-def _explain_no_lr(settings: Settings, runs: Runs) -> str:
+def _explain_no_lr(_settings: Settings, runs: Runs) -> str:
     ad = runs.get("adadelta")
     ref = ad if ad is not None else _any_run(runs)
     if ref is None:
@@ -1056,7 +1056,7 @@ def _spread(values: Array, axis: int) -> float:
     return _nanmedian(out)
 
 
-def _explain_insensitive(settings: Settings, runs: Runs) -> str:
+def _explain_insensitive(_settings: Settings, runs: Runs) -> str:
     ref = runs.get("adadelta") or _any_run(runs)
     if ref is None:
         return "No optimizer is selected."
@@ -1125,7 +1125,7 @@ def rotated_run(tr: Trajectory) -> Trajectory:
     return _rerun(tr, objective=_rotated(tr.objective), start=rotate_point(run_positions(tr)[0]))
 
 
-def _explain_per_dimension(settings: Settings, runs: Runs) -> str:
+def _explain_per_dimension(_settings: Settings, runs: Runs) -> str:
     ref = _any_run(runs)
     if ref is None:
         return "No optimizer is selected."
@@ -1336,7 +1336,7 @@ def adadelta_step_bound(tr: Trajectory) -> tuple[float, bool]:
     return float(finite.max()), bool(np.all(finite <= bound * (1 + 1e-12)))
 
 
-def _explain_large_gradient(settings: Settings, runs: Runs) -> str:
+def _explain_large_gradient(_settings: Settings, runs: Runs) -> str:
     if not runs:
         return "No optimizer is selected."
     items = []
@@ -1423,7 +1423,7 @@ def tail_step(tr: Trajectory, fraction: float = 0.2) -> float:
 SEEDS = 5
 
 
-def _explain_noisy(settings: Settings, runs: Runs) -> str:
+def _explain_noisy(_settings: Settings, runs: Runs) -> str:
     if not runs:
         return "No optimizer is selected."
     ref = _any_run(runs)
@@ -1501,7 +1501,7 @@ def warmup_steps(tr: Trajectory, factor: float = 10.0) -> int | None:
 EPS_VALUES = (1e-8, 1e-6, 1e-4, 1e-2)
 
 
-def _explain_eps(settings: Settings, runs: Runs) -> str:
+def _explain_eps(_settings: Settings, runs: Runs) -> str:
     ad = runs.get("adadelta")
     if ad is None:
         return _missing("adadelta", "to see its warm-up")
@@ -1578,7 +1578,7 @@ def escape_step(tr: Trajectory, threshold: float = ESCAPE) -> int | None:
     return int(hits[0]) if hits.size else None
 
 
-def _explain_saddle(settings: Settings, runs: Runs) -> str:
+def _explain_saddle(_settings: Settings, runs: Runs) -> str:
     if not runs:
         return "No optimizer is selected."
     ref = _any_run(runs)
@@ -1678,7 +1678,7 @@ def sign_change_share(tr: Trajectory, fraction: float = 0.25) -> Array:
     return np.mean(np.sign(u[1:]) != np.sign(u[:-1]), axis=0)
 
 
-def _explain_price(settings: Settings, runs: Runs) -> str:
+def _explain_price(_settings: Settings, runs: Runs) -> str:
     parts = []
     ad = _usable(runs, "adadelta", "to see its end-of-run oscillation", parts)
     if ad is not None:

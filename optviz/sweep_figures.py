@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import optimizers
-from .figures import COLORS, FALLBACK_COLORS, SpecFigure, Style, finite_extent, typed
+from .figures import SpecFigure, Style, colour_of, finite_extent, typed
 from .optimizers import HyperParam
 from .sweeps import SweepResult
 
@@ -320,7 +320,7 @@ class Panel:
 
     @property
     def colour(self) -> str:
-        return COLORS.get(self.key, FALLBACK_COLORS[sum(map(ord, self.key)) % 4])
+        return colour_of(self.key)
 
     @property
     def hyperparams(self) -> tuple[HyperParam, ...]:
@@ -734,7 +734,7 @@ def share_figure(
         "orientation": "h",
         "x": pct,
         "y": [labels.get(k, k) for k in keys],
-        "marker": {"color": [COLORS.get(k, FALLBACK_COLORS[0]) for k in keys]},
+        "marker": {"color": [colour_of(k) for k in keys]},
         "text": [f"{v:.3g}%" for v in pct],
         "textposition": "outside",
         "cliponaxis": False,
@@ -811,7 +811,7 @@ def noise_figure(
     traces = []
     for n, (s, v, y) in enumerate(zip(series, values, plotted)):
         nudge = 0.07 * (n - (len(series) - 1) / 2)  # ✕s of several optimizers side by side
-        colour = COLORS.get(s.key, FALLBACK_COLORS[0])
+        colour = colour_of(s.key)
         text = [
             f"{_fmt_value(float(m))}<br>"
             + (

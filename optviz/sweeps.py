@@ -345,27 +345,18 @@ def _run_chunk(
 
 
 def _chunks(
-    name: str, columns: dict[str, Array], fixed: dict[str, float], steps: int
+    columns: dict[str, Array], fixed: dict[str, float]
 ) -> list[tuple[Array, dict[str, Any]]]:
     """Split the ``B`` rows into ``(rows, hyperparameters)`` work items of at most
     :data:`CHUNK_ROWS` rows (a multiple of :data:`THREADS` items for large batches)."""
-    size = len(next(iter(columns.values()))) if columns else 1
-    rows = np.arange(size)
-    groups: list[tuple[Array, dict[str, float]]] = []
-
-    if len(rows):
-        groups.append((rows, {}))
-
-    items: list[tuple[Array, dict[str, Any]]] = []
-    for members, scalars in groups:
-        parts = max(1, math.ceil(len(members) / CHUNK_ROWS))
-        if len(members) >= PARALLEL_MIN_ROWS and THREADS > 1:
-            parts = math.ceil(parts / THREADS) * THREADS
-        for part in np.array_split(members, parts):
-            hyper: dict[str, Any] = {k: v[part] for k, v in columns.items()}
-            hyper.update(scalars)
-            items.append((part, {**fixed, **hyper}))
-    return items
+    rows = np.arange(len(next(iter(columns.values()))) if columns else 1)
+    parts = max(1, math.ceil(len(rows) / CHUNK_ROWS))
+    if len(rows) >= PARALLEL_MIN_ROWS and THREADS > 1:
+        parts = math.ceil(parts / THREADS) * THREADS
+    return [
+        (part, {**fixed, **{k: v[part] for k, v in columns.items()}})
+        for part in np.array_split(rows, parts)
+    ]
 
 
 def sweep(
@@ -433,7 +424,7 @@ def sweep(
         else:
             xi = gradient_noise(seed, steps, 1) * sigma if sigma > 0 else None
             problem = _Problem(objective, optimizer_name, start, steps, xi, box, f_min, tol)
-            items = _chunks(optimizer_name, columns, rest, steps)
+            items = _chunks(columns, rest)
             jobs = [(problem, rows, hyper, out, v0, hit0) for rows, hyper in items]
             workers = min(THREADS, os.cpu_count() or 1, len(jobs))
             workers = workers if size >= PARALLEL_MIN_ROWS else 1

@@ -249,7 +249,7 @@ def test_png_without_kaleido_says_why_and_how(figure, monkeypatch):
 def test_png_without_a_browser_says_why(figure, monkeypatch):
     monkeypatch.setitem(sys.modules, "kaleido", types.ModuleType("kaleido"))
 
-    def no_browser(*args, **kwargs):
+    def no_browser(*_args, **_kwargs):
         raise RuntimeError("Could not find Chrome")
 
     monkeypatch.setattr(pio, "to_image", no_browser)
@@ -261,7 +261,7 @@ def test_png_writes_the_requested_frame(figure, monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "kaleido", types.ModuleType("kaleido"))
     seen = {}
 
-    def fake(spec, **kwargs):
+    def fake(spec, **_kwargs):
         seen["spec"] = spec
         return b"\x89PNG\r\n\x1a\nfake"
 
@@ -300,9 +300,9 @@ def test_png_availability_is_checked_without_rendering(monkeypatch):
     assert "kaleido" in export.png_unavailable_reason()
     monkeypatch.setitem(sys.modules, "kaleido", types.ModuleType("kaleido"))
     monkeypatch.delenv("BROWSER_PATH", raising=False)
-    monkeypatch.setattr(export.shutil, "which", lambda name: None)
+    monkeypatch.setattr(export.shutil, "which", lambda _name: None)
     assert "Chromium" in export.png_unavailable_reason()
-    monkeypatch.setattr(export.shutil, "which", lambda name: "/usr/bin/chromium")
+    monkeypatch.setattr(export.shutil, "which", lambda _name: "/usr/bin/chromium")
     assert export.png_unavailable_reason() is None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import struct
 import zlib
 
@@ -257,3 +258,21 @@ def test_png_encoder_roundtrip():
     rows = [raw[i * 9 : (i + 1) * 9] for i in range(3)]
     assert all(r[0] == 0 for r in rows)  # filter byte
     assert rows[1][5:9] == bytes([10, 20, 30, 255])
+
+
+def test_an_optimizer_without_a_colour_of_its_own_gets_the_same_one_in_every_process():
+    import subprocess
+    import sys
+
+    code = "from optviz.figures import colour_of; print(colour_of('lion'), colour_of('sgd'))"
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(seen) == 1 and seen.pop().split()[1] == "#0072B2"

@@ -15,7 +15,7 @@ import plotly.io as pio
 import streamlit as st
 
 from .. import objectives, optimizers
-from ..figures import COLORS, PathView, SpecFigure, trajectory_figure
+from ..figures import PathView, SpecFigure, colour_of, trajectory_figure
 from ..objectives import Objective
 from ..optimizers import HyperParam
 from ..runner import Trajectory, run
@@ -122,7 +122,7 @@ def ghost_paths_for(scene: Scene) -> list[tuple[np.ndarray, str, str]]:
     )
     positions = traj.positions.copy()
     positions[..., 0] /= scene.stretch
-    colour = COLORS.get(key, "#555555")
+    colour = colour_of(key)
     return [(positions[:, i], colour, f"{key} {name}={v:.3g}") for i, v in enumerate(values)]
 
 

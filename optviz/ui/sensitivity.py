@@ -68,9 +68,8 @@ METRICS = ("final", "best", "steps", "distance")
 DEFAULT_METRIC = "final"
 RESOLUTIONS = (10, 20, 30, 50, 100)
 DEFAULT_RESOLUTION = 30
-#: steps × cells (× the optimizer's cost factor) allowed per optimizer's sweep
+#: steps × cells allowed per optimizer's sweep
 WORK_BUDGET = 2e7
-COST: dict[str, float] = {}  # relative cost per row-step, where an optimizer differs
 FACTOR = 10.0
 SIGMAS = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 N_SEEDS = 5
@@ -93,8 +92,7 @@ def swept_optimizers(selected: tuple[str, ...] | list[str]) -> list[str]:
 def resolution_for(key: str, requested: int, steps: int) -> int:
     """The largest offered resolution ≤ ``requested`` whose cost fits :data:`WORK_BUDGET`."""
     dims = len(DEFAULT_AXES[key])
-    cost = COST.get(key, 1.0)
-    fitting = [r for r in RESOLUTIONS if r <= requested and cost * steps * r**dims <= WORK_BUDGET]
+    fitting = [r for r in RESOLUTIONS if r <= requested and steps * r**dims <= WORK_BUDGET]
     return max(fitting) if fitting else RESOLUTIONS[0]
 
 

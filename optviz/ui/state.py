@@ -18,7 +18,6 @@ DEFAULT_OBJECTIVE = "rosenbrock"
 DEFAULT_STEPS = 500
 STEPS_RANGE = (10, 5000)
 DEFAULT_FRAME_MS = 60
-FRAME_MS_RANGE = (10, 500)
 
 #: optimizers whose step scales with the gradient (they get the objective's first
 #: suggested learning rate), and those whose first steps are about lr in size
@@ -141,12 +140,3 @@ def default_hyperparams(key: str, objective_name: str) -> dict[str, float]:
     elif key in STEP_SIZED:
         values["lr"] = step_lr
     return values
-
-
-def default_scene(objective_name: str = DEFAULT_OBJECTIVE) -> Scene:
-    """The scene a newcomer sees for ``objective_name``."""
-    obj = objectives.get(objective_name)
-    scene = Scene(objective=objective_name, start=obj.start, noise=obj.noise)
-    for key in optimizers.names():
-        scene = scene.with_hp(key, default_hyperparams(key, objective_name))
-    return scene
