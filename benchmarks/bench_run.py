@@ -7,6 +7,7 @@ trajectory-steps per second (starts × steps / time) for
 * one start × 1000 steps (the scalar fast path; best of 5; target < 20 ms), and
 * a batch of 10⁴ starts × 500 steps with full history (best of 3 after a 100-start
   warm-up; target ≥ 10⁷ trajectory-steps/s),
+* one start × 1000 steps on Rastrigin, whose gradient (cos) has no float path,
 
 then splits one ADADELTA batch run into the step loop (``runner._loop_array``), ``f`` on
 the whole history, and divergence masking (``runner._mask_divergence``).
@@ -100,7 +101,23 @@ def main() -> None:
         f"targets: single < {SINGLE_TARGET_MS:g} ms; batch ≥ {BATCH_TARGET:.0e} trajectory-steps/s"
     )
     print()
+    array_path_single_runs()
+    print()
     breakdown(objective, starts)
+
+
+def array_path_single_runs(name: str = "rastrigin") -> None:
+    """One start on an objective with no float path (its gradient needs cos): the price
+    of exactness by construction, since such a run goes through NumPy on (1, 2) arrays."""
+    objective = ov.objectives.get(name)
+    assert objective.scalar_grad is None
+    print(f"{name} (no float path: cos), one start × {SINGLE_STEPS} steps:")
+    for key in ov.optimizers.names():
+        optimizer = ov.optimizers.build(key, **HYPERPARAMS.get(key, {}))
+        took, _ = best_of(
+            lambda opt=optimizer: ov.run(objective, opt, objective.start, SINGLE_STEPS), 5
+        )
+        print(f"  {key:<10} {took * 1e3:>7.2f} ms")
 
 
 def breakdown(objective: ov.Objective, starts: np.ndarray, name: str = "adadelta") -> None:
