@@ -33,37 +33,27 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from . import optimizers
 from .objectives import Objective
-from .optimizers import OptimizerSpec
+from .optimizers import FALLBACK_COLOURS, OptimizerSpec
 from .runner import Trajectory
 
 Array = np.ndarray
 
-#: One colour per optimizer, the same in every panel (Okabe–Ito, colour-blind safe).
-COLORS: dict[str, str] = {
-    "sgd": "#0072B2",
-    "momentum": "#E69F00",
-    "nesterov": "#CC79A7",
-    "adagrad": "#009E73",
-    "adadelta": "#D55E00",
-    "rmsprop": "#56B4E9",
-    "adam": "#6A3D9A",
-}
-FALLBACK_COLORS = ("#999999", "#882255", "#117733", "#332288")
-
 
 def colour_of(key: str) -> str:
-    """An optimizer's colour: its own from :data:`COLORS`, else one of
-    :data:`FALLBACK_COLORS` picked by a checksum of the key (the same in every process,
-    unlike Python's salted ``hash``)."""
-    return COLORS.get(key) or FALLBACK_COLORS[zlib.crc32(key.encode()) % len(FALLBACK_COLORS)]
+    """An optimizer's colour, the same in every panel: its spec's
+    (:attr:`~optviz.optimizers.OptimizerSpec.line_colour`), or for a key that is not
+    registered a fallback picked by a checksum of the key (the same in every process)."""
+    if key in optimizers.REGISTRY:
+        return optimizers.REGISTRY[key].line_colour
+    return FALLBACK_COLOURS[zlib.crc32(key.encode()) % len(FALLBACK_COLOURS)]
 
 
 MAX_FRAMES = 200
 MAX_LINE_POINTS = 1500  # line panels are thinned to this many points (markers use exact values)
 
 __all__ = [
-    "COLORS",
     "MAX_FRAMES",
     "PathView",
     "colour_of",
@@ -524,15 +514,11 @@ def _state_panels(paths: Sequence[PathView]) -> list[PathView]:
 def _field_values(path: PathView, name: str) -> tuple[Array, bool]:
     """A state field's history (T+1, 2), and whether it is signed (then drawn as |·|)."""
     hist = np.asarray(getattr(path.trajectory.states, name), dtype=float)
-    signed = name in SIGNED_FIELDS
+    signed = name in path.spec.signed_fields
     if not signed:
         finite = hist[np.isfinite(hist)]
         signed = bool(finite.size and finite.min() < 0)
     return (np.abs(hist) if signed else hist), signed
-
-
-#: State fields that can be negative (drawn as magnitudes on the log axes).
-SIGNED_FIELDS = frozenset({"velocity", "first_moment"})
 
 
 @dataclass(frozen=True)
@@ -752,7 +738,7 @@ def trajectory_figure(
             "mode": "lines",
             "legendgroup": p.key,
             "name": p.label,
-            "line": {"color": p.colour, "width": style.line},
+            "line": {"color": p.colour, "width": style.line, "dash": p.spec.dash},
         }
         traces.append(
             {

@@ -862,8 +862,6 @@ def _check_bad_start(runs: Runs) -> bool:
 
 
 def _ghosts_bad_start(settings: Settings) -> list[Ghost]:
-    from .figures import COLORS
-
     runs = settings.run()
     if "adagrad" not in runs:
         return []
@@ -871,7 +869,13 @@ def _ghosts_bad_start(settings: Settings) -> list[Ghost]:
     if out is None:
         return []
     t, fresh = out
-    return [(original_positions(fresh), COLORS["adagrad"], f"ADAGRAD restarted at step {t}")]
+    return [
+        (
+            original_positions(fresh),
+            optimizers.get("adagrad").line_colour,
+            f"ADAGRAD restarted at step {t}",
+        )
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -988,8 +992,6 @@ def _check_no_lr(runs: Runs) -> bool:
 
 
 def _ghosts_no_lr(settings: Settings) -> list[Ghost]:
-    from .figures import COLORS
-
     runs = settings.run()
     ref = _any_run(runs)
     if ref is None:
@@ -999,7 +1001,7 @@ def _ghosts_no_lr(settings: Settings) -> list[Ghost]:
     own = float(runs["sgd"].optimizer.hyperparams["lr"]) if "sgd" in runs else None
     positions = original_positions(sw)
     return [
-        (positions[:, i], COLORS["sgd"], f"SGD η = {fmt(lr)}")
+        (positions[:, i], optimizers.get("sgd").line_colour, f"SGD η = {fmt(lr)}")
         for i, lr in enumerate(rates)
         if lr != own
     ]

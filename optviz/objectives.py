@@ -19,6 +19,7 @@ it teaches and its default gradient-noise scale σ.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -44,6 +45,7 @@ __all__ = [
     "get",
     "gradient_noise",
     "names",
+    "register",
 ]
 
 
@@ -506,23 +508,50 @@ def _catalogue() -> dict[str, dict]:
 
 
 _CATALOGUE = _catalogue()
+#: Objectives added with :func:`register`, by name, after the catalogue's.
+_REGISTERED: dict[str, Objective] = {}
 
 
 def names() -> list[str]:
-    """The keys of the catalogue."""
-    return list(_CATALOGUE)
+    """The names of every objective: the catalogue's, then the registered ones."""
+    return [*_CATALOGUE, *_REGISTERED]
+
+
+def get(name: str) -> Objective:
+    """The objective ``name`` (a catalogue one is compiled once, then cached)."""
+    if name in _REGISTERED:
+        return _REGISTERED[name]
+    if name not in _CATALOGUE:
+        raise KeyError(f"unknown objective {name!r}; known: {', '.join(names())}")
+    return _catalogue_objective(name)
 
 
 @cache
-def get(name: str) -> Objective:
-    """The catalogue objective ``name`` (compiled once, then cached)."""
-    try:
-        entry = dict(_CATALOGUE[name])
-    except KeyError:
-        raise KeyError(f"unknown objective {name!r}; known: {', '.join(_CATALOGUE)}") from None
+def _catalogue_objective(name: str) -> Objective:
+    entry = dict(_CATALOGUE[name])
     latex = entry.pop("latex")
     obj = from_sympy(name=name, **entry)
     return replace(obj, latex=latex)
+
+
+def register(objective: Objective, *, replace: bool = False) -> Objective:
+    """Add ``objective`` (made by :func:`from_sympy`) to the objectives every part of
+    optviz offers: the app's picker, the URL, sweeps, lessons, exports and the CLI.
+
+    Its ``name`` is its key: lower-case letters, digits and ``_`` (it goes into links),
+    not a catalogue name, and not registered already unless ``replace``.
+    """
+    name = objective.name
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name == "custom":
+        raise ValueError(
+            f"objective name {name!r}: lower-case letters, digits and _, and not 'custom'"
+        )
+    if name in _CATALOGUE or (name in _REGISTERED and not replace):
+        raise ValueError(f"objective name {name!r} is taken (pass replace=True to replace it)")
+    if objective.value is None or objective.grad is None:
+        raise ValueError(f"objective {name!r} has no compiled functions: build it with from_sympy")
+    _REGISTERED[name] = objective
+    return objective
 
 
 # ---------------------------------------------------------------------------

@@ -154,10 +154,7 @@ def scene_paths(scene: Scene) -> list[PathView]:
             scene.scale_exp,
             scene.stretch,
         )
-        label = spec.display_name
-        if key == "adadelta" and hp.get("lr", 1.0) != 1.0:
-            label = f"ADADELTA (library variant, η={hp['lr']:g})"
-        paths.append(PathView(key=key, label=label, spec=spec, trajectory=traj))
+        paths.append(PathView(key=key, label=spec.label(hp), spec=spec, trajectory=traj))
     return paths
 
 

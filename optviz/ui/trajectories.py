@@ -65,11 +65,7 @@ def problem_messages(scene: Scene, paths: list[PathView]) -> None:
                     icon="✖️",
                 )
             else:
-                hint = (
-                    "try a smaller learning rate"
-                    if "lr" in p.spec.defaults and p.key != "adadelta"
-                    else "try a smaller ε or a larger ρ"
-                )
+                hint = p.spec.divergence_hint
                 st.error(f"**{p.label}** diverged at step {tr.diverged_at} — {hint}.", icon="✖️")
             continue
         out = left_bounds_at(tr.positions, obj.bounds)

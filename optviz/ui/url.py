@@ -38,7 +38,7 @@ from .sensitivity import (
     RESOLUTIONS,
     current_setting,
 )
-from .state import STEPS_RANGE, format_value, options_for, snap
+from .state import STEPS_RANGE, format_value, options_for, snap, variant_key
 
 #: query name -> session-state key, for the scalar settings (hyperparameters are
 #: "<optimizer>.<name>", e.g. adadelta.rho, and the optimizers are "opt=sgd,adadelta")
@@ -321,7 +321,8 @@ def to_query(state: Mapping[str, Any]) -> dict[str, str]:
         for hp in optimizers.get(opt_key).hyperparams:
             key = hp_key(opt_key, hp.name)
             if key in state and state[key] != defaults.get(key):
-                if opt_key == "adadelta" and hp.name == "lr" and not state.get("adadelta_variant"):
+                paper = optimizers.get(opt_key).paper_values
+                if hp.name in paper and not state.get(variant_key(opt_key)):
                     continue
                 out[f"{opt_key}.{hp.name}"] = _fmt(state[key])
     return out
