@@ -391,17 +391,9 @@ def _to_original_x(tr: Trajectory, stretch: float) -> Trajectory:
     return replace(tr, positions=positions)
 
 
-_STRETCHED = re.compile(r"\|x\*([0-9.eE+-]+)")
-
-
 def stretch_of(tr: Trajectory) -> float:
-    """The stretch s of the objective ``tr`` ran on (``Objective.stretched`` names it
-    ``…|x*s``), 1 for any other."""
-    m = _STRETCHED.search(tr.objective.name)
-    try:
-        return float(m[1]) if m else 1.0
-    except ValueError:
-        return 1.0
+    """The stretch s of the objective ``tr`` ran on (``Objective.stretch``; 1 for none)."""
+    return float(tr.objective.stretch)
 
 
 def _mapped_back(tr: Trajectory, s: float) -> bool:
@@ -1356,7 +1348,7 @@ def _explain_large_gradient(_settings: Settings, runs: Runs) -> str:
             f"{fmt(u)}, {times(ratio)} the step before, and lands at "
             f"{_point(original_positions(tr)[t + 1])}{div}."
         )
-    on_cliff = next(iter(runs.values())).objective.name.split("*")[0].split("|")[0] == "cliff"
+    on_cliff = next(iter(runs.values())).objective.name == "cliff"
     parts = [
         "The steepest point of each path"
         + (" (on the cliff, where the path crosses it):" if on_cliff else ":"),
@@ -1599,7 +1591,7 @@ def _explain_saddle(_settings: Settings, runs: Runs) -> str:
             rows.append(f"| {_name(key)} | did not escape in {tr.steps} steps | |")
         else:
             rows.append(f"| {_name(key)} | {t} | {fmt(original_positions(tr)[t, 0])} |")
-    on_saddle = ref.objective.name.split("*")[0].split("|")[0] == "saddle"
+    on_saddle = ref.objective.name == "saddle"
     parts = [
         f"The path starts at y = {fmt(y0)}"
         + (", next to the line that leads straight into the saddle" if on_saddle else "")

@@ -119,6 +119,10 @@ class Objective:
     #: with the gradient — SGD, momentum —, for methods whose first steps are about lr in
     #: size — ADAGRAD, RMSprop, Adam). A starting point for the sliders, not a tuned optimum.
     suggested_lr: tuple[float, float] = (0.01, 0.1)
+    #: the robustness demos' transform, as fields (never in the name): f multiplied by
+    #: ``scale``, and x measured in units ``stretch`` times smaller (x' = stretch·x)
+    scale: float = 1.0
+    stretch: float = 1.0
     value: Callable[[Array], Array] = field(repr=False, default=None)  # type: ignore[assignment]
     grad: Callable[..., Array] = field(repr=False, default=None)  # type: ignore[assignment]
     hessian: Callable[[Array], Array] = field(repr=False, default=None)  # type: ignore[assignment]
@@ -143,9 +147,9 @@ class Objective:
         """The same function multiplied by ``factor`` (> 0): same minima, gradients × factor."""
         if not (factor > 0 and math.isfinite(factor)):
             raise ValueError(f"scale factor = {factor!r} must be a positive finite number")
-        return from_sympy(
+        scaled = from_sympy(
             sp.Float(factor) * self.expr if factor != 1 else self.expr,
-            name=f"{self.name}*{factor:g}",
+            name=self.name,
             display_name=f"{factor:g} × {self.display_name}",
             bounds=self.bounds,
             start=self.start,
@@ -156,6 +160,7 @@ class Objective:
             refine=False,
             suggested_lr=self.suggested_lr,
         )
+        return replace(scaled, scale=self.scale * factor, stretch=self.stretch)
 
     def stretched(self, s: float) -> Objective:
         """The function seen in stretched coordinates: ``x' = s·x`` (so f'(x', y) = f(x'/s, y)).
@@ -165,9 +170,9 @@ class Objective:
         if not (s > 0 and math.isfinite(s)):
             raise ValueError(f"stretch factor = {s!r} must be a positive finite number")
         (x0, x1), yb = self.bounds
-        return from_sympy(
+        stretched = from_sympy(
             self.expr.subs(X, X / sp.Float(s)) if s != 1 else self.expr,
-            name=f"{self.name}|x*{s:g}",
+            name=self.name,
             display_name=f"{self.display_name} (x stretched ×{s:g})",
             bounds=((x0 * s, x1 * s), yb),
             start=(self.start[0] * s, self.start[1]),
@@ -180,6 +185,7 @@ class Objective:
             refine=False,
             suggested_lr=self.suggested_lr,
         )
+        return replace(stretched, scale=self.scale, stretch=self.stretch * s)
 
 
 #: Whole exponents up to this size are written as multiplications (:func:`integer_power`).

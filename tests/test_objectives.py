@@ -302,7 +302,9 @@ def test_scaled(name):
     assert [m.is_global for m in fc.minima] == [m.is_global for m in f.minima]
     assert fc.f_min == (None if f.f_min is None else c * f.f_min)
     assert fc.noise == c * f.noise  # noise is in gradient units, so it scales too
-    assert fc.name == f"{name}*2.5" and "2.5" in fc.display_name
+    # the transform is carried as fields, never in the name
+    assert fc.name == name and (fc.scale, fc.stretch) == (2.5, 1.0) and "2.5" in fc.display_name
+    assert (fc.scaled(4.0).scale, fc.stretched(3.0).stretch) == (10.0, 3.0)
     for m in fc.minima:
         assert np.abs(fc.grad(np.array(m.point))).max() < 1e-10
     assert f.scaled(1).value(p).tolist() == f.value(p).tolist()
@@ -338,6 +340,7 @@ def test_stretched(name):
         assert float(fs.value(np.array(ms.point))) == pytest.approx(m.value, abs=1e-10)
         assert np.abs(fs.grad(np.array(ms.point))).max() < 1e-9
     assert fs.f_min == f.f_min
+    assert fs.name == name and (fs.scale, fs.stretch) == (1.0, s)
 
 
 def test_stretched_ill_conditioned_is_the_isotropic_bowl():
