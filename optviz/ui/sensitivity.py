@@ -40,6 +40,7 @@ from .. import optimizers, sweeps
 from ..figures import SpecFigure
 from ..objectives import Objective
 from ..runner import run
+from ..scene import Transform
 from ..sweep_figures import (
     DISPLAY_FLOOR,
     NoiseSeries,
@@ -138,14 +139,18 @@ class SweepScene:
         return dict(dict(self.hyper)[key])
 
     @property
+    def transform(self) -> Transform:
+        return Transform(self.scale_exp, self.stretch)
+
+    @property
     def x0(self) -> tuple[float, float]:
         """The start in the coordinates the optimizers see (x' = s·x)."""
-        return (self.start[0] * self.stretch, self.start[1])
+        return self.transform.to_run(self.start)
 
     @property
     def sigma(self) -> float:
         """σ as the optimizers see it (noise follows f × 10ᵏ, as in the trajectory view)."""
-        return self.noise * 10.0**self.scale_exp
+        return self.transform.noise(self.noise)
 
     @property
     def problem(self) -> Problem:
@@ -341,7 +346,7 @@ def noise_runs(
                 problem.x0,
                 problem.steps,
                 seed=seed,
-                noise=sigma * 10.0**problem.scale_exp,
+                noise=Transform(problem.scale_exp).noise(sigma),
             )
             if traj.diverged_at < 0:
                 v = float(traj.values[-1])

@@ -10,9 +10,9 @@ import streamlit as st
 from .. import export, lessons, optimizers
 from ..figures import PathView, left_bounds_at
 from ..inspector import latex_number, step_details
+from ..scene import Transform
 from .chart import animated_chart
 from .compute import (
-    in_optimizer_coordinates,
     scene_figure,
     scene_figure_json,
     scene_objective,
@@ -263,7 +263,7 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
         or keys[0]
     )
     p = next(p for p in paths if p.key == key)
-    d = step_details(in_optimizer_coordinates(p.trajectory, scene.stretch), t)
+    d = step_details(Transform(scene.scale_exp, scene.stretch).to_optimizer(p.trajectory), t)
     st.latex(d.rule_latex)
     if scene.stretch != 1.0:
         st.caption(
