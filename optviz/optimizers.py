@@ -1110,6 +1110,8 @@ def register(spec: OptimizerSpec, *, replace: bool = False) -> OptimizerSpec:
     if spec.key in REGISTRY and not replace:
         raise ValueError(f"{where}: that key is registered already (pass replace=True)")
     names = [hp.name for hp in spec.hyperparams]
+    if "variant" in names:  # "<key>.variant" is the library-variant switch in links
+        raise ValueError(f"{where}: a hyperparameter may not be called 'variant'")
     for what, used in (
         ("sweep_axes", spec.sweep_axes),
         ("paper_values", tuple(spec.paper_values)),

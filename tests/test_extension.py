@@ -106,6 +106,8 @@ SPEC = OptimizerSpec(
     dash="dash",
     sweep_axes=("lr", "beta"),
     lr_kind=optimizers.LR_STEP,
+    paper_values={"eps": 1e-8},  # "the paper" fixes ε; the variant frees it
+    note="ε ≠ 1e-8 is this test's library variant",
     divergence_hint="try a smaller step η",
 )
 
@@ -224,6 +226,16 @@ def test_the_app_offers_runs_links_and_sweeps_it():
     assert query(at)["sign_momentum.beta"] == "0.9"
     again = with_query(query(at))
     assert widget(again, "hp.sign_momentum.beta").value == 0.9
+    # its paper value is fixed until its library variant is switched on, in the link too
+    assert "hp.sign_momentum.eps" not in [w.key for w in at.select_slider]
+    widget(at, "sign_momentum_variant").set_value(True).run()
+    widget(at, "hp.sign_momentum.eps").set_value(1e-4).run()
+    assert not at.exception
+    link = query(at)
+    assert link["sign_momentum.variant"] == "1" and link["sign_momentum.eps"] == "0.0001"
+    spec = chart_spec(at)
+    assert "Sign momentum (library variant, ε=0.0001)" in [t["name"] for t in spec["data"]]
+    assert widget(with_query(link), "hp.sign_momentum.eps").value == 1e-4
     # the Sensitivity view sweeps it over its own axes, heatmap, share and noise chart
     sens = with_query({**query(at), "view": "sensitivity"})
     assert not sens.exception and not sens.error
