@@ -963,8 +963,7 @@ _UNUSABLE = (
 def _build(parsed: Parsed) -> Objective:
     """Layers 6 and 8: SymPy expression → Objective (slow; run under the time limit)."""
     expr = _expression(parsed)
-    grad = [sp.diff(expr, X), sp.diff(expr, Y)]
-    hess = [[sp.diff(g, X), sp.diff(g, Y)] for g in grad]
+    grad, hess = objectives.differentiate(expr)  # once: for the checks and the compiler
     if any(d.has(*_UNUSABLE) for d in [*grad, *hess[0], *hess[1]]):
         raise ExpressionError(
             "this formula cannot be differentiated into real numbers (for example a "
@@ -979,6 +978,7 @@ def _build(parsed: Parsed) -> Objective:
         lesson=_LESSON,
         log_scale=False,
         refine=False,
+        derivatives=(grad, hess),
     )
     hessian = obj.hessian
     if any(h.has(sp.DiracDelta) for h in [*hess[0], *hess[1]]):

@@ -221,6 +221,23 @@ def test_no_text_ever_reaches_sympify_or_parse_expr(monkeypatch):
     ex.clear_cache()
 
 
+def test_a_formula_is_differentiated_once(monkeypatch):
+    calls = []
+    real_diff = sp.diff
+
+    def counting_diff(*args, **kwargs):
+        calls.append(args)
+        return real_diff(*args, **kwargs)
+
+    monkeypatch.setattr(sp, "diff", counting_diff)
+    monkeypatch.setattr(ex, "USE_WORKER", False)  # build in this process, where we count
+    ex.clear_cache()
+    obj = from_expression("x^3*sin(y) + abs(x - y)")
+    assert len(calls) == 6  # f_x, f_y and the four second derivatives, for checks and code
+    assert obj.hessian(np.array([0.5, 2.0])).shape == (2, 2)
+    ex.clear_cache()
+
+
 # ---------------------------------------------------------------------------
 # Hostile input: things meant to hang or to blow up
 # ---------------------------------------------------------------------------
