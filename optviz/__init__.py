@@ -10,7 +10,7 @@ The core (everything outside :mod:`optviz.ui`) is a plain NumPy/SymPy library::
 """
 
 from . import objectives, optimizers
-from .expressions import ExpressionError
+from .formula import ExpressionError
 from .objectives import Objective
 from .optimizers import Optimizer
 from .runner import Trajectory, run

@@ -579,9 +579,9 @@ def from_expression(
     """An :class:`Objective` from a student's formula such as ``"x^2 + 3*sin(y)"``.
 
     Raises :class:`optviz.ExpressionError` (a ``ValueError``) with a message for the
-    student. See :func:`optviz.expressions.from_expression` for the details and the
+    student. See :func:`optviz.formula.from_expression` for the details and the
     safety layers.
     """
-    from .expressions import from_expression as build  # lazy: expressions imports this module
+    from .formula import from_expression as build  # lazy: formula imports this module
 
     return build(text, bounds=bounds, start=start, name=name)
