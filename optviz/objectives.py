@@ -41,7 +41,6 @@ __all__ = [
     "X",
     "Y",
     "differentiate",
-    "from_expression",
     "from_sympy",
     "get",
     "gradient_noise",
@@ -567,21 +566,3 @@ def gradient_noise(seed: int, steps: int, rows: int = 1) -> Array:
         rng = np.random.default_rng([int(seed), r])
         out[:, r, :] = rng.standard_normal((steps, 2))
     return out
-
-
-def from_expression(
-    text: str,
-    *,
-    bounds: Bounds | None = None,
-    start: tuple[float, float] | None = None,
-    name: str | None = None,
-) -> Objective:
-    """An :class:`Objective` from a student's formula such as ``"x^2 + 3*sin(y)"``.
-
-    Raises :class:`optviz.ExpressionError` (a ``ValueError``) with a message for the
-    student. See :func:`optviz.formula.from_expression` for the details and the
-    safety layers.
-    """
-    from .formula import from_expression as build  # lazy: formula imports this module
-
-    return build(text, bounds=bounds, start=start, name=name)

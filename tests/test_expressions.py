@@ -16,9 +16,8 @@ from hypothesis import strategies as st
 
 import optviz as ov
 from optviz import formula as ex
-from optviz.formula import ExpressionError, cache, tree
+from optviz.formula import ExpressionError, cache, from_expression, tree
 from optviz.formula import worker as worker_module
-from optviz.objectives import from_expression
 
 SLOW = "*".join(f"sin(x+{i}*y+{i})" for i in range(1, 22))  # ~20 s for SymPy: Hessian size
 
@@ -48,7 +47,8 @@ def test_error_type_is_exported_value_error():
     assert ov.ExpressionError is ExpressionError
     assert issubclass(ExpressionError, ValueError)
     assert "ExpressionError" in ov.__all__
-    assert ov.objectives.from_expression is from_expression
+    assert ov.formula.from_expression is from_expression
+    assert not hasattr(ov.objectives, "from_expression")  # objectives knows no formulas
 
 
 # ---------------------------------------------------------------------------
