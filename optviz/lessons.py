@@ -68,6 +68,7 @@ import numpy as np
 import sympy as sp
 
 from . import objectives, optimizers
+from .formula import from_expression
 from .objectives import Minimum, Objective, X, Y
 from .runner import Trajectory, run
 
@@ -158,7 +159,7 @@ def _objective(
     if name in OBJECTIVES or name in objectives.names():
         obj = objective_for(name)
     elif formula:
-        obj = objectives.from_expression(formula, bounds=bounds, start=start)
+        obj = from_expression(formula, bounds=bounds, start=start)
     else:
         raise KeyError(f"unknown objective {name!r} and no formula given")
     if scale_exponent:

@@ -36,11 +36,12 @@ Bounds = tuple[tuple[float, float], tuple[float, float]]
 X, Y = sp.symbols("x y", real=True)
 
 __all__ = [
+    "Derivatives",
     "Minimum",
     "Objective",
     "X",
     "Y",
-    "from_expression",
+    "differentiate",
     "from_sympy",
     "get",
     "gradient_noise",
@@ -285,14 +286,29 @@ def _correctly_rounded(exprs: Sequence[sp.Expr]) -> bool:
     return True
 
 
-def _compile(expr: sp.Expr) -> tuple[Callable, Callable, Callable, Callable | None]:
+#: A gradient ``[f_x, f_y]`` and Hessian ``[[f_xx, f_xy], [f_yx, f_yy]]`` as SymPy expressions.
+Derivatives = tuple[list[sp.Expr], list[list[sp.Expr]]]
+
+
+def differentiate(expr: sp.Expr) -> Derivatives:
+    """The first and second derivatives of ``expr`` in :data:`X` and :data:`Y`, as SymPy
+    writes them (a ``DiracDelta`` from ``|u|`` included; the compiled Hessian takes it as 0).
+
+    Differentiating is the slow part of building an objective: a caller that needs to look
+    at the derivatives (as :mod:`optviz.formula` does) differentiates once with this and
+    hands the result to :func:`from_sympy` as ``derivatives``.
+    """
     gradient = [sp.diff(expr, X), sp.diff(expr, Y)]
+    return gradient, [[sp.diff(g, v) for v in (X, Y)] for g in gradient]
+
+
+def _compile(
+    expr: sp.Expr, derivatives: Derivatives | None = None
+) -> tuple[Callable, Callable, Callable, Callable | None]:
+    gradient, second = differentiate(expr) if derivatives is None else derivatives
     # d/dx |x| = sign(x) differentiates to a DiracDelta, which NumPy cannot evaluate: it is
     # 0 everywhere but at a single point, so the Hessian takes it as 0
-    hess = [
-        [sp.diff(g, v).replace(sp.DiracDelta, lambda *_: sp.Integer(0)) for v in (X, Y)]
-        for g in gradient
-    ]
+    hess = [[h.replace(sp.DiracDelta, lambda *_: sp.Integer(0)) for h in row] for row in second]
     scalar_grad = None
     if _correctly_rounded(gradient):
         scalar_grad = sp.lambdify(
@@ -332,14 +348,17 @@ def from_sympy(
     log_scale: bool = True,
     refine: bool = True,
     suggested_lr: tuple[float, float] = (0.01, 0.1),
+    derivatives: Derivatives | None = None,
 ) -> Objective:
     """Build an :class:`Objective` from a SymPy expression in :data:`X` and :data:`Y`.
 
     Known minima given approximately are polished by Newton's method (``refine``) and
     their values recomputed, so listed minima are exact to floating-point precision.
+    ``derivatives``, when given, must be :func:`differentiate` of ``expr``; it saves
+    differentiating a second time.
     """
     expr = sp.sympify(expr)
-    value, grad, hessian, scalar_grad = _compile(expr)
+    value, grad, hessian, scalar_grad = _compile(expr, derivatives)
     polished = []
     for m in minima:
         point = _refine(m.point, grad, hessian) if refine else tuple(map(float, m.point))
@@ -582,21 +601,3 @@ def gradient_noise(seed: int, steps: int, rows: int = 1) -> Array:
         rng = np.random.default_rng([int(seed), r])
         out[:, r, :] = rng.standard_normal((steps, 2))
     return out
-
-
-def from_expression(
-    text: str,
-    *,
-    bounds: Bounds | None = None,
-    start: tuple[float, float] | None = None,
-    name: str | None = None,
-) -> Objective:
-    """An :class:`Objective` from a student's formula such as ``"x^2 + 3*sin(y)"``.
-
-    Raises :class:`optviz.ExpressionError` (a ``ValueError``) with a message for the
-    student. See :func:`optviz.expressions.from_expression` for the details and the
-    safety layers.
-    """
-    from .expressions import from_expression as build  # lazy: expressions imports this module
-
-    return build(text, bounds=bounds, start=start, name=name)

@@ -180,6 +180,25 @@ def test_from_sympy_polishes_approximate_minima():
     assert f.start == pytest.approx((-1.2, 1.2))
 
 
+def test_from_sympy_with_given_derivatives_does_not_differentiate(monkeypatch):
+    expr = sp.Abs(obj.X) * obj.Y**3 + sp.sin(obj.X * obj.Y)
+    derivatives = obj.differentiate(expr)
+    assert derivatives[0] == [sp.diff(expr, obj.X), sp.diff(expr, obj.Y)]
+    assert derivatives[1][0][1] == sp.diff(expr, obj.X, obj.Y)
+    assert derivatives[1][0][0].has(sp.DiracDelta)  # as SymPy writes it
+    fresh = obj.from_sympy(expr, name="f", refine=False)
+
+    def no_diff(*_args, **_kwargs):
+        raise AssertionError("differentiated again")
+
+    monkeypatch.setattr(sp, "diff", no_diff)
+    given = obj.from_sympy(expr, name="f", refine=False, derivatives=derivatives)
+    pts = np.random.default_rng(1).uniform(-2, 2, size=(50, 2))
+    for fn in ("value", "grad", "hessian"):
+        np.testing.assert_array_equal(getattr(given, fn)(pts), getattr(fresh, fn)(pts))
+    assert given.scalar_grad is None and fresh.scalar_grad is None
+
+
 # ---------------------------------------------------------------------------
 # Shapes
 # ---------------------------------------------------------------------------

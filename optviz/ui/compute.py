@@ -14,6 +14,7 @@ import streamlit as st
 
 from .. import objectives, optimizers
 from ..figures import PathView, SpecFigure, colour_of, trajectory_figure
+from ..formula import from_expression
 from ..objectives import Objective
 from ..optimizers import HyperParam
 from ..runner import Trajectory
@@ -31,11 +32,11 @@ SCENE_KEY = {Scene: repr}
 @st.cache_resource(max_entries=64, show_spinner=False)
 def objective_for(key: ObjectiveKey) -> Objective:
     """A catalogue objective, or a typed formula (``("custom", text, bounds)``), compiled
-    once per process (the formula through :func:`objectives.from_expression`: validated,
+    once per process (the formula through :func:`optviz.formula.from_expression`: validated,
     never evaluated as code; ``ExpressionError`` for a formula it will not accept)."""
     if isinstance(key, tuple):
         _, formula, bounds = key
-        return objectives.from_expression(formula, bounds=bounds)
+        return from_expression(formula, bounds=bounds)
     return objectives.get(key)
 
 
