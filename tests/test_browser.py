@@ -2,147 +2,37 @@
 
 Never `playwright install` (it downloads a browser): the system Chromium is used. On a
 machine without it the test skips with the command that installs it, except under CI
-(CI=true), where a missing browser is a failure.
+(CI=true), where a missing browser is a failure. The helpers it shares with
+``benchmarks/bench_browser.py`` live in ``tests/browser_support.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import pathlib
-import shutil
 import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 
 import pytest
+from browser_support import (
+    ADADELTA_PATH_JS,
+    ARGS,
+    CHROMIUM,
+    IDLE,
+    ROOT,
+    SAME_AS_FRESH_JS,
+    UNDRAWN_TRACES_JS,
+    chart_frame,
+    need_browser,
+    running_app,
+    server_runs,
+    start_app,
+    stop_app,
+)
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 SCREENSHOT = ROOT / "assets" / "screenshot.png"
 
 pytestmark = pytest.mark.browser
-
-# Every trace drawn in the page, by its index in the figure: the SVG path of its line
-# (null for markers only). plotly.js keeps each trace's index on its DOM node.
-DRAWN_TRACES_JS = """() => {
-            const gd = document.querySelector('.js-plotly-plot');
-            const out = {};
-            for (const el of gd.querySelectorAll('.scatterlayer .trace')) {
-                const d = el.__data__;
-                if (d && d[0] && d[0].trace) {
-                    const p = el.querySelector('path.js-line');
-                    out[d[0].trace.index] = p ? p.getAttribute('d') : null;
-                }
-            }
-            return out;
-        }"""
-
-# The SVG path of ADADELTA's trajectory in the contour panel.
-ADADELTA_PATH_JS = f"""() => {{
-            const gd = document.querySelector('.js-plotly-plot');
-            const i = gd.data.findIndex(t => t.legendgroup === 'adadelta' && t.showlegend);
-            const d = ({DRAWN_TRACES_JS})()[i];
-            return d === undefined ? null : d;
-        }}"""
-
-# The traces of the figure that have no drawing in the page (plotly.js once dropped
-# every trace of a panel left out of an in-place update).
-UNDRAWN_TRACES_JS = f"""() => {{
-            const drawn = ({DRAWN_TRACES_JS})();
-            return document.querySelector('.js-plotly-plot').data
-                .map((t, i) => i).filter(i => !(i in drawn));
-        }}"""
-
-
-def _need_browser() -> None:
-    if not os.path.exists(CHROMIUM):
-        message = "no Chromium: install it with `apt-get install -y chromium` (Debian)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " — under CI the browser test must run")
-        pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(log: pathlib.Path | None = None) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run app.py`` on a free loopback port; return it and its URL once
-    ``/_stcore/health`` says ok.
-
-    With ``log``, the server writes there what it prints, with the app's timing lines
-    (OPTVIZ_TIMING: one line per run of the whole script, one per run of the view).
-    """
-    port = _free_port()
-    env = {**os.environ, "OPTVIZ_TIMING": "1"} if log else None
-    with open(log or os.devnull, "w") as out:  # the server keeps its own copy of the file
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless=true",
-                f"--server.port={port}",
-                "--server.address=127.0.0.1",
-                "--browser.gatherUsageStats=false",
-            ],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                return proc, url
-        except OSError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            stop_app(proc)
-            raise RuntimeError("streamlit did not become healthy within 60 s")
-        time.sleep(0.3)
-
-
-def stop_app(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> int:
-    """Stop the server by its PID (``sig``: SIGTERM, or SIGINT as Ctrl-C sends); its exit code."""
-    if proc.poll() is None:
-        proc.send_signal(sig)
-    try:
-        return proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.wait()
-
-
-@contextlib.contextmanager
-def running_app(log: pathlib.Path | None = None):
-    """:func:`start_app` for a ``with`` block: yields the URL, stops the server after.
-    Shared with ``benchmarks/bench_browser.py``."""
-    proc, url = start_app(log)
-    try:
-        yield url
-    finally:
-        stop_app(proc)
 
 
 SERVER_LOG = "server.log"
@@ -150,60 +40,10 @@ SERVER_LOG = "server.log"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    _need_browser()
+    need_browser()
     log = tmp_path_factory.mktemp("streamlit") / SERVER_LOG
     with running_app(log) as url:
         yield url, log
-
-
-def _runs(log: pathlib.Path) -> list[str]:
-    """The server's timing lines so far: 'script' (the whole page) or 'view' (the view's
-    fragment alone), one per run."""
-    return [line.split()[1] for line in log.read_text().splitlines() if line.startswith("optviz: ")]
-
-
-# Whether what is on screen after in-place updates is what a fresh drawing of the last
-# figure received gives: every trace's x and y at the same step, and every axis range
-# (or, kept from before, one that contains it and is at most twice as wide).
-SAME_AS_FRESH_JS = """async () => {
-    const gd = document.querySelector('.js-plotly-plot');
-    const spec = JSON.parse(window.optvizChart.lastSpec);
-    const div = document.createElement('div');
-    div.style.width = gd.offsetWidth + 'px';
-    document.body.appendChild(div);
-    await Plotly.newPlot(div, spec.data, spec.layout);
-    await Plotly.addFrames(div, spec.frames);
-    const at = gd.layout.sliders[0].active || 0;
-    const now = {transition: {duration: 0}, frame: {duration: 0, redraw: false},
-                 mode: 'immediate'};
-    if (at > 0) await Plotly.animate(div, [spec.frames[at].name], now);
-    const text = v => JSON.stringify(Array.from(v || []));
-    const differ = [];
-    gd._fullData.forEach((t, i) => {
-        const u = div._fullData[i];
-        if (text(t.x) !== text(u.x) || text(t.y) !== text(u.y)) differ.push(t.name);
-    });
-    for (const name of Object.keys(gd._fullLayout)) {
-        if (!/^[xy]axis\\d*$/.test(name)) continue;
-        const [a, b] = gd._fullLayout[name].range, [c, d] = div._fullLayout[name].range;
-        const same = text([a, b]) === text([c, d]);
-        const kept = a <= c && d <= b && (b - a) <= 2 * (d - c);
-        if (!same && !kept) differ.push(name);
-    }
-    Plotly.purge(div);
-    div.remove();
-    return {differ: differ, step: at};
-}"""
-
-
-def chart_frame(page):
-    """The frame of the animated figure (a Streamlit component holds the Plotly chart)."""
-    for _ in range(600):
-        for frame in page.frames:
-            if "optviz_chart" in frame.url:
-                return frame
-        page.wait_for_timeout(100)
-    raise AssertionError("the chart component never appeared")
 
 
 def _slider_label(chart) -> str:
@@ -261,7 +101,7 @@ def test_the_app_in_a_real_browser(server):
         # in place: the figure is not redrawn, and the cursor stays on its step
         counts = chart.evaluate("() => Object.assign({}, window.optvizChart)")
         before = chart.evaluate(ADADELTA_PATH_JS)
-        runs = len(_runs(log))
+        runs = len(server_runs(log))
         thumb = page.get_by_role("slider", name="ρ (decay rate)")
         thumb.focus()
         started = time.perf_counter()
@@ -279,7 +119,7 @@ def test_the_app_in_a_real_browser(server):
         assert chart.evaluate(UNDRAWN_TRACES_JS) == []  # every panel keeps its curves
         # ρ's slider belongs to the view's fragment: only the view ran, not the header
         # and the rest of the sidebar
-        assert _runs(log)[runs:] == ["view"], _runs(log)
+        assert server_runs(log)[runs:] == ["view"], server_runs(log)
         now = chart.evaluate("() => Object.assign({}, window.optvizChart)")
         assert now["full"] == counts["full"], "a ρ move must not redraw the whole figure"
         assert _slider_label(chart).strip() == label
@@ -344,7 +184,7 @@ def test_the_server_leaves_nothing_behind_when_it_stops(sig):
     directory named after the server's PID, and is gone once the server has stopped."""
     from playwright.sync_api import sync_playwright
 
-    _need_browser()
+    need_browser()
     proc, url = start_app()
     try:
         mine = f"optviz-chart-{proc.pid}-*"
