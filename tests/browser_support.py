@@ -268,11 +268,21 @@ def chart_frame(page, timeout: float = 60_000):
     return frame
 
 
+def wait_for(frame, js: str, what: str, arg=None, timeout: float = 30_000):
+    """``frame.wait_for_function(js, arg)``; a timeout fails with what was awaited."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        return frame.wait_for_function(js, arg=arg, timeout=timeout)
+    except PlaywrightTimeout:
+        raise AssertionError(f"{what}: not within {timeout / 1000:g} s") from None
+
+
 def wait_until_idle(page, chart, timeout: float = 60_000) -> None:
     """Until Streamlit has finished its run and the chart is at rest
     (:data:`CHART_AT_REST_JS`; needs :data:`COUNT_RENDERS_JS` in the page before it loads)."""
     page.wait_for_selector(IDLE, timeout=timeout)
-    chart.wait_for_function(CHART_AT_REST_JS, timeout=timeout)
+    wait_for(chart, CHART_AT_REST_JS, "the chart at rest, every figure drawn", timeout=timeout)
 
 
 def open_app(page, url: str, timeout: float = 90_000):
@@ -309,7 +319,7 @@ def play_until(chart, past: int, timeout: float = 30_000) -> int:
     """Press ▶ Play, wait until the step label shows a step past ``past``, press ❚❚ Pause
     and wait until the animation has stopped. Returns the step it stopped at."""
     chart.locator(".updatemenu-item-text", has_text="Play").click()
-    chart.wait_for_function(STEP_PAST_JS, arg=past, timeout=timeout)
+    wait_for(chart, STEP_PAST_JS, f"▶ Play past step {past}", arg=past, timeout=timeout)
     chart.locator(".updatemenu-item-text", has_text="Pause").click()
-    chart.wait_for_function(f"() => !({PLAYING_JS})()", timeout=timeout)
+    wait_for(chart, f"() => !({PLAYING_JS})()", "❚❚ Pause stops the animation", timeout=timeout)
     return step_of(chart)
