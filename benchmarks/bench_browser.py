@@ -33,14 +33,16 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-# the browser test's own helpers: the same server start, browser flags and chart lookup
-from test_browser import (  # noqa: E402
+# the browser tests' own helpers: the same server start, browser flags, chart lookup and
+# "the app is open and idle"
+from browser_support import (  # noqa: E402
     ADADELTA_PATH_JS,
     ARGS,
     CHROMIUM,
     DRAWN_TRACES_JS,
     IDLE,
-    chart_frame,
+    VIEWPORT,
+    open_app,
     running_app,
 )
 
@@ -60,12 +62,8 @@ def measure(url: str, moves: int) -> None:
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1250})
-        page.goto(url)
-        page.wait_for_selector(IDLE, timeout=90_000)
-        chart = chart_frame(page)
-        chart.wait_for_selector(".js-plotly-plot .legend .traces", timeout=60_000)
-        page.wait_for_timeout(2000)
+        page = browser.new_page(viewport=VIEWPORT)
+        chart = open_app(page, url)
         drawn, panels, complete, done, how = [], [], [], [], []
         thumb = page.get_by_role("slider", name="ρ (decay rate)")
         for i in range(moves):
@@ -100,6 +98,8 @@ def measure(url: str, moves: int) -> None:
             done.append(time.perf_counter() - t0)
             after = chart.evaluate("() => Object.assign({}, window.optvizChart)")
             how.append("in place" if after["inPlace"] > counts["inPlace"] else "redrawn")
+            # a student's pace between moves (part of what is measured: each move starts
+            # from a page at rest), not a wait for something to happen
             page.wait_for_timeout(1200)
         browser.close()
 

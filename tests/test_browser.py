@@ -1,341 +1,286 @@
-"""One real-browser test: `streamlit run app.py` driven by Playwright in Debian's Chromium.
+"""The app in a real browser: `streamlit run app.py` driven by Playwright in Debian's Chromium.
+
+Small behaviour tests, one behaviour each, on one server shared by the class; each test
+gets a fresh page (its own browser context: a new Streamlit session with the default
+scene), opened and idle. Every wait is on a condition of the page — the script's run
+state, the chart's counters, the figure's layout, the step label — never a fixed sleep.
+No test writes into the repository (the README's screenshot comes from
+``assets/make_screenshot.py``).
 
 Never `playwright install` (it downloads a browser): the system Chromium is used. On a
-machine without it the test skips with the command that installs it, except under CI
+machine without it the tests skip with the command that installs it, except under CI
 (CI=true), where a missing browser is a failure.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
+import dataclasses
 import pathlib
-import shutil
 import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
+from typing import Any
 
 import pytest
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-SCREENSHOT = ROOT / "assets" / "screenshot.png"
+from browser_support import (
+    ADADELTA_PATH_JS,
+    ARGS,
+    CHART_IFRAME,
+    CHROMIUM,
+    COUNTS_JS,
+    CURSOR_OPACITY_JS,
+    IDLE,
+    LEGEND,
+    OPTIMIZER_PATHS_JS,
+    PLOT_SIZE_JS,
+    SAME_AS_FRESH_JS,
+    UNDRAWN_TRACES_JS,
+    VIEWPORT,
+    chart_frame,
+    need_browser,
+    open_app,
+    play_until,
+    running_app,
+    server_runs,
+    start_app,
+    step_label,
+    step_of,
+    stop_app,
+    wait_for,
+    wait_until_idle,
+)
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-# Every trace drawn in the page, by its index in the figure: the SVG path of its line
-# (null for markers only). plotly.js keeps each trace's index on its DOM node.
-DRAWN_TRACES_JS = """() => {
-            const gd = document.querySelector('.js-plotly-plot');
-            const out = {};
-            for (const el of gd.querySelectorAll('.scatterlayer .trace')) {
-                const d = el.__data__;
-                if (d && d[0] && d[0].trace) {
-                    const p = el.querySelector('path.js-line');
-                    out[d[0].trace.index] = p ? p.getAttribute('d') : null;
-                }
-            }
-            return out;
-        }"""
-
-# The SVG path of ADADELTA's trajectory in the contour panel.
-ADADELTA_PATH_JS = f"""() => {{
-            const gd = document.querySelector('.js-plotly-plot');
-            const i = gd.data.findIndex(t => t.legendgroup === 'adadelta' && t.showlegend);
-            const d = ({DRAWN_TRACES_JS})()[i];
-            return d === undefined ? null : d;
-        }}"""
-
-# The traces of the figure that have no drawing in the page (plotly.js once dropped
-# every trace of a panel left out of an in-place update).
-UNDRAWN_TRACES_JS = f"""() => {{
-            const drawn = ({DRAWN_TRACES_JS})();
-            return document.querySelector('.js-plotly-plot').data
-                .map((t, i) => i).filter(i => !(i in drawn));
-        }}"""
-
-
-def _need_browser() -> None:
-    if not os.path.exists(CHROMIUM):
-        message = "no Chromium: install it with `apt-get install -y chromium` (Debian)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " — under CI the browser test must run")
-        pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(log: pathlib.Path | None = None) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run app.py`` on a free loopback port; return it and its URL once
-    ``/_stcore/health`` says ok.
-
-    With ``log``, the server writes there what it prints, with the app's timing lines
-    (OPTVIZ_TIMING: one line per run of the whole script, one per run of the view).
-    """
-    port = _free_port()
-    env = {**os.environ, "OPTVIZ_TIMING": "1"} if log else None
-    with open(log or os.devnull, "w") as out:  # the server keeps its own copy of the file
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless=true",
-                f"--server.port={port}",
-                "--server.address=127.0.0.1",
-                "--browser.gatherUsageStats=false",
-            ],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                return proc, url
-        except OSError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            stop_app(proc)
-            raise RuntimeError("streamlit did not become healthy within 60 s")
-        time.sleep(0.3)
-
-
-def stop_app(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> int:
-    """Stop the server by its PID (``sig``: SIGTERM, or SIGINT as Ctrl-C sends); its exit code."""
-    if proc.poll() is None:
-        proc.send_signal(sig)
-    try:
-        return proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.wait()
-
-
-@contextlib.contextmanager
-def running_app(log: pathlib.Path | None = None):
-    """:func:`start_app` for a ``with`` block: yields the URL, stops the server after.
-    Shared with ``benchmarks/bench_browser.py``."""
-    proc, url = start_app(log)
-    try:
-        yield url
-    finally:
-        stop_app(proc)
-
-
 SERVER_LOG = "server.log"
+OPTIMIZERS = ["SGD", "Momentum", "ADAGRAD", "ADADELTA"]  # the default scene's
+CONTOUR_IMAGE = ".js-plotly-plot .imagelayer image"
+EXCEPTION = "[data-testid='stException']"
+RHO = "ρ (decay rate)"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="class")
 def server(tmp_path_factory):
-    _need_browser()
+    """One ``streamlit run app.py`` for the class's tests: its URL, and the file it prints
+    to (with the app's timing lines)."""
+    need_browser()
     log = tmp_path_factory.mktemp("streamlit") / SERVER_LOG
     with running_app(log) as url:
         yield url, log
 
 
-def _runs(log: pathlib.Path) -> list[str]:
-    """The server's timing lines so far: 'script' (the whole page) or 'view' (the view's
-    fragment alone), one per run."""
-    return [line.split()[1] for line in log.read_text().splitlines() if line.startswith("optviz: ")]
-
-
-# Whether what is on screen after in-place updates is what a fresh drawing of the last
-# figure received gives: every trace's x and y at the same step, and every axis range
-# (or, kept from before, one that contains it and is at most twice as wide).
-SAME_AS_FRESH_JS = """async () => {
-    const gd = document.querySelector('.js-plotly-plot');
-    const spec = JSON.parse(window.optvizChart.lastSpec);
-    const div = document.createElement('div');
-    div.style.width = gd.offsetWidth + 'px';
-    document.body.appendChild(div);
-    await Plotly.newPlot(div, spec.data, spec.layout);
-    await Plotly.addFrames(div, spec.frames);
-    const at = gd.layout.sliders[0].active || 0;
-    const now = {transition: {duration: 0}, frame: {duration: 0, redraw: false},
-                 mode: 'immediate'};
-    if (at > 0) await Plotly.animate(div, [spec.frames[at].name], now);
-    const text = v => JSON.stringify(Array.from(v || []));
-    const differ = [];
-    gd._fullData.forEach((t, i) => {
-        const u = div._fullData[i];
-        if (text(t.x) !== text(u.x) || text(t.y) !== text(u.y)) differ.push(t.name);
-    });
-    for (const name of Object.keys(gd._fullLayout)) {
-        if (!/^[xy]axis\\d*$/.test(name)) continue;
-        const [a, b] = gd._fullLayout[name].range, [c, d] = div._fullLayout[name].range;
-        const same = text([a, b]) === text([c, d]);
-        const kept = a <= c && d <= b && (b - a) <= 2 * (d - c);
-        if (!same && !kept) differ.push(name);
-    }
-    Plotly.purge(div);
-    div.remove();
-    return {differ: differ, step: at};
-}"""
-
-
-def chart_frame(page):
-    """The frame of the animated figure (a Streamlit component holds the Plotly chart)."""
-    for _ in range(600):
-        for frame in page.frames:
-            if "optviz_chart" in frame.url:
-                return frame
-        page.wait_for_timeout(100)
-    raise AssertionError("the chart component never appeared")
-
-
-def _slider_label(chart) -> str:
-    return chart.locator(".slider-container .slider-label").first.text_content() or ""
-
-
-def test_the_app_in_a_real_browser(server):
+@pytest.fixture(scope="class")
+def browser_context():
+    """One headless Chromium for the class, with one browser context: its pages share the
+    HTTP cache (the page loads plotly.js and Streamlit's scripts once), each page is its
+    own Streamlit session. Closed before the tests below the class, which start Playwright
+    themselves (its sync API does not nest)."""
     from playwright.sync_api import sync_playwright
 
-    server, log = server  # the app's URL, and the file its server prints to
+    need_browser()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1250})
+        yield browser.new_context(viewport=VIEWPORT)
+        browser.close()
+
+
+@dataclasses.dataclass
+class App:
+    page: Any  # playwright.sync_api.Page
+    chart: Any  # the chart component's Frame
+    url: str
+    log: pathlib.Path
+    errors: list[str]  # console errors and uncaught exceptions, in any frame
+
+
+@pytest.fixture
+def app(server, browser_context):
+    """A fresh page on the shared server, 1500×1250, the app open and idle (a new session:
+    the default scene). Afterwards: no console error and no Streamlit exception happened
+    in it, and the server is left with no run of it in progress."""
+    url, log = server
+    page = browser_context.new_page()
+    try:
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server)
-        page.wait_for_selector(IDLE, timeout=90_000)
-        chart = chart_frame(page)
-        chart.wait_for_selector(".js-plotly-plot .legend .traces", timeout=60_000)
-        page.wait_for_timeout(1000)
+        yield App(page, open_app(page, url), url, log, errors)
+        page.wait_for_selector(IDLE, timeout=30_000)
+        exceptions = page.locator(EXCEPTION).all_text_contents()
+    finally:
+        # what Streamlit keeps for the next page of the origin (e.g. the sidebar folded by
+        # presenter mode) goes with this one
+        with contextlib.suppress(Exception):
+            page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+        page.close()
+    assert exceptions == [], exceptions
+    assert errors == [], errors
 
-        # the contour (a background image) and one path per optimizer are drawn
-        assert chart.locator(".js-plotly-plot .imagelayer image").count() == 1
-        legend = chart.locator(".js-plotly-plot .legend .traces").all_text_contents()
-        assert legend == ["SGD", "Momentum", "ADAGRAD", "ADADELTA"]
-        assert page.locator("[data-testid='stException']").count() == 0
+
+def _press_rho_left(app: App) -> float:
+    """One ArrowLeft on the ρ slider's thumb; waits until ADADELTA's new path is drawn and
+    the app is idle again. Returns the seconds from the key press to the new path."""
+    before = app.chart.evaluate(ADADELTA_PATH_JS)
+    app.page.get_by_role("slider", name=RHO).focus()
+    started = time.perf_counter()
+    app.page.keyboard.press("ArrowLeft")
+    wait_for(app.chart, f"(old) => ({ADADELTA_PATH_JS})() !== old", "ADADELTA's new path", before)
+    elapsed = time.perf_counter() - started
+    wait_until_idle(app.page, app.chart, timeout=30_000)
+    return elapsed
+
+
+class TestTheAppInABrowser:
+    def test_the_contour_and_a_path_per_optimizer_are_drawn_with_a_local_plotly(self, app):
+        chart = app.chart
+        # the contour (a background image) and one path per optimizer
+        assert chart.locator(CONTOUR_IMAGE).count() == 1
+        assert chart.locator(LEGEND).all_text_contents() == OPTIMIZERS
+        paths = chart.evaluate(OPTIMIZER_PATHS_JS)
+        assert list(paths) == OPTIMIZERS
+        assert all(d and d.startswith("M") for d in paths.values()), paths
+        assert app.page.locator(EXCEPTION).count() == 0
         # plotly.js came from the app's own server (the app needs no internet)
         assert chart.evaluate("() => typeof Plotly") == "object"
-        assert chart.url.startswith(server)
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT))
+        assert chart.url.startswith(app.url)
+        assert app.errors == []
 
-        # a narrower window reflows the figure and keeps its height (plotly re-measures
-        # its container on a resize; an iframe's body has no height of its own)
-        plot_height = "() => document.querySelector('.js-plotly-plot').offsetHeight"
-        tall = chart.evaluate(plot_height)
-        page.set_viewport_size({"width": 1150, "height": 1250})
-        page.wait_for_timeout(1500)
-        assert chart.evaluate(plot_height) == tall > 500
-        page.set_viewport_size({"width": 1500, "height": 1250})
-        page.wait_for_timeout(1500)
+    def test_a_narrower_window_reflows_the_figure_and_keeps_its_height(self, app):
+        # plotly re-measures its container on a resize; an iframe's body has no height of
+        # its own, so the container must keep the figure's
+        wide = app.chart.evaluate(PLOT_SIZE_JS)
+        assert wide["height"] > 500, wide
+        app.page.set_viewport_size({"width": 1150, "height": VIEWPORT["height"]})
+        wait_for(
+            app.chart,
+            f"""(wide) => {{ const now = ({PLOT_SIZE_JS})();
+                return now.width < wide && Math.abs(now.layoutWidth - now.width) < 1; }}""",
+            "the figure laid out again at the narrower width",
+            wide["width"],
+        )
+        narrow = app.chart.evaluate(PLOT_SIZE_JS)
+        assert narrow["height"] == wide["height"], (wide, narrow)
 
-        # ▶ Play advances the step cursor, and the contour is still drawn afterwards
-        assert _slider_label(chart).strip() == "step 0"
-        chart.locator(".updatemenu-item-text", has_text="Play").click()
-        page.wait_for_timeout(1500)
-        chart.locator(".updatemenu-item-text", has_text="Pause").click()
-        page.wait_for_timeout(300)
-        label = _slider_label(chart).strip()
-        assert label.startswith("step ") and int(label.split()[1]) > 0, label
-        assert chart.locator(".js-plotly-plot .imagelayer image").count() == 1
+    def test_play_advances_the_step_cursor_and_the_contour_survives(self, app):
+        assert step_label(app.chart) == "step 0"
+        assert play_until(app.chart, past=0) > 0
+        assert app.chart.locator(CONTOUR_IMAGE).count() == 1
 
-        # moving the ρ slider changes the ADADELTA path (keyboard on the slider thumb),
-        # in place: the figure is not redrawn, and the cursor stays on its step
-        counts = chart.evaluate("() => Object.assign({}, window.optvizChart)")
+    def test_a_rho_key_press_changes_adadeltas_path_in_place(self, app):
+        chart = app.chart
+        at = play_until(chart, past=20)  # the cursor away from step 0
+        counts = chart.evaluate(COUNTS_JS)
         before = chart.evaluate(ADADELTA_PATH_JS)
-        runs = len(_runs(log))
-        thumb = page.get_by_role("slider", name="ρ (decay rate)")
-        thumb.focus()
-        started = time.perf_counter()
-        page.keyboard.press("ArrowLeft")
-        chart.wait_for_function(
-            f"(old) => ({ADADELTA_PATH_JS})() !== old", arg=before, timeout=30_000
-        )
-        elapsed = time.perf_counter() - started
-        page.wait_for_selector(IDLE, timeout=30_000)
-        chart.wait_for_function(
-            "(n) => window.optvizChart.inPlace > n", arg=counts["inPlace"], timeout=30_000
-        )
-        after = chart.evaluate(ADADELTA_PATH_JS)
-        assert after != before
-        assert chart.evaluate(UNDRAWN_TRACES_JS) == []  # every panel keeps its curves
-        # ρ's slider belongs to the view's fragment: only the view ran, not the header
-        # and the rest of the sidebar
-        assert _runs(log)[runs:] == ["view"], _runs(log)
-        now = chart.evaluate("() => Object.assign({}, window.optvizChart)")
+        runs = len(server_runs(app.log))
+        elapsed = _press_rho_left(app)
+        assert chart.evaluate(ADADELTA_PATH_JS) != before
+        # in place: the figure is not redrawn
+        now = chart.evaluate(COUNTS_JS)
         assert now["full"] == counts["full"], "a ρ move must not redraw the whole figure"
-        assert _slider_label(chart).strip() == label
+        assert now["inPlace"] > counts["inPlace"], (counts, now)
+        # and what is on screen is what a fresh drawing of the same figure gives
         check = chart.evaluate(SAME_AS_FRESH_JS)
         assert check["differ"] == [] and check["step"] > 0, check
-        # ▶ Play goes on from the cursor's step, not from step 0
-        chart.locator(".updatemenu-item-text", has_text="Play").click()
-        page.wait_for_timeout(500)
-        chart.locator(".updatemenu-item-text", has_text="Pause").click()
-        page.wait_for_timeout(300)
-        resumed = _slider_label(chart).strip()
-        assert int(resumed.split()[1]) > int(label.split()[1]), (label, resumed)
-        # hiding SGD in the legend hides its step cursors too, and showing it brings them back
-        cursor_opacity = """() => document.querySelector('.js-plotly-plot').data
-            .filter(t => t.name === 'cursor').map(t => (t.marker.opacity || [])[0])"""
-        sgd = chart.locator(".js-plotly-plot .legend .traces", has_text="SGD")
-        sgd.click()
-        chart.wait_for_function(f"() => ({cursor_opacity})()[0] === 0", timeout=10_000)
-        assert chart.evaluate(cursor_opacity)[:4] == [0, 0, 0, 0]  # contour, loss, rates
-        sgd.click()
-        chart.wait_for_function(f"() => ({cursor_opacity})()[0] === 1", timeout=10_000)
-        # the address now carries the new ρ (a copied link opens this scene)
-        page.wait_for_function(
-            "() => window.location.search.includes('adadelta.rho=')", timeout=10_000
-        )
-        assert "adadelta.rho=0.92" in page.url
-
-        # a click on the contour moves the start point there
-        drag = chart.locator(".js-plotly-plot .nsewdrag").first
-        drag.scroll_into_view_if_needed()
-        box = drag.bounding_box()
-        x, y = box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25
-        page.mouse.move(x - 6, y - 6)  # plotly picks the clicked point from the hover
-        page.wait_for_timeout(300)
-        page.mouse.move(x, y)
-        page.wait_for_timeout(300)
-        page.mouse.click(x, y)
-        page.wait_for_function("() => window.location.search.includes('x0=')", timeout=30_000)
-        page.wait_for_selector(IDLE, timeout=30_000)
-        start_x = float(page.get_by_role("spinbutton", name="start x").input_value())
-        assert 0.5 < start_x < 1.5, start_x  # 3/4 of the way across x ∈ [-2, 2]
-        # presenter mode redraws the whole figure bigger while the sidebar folds away (the
-        # frame widens): the figure must keep its new height, not collapse
-        full = chart.evaluate("() => window.optvizChart.full")
-        page.get_by_role("switch", name="Presenter mode").click(force=True)
-        page.wait_for_selector(IDLE, timeout=30_000)
-        chart.wait_for_function("(n) => window.optvizChart.full > n", arg=full, timeout=30_000)
-        page.wait_for_timeout(2000)
-        assert chart.evaluate(plot_height) > tall
+        assert chart.evaluate(UNDRAWN_TRACES_JS) == []  # every panel keeps its curves
+        # ρ's slider belongs to the view's fragment: only the view ran on the server, not
+        # the header and the rest of the sidebar
+        assert server_runs(app.log)[runs:] == ["view"], server_runs(app.log)
+        assert step_of(chart) == at  # the cursor stays on its step
         print(
             f"\nbrowser: ρ slider key press -> new ADADELTA path drawn in {elapsed:.3f} s "
             "(one sample; benchmarks/bench_browser.py measures twenty)"
         )
-        assert page.locator("[data-testid='stException']").count() == 0
-        assert not errors, errors
-        browser.close()
+
+    def test_play_after_a_rho_move_goes_on_from_the_cursors_step(self, app):
+        chart = app.chart
+        at = play_until(chart, past=20)
+        _press_rho_left(app)
+        assert step_of(chart) == at
+        chart.evaluate(
+            """() => { window.optvizPlayed = [];
+                document.querySelector('.js-plotly-plot').on('plotly_animatingframe',
+                    e => window.optvizPlayed.push(Number(e.name))); }"""
+        )
+        resumed = play_until(chart, past=at)
+        played = chart.evaluate("() => window.optvizPlayed")
+        # every frame played comes after the cursor's step: ▶ Play did not start over
+        assert played and min(played) > at, (at, played[:5])
+        assert resumed > at, (at, resumed)
+
+    def test_hiding_sgd_in_the_legend_hides_its_cursors_showing_it_brings_them_back(self, app):
+        chart = app.chart
+        assert chart.evaluate(CURSOR_OPACITY_JS)[:4] == [1, 1, 1, 1]
+        sgd = chart.locator(LEGEND, has_text="SGD")
+        sgd.click()
+        wait_for(chart, f"() => ({CURSOR_OPACITY_JS})()[0] === 0", "SGD's cursors hidden")
+        assert chart.evaluate(CURSOR_OPACITY_JS)[:4] == [0, 0, 0, 0]  # contour, loss, rates
+        sgd.click()
+        wait_for(chart, f"() => ({CURSOR_OPACITY_JS})()[0] === 1", "SGD's cursors shown")
+        assert chart.evaluate(CURSOR_OPACITY_JS)[:4] == [1, 1, 1, 1]
+
+    def test_the_address_carries_the_new_rho(self, app):
+        _press_rho_left(app)
+        # a copied link opens this scene
+        wait_for(app.page, "() => location.search.includes('adadelta.rho=')", "ρ in the address")
+        value = app.page.get_by_role("slider", name=RHO).get_attribute("aria-valuetext")
+        assert value == "0.92"
+        assert "adadelta.rho=0.92" in app.page.url
+
+    def test_a_click_on_the_contour_moves_the_start(self, app):
+        page, chart = app.page, app.chart
+        start = page.get_by_role("spinbutton", name="start x")
+        expect(start).to_have_value("-1.5")
+        drag = chart.locator(".js-plotly-plot .nsewdrag").first
+        drag.scroll_into_view_if_needed()
+        box = drag.bounding_box()
+        x, y = box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25
+        # plotly picks the clicked point from the hover: wait until it hovers a point of
+        # the contour panel
+        page.mouse.move(x - 6, y - 6)
+        page.mouse.move(x, y)
+        wait_for(chart, HOVERS_CONTOUR_JS, "plotly hovering a point of the contour panel")
+        page.mouse.click(x, y)
+        wait_for(page, "() => location.search.includes('x0=')", "the clicked start in the address")
+        expect(start).not_to_have_value("-1.5", timeout=30_000)
+        wait_until_idle(page, chart, timeout=30_000)
+        start_x = float(start.input_value())
+        assert 0.5 < start_x < 1.5, start_x  # 3/4 of the way across x ∈ [-2, 2]
+
+    def test_presenter_mode_redraws_the_figure_bigger_in_the_same_frame(self, app):
+        # the whole figure is drawn anew, bigger, while the sidebar folds away (the frame
+        # widens): it must keep its new height, not collapse, and stay in the same iframe
+        page, chart = app.page, app.chart
+        small = chart.evaluate(PLOT_SIZE_JS)
+        full = chart.evaluate(COUNTS_JS)["full"]
+        chart.evaluate("() => { window.optvizSameFrame = true; }")
+        page.get_by_role("switch", name="Presenter mode").click(force=True)
+        wait_for(chart, "(n) => window.optvizChart.full > n", "the figure drawn anew", full)
+        wait_for(page, SIDEBAR_FOLDED_JS, "the sidebar folded away")
+        wait_until_idle(page, chart, timeout=30_000)
+        big = chart.evaluate(PLOT_SIZE_JS)
+        assert big["height"] > small["height"], (small, big)
+        assert big["height"] == big["layoutHeight"], big
+        assert big["width"] > small["width"], (small, big)
+        assert page.locator(CHART_IFRAME).count() == 1
+        assert not chart.is_detached()
+        assert chart.evaluate("() => window.optvizSameFrame") is True
+
+
+# Plotly hovers a point of the contour panel (its invisible grid, or a path on it): a
+# click now reports that point. (plotly.js keeps what it hovers in gd._hoverdata.)
+HOVERS_CONTOUR_JS = """() => {
+    const h = document.querySelector('.js-plotly-plot')._hoverdata;
+    return !!(h && h.length && h[0].xaxis && h[0].xaxis._id === 'x' &&
+              h[0].yaxis && h[0].yaxis._id === 'y');
+}"""
+
+# Streamlit's sidebar has slid out of the window.
+SIDEBAR_FOLDED_JS = """() => {
+    const s = document.querySelector('[data-testid="stSidebar"]');
+    return !!s && s.getBoundingClientRect().right <= 0;
+}"""
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
@@ -344,7 +289,7 @@ def test_the_server_leaves_nothing_behind_when_it_stops(sig):
     directory named after the server's PID, and is gone once the server has stopped."""
     from playwright.sync_api import sync_playwright
 
-    _need_browser()
+    need_browser()
     proc, url = start_app()
     try:
         mine = f"optviz-chart-{proc.pid}-*"
