@@ -19,7 +19,8 @@ Some lessons run extra experiments inside ``explain``/``check`` (a fresh ADAGRAD
 after the steep phase, an SGD learning-rate sweep, a (ρ, ε) grid, the valley turned by
 45°, f without its factor); these runs are cached. ``ghosts(settings)`` gives faint extra
 paths for the figure (the SGD learning rates of :func:`no_learning_rate`, the restarted
-ADAGRAD of the bad-start lesson).
+ADAGRAD of the bad-start lesson), each a :class:`Ghost` that names its optimizer: the
+figure side colours it.
 
 ``names()`` lists the lessons in teaching order, ``get(key)`` returns one, ``LESSONS`` is
 the tuple. :func:`memory_table` is the number of per-parameter state values of every
@@ -62,7 +63,7 @@ import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -75,7 +76,16 @@ Array = np.ndarray
 Bounds = tuple[tuple[float, float], tuple[float, float]]
 HyperParams = tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
 Runs = dict[str, Trajectory]
-Ghost = tuple[Array, str, str]
+
+
+class Ghost(NamedTuple):
+    """A faint extra path for the figure. It names the optimizer it belongs to, not a
+    colour: the figure side picks the colour (``optviz.figures.colour_of(key)``)."""
+
+    positions: Array  #: (T+1, 2), in the original x
+    key: str  #: the optimizer key whose colour it is drawn in
+    label: str
+
 
 __all__ = [
     "CLIFF_FORMULA",
@@ -862,8 +872,6 @@ def _check_bad_start(runs: Runs) -> bool:
 
 
 def _ghosts_bad_start(settings: Settings) -> list[Ghost]:
-    from .figures import COLORS
-
     runs = settings.run()
     if "adagrad" not in runs:
         return []
@@ -871,7 +879,7 @@ def _ghosts_bad_start(settings: Settings) -> list[Ghost]:
     if out is None:
         return []
     t, fresh = out
-    return [(original_positions(fresh), COLORS["adagrad"], f"ADAGRAD restarted at step {t}")]
+    return [Ghost(original_positions(fresh), "adagrad", f"ADAGRAD restarted at step {t}")]
 
 
 # ---------------------------------------------------------------------------
@@ -988,8 +996,6 @@ def _check_no_lr(runs: Runs) -> bool:
 
 
 def _ghosts_no_lr(settings: Settings) -> list[Ghost]:
-    from .figures import COLORS
-
     runs = settings.run()
     ref = _any_run(runs)
     if ref is None:
@@ -999,7 +1005,7 @@ def _ghosts_no_lr(settings: Settings) -> list[Ghost]:
     own = float(runs["sgd"].optimizer.hyperparams["lr"]) if "sgd" in runs else None
     positions = original_positions(sw)
     return [
-        (positions[:, i], COLORS["sgd"], f"SGD η = {fmt(lr)}")
+        Ghost(positions[:, i], "sgd", f"SGD η = {fmt(lr)}")
         for i, lr in enumerate(rates)
         if lr != own
     ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -104,6 +106,21 @@ def test_explanation_is_markdown_with_numbers(key, texts):
     assert "$" not in text  # no LaTeX: Streamlit's markdown would try to typeset it
     full = lessons.get(key).markdown()
     assert lessons.get(key).claim in full and lessons.get(key).look_at in full
+
+
+def test_ghosts_name_their_optimizer_and_the_core_imports_no_figure_code():
+    code = (
+        "import sys; from optviz import lessons, optimizers\n"
+        "for key in lessons.names():\n"
+        "    lesson = lessons.get(key)\n"
+        "    for g in lesson.ghosts(lesson.settings):\n"
+        "        assert isinstance(g, lessons.Ghost) and g.key in optimizers.names(), g\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('plotly', 'streamlit')\n"
+        "       or m in ('optviz.figures', 'optviz.sweep_figures')]\n"
+        "assert not bad, bad\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_adadelta_lr_is_forced_to_one_unless_variant():
