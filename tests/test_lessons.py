@@ -65,6 +65,35 @@ def test_names_unique_snake_case_in_teaching_order():
         assert not re.search(r"\d", lesson.title + lesson.look_at), lesson.key
 
 
+def test_register_appends_a_lesson_and_refuses_a_taken_key(monkeypatch):
+    monkeypatch.setattr(lessons.base, "_REGISTRY", dict(lessons.base._REGISTRY))
+    saddle = lessons.get("saddle")
+    with pytest.raises(ValueError, match="'saddle' is already registered"):
+        lessons.register(saddle)
+    with pytest.raises(TypeError):
+        lessons.register("saddle")
+    extra = lessons.Lesson(
+        key="saddle_again",
+        title="The saddle, again",
+        claim=saddle.claim,
+        settings=saddle.settings,
+        look_at=saddle.look_at,
+        explain=saddle.explain,
+        check=saddle.check,
+    )
+    assert lessons.register(extra) is extra
+    assert lessons.names() == [*REQUIRED, "saddle_again"]
+    assert lessons.LESSONS[-1] is lessons.get("saddle_again") is extra
+    assert extra.ghosts(extra.settings) == []
+
+
+def test_each_lesson_module_registers_its_own_lesson():
+    import importlib
+
+    for key in lessons.names():
+        assert importlib.import_module(f"optviz.lessons.{key}").LESSON is lessons.get(key)
+
+
 def test_unknown_lesson_lists_the_names():
     with pytest.raises(KeyError) as err:
         lessons.get("no_such_lesson")
