@@ -554,6 +554,17 @@ def test_explain_survives_modified_settings(key):
         assert isinstance(lesson.check(r), bool)
 
 
+def test_the_shared_sentences_and_tables():
+    none = "No optimizer is selected."
+    for key in lessons.names():
+        lesson = lessons.get(key)
+        s = lesson.settings.replace(optimizers=())
+        compares_runs = key not in ("adagrad_decay", "adagrad_bad_start", "eps_warmup", "the_price")
+        assert (lesson.explain(s, {}) == none) is compares_runs, key
+    table = lessons.text._table(["a", "b", "c"], [(1, "x", ""), ("y", 2.5, 0)])
+    assert table == "| a | b | c |\n|---|---|---|\n| 1 | x | |\n| y | 2.5 | 0 |"
+
+
 def test_explain_names_a_missing_optimizer_and_a_divergence():
     lesson = lessons.get("adagrad_decay")
     s = lesson.settings.replace(optimizers=("adadelta",))

@@ -47,7 +47,7 @@ def restart_after_steep(tr: Trajectory) -> tuple[int, Trajectory] | None:
 def _memory_ratio(tr: Trajectory) -> tuple[int, Trajectory, Array] | None:
     """Fresh-restart effective rate over the remembering run's, at the last step."""
     out = restart_after_steep(tr)
-    if out is None or _diverged(tr) or _diverged(out[1]):
+    if out is None or _diverged(tr, out[1]):
         return None
     t, fresh = out
     return t, fresh, fresh.effective_lr[-1] / tr.effective_lr[-1]

@@ -83,7 +83,7 @@ def _check_adagrad_decay(runs: Runs) -> bool:
     """ADAGRAD's last effective rate is below 1 % of its first in both dimensions,
     ADADELTA's is not (neither diverged)."""
     ag, ad = runs["adagrad"], runs["adadelta"]
-    if _diverged(ag) or _diverged(ad):
+    if _diverged(ag, ad):
         return False
     return bool(np.all(_rate_ratio(ag) < 0.01) and np.all(_rate_ratio(ad) >= 0.01))
 

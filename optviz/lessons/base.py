@@ -163,14 +163,7 @@ class Settings:
     def plot_objective(self) -> Objective:
         """What a figure draws: the objective scaled by 10^k, in the original x (the
         runs' positions are in the original x too)."""
-        return _objective(
-            self.objective,
-            self.formula,
-            self.bounds,
-            tuple(self.start),
-            int(self.scale_exponent),
-            1.0,
-        )
+        return self.replace(stretch=1.0).objective_obj()
 
     @property
     def run_start(self) -> tuple[float, float]:

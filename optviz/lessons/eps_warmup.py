@@ -10,7 +10,7 @@ import numpy as np
 from ..runner import Trajectory
 from .base import Array, Runs, Settings, _lesson, hyperparams, register
 from .runs import _diverged, _final_gap, _finite_rows, _rerun, _scalar_hp
-from .text import _bold, _missing, _point, fmt
+from .text import _bold, _diverged_at, _missing, _point, _table, fmt
 
 
 def first_step_formula(g: Array, rho: float, eps: float, lr: float = 1.0) -> Array:
@@ -64,20 +64,17 @@ def _explain_eps(_settings: Settings, runs: Runs) -> str:
             f"ADADELTA's effective rate then grows, from {fmt(e[0, 0])} (x) and {fmt(e[0, 1])} (y) "
             f"to {fmt(e[peak, 0])} and {fmt(e[peak, 1])} {when}; {grow}."
         )
-    items = []
+    rows = []
     for value in EPS_VALUES:
         other = _rerun(ad, eps=value)
-        end = (
-            f"diverged at step {int(other.diverged_at)}"
-            if _diverged(other)
-            else f"f − f_min = {fmt(_final_gap(other))}"
-        )
-        items.append(f"| {fmt(value)} | {fmt(lr * math.sqrt(value / (1 - rho)))} | {end} |")
-    parts.append(
-        f"\n\nThe same run with other values of ε (ρ = {fmt(rho)}), after {ad.steps} "
-        "steps:\n\n| ε | first step ≈ √(ε/(1−ρ)) | end |\n|---|---|---|\n" + "\n".join(items)
+        end = _diverged_at(other) if _diverged(other) else f"f − f_min = {fmt(_final_gap(other))}"
+        rows.append((fmt(value), fmt(lr * math.sqrt(value / (1 - rho))), end))
+    return (
+        " ".join(parts)
+        + f"\n\nThe same run with other values of ε (ρ = {fmt(rho)}), after {ad.steps} steps:"
+        + "\n\n"
+        + _table(["ε", "first step ≈ √(ε/(1−ρ))", "end"], rows)
     )
-    return " ".join(parts[:-1]) + parts[-1]
 
 
 def _check_eps(runs: Runs) -> bool:

@@ -12,8 +12,8 @@ import numpy as np
 from ..objectives import Objective
 from ..runner import Trajectory
 from .base import Array, Runs, Settings, _lesson, hyperparams, register
-from .runs import _any_run, _nanmedian, run_positions
-from .text import _bold, fmt, pct
+from .runs import _any_run, _conditions, _nanmedian
+from .text import _bold, _needs_a_run, fmt, pct
 
 #: The (ρ, ε) grid of the insensitivity lesson.
 ADADELTA_GRID = {"rho": (0.8, 0.9, 0.95, 0.99, 0.999), "eps": (1e-8, 1e-7, 1e-6, 1e-5, 1e-4)}
@@ -41,13 +41,7 @@ def insensitivity(reference: Trajectory) -> dict[str, Any]:
     ``{"adadelta": SweepResult over ρ × ε, "sgd": SweepResult over η, "share": {key:
     share of configurations within 10× of the best final f − f_min}}``
     (``optviz.sweeps.insensitivity_share``)."""
-    return _sweeps(
-        reference.objective,
-        tuple(map(float, run_positions(reference)[0])),
-        reference.steps,
-        reference.noise,
-        reference.seed,
-    )
+    return _sweeps(reference.objective, *_conditions(reference))
 
 
 def _spread(values: Array, axis: int) -> float:
@@ -62,10 +56,9 @@ def _spread(values: Array, axis: int) -> float:
     return _nanmedian(out)
 
 
+@_needs_a_run
 def _explain_insensitive(_settings: Settings, runs: Runs) -> str:
     ref = runs.get("adadelta") or _any_run(runs)
-    if ref is None:
-        return "No optimizer is selected."
     s = insensitivity(ref)
     ad, sgd, share = s["adadelta"], s["sgd"], s["share"]
     f_min = ad.f_min if ad.f_min is not None else 0.0

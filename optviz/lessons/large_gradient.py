@@ -12,8 +12,8 @@ from .. import objectives
 from ..objectives import Minimum, Objective, X, Y
 from ..runner import Trajectory
 from .base import OBJECTIVES, Bounds, Runs, Settings, _lesson, hyperparams, register
-from .runs import _diverged, _nanmedian, _scalar_hp, original_positions
-from .text import _bold, _missing, _point, fmt, times
+from .runs import _diverged, _nanmedian, _objective_base, _scalar_hp, original_positions
+from .text import _bold, _diverged_at, _missing, _needs_a_run, _point, fmt, times
 
 #: The cliff: a gentle valley whose floor drops by 10 over a narrow band at x = 0.
 CLIFF_FORMULA = "(x - 2.5)^2/4 + y^2 - 5*tanh(10*x)"
@@ -68,9 +68,8 @@ def adadelta_step_bound(tr: Trajectory) -> tuple[float, bool]:
     return float(finite.max()), bool(np.all(finite <= bound * (1 + 1e-12)))
 
 
+@_needs_a_run
 def _explain_large_gradient(_settings: Settings, runs: Runs) -> str:
-    if not runs:
-        return "No optimizer is selected."
     items = []
     for key, tr in runs.items():
         j = jump(tr)
@@ -79,14 +78,14 @@ def _explain_large_gradient(_settings: Settings, runs: Runs) -> str:
             continue
         t, g, u, ratio = j
         before = _nanmedian(np.linalg.norm(tr.grads[:t], axis=-1))
-        div = f"; it diverged at step {int(tr.diverged_at)}" if _diverged(tr) else ""
+        div = f"; it {_diverged_at(tr)}" if _diverged(tr) else ""
         items.append(
             f"- {_bold(key)} meets its steepest gradient at step {t}: |g| = {fmt(g)}, "
             f"{times(g / before)} its median gradient before that. Its step there is "
             f"{fmt(u)}, {times(ratio)} the step before, and lands at "
             f"{_point(original_positions(tr)[t + 1])}{div}."
         )
-    on_cliff = next(iter(runs.values())).objective.name.split("*")[0].split("|")[0] == "cliff"
+    on_cliff = _objective_base(next(iter(runs.values()))) == "cliff"
     parts = [
         "The steepest point of each path"
         + (" (on the cliff, where the path crosses it):" if on_cliff else ":"),

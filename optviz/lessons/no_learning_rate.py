@@ -12,14 +12,14 @@ from ..runner import Trajectory
 from .base import Ghost, Runs, Settings, _lesson, hyperparams, register
 from .runs import (
     _any_run,
+    _conditions,
     _diverged,
     _final_gap,
     _run_cached,
     _scalar_hp,
     original_positions,
-    run_positions,
 )
-from .text import _bold, _diverged_text, _hp_text, _missing, fmt, pct
+from .text import _bold, _diverged_text, _hp_text, _missing, _needs_a_run, _table, fmt, pct
 
 #: SGD's learning rates in the no-learning-rate lesson (plus the settings' own).
 SGD_RATES = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
@@ -36,22 +36,14 @@ def sgd_rates(runs: Runs) -> tuple[float, ...]:
 def sgd_sweep(reference: Trajectory, rates: Sequence[float]) -> Trajectory:
     """SGD at every rate in ``rates`` (one batched run) on ``reference``'s objective, from its
     start, for its steps, noise and seed."""
-    return _run_cached(
-        reference.objective,
-        "sgd",
-        (("lr", tuple(float(r) for r in rates)),),
-        tuple(map(float, run_positions(reference)[0])),
-        reference.steps,
-        reference.noise,
-        reference.seed,
-    )
+    rates_hp = (("lr", tuple(float(r) for r in rates)),)
+    return _run_cached(reference.objective, "sgd", rates_hp, *_conditions(reference))
 
 
+@_needs_a_run
 def _explain_no_lr(_settings: Settings, runs: Runs) -> str:
     ad = runs.get("adadelta")
     ref = ad if ad is not None else _any_run(runs)
-    if ref is None:
-        return "No optimizer is selected."
     parts = []
     g0 = float(ref.loss_gap[0])
     if ad is None:
@@ -77,7 +69,7 @@ def _explain_no_lr(_settings: Settings, runs: Runs) -> str:
         )
     rates = sgd_rates(runs)
     sw = sgd_sweep(ref, rates)
-    rows = ["", "| η | SGD's final f − f_min |", "|---|---|"]
+    rows = []
     diverged = slower = better = 0
     best_rate, best_gap = math.nan, math.inf
     for i, lr in enumerate(rates):
@@ -94,8 +86,8 @@ def _explain_no_lr(_settings: Settings, runs: Runs) -> str:
                 better += 1
             if gap < best_gap:
                 best_rate, best_gap = lr, gap
-        rows.append(f"| {fmt(lr)} | {cell} |")
-    parts.append("\n".join(rows) + "\n")
+        rows.append((fmt(lr), cell))
+    parts.append("\n" + _table(["η", "SGD's final f − f_min"], rows) + "\n")
     summary = f"{diverged} of the {len(rates)} learning rates diverged" + (
         f" and {slower} ended above ADADELTA" if math.isfinite(ad_gap) else ""
     )

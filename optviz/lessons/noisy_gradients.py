@@ -10,7 +10,7 @@ import numpy as np
 from ..runner import Trajectory
 from .base import Runs, Settings, _lesson, hyperparams, register
 from .runs import _any_run, _diverged, _rerun
-from .text import _bold, _hp_text, _missing, fmt
+from .text import _bold, _diverged_at, _hp_text, _missing_from, _needs_a_run, fmt
 
 
 def tail_mean_gap(tr: Trajectory, fraction: float = 0.2) -> float:
@@ -29,9 +29,8 @@ def tail_step(tr: Trajectory, fraction: float = 0.2) -> float:
 SEEDS = 5
 
 
+@_needs_a_run
 def _explain_noisy(_settings: Settings, runs: Runs) -> str:
-    if not runs:
-        return "No optimizer is selected."
     ref = _any_run(runs)
     if ref.noise == 0:
         return (
@@ -41,7 +40,7 @@ def _explain_noisy(_settings: Settings, runs: Runs) -> str:
     items = []
     for key, tr in runs.items():
         if _diverged(tr):
-            items.append(f"- {_bold(key)} diverged at step {int(tr.diverged_at)}.")
+            items.append(f"- {_bold(key)} {_diverged_at(tr)}.")
             continue
         items.append(
             f"- {_bold(key)} ({_hp_text(tr, ['lr', 'rho', 'eps'])}): mean f − f_min "
@@ -52,10 +51,11 @@ def _explain_noisy(_settings: Settings, runs: Runs) -> str:
         f"20 % of the {ref.steps} steps:",
         "\n".join(items),
     ]
-    ad, sgd = runs.get("adadelta"), runs.get("sgd")
-    if ad is None or sgd is None:
-        parts.append(_missing("adadelta" if ad is None else "sgd", "for the comparison"))
+    missing = _missing_from(runs, ("adadelta", "sgd"), "for the comparison")
+    if missing:
+        parts.append(missing)
         return "\n\n".join(parts)
+    ad, sgd = runs["adadelta"], runs["sgd"]
     seeds = [ref.seed + i for i in range(SEEDS)]
     wins = 0
     for s in seeds:

@@ -14,7 +14,7 @@ from ..objectives import Minimum, Objective, X, Y
 from ..runner import Trajectory
 from .base import GRADIENT_SCALED, Runs, Settings, _lesson, hyperparams, register
 from .runs import _any_run, _diverged, _final_gap, _nanmedian, _rerun, run_positions
-from .text import _bold, _missing, _point, fmt, times
+from .text import _bold, _missing, _needs_a_run, _point, fmt, times
 
 
 def _rotate_expr(expr: sp.Expr) -> sp.Expr:
@@ -71,10 +71,19 @@ def rotated_run(tr: Trajectory) -> Trajectory:
     return _rerun(tr, objective=_rotated(tr.objective), start=rotate_point(run_positions(tr)[0]))
 
 
+def _against_turned(tr: Trajectory) -> tuple[float, float, float, float] | None:
+    """``tr`` against :func:`rotated_run`: how lopsided its two rates are here and turned
+    (:func:`_lopsided` of :func:`axis_ratio`), and its final f − f_min here and turned; None
+    if either run diverged."""
+    rt = rotated_run(tr)
+    if _diverged(tr, rt):
+        return None
+    return _lopsided(axis_ratio(tr)), _lopsided(axis_ratio(rt)), _final_gap(tr), _final_gap(rt)
+
+
+@_needs_a_run
 def _explain_per_dimension(_settings: Settings, runs: Runs) -> str:
     ref = _any_run(runs)
-    if ref is None:
-        return "No optimizer is selected."
     rot_obj = _rotated(ref.objective)
     rot_name = (
         "the catalogue's `rotated_ill_conditioned`"
@@ -93,7 +102,7 @@ def _explain_per_dimension(_settings: Settings, runs: Runs) -> str:
     for key in [*adaptive, *[k for k in runs if k not in adaptive]]:
         tr = runs[key]
         rt = rotated_run(tr)
-        if _diverged(tr) or _diverged(rt):
+        if _diverged(tr, rt):
             which = "here" if _diverged(tr) else "on the turned function"
             items.append(f"- {_bold(key)} diverged {which}, so there is nothing to compare.")
             continue
@@ -109,9 +118,9 @@ def _explain_per_dimension(_settings: Settings, runs: Runs) -> str:
         )
     parts.append("\n".join(items))
     ad = runs.get("adadelta")
-    if ad is not None and not _diverged(ad) and not _diverged(rotated_run(ad)):
-        la, lr_ = _lopsided(axis_ratio(ad)), _lopsided(axis_ratio(rotated_run(ad)))
-        ga, gr = _final_gap(ad), _final_gap(rotated_run(ad))
+    turned = _against_turned(ad) if ad is not None else None
+    if turned is not None:
+        la, lr_, ga, gr = turned
         if la > lr_:
             parts.append(
                 f"On this function ADADELTA's two rates differ by {times(la)}, turned only by "
@@ -144,12 +153,11 @@ def _check_per_dimension(runs: Runs) -> bool:
     for key in ("adadelta", "adagrad"):
         if key not in runs:
             continue
-        tr = runs[key]
-        rt = rotated_run(tr)
-        if _diverged(tr) or _diverged(rt):
+        turned = _against_turned(runs[key])
+        if turned is None:
             return False
-        la, lr_ = _lopsided(axis_ratio(tr)), _lopsided(axis_ratio(rt))
-        ok &= la > 5 and la > 3 * lr_ and 10 * _final_gap(tr) < _final_gap(rt)
+        la, lr_, ga, gr = turned
+        ok &= la > 5 and la > 3 * lr_ and 10 * ga < gr
     return bool(ok and "adadelta" in runs)
 
 

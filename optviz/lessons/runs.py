@@ -128,8 +128,21 @@ def _final_gap(tr: Trajectory) -> float:
     return float(tr.loss_gap[-1])
 
 
-def _diverged(tr: Trajectory) -> bool:
-    return int(tr.diverged_at) >= 0
+def _diverged(*trs: Trajectory) -> bool:
+    """Did any of these runs diverge?"""
+    return any(int(tr.diverged_at) >= 0 for tr in trs)
+
+
+def _conditions(tr: Trajectory) -> tuple[tuple[float, float], int, float, int]:
+    """``(start, steps, noise, seed)`` of ``tr``, the start in the run's coordinates: what
+    an extra experiment on ``tr.objective`` takes to be comparable with ``tr``."""
+    return tuple(map(float, run_positions(tr)[0])), tr.steps, tr.noise, tr.seed
+
+
+def _objective_base(tr: Trajectory) -> str:
+    """The name of the objective ``tr`` ran on without the suffixes of a factor on f
+    (``*…``) or a stretched or turned x (``|…``): ``"cliff"`` for ``cliff*100|x*10``."""
+    return tr.objective.name.split("*")[0].split("|")[0]
 
 
 def _any_run(runs: Runs) -> Trajectory | None:

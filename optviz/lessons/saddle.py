@@ -7,8 +7,8 @@ import numpy as np
 
 from ..runner import Trajectory
 from .base import Runs, Settings, _lesson, hyperparams, register
-from .runs import _any_run, original_positions
-from .text import _missing, _name, fmt
+from .runs import _any_run, _objective_base, original_positions
+from .text import _missing_from, _name, _needs_a_run, _table, fmt
 
 ESCAPE = 1.0
 
@@ -20,9 +20,8 @@ def escape_step(tr: Trajectory, threshold: float = ESCAPE) -> int | None:
     return int(hits[0]) if hits.size else None
 
 
+@_needs_a_run
 def _explain_saddle(_settings: Settings, runs: Runs) -> str:
-    if not runs:
-        return "No optimizer is selected."
     ref = _any_run(runs)
     y0 = float(ref.positions[0, 1])
     if not abs(y0) < ESCAPE:
@@ -36,24 +35,23 @@ def _explain_saddle(_settings: Settings, runs: Runs) -> str:
         t = escape_step(tr)
         escapes[key] = t
         if t is None:
-            rows.append(f"| {_name(key)} | did not escape in {tr.steps} steps | |")
+            rows.append((_name(key), f"did not escape in {tr.steps} steps", ""))
         else:
-            rows.append(f"| {_name(key)} | {t} | {fmt(original_positions(tr)[t, 0])} |")
-    on_saddle = ref.objective.name.split("*")[0].split("|")[0] == "saddle"
+            rows.append((_name(key), t, fmt(original_positions(tr)[t, 0])))
+    on_saddle = _objective_base(ref) == "saddle"
     parts = [
         f"The path starts at y = {fmt(y0)}"
         + (", next to the line that leads straight into the saddle" if on_saddle else "")
         + f". Escape step = the first step with |y| > {fmt(ESCAPE)}:\n\n"
-        "| optimizer | escape step | x at escape |\n|---|---|---|\n" + "\n".join(rows)
+        + _table(["optimizer", "escape step", "x at escape"], rows)
     ]
     done = {k: t for k, t in escapes.items() if t is not None}
     if done:
         fastest = min(done, key=done.__getitem__)
         parts.append(f"Fastest: {_name(fastest)} (step {done[fastest]}).")
-    if "adadelta" not in escapes or "sgd" not in escapes:
-        parts.append(
-            _missing("adadelta" if "adadelta" not in escapes else "sgd", "for the comparison")
-        )
+    missing = _missing_from(runs, ("adadelta", "sgd"), "for the comparison")
+    if missing:
+        parts.append(missing)
     else:
         ad, sgd = escapes["adadelta"], escapes["sgd"]
         if ad is None:

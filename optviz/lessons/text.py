@@ -4,14 +4,15 @@ optimizer."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import optimizers
 from ..runner import Trajectory
-from .base import Runs
+from .base import Runs, Settings
 from .runs import _diverged, _scalar_hp
 
 
@@ -91,11 +92,18 @@ def _missing(key: str, why: str) -> str:
     return f"{_bold(key)} is not in this comparison: add it {why}."
 
 
+def _missing_from(runs: Mapping[str, Any], keys: Sequence[str], why: str) -> str | None:
+    """:func:`_missing` for the first of ``keys`` that ``runs`` lacks (None if none)."""
+    absent = [key for key in keys if key not in runs]
+    return _missing(absent[0], why) if absent else None
+
+
+def _diverged_at(tr: Trajectory) -> str:
+    return f"diverged at step {int(tr.diverged_at)}"
+
+
 def _diverged_text(tr: Trajectory, key: str) -> str:
-    return (
-        f"{_bold(key)} diverged at step {int(tr.diverged_at)} with these settings, so its "
-        "numbers stop there."
-    )
+    return f"{_bold(key)} {_diverged_at(tr)} with these settings, so its numbers stop there."
 
 
 def _usable(runs: Runs, key: str, why: str, parts: list[str]) -> Trajectory | None:
@@ -109,3 +117,27 @@ def _usable(runs: Runs, key: str, why: str, parts: list[str]) -> Trajectory | No
     else:
         return tr
     return None
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A markdown table: the header, the rule, one line per row (an empty cell is ``| |``),
+    with no newline at either end."""
+
+    def line(cells: Sequence[Any]) -> str:
+        return "|" + "".join(f" {c} |" if c != "" else " |" for c in cells)
+
+    return "\n".join([line(header), "|" + "---|" * len(header), *map(line, rows)])
+
+
+#: What a lesson that compares runs says when there are none.
+NO_OPTIMIZER = "No optimizer is selected."
+
+
+def _needs_a_run(fn: Callable[[Settings, Runs], str]) -> Callable[[Settings, Runs], str]:
+    """An explanation that says :data:`NO_OPTIMIZER` when ``runs`` is empty."""
+
+    @functools.wraps(fn)
+    def explain(settings: Settings, runs: Runs) -> str:
+        return fn(settings, runs) if runs else NO_OPTIMIZER
+
+    return explain

@@ -11,7 +11,7 @@ from .. import optimizers
 from ..runner import Trajectory
 from .base import Array, Runs, Settings, _lesson, hyperparams, register
 from .runs import _diverged, _final_gap
-from .text import _bold, _name, _usable, fmt, pct
+from .text import _bold, _name, _table, _usable, fmt, pct
 
 #: The number of per-parameter state values the paper's comparison implies.
 EXPECTED_MEMORY = {
@@ -82,14 +82,14 @@ def _explain_price(_settings: Settings, runs: Runs) -> str:
         ]
         if others:
             parts.append(f"Final f − f_min of the others: {', '.join(others)}.")
-    table = "\n".join(f"| {_name(k)} | {n} |" for k, n in memory_table())
+    table = [(_name(k), n) for k, n in memory_table()]
     ad_mem = dict(memory_table())["adadelta"]
-    parts.append(
-        f"\n\nThe other price is memory: ADADELTA keeps {ad_mem} numbers per parameter "
+    return (
+        " ".join(parts)
+        + f"\n\nThe other price is memory: ADADELTA keeps {ad_mem} numbers per parameter "
         "(E[g²] and E[Δx²]), as many as Adam, one more than ADAGRAD or RMSprop:\n\n"
-        "| optimizer | state values per parameter |\n|---|---|\n" + table
+        + _table(["optimizer", "state values per parameter"], table)
     )
-    return " ".join(parts[:-1]) + parts[-1]
 
 
 def _check_price(runs: Runs) -> bool:

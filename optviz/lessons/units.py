@@ -12,13 +12,13 @@ from ..objectives import Objective
 from ..runner import Trajectory
 from .base import Runs, Settings, _lesson, hyperparams, register
 from .runs import _diverged, _rerun, original_positions
-from .text import _bold, _name, fmt, pct
+from .text import _bold, _name, _needs_a_run, fmt, pct
 
 
 def path_deviation(a: Trajectory, b: Trajectory) -> float:
     """Largest distance between two paths step by step, in the original coordinates
     (:func:`original_positions`); ∞ if either diverged."""
-    if _diverged(a) or _diverged(b):
+    if _diverged(a, b):
         return math.inf
     pa, pb = original_positions(a), original_positions(b)
     n = min(len(pa), len(pb))
@@ -30,9 +30,8 @@ def _width(obj: Objective) -> float:
     return max(x1 - x0, y1 - y0)
 
 
+@_needs_a_run
 def _explain_units(settings: Settings, runs: Runs) -> str:
-    if not runs:
-        return "No optimizer is selected."
     k = int(settings.scale_exponent)
     other_k = 0 if k != 0 else 2
     base = settings.replace(scale_exponent=other_k).run()
@@ -47,7 +46,7 @@ def _explain_units(settings: Settings, runs: Runs) -> str:
         other = base.get(key)
         if other is None:
             continue
-        if _diverged(tr) or _diverged(other):
+        if _diverged(tr, other):
             d = [
                 f"at step {int(t.diverged_at)} with f × 10^{kk}"
                 for t, kk in ((tr, k), (other, other_k))
