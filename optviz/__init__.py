@@ -7,10 +7,13 @@ The core (everything outside :mod:`optviz.ui`) is a plain NumPy/SymPy library::
                   ov.optimizers.adadelta(rho=0.95, eps=1e-6),
                   x0=(-1.5, 2.0), steps=200)
     traj.positions, traj.effective_lr, traj.states.sq_grad_avg
+
+A student's own formula becomes the same kind of objective with
+``ov.formula.from_expression("x^2 + 3*sin(y)")`` (see :mod:`optviz.formula`).
 """
 
-from . import objectives, optimizers
-from .expressions import ExpressionError
+from . import formula, objectives, optimizers
+from .formula import ExpressionError
 from .objectives import Objective
 from .optimizers import Optimizer
 from .runner import Trajectory, run
@@ -22,6 +25,7 @@ __all__ = [
     "Optimizer",
     "SweepResult",
     "Trajectory",
+    "formula",
     "objectives",
     "optimizers",
     "run",

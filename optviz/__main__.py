@@ -103,9 +103,7 @@ def render(lesson_key: str, fmt: str, presenter: bool = False) -> str:
     paths = []
     for key, tr in runs.items():
         spec = optimizers.get(key)
-        label = spec.display_name
-        if key == "adadelta" and settings.hp(key).get("lr", 1.0) != 1.0:
-            label = f"ADADELTA (library variant, η={settings.hp(key)['lr']:g})"
+        label = spec.label(settings.hp(key))
         paths.append(PathView(key=key, label=label, spec=spec, trajectory=tr))
     fig = trajectory_figure(
         settings.plot_objective(),

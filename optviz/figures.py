@@ -1,18 +1,22 @@
 """Pure Plotly figure builders: arrays in, ``go.Figure`` out (no Streamlit, no optimizing).
 
 The main figure, :func:`trajectory_figure`, is one Plotly figure with one animation and one
-step cursor shared by every panel:
+step cursor shared by every panel. Each panel is one :class:`Panel` subclass (its axes, its
+traces, its animated :class:`Cursor` columns, its ranges; the frames are assembled from the
+cursors), so a new panel is one class:
 
-* the contour of the objective (log-spaced levels for functions with a known minimum:
-  Plotly has no log contour levels, so ``log10(f − f_min + δ)`` is contoured, with colour-bar
-  ticks labelled in ``f − f_min`` and hover showing the true ``f``), minima, the start, each
-  optimizer's whole path drawn once, a ✕ where a path diverged, and an invisible grid of
-  points that makes a click on the contour selectable;
-* ``f − f_min`` per optimizer (log y);
-* each optimizer's per-dimension effective learning rate, x and y in separate panels (log y);
-* one panel per optimizer with state: every accumulator, x solid and y dashed, read
-  generically from the optimizer's state fields and their symbols (signed fields, such as
-  a velocity, are drawn as magnitudes ``|v|``, and labelled so).
+* :class:`ContourPanel`: the contour of the objective (log-spaced levels for functions
+  with a known minimum: Plotly has no log contour levels, so ``log10(f − f_min + δ)`` is
+  contoured, with colour-bar ticks labelled in ``f − f_min`` and hover showing the true
+  ``f``), minima, the start, each optimizer's whole path drawn once, a ✕ where a path
+  diverged, and an invisible grid of points that makes a click on the contour selectable;
+* :class:`LossPanel`: ``f − f_min`` per optimizer (log y);
+* :class:`RatePanel`: each optimizer's per-dimension effective learning rate, x and y in
+  separate panels (log y);
+* :class:`AccumulatorPanel`: one panel per optimizer with state: every accumulator, x
+  solid and y dotted, read generically from the optimizer's state fields and their symbols
+  (signed fields, such as a velocity or Adam's m, are drawn as magnitudes ``|v|``, and
+  labelled so).
 
 Frames move only markers: the paths, lines and the contour are never repeated in a frame
 (that would multiply the payload by the number of frames), and each frame names the trace
@@ -33,37 +37,27 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from . import optimizers
 from .objectives import Objective
-from .optimizers import OptimizerSpec
+from .optimizers import FALLBACK_COLOURS, OptimizerSpec
 from .runner import Trajectory
 
 Array = np.ndarray
 
-#: One colour per optimizer, the same in every panel (Okabe–Ito, colour-blind safe).
-COLORS: dict[str, str] = {
-    "sgd": "#0072B2",
-    "momentum": "#E69F00",
-    "nesterov": "#CC79A7",
-    "adagrad": "#009E73",
-    "adadelta": "#D55E00",
-    "rmsprop": "#56B4E9",
-    "adam": "#6A3D9A",
-}
-FALLBACK_COLORS = ("#999999", "#882255", "#117733", "#332288")
-
 
 def colour_of(key: str) -> str:
-    """An optimizer's colour: its own from :data:`COLORS`, else one of
-    :data:`FALLBACK_COLORS` picked by a checksum of the key (the same in every process,
-    unlike Python's salted ``hash``)."""
-    return COLORS.get(key) or FALLBACK_COLORS[zlib.crc32(key.encode()) % len(FALLBACK_COLORS)]
+    """An optimizer's colour, the same in every panel: its spec's
+    (:attr:`~optviz.optimizers.OptimizerSpec.line_colour`), or for a key that is not
+    registered a fallback picked by a checksum of the key (the same in every process)."""
+    if key in optimizers.REGISTRY:
+        return optimizers.REGISTRY[key].line_colour
+    return FALLBACK_COLOURS[zlib.crc32(key.encode()) % len(FALLBACK_COLOURS)]
 
 
 MAX_FRAMES = 200
 MAX_LINE_POINTS = 1500  # line panels are thinned to this many points (markers use exact values)
 
 __all__ = [
-    "COLORS",
     "MAX_FRAMES",
     "PathView",
     "colour_of",
@@ -517,22 +511,14 @@ def _background(objective: Objective, resolution: int) -> tuple[ContourGrid, dic
 # ---------------------------------------------------------------------------
 
 
-def _state_panels(paths: Sequence[PathView]) -> list[PathView]:
-    return [p for p in paths if p.spec.state_fields]
-
-
 def _field_values(path: PathView, name: str) -> tuple[Array, bool]:
     """A state field's history (T+1, 2), and whether it is signed (then drawn as |·|)."""
     hist = np.asarray(getattr(path.trajectory.states, name), dtype=float)
-    signed = name in SIGNED_FIELDS
+    signed = name in path.spec.signed_fields
     if not signed:
         finite = hist[np.isfinite(hist)]
         signed = bool(finite.size and finite.min() < 0)
     return (np.abs(hist) if signed else hist), signed
-
-
-#: State fields that can be negative (drawn as magnitudes on the log axes).
-SIGNED_FIELDS = frozenset({"velocity", "first_moment"})
 
 
 @dataclass(frozen=True)
@@ -574,197 +560,220 @@ _ACC_COLUMNS = ((0.0, 0.29), (0.355, 0.645), (0.71, 1.0))
 _LEFT, _RIGHT = (0.0, 0.47), (0.57, 1.0)
 
 
-def trajectory_figure(
-    objective: Objective,
-    paths: Sequence[PathView],
-    *,
-    start: tuple[float, float] | None = None,
-    max_frames: int = MAX_FRAMES,
-    frame_ms: int = 60,
-    presenter: bool = False,
-    clickable: bool = True,
-    contour_resolution: int = 320,
-    ghosts: Sequence[tuple[Array, str, str]] = (),
-) -> go.Figure:
-    """The synchronised, animated figure of one scene (see the module docstring).
+class _Canvas:
+    """What the panels of one figure share: its style, layout and frame steps, and the
+    axes and titles they place."""
 
-    ``paths`` are single-start runs of the same length on ``objective``. ``ghosts`` are
-    extra faint paths ``(positions, colour, label)`` drawn under the bold ones.
+    def __init__(
+        self, objective: Objective, paths: list[PathView], style: Style, shown: Array
+    ) -> None:
+        self.objective = objective
+        self.paths = paths
+        self.style = style
+        self.shown = shown  # the step of each animation frame
+        self.steps = paths[0].trajectory.steps if paths else 0
+        self.geo = _grid_layout(math.ceil(sum(bool(p.spec.state_fields) for p in paths) / 3), style)
+        self.layout: dict = {}
+        self.annotations: list[dict] = []
 
-    The figure is assembled as plain dicts and wrapped without plotly's per-property
-    validation (validating ~200 frames costs about a second per slider move); the tests
-    check the structure instead.
-    """
-    style = Style.presenter() if presenter else Style()
-    paths = list(paths)
-    steps = paths[0].trajectory.steps if paths else 0
-    stateful = _state_panels(paths)
-    n_acc_rows = math.ceil(len(stateful) / 3)
-    geo = _grid_layout(n_acc_rows, style)
-    has_min = objective.f_min is not None
-    traces: list[dict] = []
-    annotations: list[dict] = []
-    layout: dict = {}
-
-    def axis_pair(n: int, xdom: tuple, ydom: tuple, title: str, **y_extra: object) -> tuple:
-        suffix = "" if n == 1 else str(n)
-        layout[f"xaxis{suffix}"] = {
-            "domain": list(xdom),
-            "anchor": f"y{suffix}",
-            "showgrid": True,
-            "gridcolor": "#e6e6e6",
-            "zeroline": False,
-            "linecolor": "#888",
-            "mirror": True,
-            "ticks": "outside",
-        }
-        layout[f"yaxis{suffix}"] = {
-            "domain": list(ydom),
-            "anchor": f"x{suffix}",
-            "showgrid": True,
-            "gridcolor": "#e6e6e6",
-            "zeroline": False,
-            "linecolor": "#888",
-            "mirror": True,
-            "ticks": "outside",
-            "exponentformat": "power",
-            **y_extra,
-        }
-        if title:
-            annotations.append(
-                {
-                    "text": title,
-                    "xref": "paper",
-                    "yref": "paper",
-                    "x": (xdom[0] + xdom[1]) / 2,
-                    "y": ydom[1],
-                    "xanchor": "center",
-                    "yanchor": "bottom",
-                    "showarrow": False,
-                    "font": {"size": style.font + 1},
-                }
-            )
-        return f"x{suffix}", f"y{suffix}"
-
-    # --- panels ----------------------------------------------------------------------
-    cx, cy = axis_pair(1, _LEFT, geo.top, "")
-    lx, ly = axis_pair(
-        2, _RIGHT, geo.right_rows[0], "f − f<sub>min</sub> (log scale)" if has_min else "f"
-    )
-    ex, ey = axis_pair(3, _RIGHT, geo.right_rows[1], "effective learning rate, x (log scale)")
-    fx, fy = axis_pair(4, _RIGHT, geo.right_rows[2], "effective learning rate, y (log scale)")
-    if stateful:
-        annotations.append(
+    def title(self, text: str, x: float, y: float, **extra: object) -> None:
+        self.annotations.append(
             {
-                "text": "<b>accumulators</b> per dimension — x solid, y dotted; log scale "
-                "(signed ones as magnitudes |·|)",
+                "text": text,
                 "xref": "paper",
                 "yref": "paper",
-                "x": 0.0,
-                "y": geo.acc_rows[0][1],
-                "yshift": 30,
-                "xanchor": "left",
+                "x": x,
+                "y": y,
+                "xanchor": "center",
                 "yanchor": "bottom",
                 "showarrow": False,
-                "font": {"size": style.font + 1},
-            }
-        )
-    acc_axes = []
-    for i, p in enumerate(stateful):
-        syms = []
-        for f in p.spec.state_fields:
-            _, signed = _field_values(p, f.name)
-            syms.append(_latex_to_text(f"|{f.symbol}|" if signed else f.symbol))
-        title = f"{p.label}: {', '.join(syms)}"
-        acc_axes.append(axis_pair(5 + i, _ACC_COLUMNS[i % 3], geo.acc_rows[i // 3], title))
-
-    # --- static traces -----------------------------------------------------------------
-    grid, image, click = _background(objective, contour_resolution)
-    traces.append(_colorbar_trace(grid, style))
-    if clickable:
-        traces.append(click)
-    for positions, colour, label in ghosts:
-        traces.append(
-            {
-                "type": "scatter",
-                "x": typed(positions[:, 0], "f4"),
-                "y": typed(positions[:, 1], "f4"),
-                "mode": "lines",
-                "opacity": 0.3,
-                "hoverinfo": "skip",
-                "line": {"color": colour, "width": max(1.0, style.line / 2)},
-                "showlegend": False,
-                "name": label,
-                "xaxis": cx,
-                "yaxis": cy,
-            }
-        )
-    for m in objective.minima:
-        traces.append(
-            {
-                "type": "scatter",
-                "x": [m.point[0]],
-                "y": [m.point[1]],
-                "mode": "markers",
-                "marker": {
-                    "symbol": "star",
-                    "size": style.marker + 4,
-                    "color": "gold" if m.is_global else "white",
-                    "line": {"color": "black", "width": 1},
-                },
-                "name": "global minimum" if m.is_global else "local minimum",
-                "hovertemplate": f"minimum ({m.point[0]:.4g}, {m.point[1]:.4g})<br>"
-                f"f = {m.value:.6g}<extra></extra>",
-                "showlegend": False,
-                "xaxis": cx,
-                "yaxis": cy,
-            }
-        )
-    if start is None and paths:
-        start = tuple(paths[0].trajectory.positions[0])
-    if start is not None:
-        traces.append(
-            {
-                "type": "scatter",
-                "x": [start[0]],
-                "y": [start[1]],
-                "mode": "markers",
-                "marker": {
-                    "symbol": "circle-open",
-                    "size": style.marker + 5,
-                    "color": "black",
-                    "line": {"width": 2.5},
-                },
-                "name": "start",
-                "showlegend": False,
-                "xaxis": cx,
-                "yaxis": cy,
-                "hovertemplate": "start (%{x:.4g}, %{y:.4g})<extra></extra>",
+                "font": {"size": self.style.font + 1},
+                **extra,
             }
         )
 
-    loss_series, lr_series = [], []
-    for p in paths:
-        tr = p.trajectory
-        idx = _thin(tr.positions.shape[0])
+    def axis_pair(self, n: int, xdom: tuple, ydom: tuple, title: str) -> tuple[str, str]:
+        """Axes number ``n`` (``x``/``y`` for 1, ``x2``/``y2``…) over the given domains."""
+        suffix = "" if n == 1 else str(n)
         common = {
-            "type": "scatter",
-            "mode": "lines",
-            "legendgroup": p.key,
-            "name": p.label,
-            "line": {"color": p.colour, "width": style.line},
+            "showgrid": True,
+            "gridcolor": "#e6e6e6",
+            "zeroline": False,
+            "linecolor": "#888",
+            "mirror": True,
+            "ticks": "outside",
         }
-        traces.append(
-            {
-                **common,
-                "x": typed(tr.positions[idx, 0]),
-                "y": typed(tr.positions[idx, 1]),
-                "showlegend": True,
-                "xaxis": cx,
-                "yaxis": cy,
-                "hovertemplate": f"{p.label}<br>x=%{{x:.4g}}, y=%{{y:.4g}}<extra></extra>",
-            }
+        self.layout[f"xaxis{suffix}"] = {"domain": list(xdom), "anchor": f"y{suffix}", **common}
+        self.layout[f"yaxis{suffix}"] = {
+            "domain": list(ydom),
+            "anchor": f"x{suffix}",
+            **common,
+            "exponentformat": "power",
+        }
+        if title:
+            self.title(title, (xdom[0] + xdom[1]) / 2, ydom[1])
+        return f"x{suffix}", f"y{suffix}"
+
+    def axis(self, name: str) -> dict:
+        """The layout entry of axis ``x3`` / ``y3`` (``xaxis3`` / ``yaxis3``)."""
+        return self.layout[f"{name[0]}axis{name[1:]}"]
+
+    def step_axis(self, x: str, *, titled: bool = False) -> None:
+        self.axis(x)["range"] = [-0.02 * max(self.steps, 1), self.steps * 1.02 + 1]
+        if titled:
+            self.axis(x)["title"] = {"text": "step"}
+
+
+@dataclass
+class Cursor:
+    """One animated marker trace: a point per owner on axes ``(x, y)``, moved by every
+    frame. ``ys`` (and ``xs``, unless the points sit at the frame's step) are one column
+    per point, holding its value at each frame's step."""
+
+    axes: tuple[str, str]
+    owners: list[PathView]
+    ys: list[Array]
+    xs: list[Array] | None = None
+
+
+class Panel:
+    """One panel (or a set of panels) of :func:`trajectory_figure`.
+
+    A new panel is one subclass: :meth:`place` makes its axes, :meth:`static_traces` and
+    :meth:`path_traces` what is drawn once, :meth:`cursors` its animated markers (the
+    frames are assembled from their columns), :meth:`finish` its axis ranges. The figure
+    calls them in that order, panel by panel; the traces of one optimizer across the
+    panels that draw paths stay together (legend groups).
+    """
+
+    def place(self, canvas: _Canvas) -> None:
+        self.canvas = canvas
+
+    def static_traces(self) -> list[dict]:
+        return []
+
+    def path_traces(self, path: PathView) -> list[dict]:  # noqa: ARG002 (a default)
+        return []
+
+    def cursors(self) -> list[Cursor]:
+        return []
+
+    def finish(self) -> None:
+        return None
+
+
+def _path_line(path: PathView, style: Style, axes: tuple[str, str], **extra: object) -> dict:
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "legendgroup": path.key,
+        "name": path.label,
+        "line": {"color": path.colour, "width": style.line, "dash": path.spec.dash},
+        "xaxis": axes[0],
+        "yaxis": axes[1],
+        **extra,
+    }
+
+
+class ContourPanel(Panel):
+    """The objective's contour (a picture), the click grid, ghosts, minima, the start,
+    each optimizer's path and a ✕ where one diverged; the cursor is each position."""
+
+    def __init__(self, *, start, clickable: bool, resolution: int, ghosts) -> None:
+        self.start, self.clickable, self.resolution, self.ghosts = (
+            start,
+            clickable,
+            resolution,
+            ghosts,
         )
+
+    def place(self, canvas: _Canvas) -> None:
+        super().place(canvas)
+        self.axes = canvas.axis_pair(1, _LEFT, canvas.geo.top, "")
+
+    def static_traces(self) -> list[dict]:
+        c, style, objective = self.canvas, self.canvas.style, self.canvas.objective
+        cx, cy = self.axes
+        grid, self.image, click = _background(objective, self.resolution)
+        traces = [_colorbar_trace(grid, style)]
+        if self.clickable:
+            traces.append(click)
+        for positions, colour, label in self.ghosts:
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": typed(positions[:, 0], "f4"),
+                    "y": typed(positions[:, 1], "f4"),
+                    "mode": "lines",
+                    "opacity": 0.3,
+                    "hoverinfo": "skip",
+                    "line": {"color": colour, "width": max(1.0, style.line / 2)},
+                    "showlegend": False,
+                    "name": label,
+                    "xaxis": cx,
+                    "yaxis": cy,
+                }
+            )
+        for m in objective.minima:
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": [m.point[0]],
+                    "y": [m.point[1]],
+                    "mode": "markers",
+                    "marker": {
+                        "symbol": "star",
+                        "size": style.marker + 4,
+                        "color": "gold" if m.is_global else "white",
+                        "line": {"color": "black", "width": 1},
+                    },
+                    "name": "global minimum" if m.is_global else "local minimum",
+                    "hovertemplate": f"minimum ({m.point[0]:.4g}, {m.point[1]:.4g})<br>"
+                    f"f = {m.value:.6g}<extra></extra>",
+                    "showlegend": False,
+                    "xaxis": cx,
+                    "yaxis": cy,
+                }
+            )
+        start = self.start
+        if start is None and c.paths:
+            start = tuple(c.paths[0].trajectory.positions[0])
+        if start is not None:
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": [start[0]],
+                    "y": [start[1]],
+                    "mode": "markers",
+                    "marker": {
+                        "symbol": "circle-open",
+                        "size": style.marker + 5,
+                        "color": "black",
+                        "line": {"width": 2.5},
+                    },
+                    "name": "start",
+                    "showlegend": False,
+                    "xaxis": cx,
+                    "yaxis": cy,
+                    "hovertemplate": "start (%{x:.4g}, %{y:.4g})<extra></extra>",
+                }
+            )
+        return traces
+
+    def path_traces(self, path: PathView) -> list[dict]:
+        style, objective, tr = self.canvas.style, self.canvas.objective, path.trajectory
+        idx = _thin(tr.positions.shape[0])
+        traces = [
+            _path_line(
+                path,
+                style,
+                self.axes,
+                x=typed(tr.positions[idx, 0]),
+                y=typed(tr.positions[idx, 1]),
+                showlegend=True,
+                hovertemplate=f"{path.label}<br>x=%{{x:.4g}}, y=%{{y:.4g}}<extra></extra>",
+            )
+        ]
         if tr.diverged_at >= 0:
             mx, my, at_edge = divergence_mark(tr.positions, objective.bounds)
             where = ""
@@ -781,135 +790,244 @@ def trajectory_figure(
                     "y": [my],
                     "cliponaxis": False,  # whole at an edge
                     "mode": "markers",
-                    "legendgroup": p.key,
+                    "legendgroup": path.key,
                     "showlegend": False,
                     "marker": {
                         "symbol": "x",
                         "size": style.marker + 8,
-                        "color": p.colour,
+                        "color": path.colour,
                         "line": {"width": 1.5, "color": "black"},
                     },
-                    "name": f"{p.label} diverged",
-                    "xaxis": cx,
-                    "yaxis": cy,
-                    "hovertemplate": f"{p.label} diverged at step {tr.diverged_at}{where}"
+                    "name": f"{path.label} diverged",
+                    "xaxis": self.axes[0],
+                    "yaxis": self.axes[1],
+                    "hovertemplate": f"{path.label} diverged at step {tr.diverged_at}{where}"
                     "<extra></extra>",
                 }
             )
-        loss = tr.values - objective.f_min if has_min else tr.values
-        if has_min:  # a value at the minimum itself (gap 0) cannot sit on a log axis
-            loss = np.where(loss > 0, loss, np.where(np.isfinite(loss), 1e-300, np.nan))
-        loss_series.append(loss)
-        traces.append(
-            {
-                **common,
-                "x": typed(idx),
-                "y": typed(loss[idx]),
-                "showlegend": False,
-                "xaxis": lx,
-                "yaxis": ly,
-                "hovertemplate": f"{p.label}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
-            }
-        )
-        eff = tr.effective_lr
-        lr_series.append(eff)
-        eidx = _thin(eff.shape[0])
-        for dim, (ax, ay) in enumerate(((ex, ey), (fx, fy))):
-            traces.append(
-                {
-                    **common,
-                    "x": typed(eidx + 1),
-                    "y": typed(eff[eidx, dim]),
-                    "showlegend": False,
-                    "xaxis": ax,
-                    "yaxis": ay,
-                    "hovertemplate": f"{p.label}<br>step %{{x}}<br>rate %{{y:.4g}}<extra></extra>",
-                }
-            )
+        return traces
 
-    field_hist: dict[tuple[str, str], Array] = {}
-    acc_ranges = []
-    for p, (ax, ay) in zip(stateful, acc_axes):
-        vals = []
-        for f in p.spec.state_fields:
-            hist, signed = _field_values(p, f.name)
-            field_hist[(p.key, f.name)] = hist
-            vals.append(hist)
-            idx = _thin(hist.shape[0])
-            sym = _latex_to_text(f"|{f.symbol}|" if signed else f.symbol)
-            for dim, dash in ((0, "solid"), (1, "dot")):
+    def cursors(self) -> list[Cursor]:
+        paths, shown = self.canvas.paths, self.canvas.shown
+        last = [last_finite(p.trajectory.positions) for p in paths]
+        at = [p.trajectory.positions[np.minimum(shown, k)] for p, k in zip(paths, last)]
+        return [Cursor(self.axes, paths, [a[:, 1] for a in at], [a[:, 0] for a in at])]
+
+    def finish(self) -> None:
+        (x0, x1), (y0, y1) = self.canvas.objective.bounds
+        self.canvas.axis(self.axes[0]).update(range=[x0, x1], title={"text": "x"})
+        self.canvas.axis(self.axes[1]).update(range=[y0, y1], title={"text": "y"})
+
+
+class LossPanel(Panel):
+    """f − f_min against the step (log y), or f where the objective has no minimum."""
+
+    def place(self, canvas: _Canvas) -> None:
+        super().place(canvas)
+        self.has_min = canvas.objective.f_min is not None
+        title = "f − f<sub>min</sub> (log scale)" if self.has_min else "f"
+        self.axes = canvas.axis_pair(2, _RIGHT, canvas.geo.right_rows[0], title)
+        self.series: list[Array] = []
+
+    def path_traces(self, path: PathView) -> list[dict]:
+        tr = path.trajectory
+        loss = tr.values - self.canvas.objective.f_min if self.has_min else tr.values
+        if self.has_min:  # a value at the minimum itself (gap 0) cannot sit on a log axis
+            loss = np.where(loss > 0, loss, np.where(np.isfinite(loss), 1e-300, np.nan))
+        self.series.append(loss)
+        idx = _thin(tr.positions.shape[0])
+        return [
+            _path_line(
+                path,
+                self.canvas.style,
+                self.axes,
+                x=typed(idx),
+                y=typed(loss[idx]),
+                showlegend=False,
+                hovertemplate=f"{path.label}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
+            )
+        ]
+
+    def cursors(self) -> list[Cursor]:
+        return [Cursor(self.axes, self.canvas.paths, [v[self.canvas.shown] for v in self.series])]
+
+    def finish(self) -> None:
+        self.canvas.step_axis(self.axes[0])
+        y = self.canvas.axis(self.axes[1])
+        if self.has_min:
+            y.update(type="log", range=_log_range(self.series))
+        else:
+            y.update(range=_lin_range(self.series))
+
+
+class RatePanel(Panel):
+    """Each optimizer's per-dimension effective learning rate: x and y, one panel each,
+    on one log scale."""
+
+    def place(self, canvas: _Canvas) -> None:
+        super().place(canvas)
+        rows = canvas.geo.right_rows
+        self.axes = [
+            canvas.axis_pair(3, _RIGHT, rows[1], "effective learning rate, x (log scale)"),
+            canvas.axis_pair(4, _RIGHT, rows[2], "effective learning rate, y (log scale)"),
+        ]
+        self.series: list[Array] = []
+
+    def path_traces(self, path: PathView) -> list[dict]:
+        eff = path.trajectory.effective_lr
+        self.series.append(eff)
+        eidx = _thin(eff.shape[0])
+        return [
+            _path_line(
+                path,
+                self.canvas.style,
+                axes,
+                x=typed(eidx + 1),
+                y=typed(eff[eidx, dim]),
+                showlegend=False,
+                hovertemplate=f"{path.label}<br>step %{{x}}<br>rate %{{y:.4g}}<extra></extra>",
+            )
+            for dim, axes in enumerate(self.axes)
+        ]
+
+    def cursors(self) -> list[Cursor]:
+        shown = self.canvas.shown
+        before = np.maximum(shown - 1, 0)
+        return [
+            Cursor(
+                axes,
+                self.canvas.paths,
+                [np.where(shown >= 1, e[before, dim], np.nan) for e in self.series],
+            )
+            for dim, axes in enumerate(self.axes)
+        ]
+
+    def finish(self) -> None:
+        lr_range = _log_range(self.series)
+        for i, (x, y) in enumerate(self.axes):
+            self.canvas.step_axis(x, titled=i == len(self.axes) - 1)
+            self.canvas.axis(y).update(type="log", range=lr_range)
+
+
+class AccumulatorPanel(Panel):
+    """One panel per optimizer with state, three to a row: every state field, x solid
+    and y dotted, log scale (signed fields as magnitudes ``|·|``)."""
+
+    def place(self, canvas: _Canvas) -> None:
+        super().place(canvas)
+        self.stateful = [p for p in canvas.paths if p.spec.state_fields]
+        if self.stateful:
+            canvas.title(
+                "<b>accumulators</b> per dimension — x solid, y dotted; log scale "
+                "(signed ones as magnitudes |·|)",
+                0.0,
+                canvas.geo.acc_rows[0][1],
+                yshift=30,
+                xanchor="left",
+            )
+        self.axes = []
+        self.fields: dict[tuple[str, str], tuple[Array, str]] = {}
+        for i, p in enumerate(self.stateful):
+            symbols = []
+            for f in p.spec.state_fields:
+                hist, signed = _field_values(p, f.name)
+                sym = _latex_to_text(f"|{f.symbol}|" if signed else f.symbol)
+                self.fields[(p.key, f.name)] = hist, sym
+                symbols.append(sym)
+            title = f"{p.label}: {', '.join(symbols)}"
+            place = (_ACC_COLUMNS[i % 3], canvas.geo.acc_rows[i // 3])
+            self.axes.append(canvas.axis_pair(5 + i, *place, title))
+
+    def static_traces(self) -> list[dict]:
+        style = self.canvas.style
+        traces = []
+        for p, (ax, ay) in zip(self.stateful, self.axes):
+            for f in p.spec.state_fields:
+                hist, sym = self.fields[(p.key, f.name)]
+                idx = _thin(hist.shape[0])
+                for dim, dash in ((0, "solid"), (1, "dot")):
+                    traces.append(
+                        {
+                            "type": "scatter",
+                            "x": typed(idx),
+                            "y": typed(hist[idx, dim]),
+                            "mode": "lines",
+                            "line": {"color": p.colour, "width": style.line * 0.85, "dash": dash},
+                            "legendgroup": p.key,
+                            "showlegend": False,
+                            "name": f"{sym} ({'xy'[dim]})",
+                            "xaxis": ax,
+                            "yaxis": ay,
+                            "hovertemplate": f"{p.label}: {sym}, {'xy'[dim]}<br>step %{{x}}"
+                            "<br>%{y:.4g}<extra></extra>",
+                        }
+                    )
+                end = last_finite(hist)
                 traces.append(
                     {
                         "type": "scatter",
-                        "x": typed(idx),
-                        "y": typed(hist[idx, dim]),
-                        "mode": "lines",
-                        "line": {"color": p.colour, "width": style.line * 0.85, "dash": dash},
-                        "legendgroup": p.key,
+                        "x": [end],
+                        "y": [float(hist[end, 0])],
+                        "mode": "text",
+                        "text": [sym],
+                        "textposition": "top left",
+                        "textfont": {"color": p.colour, "size": style.font},
                         "showlegend": False,
-                        "name": f"{sym} ({'xy'[dim]})",
+                        "hoverinfo": "skip",
+                        "name": sym,
                         "xaxis": ax,
                         "yaxis": ay,
-                        "hovertemplate": f"{p.label}: {sym}, {'xy'[dim]}<br>step %{{x}}"
-                        "<br>%{y:.4g}<extra></extra>",
                     }
                 )
-            end = last_finite(hist)
-            traces.append(
-                {
-                    "type": "scatter",
-                    "x": [end],
-                    "y": [float(hist[end, 0])],
-                    "mode": "text",
-                    "text": [sym],
-                    "textposition": "top left",
-                    "textfont": {"color": p.colour, "size": style.font},
-                    "showlegend": False,
-                    "hoverinfo": "skip",
-                    "name": sym,
-                    "xaxis": ax,
-                    "yaxis": ay,
-                }
+        return traces
+
+    def cursors(self) -> list[Cursor]:
+        shown = self.canvas.shown
+        return [
+            Cursor(
+                axes,
+                [p] * (2 * len(p.spec.state_fields)),
+                [
+                    self.fields[(p.key, f.name)][0][shown, dim]
+                    for f in p.spec.state_fields
+                    for dim in (0, 1)
+                ],
             )
-        acc_ranges.append(_log_range(vals))
+            for p, axes in zip(self.stateful, self.axes)
+        ]
 
-    # --- animated markers: one trace per panel, one point per optimizer (and field) ---
-    marker_traces: list[int] = []
+    def finish(self) -> None:
+        for p, (ax, ay) in zip(self.stateful, self.axes):
+            hists = [self.fields[(p.key, f.name)][0] for f in p.spec.state_fields]
+            self.canvas.step_axis(ax, titled=True)
+            self.canvas.axis(ay).update(type="log", range=_log_range(hists))
 
-    def add_marker_trace(ax: str, ay: str, owners: list[PathView]) -> None:
-        # customdata: the legend group of each point, so that a viewer can hide the
-        # cursor of an optimizer hidden from the legend (the app's chart does)
-        traces.append(
-            {
-                "type": "scatter",
-                "x": [None] * len(owners),
-                "y": [None] * len(owners),
-                "mode": "markers",
-                "showlegend": False,
-                "hoverinfo": "skip",
-                "name": "cursor",
-                "marker": {
-                    "color": [p.colour for p in owners],
-                    "size": style.marker,
-                    "line": {"color": "white", "width": 1.5},
-                },
-                "customdata": [p.key for p in owners],
-                "xaxis": ax,
-                "yaxis": ay,
-            }
-        )
-        marker_traces.append(len(traces) - 1)
 
-    for ax, ay in ((cx, cy), (lx, ly), (ex, ey), (fx, fy)):
-        add_marker_trace(ax, ay, paths)
-    for p, (ax, ay) in zip(stateful, acc_axes):
-        add_marker_trace(ax, ay, [p] * (2 * len(p.spec.state_fields)))
+def _cursor_trace(cursor: Cursor, style: Style) -> dict:
+    # customdata: the legend group of each point, so that a viewer can hide the cursor
+    # of an optimizer hidden from the legend (the app's chart does)
+    return {
+        "type": "scatter",
+        "x": [None] * len(cursor.owners),
+        "y": [None] * len(cursor.owners),
+        "mode": "markers",
+        "showlegend": False,
+        "hoverinfo": "skip",
+        "name": "cursor",
+        "marker": {
+            "color": [p.colour for p in cursor.owners],
+            "size": style.marker,
+            "line": {"color": "white", "width": 1.5},
+        },
+        "customdata": [p.key for p in cursor.owners],
+        "xaxis": cursor.axes[0],
+        "yaxis": cursor.axes[1],
+    }
 
-    last = [last_finite(p.trajectory.positions) for p in paths]
 
-    # Every frame's marker values, rounded in one pass per panel (building them frame by
-    # frame cost ~10 ms of Python per slider move).
-    shown = frame_steps(steps, max_frames).astype(int)
+def _frames(cursors: list[Cursor], indices: list[int], shown: Array) -> list[dict]:
+    """One frame per shown step, moving every cursor. Each cursor's columns are rounded
+    in one pass (building the values frame by frame cost ~10 ms of Python per move)."""
 
     def rows(columns: list[Array]) -> list[list]:
         """One list per frame: the columns' values at that frame, as :func:`_round` gives."""
@@ -919,63 +1037,76 @@ def trajectory_figure(
         n = len(columns)
         return [flat[i * n : (i + 1) * n] for i in range(len(shown))]
 
-    pos_x, pos_y = (
-        rows([p.trajectory.positions[np.minimum(shown, k), dim] for p, k in zip(paths, last)])
-        for dim in (0, 1)
-    )
-    loss_y = rows([v[shown] for v in loss_series])
-    before = np.maximum(shown - 1, 0)
-    lr_y = [
-        rows([np.where(shown >= 1, e[before, dim], np.nan) for e in lr_series]) for dim in (0, 1)
-    ]
-    acc_y = [
-        rows(
-            [field_hist[(p.key, f.name)][shown, dim] for f in p.spec.state_fields for dim in (0, 1)]
-        )
-        for p in stateful
-    ]
-
-    def frame_data(i: int) -> list[dict]:
-        s = int(shown[i])
-        xs = [s] * len(paths)
+    ys = [rows(c.ys) for c in cursors]
+    xs = [rows(c.xs) if c.xs is not None else None for c in cursors]
+    frames = []
+    for i, s in enumerate(shown):
         data = [
-            {"type": "scatter", "x": pos_x[i], "y": pos_y[i]},
-            {"type": "scatter", "x": xs, "y": loss_y[i]},
+            {
+                "type": "scatter",
+                "x": x[i] if x is not None else [int(s)] * len(c.owners),
+                "y": y[i],
+            }
+            for c, x, y in zip(cursors, xs, ys)
         ]
-        for dim in (0, 1):
-            data.append({"type": "scatter", "x": xs, "y": lr_y[dim][i]})
-        for acc in acc_y:
-            data.append({"type": "scatter", "x": [s] * len(acc[i]), "y": acc[i]})
-        return data
+        frames.append({"name": str(s), "data": data, "traces": indices})
+    return frames
 
-    for trace_index, d in zip(marker_traces, frame_data(0)):
-        traces[trace_index]["x"], traces[trace_index]["y"] = d["x"], d["y"]
-    frames = [
-        {"name": str(s), "data": frame_data(i), "traces": marker_traces}
-        for i, s in enumerate(shown)
-    ]
 
-    # --- axis ranges (fixed: autorange is not animated) ------------------------------
-    (x0, x1), (y0, y1) = objective.bounds
-    layout["xaxis"].update(range=[x0, x1], title={"text": "x"})
-    layout["yaxis"].update(range=[y0, y1], title={"text": "y"})
-    step_range = [-0.02 * max(steps, 1), steps * 1.02 + 1]
-    for ax, _ in [(lx, ly), (ex, ey), (fx, fy), *acc_axes]:
-        layout["xaxis" + ax[1:]]["range"] = step_range
-    layout["xaxis4"]["title"] = {"text": "step"}
-    for ax, _ in acc_axes:
-        layout["xaxis" + ax[1:]]["title"] = {"text": "step"}
-    if has_min:
-        layout["yaxis2"].update(type="log", range=_log_range(loss_series))
-    else:
-        layout["yaxis2"].update(range=_lin_range(loss_series))
-    lr_range = _log_range(lr_series)
-    layout["yaxis3"].update(type="log", range=lr_range)
-    layout["yaxis4"].update(type="log", range=lr_range)
-    for (_, ay), yr in zip(acc_axes, acc_ranges):
-        layout["yaxis" + ay[1:]].update(type="log", range=yr)
+def trajectory_figure(
+    objective: Objective,
+    paths: Sequence[PathView],
+    *,
+    start: tuple[float, float] | None = None,
+    max_frames: int = MAX_FRAMES,
+    frame_ms: int = 60,
+    presenter: bool = False,
+    clickable: bool = True,
+    contour_resolution: int = 320,
+    ghosts: Sequence[tuple[Array, str, str]] = (),
+) -> go.Figure:
+    """The synchronised, animated figure of one scene (see the module docstring), made of
+    panels: :class:`ContourPanel`, :class:`LossPanel`, :class:`RatePanel` and
+    :class:`AccumulatorPanel`.
+
+    ``paths`` are single-start runs of the same length on ``objective``. ``ghosts`` are
+    extra faint paths ``(positions, colour, label)`` drawn under the bold ones.
+
+    The figure is assembled as plain dicts and wrapped without plotly's per-property
+    validation (validating ~200 frames costs about a second per slider move); the tests
+    check the structure instead.
+    """
+    style = Style.presenter() if presenter else Style()
+    paths = list(paths)
+    steps = paths[0].trajectory.steps if paths else 0
+    canvas = _Canvas(objective, paths, style, frame_steps(steps, max_frames).astype(int))
+    contour = ContourPanel(
+        start=start, clickable=clickable, resolution=contour_resolution, ghosts=ghosts
+    )
+    path_panels: list[Panel] = [contour, LossPanel(), RatePanel()]
+    panels: list[Panel] = [*path_panels, AccumulatorPanel()]
+    for panel in panels:
+        panel.place(canvas)
+
+    traces: list[dict] = []
+    for panel in panels[:1]:
+        traces += panel.static_traces()
+    for p in paths:  # an optimizer's path and curves together, panel by panel
+        for panel in path_panels:
+            traces += panel.path_traces(p)
+    for panel in panels[1:]:
+        traces += panel.static_traces()
+
+    cursors = [c for panel in panels for c in panel.cursors()]
+    indices = list(range(len(traces), len(traces) + len(cursors)))
+    frames = _frames(cursors, indices, canvas.shown)
+    for c, d in zip(cursors, frames[0]["data"] if frames else []):
+        traces.append({**_cursor_trace(c, style), "x": d["x"], "y": d["y"]})
+    for panel in panels:
+        panel.finish()
 
     # --- animation controls ------------------------------------------------------------
+    geo = canvas.geo
     controls_y = 95 / geo.height  # the lowest panel ends 150 px (or more) above the bottom
     slider_y = (95 - 36 - style.font) / geo.height  # below the buttons, with its label
     animate = {
@@ -989,6 +1120,7 @@ def trajectory_figure(
         "transition": {"duration": 0},
         "mode": "immediate",
     }
+    layout = canvas.layout
     layout.update(
         height=geo.height,
         font={"size": style.font, "family": "Arial, Helvetica, sans-serif"},
@@ -1006,8 +1138,8 @@ def trajectory_figure(
         dragmode="pan",
         clickmode="event+select",
         uirevision=objective.name,
-        annotations=annotations,
-        images=[image],
+        annotations=canvas.annotations,
+        images=[contour.image],
         updatemenus=[
             {
                 "type": "buttons",
@@ -1045,7 +1177,7 @@ def trajectory_figure(
                 "ticklen": 3,
                 "steps": [
                     {"label": str(int(s)), "method": "animate", "args": [[str(int(s))], animate]}
-                    for s in shown
+                    for s in canvas.shown
                 ],
             }
         ],

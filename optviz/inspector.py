@@ -1,6 +1,8 @@
 """The step inspector: one step of a run, its rule in LaTeX and the same rule with numbers.
 
-One source of truth: the numbers come from the :class:`~optviz.runner.Trajectory`; the
+One source of truth: the equations are the optimizer spec's own
+(:class:`~optviz.optimizers.Equation`, with «placeholders» for the numbers), the numbers
+come from the :class:`~optviz.runner.Trajectory`; the
 intermediate quantities (the square roots: RMS[g], RMS[Δx], √G, …) come from running the
 optimizer's own ``rule`` again, float by float, on the stored gradient and state, with a
 square root that records what it computes. :func:`step_details` checks that this replay
@@ -23,55 +25,7 @@ import numpy as np
 from .optimizers import REGISTRY
 from .runner import Trajectory
 
-__all__ = ["NUMBER_TEMPLATES", "StepDetail", "latex_number", "step_details"]
-
-#: Per optimizer, its rule written out with numbers: «name» is replaced by a value —
-#: ``g`` (gradient), ``update`` (Δx applied), ``eff`` (effective rate), ``x_prev``/``x_new``,
-#: each state field after the step (``sq_grad_avg``) and before it (``sq_grad_avg_prev``),
-#: ``sqrt0``, ``sqrt1``… (the square roots the rule took, in order) and every hyperparameter.
-NUMBER_TEMPLATES: dict[str, tuple[str, ...]] = {
-    "sgd": (r"\Delta x_t = -\eta\, g_t = -«lr» \cdot («g») = «update»",),
-    "momentum": (
-        r"v_t = \beta\, v_{t-1} - \eta\, g_t = «beta» \cdot («velocity_prev») - «lr» \cdot («g»)"
-        r" = «velocity»",
-        r"\Delta x_t = v_t = «update»",
-    ),
-    "nesterov": (
-        r"v_t = \beta\, v_{t-1} - \eta\, g_t = «beta» \cdot («velocity_prev») - «lr» \cdot («g»)"
-        r" = «velocity»",
-        r"\Delta x_t = \beta\, v_t - \eta\, g_t = «beta» \cdot («velocity») - «lr» \cdot («g»)"
-        r" = «update»",
-    ),
-    "adagrad": (
-        r"G_t = G_{t-1} + g_t^2 = «grad_sq_sum_prev» + («g»)^2 = «grad_sq_sum»",
-        r"\Delta x_t = -\frac{\eta}{\sqrt{G_t} + \epsilon}\, g_t"
-        r" = -\frac{«lr»}{«sqrt0» + «eps»} \cdot («g») = «update»",
-    ),
-    "adadelta": (
-        r"E[g^2]_t = \rho\, E[g^2]_{t-1} + (1-\rho)\, g_t^2"
-        r" = «rho» \cdot «sq_grad_avg_prev» + (1 - «rho») \cdot («g»)^2 = «sq_grad_avg»",
-        r"\mathrm{RMS}[g]_t = \sqrt{E[g^2]_t + \epsilon} = «sqrt0», \quad"
-        r"\mathrm{RMS}[\Delta x]_{t-1} = \sqrt{E[\Delta x^2]_{t-1} + \epsilon} = «sqrt1»",
-        r"\Delta x_t = -\frac{\mathrm{RMS}[\Delta x]_{t-1}}{\mathrm{RMS}[g]_t}\, g_t"
-        r" = -\frac{«sqrt1»}{«sqrt0»} \cdot («g») = «delta»",
-        r"E[\Delta x^2]_t = \rho\, E[\Delta x^2]_{t-1} + (1-\rho)\, \Delta x_t^2"
-        r" = «rho» \cdot «sq_step_avg_prev» + (1 - «rho») \cdot («delta»)^2 = «sq_step_avg»",
-    ),
-    "rmsprop": (
-        r"E[g^2]_t = \rho\, E[g^2]_{t-1} + (1-\rho)\, g_t^2"
-        r" = «rho» \cdot «sq_grad_avg_prev» + (1 - «rho») \cdot («g»)^2 = «sq_grad_avg»",
-        r"\Delta x_t = -\frac{\eta}{\sqrt{E[g^2]_t} + \epsilon}\, g_t"
-        r" = -\frac{«lr»}{«sqrt0» + «eps»} \cdot («g») = «update»",
-    ),
-    "adam": (
-        r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t"
-        r" = «beta1» \cdot («first_moment_prev») + (1 - «beta1») \cdot («g») = «first_moment»",
-        r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2"
-        r" = «beta2» \cdot «second_moment_prev» + (1 - «beta2») \cdot («g»)^2 = «second_moment»",
-        r"\Delta x_t = -\frac{\eta/(1-\beta_1^t)}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}\, m_t"
-        r" = -«eff» \cdot («first_moment») = «update»",
-    ),
-}
+__all__ = ["StepDetail", "latex_number", "step_details"]
 
 
 def latex_number(v: float, digits: int = 4) -> str:
@@ -178,20 +132,16 @@ def step_details(traj: Trajectory, t: int) -> StepDetail:
                 reproduces = reproduces and same
         for i, r in enumerate(roots):
             values[f"sqrt{i}"] = r
-        if opt.key == "adadelta":  # Δx of the paper, before the libraries' lr multiplier
-            values["delta"] = (
-                values["sqrt1"] / values["sqrt0"] * -values["g"] if roots else (float("nan"))
-            )
+        if spec.inspector_values is not None:
+            values.update(spec.inspector_values(values))
+        templates = spec.number_templates
+        if spec.variant_equation is not None and spec.is_variant(opt.hyperparams):
+            v = spec.variant_equation
+            templates += (f"{v.latex} = {v.numbers}",)
         try:
-            lines = tuple(_fill(tpl, values) for tpl in NUMBER_TEMPLATES[opt.key])
+            lines = tuple(_fill(tpl, values) for tpl in templates)
         except KeyError:  # a quantity could not be replayed (diverged step)
             lines = ()
-        if opt.key == "adadelta" and values.get("lr", 1.0) != 1.0:
-            lines += (
-                rf"\text{{applied (library variant)}}\ \eta\,\Delta x_t = "
-                rf"{latex_number(values['lr'])} \cdot ({latex_number(values['delta'])})"
-                rf" = {latex_number(values['update'])}",
-            )
         equations[dim] = lines
     return StepDetail(
         key=opt.key,

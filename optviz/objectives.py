@@ -19,6 +19,7 @@ it teaches and its default gradient-noise scale σ.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -35,15 +36,17 @@ Bounds = tuple[tuple[float, float], tuple[float, float]]
 X, Y = sp.symbols("x y", real=True)
 
 __all__ = [
+    "Derivatives",
     "Minimum",
     "Objective",
     "X",
     "Y",
-    "from_expression",
+    "differentiate",
     "from_sympy",
     "get",
     "gradient_noise",
     "names",
+    "register",
 ]
 
 
@@ -117,6 +120,10 @@ class Objective:
     #: with the gradient — SGD, momentum —, for methods whose first steps are about lr in
     #: size — ADAGRAD, RMSprop, Adam). A starting point for the sliders, not a tuned optimum.
     suggested_lr: tuple[float, float] = (0.01, 0.1)
+    #: the robustness demos' transform, as fields (never in the name): f multiplied by
+    #: ``scale``, and x measured in units ``stretch`` times smaller (x' = stretch·x)
+    scale: float = 1.0
+    stretch: float = 1.0
     value: Callable[[Array], Array] = field(repr=False, default=None)  # type: ignore[assignment]
     grad: Callable[..., Array] = field(repr=False, default=None)  # type: ignore[assignment]
     hessian: Callable[[Array], Array] = field(repr=False, default=None)  # type: ignore[assignment]
@@ -141,9 +148,9 @@ class Objective:
         """The same function multiplied by ``factor`` (> 0): same minima, gradients × factor."""
         if not (factor > 0 and math.isfinite(factor)):
             raise ValueError(f"scale factor = {factor!r} must be a positive finite number")
-        return from_sympy(
+        scaled = from_sympy(
             sp.Float(factor) * self.expr if factor != 1 else self.expr,
-            name=f"{self.name}*{factor:g}",
+            name=self.name,
             display_name=f"{factor:g} × {self.display_name}",
             bounds=self.bounds,
             start=self.start,
@@ -154,6 +161,7 @@ class Objective:
             refine=False,
             suggested_lr=self.suggested_lr,
         )
+        return replace(scaled, scale=self.scale * factor, stretch=self.stretch)
 
     def stretched(self, s: float) -> Objective:
         """The function seen in stretched coordinates: ``x' = s·x`` (so f'(x', y) = f(x'/s, y)).
@@ -163,9 +171,9 @@ class Objective:
         if not (s > 0 and math.isfinite(s)):
             raise ValueError(f"stretch factor = {s!r} must be a positive finite number")
         (x0, x1), yb = self.bounds
-        return from_sympy(
+        stretched = from_sympy(
             self.expr.subs(X, X / sp.Float(s)) if s != 1 else self.expr,
-            name=f"{self.name}|x*{s:g}",
+            name=self.name,
             display_name=f"{self.display_name} (x stretched ×{s:g})",
             bounds=((x0 * s, x1 * s), yb),
             start=(self.start[0] * s, self.start[1]),
@@ -178,6 +186,7 @@ class Objective:
             refine=False,
             suggested_lr=self.suggested_lr,
         )
+        return replace(stretched, scale=self.scale, stretch=self.stretch * s)
 
 
 #: Whole exponents up to this size are written as multiplications (:func:`integer_power`).
@@ -277,14 +286,29 @@ def _correctly_rounded(exprs: Sequence[sp.Expr]) -> bool:
     return True
 
 
-def _compile(expr: sp.Expr) -> tuple[Callable, Callable, Callable, Callable | None]:
+#: A gradient ``[f_x, f_y]`` and Hessian ``[[f_xx, f_xy], [f_yx, f_yy]]`` as SymPy expressions.
+Derivatives = tuple[list[sp.Expr], list[list[sp.Expr]]]
+
+
+def differentiate(expr: sp.Expr) -> Derivatives:
+    """The first and second derivatives of ``expr`` in :data:`X` and :data:`Y`, as SymPy
+    writes them (a ``DiracDelta`` from ``|u|`` included; the compiled Hessian takes it as 0).
+
+    Differentiating is the slow part of building an objective: a caller that needs to look
+    at the derivatives (as :mod:`optviz.formula` does) differentiates once with this and
+    hands the result to :func:`from_sympy` as ``derivatives``.
+    """
     gradient = [sp.diff(expr, X), sp.diff(expr, Y)]
+    return gradient, [[sp.diff(g, v) for v in (X, Y)] for g in gradient]
+
+
+def _compile(
+    expr: sp.Expr, derivatives: Derivatives | None = None
+) -> tuple[Callable, Callable, Callable, Callable | None]:
+    gradient, second = differentiate(expr) if derivatives is None else derivatives
     # d/dx |x| = sign(x) differentiates to a DiracDelta, which NumPy cannot evaluate: it is
     # 0 everywhere but at a single point, so the Hessian takes it as 0
-    hess = [
-        [sp.diff(g, v).replace(sp.DiracDelta, lambda *_: sp.Integer(0)) for v in (X, Y)]
-        for g in gradient
-    ]
+    hess = [[h.replace(sp.DiracDelta, lambda *_: sp.Integer(0)) for h in row] for row in second]
     scalar_grad = None
     if _correctly_rounded(gradient):
         scalar_grad = sp.lambdify(
@@ -324,14 +348,17 @@ def from_sympy(
     log_scale: bool = True,
     refine: bool = True,
     suggested_lr: tuple[float, float] = (0.01, 0.1),
+    derivatives: Derivatives | None = None,
 ) -> Objective:
     """Build an :class:`Objective` from a SymPy expression in :data:`X` and :data:`Y`.
 
     Known minima given approximately are polished by Newton's method (``refine``) and
     their values recomputed, so listed minima are exact to floating-point precision.
+    ``derivatives``, when given, must be :func:`differentiate` of ``expr``; it saves
+    differentiating a second time.
     """
     expr = sp.sympify(expr)
-    value, grad, hessian, scalar_grad = _compile(expr)
+    value, grad, hessian, scalar_grad = _compile(expr, derivatives)
     polished = []
     for m in minima:
         point = _refine(m.point, grad, hessian) if refine else tuple(map(float, m.point))
@@ -506,23 +533,50 @@ def _catalogue() -> dict[str, dict]:
 
 
 _CATALOGUE = _catalogue()
+#: Objectives added with :func:`register`, by name, after the catalogue's.
+_REGISTERED: dict[str, Objective] = {}
 
 
 def names() -> list[str]:
-    """The keys of the catalogue."""
-    return list(_CATALOGUE)
+    """The names of every objective: the catalogue's, then the registered ones."""
+    return [*_CATALOGUE, *_REGISTERED]
+
+
+def get(name: str) -> Objective:
+    """The objective ``name`` (a catalogue one is compiled once, then cached)."""
+    if name in _REGISTERED:
+        return _REGISTERED[name]
+    if name not in _CATALOGUE:
+        raise KeyError(f"unknown objective {name!r}; known: {', '.join(names())}")
+    return _catalogue_objective(name)
 
 
 @cache
-def get(name: str) -> Objective:
-    """The catalogue objective ``name`` (compiled once, then cached)."""
-    try:
-        entry = dict(_CATALOGUE[name])
-    except KeyError:
-        raise KeyError(f"unknown objective {name!r}; known: {', '.join(_CATALOGUE)}") from None
+def _catalogue_objective(name: str) -> Objective:
+    entry = dict(_CATALOGUE[name])
     latex = entry.pop("latex")
     obj = from_sympy(name=name, **entry)
     return replace(obj, latex=latex)
+
+
+def register(objective: Objective, *, replace: bool = False) -> Objective:
+    """Add ``objective`` (made by :func:`from_sympy`) to the objectives every part of
+    optviz offers: the app's picker, the URL, sweeps, lessons, exports and the CLI.
+
+    Its ``name`` is its key: lower-case letters, digits and ``_`` (it goes into links),
+    not a catalogue name, and not registered already unless ``replace``.
+    """
+    name = objective.name
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name == "custom":
+        raise ValueError(
+            f"objective name {name!r}: lower-case letters, digits and _, and not 'custom'"
+        )
+    if name in _CATALOGUE or (name in _REGISTERED and not replace):
+        raise ValueError(f"objective name {name!r} is taken (pass replace=True to replace it)")
+    if objective.value is None or objective.grad is None:
+        raise ValueError(f"objective {name!r} has no compiled functions: build it with from_sympy")
+    _REGISTERED[name] = objective
+    return objective
 
 
 # ---------------------------------------------------------------------------
@@ -547,21 +601,3 @@ def gradient_noise(seed: int, steps: int, rows: int = 1) -> Array:
         rng = np.random.default_rng([int(seed), r])
         out[:, r, :] = rng.standard_normal((steps, 2))
     return out
-
-
-def from_expression(
-    text: str,
-    *,
-    bounds: Bounds | None = None,
-    start: tuple[float, float] | None = None,
-    name: str | None = None,
-) -> Objective:
-    """An :class:`Objective` from a student's formula such as ``"x^2 + 3*sin(y)"``.
-
-    Raises :class:`optviz.ExpressionError` (a ``ValueError``) with a message for the
-    student. See :func:`optviz.expressions.from_expression` for the details and the
-    safety layers.
-    """
-    from .expressions import from_expression as build  # lazy: expressions imports this module
-
-    return build(text, bounds=bounds, start=start, name=name)

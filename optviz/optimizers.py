@@ -34,8 +34,10 @@ meaning of every state field and of its effective learning rate. The registry
 from __future__ import annotations
 
 import math
+import re
+import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -44,11 +46,15 @@ Array = np.ndarray
 HyperValue = float | Array
 
 __all__ = [
+    "LR_GRADIENT",
+    "LR_NONE",
+    "LR_STEP",
     "REGISTRY",
     "AdaDeltaState",
     "AdaGradState",
     "AdamState",
     "EmptyState",
+    "Equation",
     "HyperParam",
     "MomentumState",
     "Optimizer",
@@ -59,9 +65,11 @@ __all__ = [
     "adagrad",
     "adam",
     "build",
+    "from_rule",
     "get",
     "momentum",
     "names",
+    "register",
     "rmsprop",
     "sgd",
 ]
@@ -132,27 +140,93 @@ class HyperParam:
 
 @dataclass(frozen=True)
 class StateField:
-    """A state field's name (as in the NamedTuple), LaTeX symbol and meaning."""
+    """A state field's name (as in the NamedTuple), LaTeX symbol and meaning.
+
+    ``signed``: the field takes either sign (a velocity, Adam's m); the accumulator panel
+    draws it as its magnitude ``|·|`` on a log axis, and says so.
+    """
 
     name: str
     symbol: str
     meaning: str
+    signed: bool = False
+
+
+@dataclass(frozen=True)
+class Equation:
+    """One equation of an update rule, written once for every place that shows it.
+
+    ``latex`` is the equation in symbols (``v_t = \\beta\\, v_{t-1} - \\eta\\, g_t``);
+    ``numbers`` its right-hand side with «name» placeholders that the step inspector fills
+    with that step's values (``«beta» \\cdot («velocity_prev») - «lr» \\cdot («g») =
+    «velocity»``). The names: ``g`` (the gradient), ``update`` (Δx applied), ``eff`` (the
+    effective rate), ``x_prev``/``x_new``, each state field after the step (its name) and
+    before it (``<name>_prev``), ``sqrt0``, ``sqrt1`` … (the square roots the rule took, in
+    order), every hyperparameter, and what the spec's ``inspector_values`` adds. An empty
+    ``numbers`` shows the equation in symbols only.
+    """
+
+    latex: str
+    numbers: str = ""
+
+
+#: How an optimizer's learning rate relates to the objective (``OptimizerSpec.lr_kind``):
+#: the step is the learning rate times the gradient (SGD, momentum: the sliders start at
+#: the objective's first suggested rate) …
+LR_GRADIENT = "gradient"
+#: … its first steps are about the learning rate in size (ADAGRAD, RMSprop, Adam: the
+#: objective's second suggested rate) …
+LR_STEP = "step"
+#: … or it has none of its own (ADADELTA: ``lr`` is only the libraries' multiplier).
+LR_NONE = "none"
+LR_KINDS = (LR_GRADIENT, LR_STEP, LR_NONE)
+
+#: Colours for optimizers that bring none (picked by a checksum of the key).
+FALLBACK_COLOURS = ("#999999", "#882255", "#117733", "#332288")
+#: Plotly's dash names, the line styles a spec may ask for.
+DASHES = ("solid", "dot", "dash", "longdash", "dashdot", "longdashdot")
 
 
 @dataclass(frozen=True)
 class OptimizerSpec:
-    """An optimizer's self-description, used by the UI, the step inspector and the docs."""
+    """An optimizer's whole self-description: the one place the rest of optviz (runs,
+    sweeps, figures, the step inspector, the app's controls, the URL, exports, the CLI)
+    learns anything about it. Register a new one with :func:`register`.
+
+    * ``equations``: its update rule, one :class:`Equation` each; :attr:`rule_latex` and
+      the inspector's lines with numbers are both made from them;
+    * ``colour`` and ``dash``: how its path and curves are drawn (empty colour: a fixed
+      fallback picked from the key);
+    * ``sweep_axes``: the hyperparameters the Sensitivity view and ``default_grid`` sweep
+      (default: the first two);
+    * ``lr_kind``: :data:`LR_GRADIENT`, :data:`LR_STEP` or :data:`LR_NONE` (which of the
+      objective's suggested learning rates its ``lr`` slider starts at);
+    * ``paper_values``: hyperparameters the paper's method fixes (ADADELTA's ``lr = 1``);
+      another value is the libraries' variant, labelled with ``note``;
+    * ``inspector_values``: extra named values for the inspector's «placeholders», computed
+      from the others (ADADELTA's Δx before the libraries' multiplier);
+    * ``divergence_hint``: what to try when a run diverges.
+    """
 
     key: str
     display_name: str
     factory: Callable[..., Optimizer]
     hyperparams: tuple[HyperParam, ...]
-    rule_latex: str
+    equations: tuple[Equation, ...]
     state_fields: tuple[StateField, ...]
     effective_lr_latex: str
     effective_lr_meaning: str
     fixed: Mapping[str, Any] = None  # type: ignore[assignment]
     note: str = ""
+    colour: str = ""
+    dash: str = "solid"
+    sweep_axes: tuple[str, ...] = ()
+    lr_kind: str = LR_GRADIENT
+    paper_values: Mapping[str, float] = field(default_factory=dict)
+    #: shown by the inspector, after the rule, when ``paper_values`` are left
+    variant_equation: Equation | None = None
+    inspector_values: Callable[[Mapping[str, float]], dict[str, float]] | None = None
+    divergence_hint: str = "try a smaller learning rate"
 
     def hyperparam(self, name: str) -> HyperParam:
         for hp in self.hyperparams:
@@ -165,9 +239,50 @@ class OptimizerSpec:
         return {hp.name: hp.default for hp in self.hyperparams}
 
     @property
+    def rule_latex(self) -> str:
+        """The update rule in LaTeX: its equations side by side."""
+        return r", \quad ".join(e.latex for e in self.equations)
+
+    @property
+    def number_templates(self) -> tuple[str, ...]:
+        """The inspector's lines: each equation followed by its numbers."""
+        return tuple(f"{e.latex} = {e.numbers}" if e.numbers else e.latex for e in self.equations)
+
+    @property
+    def line_colour(self) -> str:
+        """Its colour, or a fallback that is the same in every process (a CRC of the key,
+        not Python's salted ``hash``)."""
+        return self.colour or FALLBACK_COLOURS[zlib.crc32(self.key.encode()) % 4]
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        """The hyperparameters a sensitivity sweep varies (``sweep_axes``, or the first two)."""
+        return self.sweep_axes or tuple(hp.name for hp in self.hyperparams[:2])
+
+    @property
+    def signed_fields(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.state_fields if f.signed)
+
+    @property
     def memory_per_parameter(self) -> int:
         """Number of per-parameter accumulators the optimizer keeps (its memory cost)."""
         return len(self.state_fields)
+
+    def is_variant(self, values: Mapping[str, float]) -> bool:
+        """Whether ``values`` leave the paper's method (a ``paper_values`` entry changed)."""
+        return any(values.get(k, v) != v for k, v in self.paper_values.items())
+
+    def label(self, values: Mapping[str, float]) -> str:
+        """Its name in a legend: the display name, and for the libraries' variant what
+        differs from the paper (``ADADELTA (library variant, η=0.5)``)."""
+        changed = [
+            f"{self.hyperparam(k).label.split(' ')[0]}={values[k]:g}"
+            for k, v in self.paper_values.items()
+            if values.get(k, v) != v
+        ]
+        if not changed:
+            return self.display_name
+        return f"{self.display_name} (library variant, {', '.join(changed)})"
 
     def build(self, **hyperparams: Any) -> Optimizer:
         """Build the optimizer; unspecified hyperparameters take their defaults."""
@@ -288,6 +403,27 @@ def _make(
         rule=rule,
         scalar_hp=scalar_hp,
     )
+
+
+def from_rule(
+    key: str,
+    state_cls: type,
+    rule: Callable[..., tuple[Any, tuple, Any]],
+    derive: Callable[..., Any],
+    *,
+    fill: tuple[HyperValue, ...] | None = None,
+    **hyperparams: HyperValue,
+) -> Optimizer:
+    """An optimizer from its one elementwise ``rule``: what a spec's ``factory`` returns.
+
+    ``rule(g, fields, hp, sqrt) -> (update, new_fields, effective_lr)`` must work on
+    Python floats and on NumPy arrays alike (see :class:`Optimizer`); ``state_cls`` is its
+    state's NamedTuple; ``derive(**hyperparams)`` returns what the rule reads as ``hp`` (any
+    object with attributes, e.g. ``types.SimpleNamespace``), called with ``(B, 1)`` columns
+    and, when all are scalars, with floats; ``fill`` the state's initial values (default
+    0). ``hyperparams`` are checked against the registered spec ``key``.
+    """
+    return _make(key, state_cls, rule, _validated(key, **hyperparams), derive, fill)
 
 
 # Hyperparameter descriptions shared by several optimizers -------------------------------
@@ -699,46 +835,77 @@ _BETA = _decay(
     0.001,
 )
 
-REGISTRY: dict[str, OptimizerSpec] = {
-    "sgd": OptimizerSpec(
+_VELOCITY = StateField("velocity", r"v", "velocity: the decaying sum of past steps", signed=True)
+_E_G2 = r"E[g^2]_t = \rho\, E[g^2]_{t-1} + (1-\rho)\, g_t^2"
+_E_G2_NUMBERS = r"«rho» \cdot «sq_grad_avg_prev» + (1 - «rho») \cdot («g»)^2 = «sq_grad_avg»"
+
+
+def _adadelta_inspector_values(values: Mapping[str, float]) -> dict[str, float]:
+    """Δx of the paper, −RMS[Δx]ₜ₋₁/RMS[g]ₜ · g, as the rule computes it (before the
+    libraries' multiplier η): the ratio of the two roots the replay took, times g."""
+    if "sqrt1" not in values:
+        return {}
+    return {"delta": values["sqrt1"] / values["sqrt0"] * -values["g"]}
+
+
+_BUILT_IN: tuple[OptimizerSpec, ...] = (
+    OptimizerSpec(
         key="sgd",
         display_name="SGD",
         factory=sgd,
         hyperparams=(_lr(0.01),),
-        rule_latex=r"\Delta x_t = -\eta\, g_t",
+        equations=(Equation(r"\Delta x_t = -\eta\, g_t", r"-«lr» \cdot («g») = «update»"),),
         state_fields=(),
         effective_lr_latex=r"\eta",
         effective_lr_meaning="the learning rate itself, the same in every dimension",
+        colour="#0072B2",
+        sweep_axes=("lr",),
     ),
-    "momentum": OptimizerSpec(
+    OptimizerSpec(
         key="momentum",
         display_name="Momentum",
         factory=momentum,
         hyperparams=(_lr(0.01), _BETA),
-        rule_latex=r"v_t = \beta\, v_{t-1} - \eta\, g_t, \qquad \Delta x_t = v_t",
-        state_fields=(StateField("velocity", r"v", "velocity: the decaying sum of past steps"),),
+        equations=(
+            Equation(
+                r"v_t = \beta\, v_{t-1} - \eta\, g_t",
+                r"«beta» \cdot («velocity_prev») - «lr» \cdot («g») = «velocity»",
+            ),
+            Equation(r"\Delta x_t = v_t", "«update»"),
+        ),
+        state_fields=(_VELOCITY,),
         effective_lr_latex=r"\eta",
         effective_lr_meaning=(
             "the factor applied to the current gradient; the velocity carries the past ones "
             "(a constant gradient is amplified up to η/(1−β))"
         ),
         fixed={"nesterov": False},
+        colour="#E69F00",
+        sweep_axes=("lr", "beta"),
     ),
-    "nesterov": OptimizerSpec(
+    OptimizerSpec(
         key="nesterov",
         display_name="Nesterov momentum",
         factory=momentum,
         hyperparams=(_lr(0.01), _BETA),
-        rule_latex=(
-            r"v_t = \beta\, v_{t-1} - \eta\, g_t, \qquad "
-            r"\Delta x_t = \beta\, v_t - \eta\, g_t"
+        equations=(
+            Equation(
+                r"v_t = \beta\, v_{t-1} - \eta\, g_t",
+                r"«beta» \cdot («velocity_prev») - «lr» \cdot («g») = «velocity»",
+            ),
+            Equation(
+                r"\Delta x_t = \beta\, v_t - \eta\, g_t",
+                r"«beta» \cdot («velocity») - «lr» \cdot («g») = «update»",
+            ),
         ),
-        state_fields=(StateField("velocity", r"v", "velocity: the decaying sum of past steps"),),
+        state_fields=(_VELOCITY,),
         effective_lr_latex=r"\eta\,(1+\beta)",
         effective_lr_meaning="the factor applied to the current gradient (it enters twice)",
         fixed={"nesterov": True},
+        colour="#CC79A7",
+        sweep_axes=("lr", "beta"),
     ),
-    "adagrad": OptimizerSpec(
+    OptimizerSpec(
         key="adagrad",
         display_name="ADAGRAD",
         factory=adagrad,
@@ -762,15 +929,21 @@ REGISTRY: dict[str, OptimizerSpec] = {
                 step=0.1,
             ),
         ),
-        rule_latex=(
-            r"G_t = G_{t-1} + g_t^2, \qquad "
-            r"\Delta x_t = -\frac{\eta}{\sqrt{G_t} + \epsilon}\, g_t"
+        equations=(
+            Equation(r"G_t = G_{t-1} + g_t^2", r"«grad_sq_sum_prev» + («g»)^2 = «grad_sq_sum»"),
+            Equation(
+                r"\Delta x_t = -\frac{\eta}{\sqrt{G_t} + \epsilon}\, g_t",
+                r"-\frac{«lr»}{«sqrt0» + «eps»} \cdot («g») = «update»",
+            ),
         ),
         state_fields=(StateField("grad_sq_sum", r"G", "sum of all squared gradients so far"),),
         effective_lr_latex=r"\frac{\eta}{\sqrt{G_t} + \epsilon}",
         effective_lr_meaning="shrinks for ever, because G only grows",
+        colour="#009E73",
+        sweep_axes=("lr", "eps"),
+        lr_kind=LR_STEP,
     ),
-    "adadelta": OptimizerSpec(
+    OptimizerSpec(
         key="adadelta",
         display_name="ADADELTA",
         factory=adadelta,
@@ -788,11 +961,24 @@ REGISTRY: dict[str, OptimizerSpec] = {
                 "(1 = the paper's method)",
             ),
         ),
-        rule_latex=(
-            r"E[g^2]_t = \rho\, E[g^2]_{t-1} + (1-\rho)\, g_t^2, \quad "
-            r"\Delta x_t = -\frac{\sqrt{E[\Delta x^2]_{t-1} + \epsilon}}"
-            r"{\sqrt{E[g^2]_t + \epsilon}}\, g_t, \quad "
-            r"E[\Delta x^2]_t = \rho\, E[\Delta x^2]_{t-1} + (1-\rho)\, \Delta x_t^2"
+        equations=(
+            Equation(_E_G2, _E_G2_NUMBERS),
+            Equation(r"\mathrm{RMS}[g]_t = \sqrt{E[g^2]_t + \epsilon}", "«sqrt0»"),
+            Equation(
+                r"\mathrm{RMS}[\Delta x]_{t-1} = \sqrt{E[\Delta x^2]_{t-1} + \epsilon}",
+                "«sqrt1»",
+            ),
+            Equation(
+                r"\Delta x_t = -\frac{\mathrm{RMS}[\Delta x]_{t-1}}{\mathrm{RMS}[g]_t}\, g_t",
+                r"-\frac{«sqrt1»}{«sqrt0»} \cdot («g») = «delta»",
+            ),
+            Equation(
+                r"E[\Delta x^2]_t = \rho\, E[\Delta x^2]_{t-1} + (1-\rho)\, \Delta x_t^2",
+                (
+                    r"«rho» \cdot «sq_step_avg_prev» + (1 - «rho»)"
+                    r" \cdot («delta»)^2 = «sq_step_avg»"
+                ),
+            ),
         ),
         state_fields=(
             StateField("sq_grad_avg", r"E[g^2]", "running average of squared gradients"),
@@ -802,9 +988,19 @@ REGISTRY: dict[str, OptimizerSpec] = {
         effective_lr_meaning=(
             "a separate rate per dimension, with the units of x over the units of g"
         ),
-        note="lr ≠ 1 is the libraries' variant (torch, Keras), not the paper's method",
+        note="η ≠ 1 is the libraries' variant (torch, Keras); it scales only the applied step",
+        colour="#D55E00",
+        sweep_axes=("rho", "eps"),
+        lr_kind=LR_NONE,
+        paper_values={"lr": 1.0},
+        variant_equation=Equation(
+            r"\text{applied (library variant)}\ \eta\,\Delta x_t",
+            r"«lr» \cdot («delta») = «update»",
+        ),
+        inspector_values=_adadelta_inspector_values,
+        divergence_hint="try a smaller ε or a larger ρ",
     ),
-    "rmsprop": OptimizerSpec(
+    OptimizerSpec(
         key="rmsprop",
         display_name="RMSprop",
         factory=rmsprop,
@@ -813,17 +1009,23 @@ REGISTRY: dict[str, OptimizerSpec] = {
             _rho(0.9, "how much of the running average is kept each step"),
             _eps(1e-8, "added to the denominator to avoid division by zero"),
         ),
-        rule_latex=(
-            r"E[g^2]_t = \rho\, E[g^2]_{t-1} + (1-\rho)\, g_t^2, \qquad "
-            r"\Delta x_t = -\frac{\eta}{\sqrt{E[g^2]_t} + \epsilon}\, g_t"
+        equations=(
+            Equation(_E_G2, _E_G2_NUMBERS),
+            Equation(
+                r"\Delta x_t = -\frac{\eta}{\sqrt{E[g^2]_t} + \epsilon}\, g_t",
+                r"-\frac{«lr»}{«sqrt0» + «eps»} \cdot («g») = «update»",
+            ),
         ),
         state_fields=(
             StateField("sq_grad_avg", r"E[g^2]", "running average of squared gradients"),
         ),
         effective_lr_latex=r"\frac{\eta}{\sqrt{E[g^2]_t} + \epsilon}",
         effective_lr_meaning="a separate rate per dimension, still scaled by a chosen η",
+        colour="#56B4E9",
+        sweep_axes=("lr", "rho"),
+        lr_kind=LR_STEP,
     ),
-    "adam": OptimizerSpec(
+    OptimizerSpec(
         key="adam",
         display_name="Adam",
         factory=adam,
@@ -851,19 +1053,116 @@ REGISTRY: dict[str, OptimizerSpec] = {
             ),
             _eps(1e-8, "added to the denominator to avoid division by zero"),
         ),
-        rule_latex=(
-            r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad "
-            r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \quad "
-            r"\Delta x_t = -\frac{\eta/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}\, m_t"
+        equations=(
+            Equation(
+                r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t",
+                (
+                    r"«beta1» \cdot («first_moment_prev») + (1 -"
+                    r" «beta1») \cdot («g») = «first_moment»"
+                ),
+            ),
+            Equation(
+                r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2",
+                (
+                    r"«beta2» \cdot «second_moment_prev» + (1 - «beta2»)"
+                    r" \cdot («g»)^2 = «second_moment»"
+                ),
+            ),
+            Equation(
+                (
+                    r"\Delta x_t ="
+                    r" -\frac{\eta/(1-\beta_1^t)}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}\, m_t"
+                ),
+                r"-«eff» \cdot («first_moment») = «update»",
+            ),
         ),
         state_fields=(
-            StateField("first_moment", r"m", "running average of gradients"),
+            StateField("first_moment", r"m", "running average of gradients", signed=True),
             StateField("second_moment", r"v", "running average of squared gradients"),
         ),
-        effective_lr_latex=r"\frac{\eta/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}",
+        effective_lr_latex=r"\frac{\eta/(1-\beta_1^t)}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}",
         effective_lr_meaning="the per-dimension rate applied to the momentum average m",
+        colour="#6A3D9A",
+        sweep_axes=("lr", "beta1"),
+        lr_kind=LR_STEP,
     ),
-}
+)
+
+#: Every optimizer by key, in the order they were registered (the built-in seven first).
+REGISTRY: dict[str, OptimizerSpec] = {}
+
+_PLACEHOLDER = re.compile("«([a-z0-9_]+)»")
+
+
+def register(spec: OptimizerSpec, *, replace: bool = False) -> OptimizerSpec:
+    """Add ``spec`` to the registry, after checking that it is complete and consistent.
+
+    Everything else (runs, sweeps, figures, the inspector, the app, the URL, exports, the
+    CLI) reads the registry, so this is all a new optimizer needs. The checks, each with a
+    message naming the spec: a key that is new (unless ``replace``) and URL-safe, a factory
+    that builds with the defaults and steps a ``(1, 2)`` batch, state fields that name the
+    state's fields, sweep axes and paper values that name hyperparameters, a known
+    ``lr_kind`` and dash, and inspector placeholders that name values the inspector has.
+    """
+    where = f"optimizer spec {spec.key!r}"
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", spec.key):
+        raise ValueError(f"{where}: a key is lower-case letters, digits and _ (URL-safe)")
+    if spec.key in REGISTRY and not replace:
+        raise ValueError(f"{where}: that key is registered already (pass replace=True)")
+    names = [hp.name for hp in spec.hyperparams]
+    if "variant" in names:  # "<key>.variant" is the library-variant switch in links
+        raise ValueError(f"{where}: a hyperparameter may not be called 'variant'")
+    for what, used in (
+        ("sweep_axes", spec.sweep_axes),
+        ("paper_values", tuple(spec.paper_values)),
+    ):
+        unknown = [n for n in used if n not in names]
+        if unknown:
+            raise ValueError(f"{where}: {what} names {unknown[0]!r}, not a hyperparameter")
+    if spec.lr_kind not in LR_KINDS:
+        raise ValueError(f"{where}: lr_kind must be one of {LR_KINDS}, got {spec.lr_kind!r}")
+    if spec.lr_kind != LR_NONE and "lr" not in names:
+        raise ValueError(f"{where}: lr_kind {spec.lr_kind!r} needs a hyperparameter 'lr'")
+    if spec.dash not in DASHES:
+        raise ValueError(f"{where}: dash must be one of {DASHES}, got {spec.dash!r}")
+    if not spec.equations:
+        raise ValueError(f"{where}: it needs its update rule as equations")
+    before = REGISTRY.get(spec.key)
+    REGISTRY[spec.key] = spec  # a factory validates its values against its spec
+    try:
+        _check_spec(spec, where)
+    except BaseException:
+        if before is None:
+            del REGISTRY[spec.key]
+        else:
+            REGISTRY[spec.key] = before
+        raise
+    return spec
+
+
+def _check_spec(spec: OptimizerSpec, where: str) -> None:
+    names = [hp.name for hp in spec.hyperparams]
+    try:
+        optimizer = spec.build()
+        state = optimizer.init(np.zeros((1, 2)))
+        optimizer.step(np.ones((1, 2)), state)
+    except Exception as err:
+        raise ValueError(f"{where}: building and stepping it failed: {err}") from err
+    fields = tuple(getattr(state, "_fields", ()))
+    missing = [f.name for f in spec.state_fields if f.name not in fields]
+    if missing:
+        raise ValueError(f"{where}: state field {missing[0]!r} is not in its state {fields}")
+    known = {"g", "update", "eff", "x_prev", "x_new", *names}
+    known |= {n for f in fields for n in (f, f"{f}_prev")}
+    for equation in (*spec.equations, *filter(None, [spec.variant_equation])):
+        for name in _PLACEHOLDER.findall(equation.numbers):
+            ok = name in known or re.fullmatch(r"sqrt\d+", name)
+            if not ok and spec.inspector_values is None:
+                raise ValueError(f"{where}: the inspector has no value «{name}»")
+
+
+for _spec in _BUILT_IN:
+    register(_spec)
 
 
 def names() -> list[str]:

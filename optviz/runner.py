@@ -66,6 +66,10 @@ class Trajectory:
     optimizer: Optimizer = field(repr=False)
     noise: float = 0.0
     seed: int = 0
+    #: True when ``positions`` were mapped from the coordinates the optimizer ran in (those
+    #: of ``objective``, e.g. a stretched x' = s·x) to the plot's (x); see
+    #: :class:`optviz.scene.Transform`. Everything else stays in the optimizer's coordinates.
+    in_plot_coordinates: bool = False
 
     @property
     def steps(self) -> int:

@@ -46,13 +46,13 @@ Array = np.ndarray
 
 __all__ = [
     "CHUNK_ROWS",
-    "DEFAULT_AXES",
     "GAP_FLOOR",
     "THREADS",
     "SweepResult",
     "default_grid",
     "insensitivity_share",
     "sweep",
+    "sweep_axes",
 ]
 
 #: Largest number of rows one chunk of the batch runs at a time (its arrays stay in cache).
@@ -66,16 +66,11 @@ THREADS = 1
 #: Gaps ``f − f_min`` are clipped below at this value by :func:`insensitivity_share`.
 GAP_FLOOR = 1e-300
 
-#: The hyperparameters :func:`default_grid` sweeps for each optimizer (in this order).
-DEFAULT_AXES: dict[str, tuple[str, ...]] = {
-    "sgd": ("lr",),
-    "momentum": ("lr", "beta"),
-    "nesterov": ("lr", "beta"),
-    "adagrad": ("lr", "eps"),
-    "adadelta": ("rho", "eps"),
-    "rmsprop": ("lr", "rho"),
-    "adam": ("lr", "beta1"),
-}
+
+def sweep_axes(optimizer_name: str) -> tuple[str, ...]:
+    """The hyperparameters :func:`default_grid` sweeps for an optimizer, in order: its
+    spec's ``sweep_axes`` (:attr:`~optviz.optimizers.OptimizerSpec.axes`)."""
+    return optimizers.get(optimizer_name).axes
 
 
 # ---------------------------------------------------------------------------
@@ -560,7 +555,7 @@ def _axis(hp: optimizers.HyperParam, resolution: int) -> Array:
 
 
 def default_grid(optimizer_name: str, resolution: int) -> dict[str, Array]:
-    """A grid over the optimizer's usual hyperparameters (:data:`DEFAULT_AXES`), each
+    """A grid over the optimizer's usual hyperparameters (:func:`sweep_axes`), each
     spanning its slider range ``[ui_low, ui_high]`` with ``resolution`` values, ascending
     and with both ends exact.
 
@@ -570,14 +565,14 @@ def default_grid(optimizer_name: str, resolution: int) -> dict[str, Array]:
       (ADADELTA's ρ: 0.5 … 0.9999; the paper tried 0.9 … 0.99);
     * any other: uniform.
 
-    ADADELTA: ρ × ε; SGD: η; momentum and Nesterov: η × β; ADAGRAD: η × ε;
-    RMSprop: η × ρ; Adam: η × β₁. An optimizer not listed sweeps its first two
-    hyperparameters.
+    The built-in specs sweep ADADELTA: ρ × ε; SGD: η; momentum and Nesterov: η × β;
+    ADAGRAD: η × ε; RMSprop: η × ρ; Adam: η × β₁. A spec without ``sweep_axes`` sweeps
+    its first two hyperparameters.
     """
     spec = optimizers.get(optimizer_name)
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)):
         raise ValueError(f"resolution must be a whole number, got {resolution!r}")
     if resolution < 2:
         raise ValueError(f"resolution = {resolution} must be ≥ 2")
-    axes = DEFAULT_AXES.get(spec.key) or tuple(hp.name for hp in spec.hyperparams[:2])
+    axes = spec.axes
     return {name: _axis(spec.hyperparam(name), int(resolution)) for name in axes}

@@ -496,7 +496,7 @@ def test_a_typed_formula_draws_its_contour_and_paths():
     spec = chart_spec(at)
     assert spec["layout"]["images"][0]["source"].startswith("data:image/png")
     assert spec["layout"]["xaxis"]["range"] == [-2.0, 2.0]
-    obj = ov.objectives.from_expression("x^4 + y^2 - x*y", bounds=((-2, 2), (-2, 2)))
+    obj = ov.formula.from_expression("x^4 + y^2 - x*y", bounds=((-2, 2), (-2, 2)))
     start = (widget(at, "start_x").value, widget(at, "start_y").value)
     expected = ov.run(obj, ov.optimizers.adadelta(), start, 500)
     np.testing.assert_array_equal(path_of(spec, "adadelta"), expected.positions)

@@ -3,6 +3,7 @@ the same kind of Objective as the catalogue (derivatives, LaTeX), non-real regio
 
 from __future__ import annotations
 
+import pathlib
 import sys
 import time
 import warnings
@@ -14,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import optviz as ov
-from optviz import expressions as ex
-from optviz.expressions import ExpressionError
-from optviz.objectives import from_expression
+from optviz import formula as ex
+from optviz.formula import ExpressionError, cache, from_expression, tree
+from optviz.formula import worker as worker_module
 
 SLOW = "*".join(f"sin(x+{i}*y+{i})" for i in range(1, 22))  # ~20 s for SymPy: Hessian size
 
@@ -46,7 +47,8 @@ def test_error_type_is_exported_value_error():
     assert ov.ExpressionError is ExpressionError
     assert issubclass(ExpressionError, ValueError)
     assert "ExpressionError" in ov.__all__
-    assert ov.objectives.from_expression is from_expression
+    assert ov.formula.from_expression is from_expression
+    assert not hasattr(ov.objectives, "from_expression")  # objectives knows no formulas
 
 
 # ---------------------------------------------------------------------------
@@ -192,12 +194,12 @@ PYTHON_ONLY = [
 @pytest.mark.parametrize("source", PYTHON_ONLY)
 def test_the_allow_list_walk_refuses_python_constructs_by_itself(source):
     with pytest.raises(ExpressionError):
-        ex._parse_python(source)
+        tree._parse_python(source)
 
 
 def test_the_allow_list_walk_accepts_the_formula_language():
     for source in ["x**2 + y**2", "sin(x)*cos(y)", "-x + +y", "atan2(y, x)", "pi*e", "3", "0.5"]:
-        ex._parse_python(source)
+        tree._parse_python(source)
 
 
 def test_no_text_ever_reaches_sympify_or_parse_expr(monkeypatch):
@@ -214,10 +216,27 @@ def test_no_text_ever_reaches_sympify_or_parse_expr(monkeypatch):
 
     monkeypatch.setattr(sp, "sympify", strict_sympify)
     monkeypatch.setattr(parser, "parse_expr", no_parse_expr)
-    monkeypatch.setattr(ex, "USE_WORKER", False)  # build in this process, where we watch
+    monkeypatch.setattr(worker_module, "USE_WORKER", False)  # build in this process, where we watch
     ex.clear_cache()
     obj = from_expression("x^2*sin(y) + sqrt(1 + x^2) - atan2(y, 1 + x^2)")
     assert obj.latex
+    ex.clear_cache()
+
+
+def test_a_formula_is_differentiated_once(monkeypatch):
+    calls = []
+    real_diff = sp.diff
+
+    def counting_diff(*args, **kwargs):
+        calls.append(args)
+        return real_diff(*args, **kwargs)
+
+    monkeypatch.setattr(sp, "diff", counting_diff)
+    monkeypatch.setattr(worker_module, "USE_WORKER", False)  # build in this process, where we count
+    ex.clear_cache()
+    obj = from_expression("x^3*sin(y) + abs(x - y)")
+    assert len(calls) == 6  # f_x, f_y and the four second derivatives, for checks and code
+    assert obj.hessian(np.array([0.5, 2.0])).shape == (2, 2)
     ex.clear_cache()
 
 
@@ -307,12 +326,12 @@ def test_allowed_exponentials_and_powers(text):
 
 
 def test_slow_formula_times_out_and_the_refusal_is_cached(monkeypatch):
-    monkeypatch.setattr(ex, "TIMEOUT_SECONDS", 1.0)
+    monkeypatch.setattr(worker_module, "TIMEOUT_SECONDS", 1.0)
     ex.warm_up()
     msg = rejected(SLOW, match="takes too long", limit=20.0)  # limit includes a cold start
     assert msg == "this formula takes too long to process — simplify it"
     rejected(SLOW, match="takes too long", limit=0.5)  # cached: no second wait
-    monkeypatch.setattr(ex, "RETRY_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(cache, "RETRY_AFTER_SECONDS", 0.0)
     rejected(SLOW + " ", match="takes too long", limit=20.0)
     before = ex.cache_info().misses
     rejected(SLOW + " ", match="takes too long", limit=20.0)  # expired: tried again
@@ -322,17 +341,17 @@ def test_slow_formula_times_out_and_the_refusal_is_cached(monkeypatch):
 
 
 def test_timeout_with_a_tiny_limit(monkeypatch):
-    monkeypatch.setattr(ex, "TIMEOUT_SECONDS", 1e-4)
+    monkeypatch.setattr(worker_module, "TIMEOUT_SECONDS", 1e-4)
     rejected("x^3 + y^3 + 0.125*x*y", match="takes too long", limit=20.0)
-    monkeypatch.setattr(ex, "TIMEOUT_SECONDS", 3.0)
+    monkeypatch.setattr(worker_module, "TIMEOUT_SECONDS", 3.0)
     ex.clear_cache()
     assert from_expression("x^3 + y^3 + 0.125*x*y").latex
 
 
 def test_without_a_worker_formulas_are_built_in_process(monkeypatch):
-    worker = ex._Worker()
+    worker = worker_module._Worker()
     worker.command = lambda: [sys.executable, "-c", "import sys; sys.exit(3)"]
-    monkeypatch.setattr(ex, "_WORKER", worker)
+    monkeypatch.setattr(worker_module, "_WORKER", worker)
     ex.clear_cache()
     obj = from_expression("x^2 - x*y + 4")
     assert worker.unavailable
@@ -340,13 +359,20 @@ def test_without_a_worker_formulas_are_built_in_process(monkeypatch):
     ex.clear_cache()
 
 
+def test_the_worker_process_imports_this_copy_of_optviz():
+    command = worker_module._Worker().command()
+    boot, root = command[command.index("-c") + 1], command[-1]
+    assert "from optviz.formula.worker import _worker_main" in boot
+    assert pathlib.Path(root, "optviz", "formula", "worker.py").samefile(worker_module.__file__)
+
+
 def test_a_worker_that_dies_gives_an_error_not_a_hang(monkeypatch):
-    worker = ex._Worker()
+    worker = worker_module._Worker()
     script = (
         "import sys, json; print(json.dumps({'ready': True}), flush=True); sys.stdin.readline()"
     )
     worker.command = lambda: [sys.executable, "-c", script]
-    monkeypatch.setattr(ex, "_WORKER", worker)
+    monkeypatch.setattr(worker_module, "_WORKER", worker)
     ex.clear_cache()
     rejected("x^2 + 2*y^2", match="too complex to process")
     worker.stop()

@@ -13,6 +13,7 @@ import pytest
 
 import optviz as ov
 from optviz import lessons, objectives, optimizers, sweeps
+from optviz.formula import from_expression
 from optviz.lessons import FALLBACK, Settings, fmt, pct, times
 
 REQUIRED = [
@@ -208,7 +209,7 @@ def test_stretched_runs_come_back_in_the_original_x():
 def test_cliff_formula_is_the_same_function():
     s = lessons.get("large_gradient").settings
     ours = s.objective_obj()
-    typed = objectives.from_expression(s.formula, bounds=s.bounds, start=s.start)
+    typed = from_expression(s.formula, bounds=s.bounds, start=s.start)
     xs = np.random.default_rng(0).uniform(-4, 6, size=(200, 2))
     assert np.allclose(ours.value(xs), typed.value(xs), rtol=1e-12, atol=1e-12)
     assert ours.bounds == typed.bounds == s.bounds

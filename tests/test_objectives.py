@@ -180,6 +180,25 @@ def test_from_sympy_polishes_approximate_minima():
     assert f.start == pytest.approx((-1.2, 1.2))
 
 
+def test_from_sympy_with_given_derivatives_does_not_differentiate(monkeypatch):
+    expr = sp.Abs(obj.X) * obj.Y**3 + sp.sin(obj.X * obj.Y)
+    derivatives = obj.differentiate(expr)
+    assert derivatives[0] == [sp.diff(expr, obj.X), sp.diff(expr, obj.Y)]
+    assert derivatives[1][0][1] == sp.diff(expr, obj.X, obj.Y)
+    assert derivatives[1][0][0].has(sp.DiracDelta)  # as SymPy writes it
+    fresh = obj.from_sympy(expr, name="f", refine=False)
+
+    def no_diff(*_args, **_kwargs):
+        raise AssertionError("differentiated again")
+
+    monkeypatch.setattr(sp, "diff", no_diff)
+    given = obj.from_sympy(expr, name="f", refine=False, derivatives=derivatives)
+    pts = np.random.default_rng(1).uniform(-2, 2, size=(50, 2))
+    for fn in ("value", "grad", "hessian"):
+        np.testing.assert_array_equal(getattr(given, fn)(pts), getattr(fresh, fn)(pts))
+    assert given.scalar_grad is None and fresh.scalar_grad is None
+
+
 # ---------------------------------------------------------------------------
 # Shapes
 # ---------------------------------------------------------------------------
@@ -302,7 +321,9 @@ def test_scaled(name):
     assert [m.is_global for m in fc.minima] == [m.is_global for m in f.minima]
     assert fc.f_min == (None if f.f_min is None else c * f.f_min)
     assert fc.noise == c * f.noise  # noise is in gradient units, so it scales too
-    assert fc.name == f"{name}*2.5" and "2.5" in fc.display_name
+    # the transform is carried as fields, never in the name
+    assert fc.name == name and (fc.scale, fc.stretch) == (2.5, 1.0) and "2.5" in fc.display_name
+    assert (fc.scaled(4.0).scale, fc.stretched(3.0).stretch) == (10.0, 3.0)
     for m in fc.minima:
         assert np.abs(fc.grad(np.array(m.point))).max() < 1e-10
     assert f.scaled(1).value(p).tolist() == f.value(p).tolist()
@@ -338,6 +359,7 @@ def test_stretched(name):
         assert float(fs.value(np.array(ms.point))) == pytest.approx(m.value, abs=1e-10)
         assert np.abs(fs.grad(np.array(ms.point))).max() < 1e-9
     assert fs.f_min == f.f_min
+    assert fs.name == name and (fs.scale, fs.stretch) == (1.0, s)
 
 
 def test_stretched_ill_conditioned_is_the_isotropic_bowl():

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import objectives, optimizers
+from ..formula import from_expression
 from ..objectives import Objective
 from ..runner import Trajectory, run
 
@@ -79,7 +80,7 @@ def _objective(
     if name in OBJECTIVES or name in objectives.names():
         obj = objective_for(name)
     elif formula:
-        obj = objectives.from_expression(formula, bounds=bounds, start=start)
+        obj = from_expression(formula, bounds=bounds, start=start)
     else:
         raise KeyError(f"unknown objective {name!r} and no formula given")
     if scale_exponent:

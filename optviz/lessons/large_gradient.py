@@ -12,7 +12,7 @@ from .. import objectives
 from ..objectives import Minimum, Objective, X, Y
 from ..runner import Trajectory
 from .base import OBJECTIVES, Bounds, Runs, Settings, _lesson, hyperparams, register
-from .runs import _diverged, _nanmedian, _objective_base, _scalar_hp, original_positions
+from .runs import _diverged, _nanmedian, _scalar_hp, original_positions
 from .text import _bold, _diverged_at, _missing, _needs_a_run, _point, fmt, times
 
 #: The cliff: a gentle valley whose floor drops by 10 over a narrow band at x = 0.
@@ -85,7 +85,7 @@ def _explain_large_gradient(_settings: Settings, runs: Runs) -> str:
             f"{fmt(u)}, {times(ratio)} the step before, and lands at "
             f"{_point(original_positions(tr)[t + 1])}{div}."
         )
-    on_cliff = _objective_base(next(iter(runs.values()))) == "cliff"
+    on_cliff = next(iter(runs.values())).objective.name == "cliff"
     parts = [
         "The steepest point of each path"
         + (" (on the cliff, where the path crosses it):" if on_cliff else ":"),

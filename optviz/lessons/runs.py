@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,17 +16,10 @@ from ..objectives import Objective
 from ..runner import Trajectory, run
 from .base import Array, Runs
 
-_STRETCHED = re.compile(r"\|x\*([0-9.eE+-]+)")
-
 
 def stretch_of(tr: Trajectory) -> float:
-    """The stretch s of the objective ``tr`` ran on (``Objective.stretched`` names it
-    ``…|x*s``), 1 for any other."""
-    m = _STRETCHED.search(tr.objective.name)
-    try:
-        return float(m[1]) if m else 1.0
-    except ValueError:
-        return 1.0
+    """The stretch s of the objective ``tr`` ran on (``Objective.stretch``; 1 for none)."""
+    return float(tr.objective.stretch)
 
 
 def _mapped_back(tr: Trajectory, s: float) -> bool:
@@ -137,12 +129,6 @@ def _conditions(tr: Trajectory) -> tuple[tuple[float, float], int, float, int]:
     """``(start, steps, noise, seed)`` of ``tr``, the start in the run's coordinates: what
     an extra experiment on ``tr.objective`` takes to be comparable with ``tr``."""
     return tuple(map(float, run_positions(tr)[0])), tr.steps, tr.noise, tr.seed
-
-
-def _objective_base(tr: Trajectory) -> str:
-    """The name of the objective ``tr`` ran on without the suffixes of a factor on f
-    (``*…``) or a stretched or turned x (``|…``): ``"cliff"`` for ``cliff*100|x*10``."""
-    return tr.objective.name.split("*")[0].split("|")[0]
 
 
 def _any_run(runs: Runs) -> Trajectory | None:

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..runner import Trajectory
 from .base import Runs, Settings, _lesson, hyperparams, register
-from .runs import _any_run, _objective_base, original_positions
+from .runs import _any_run, original_positions
 from .text import _missing_from, _name, _needs_a_run, _table, fmt
 
 ESCAPE = 1.0
@@ -38,7 +38,7 @@ def _explain_saddle(_settings: Settings, runs: Runs) -> str:
             rows.append((_name(key), f"did not escape in {tr.steps} steps", ""))
         else:
             rows.append((_name(key), t, fmt(original_positions(tr)[t, 0])))
-    on_saddle = _objective_base(ref) == "saddle"
+    on_saddle = ref.objective.name == "saddle"
     parts = [
         f"The path starts at y = {fmt(y0)}"
         + (", next to the line that leads straight into the saddle" if on_saddle else "")

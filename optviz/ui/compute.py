@@ -8,17 +8,17 @@ optimizers' runs and the objective come straight from the cache.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import plotly.io as pio
 import streamlit as st
 
 from .. import objectives, optimizers
 from ..figures import PathView, SpecFigure, colour_of, trajectory_figure
+from ..formula import from_expression
 from ..objectives import Objective
 from ..optimizers import HyperParam
-from ..runner import Trajectory, run
+from ..runner import Trajectory
+from ..scene import Transform
 from .lessons_view import lesson_ghosts
 from .state import Scene
 
@@ -32,47 +32,24 @@ SCENE_KEY = {Scene: repr}
 @st.cache_resource(max_entries=64, show_spinner=False)
 def objective_for(key: ObjectiveKey) -> Objective:
     """A catalogue objective, or a typed formula (``("custom", text, bounds)``), compiled
-    once per process (the formula through :func:`objectives.from_expression`: validated,
+    once per process (the formula through :func:`optviz.formula.from_expression`: validated,
     never evaluated as code; ``ExpressionError`` for a formula it will not accept)."""
     if isinstance(key, tuple):
         _, formula, bounds = key
-        return objectives.from_expression(formula, bounds=bounds)
+        return from_expression(formula, bounds=bounds)
     return objectives.get(key)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
 def transformed_objective(key: ObjectiveKey, scale_exp: int, stretch: float) -> Objective:
     """The objective multiplied by 10**scale_exp and seen in stretched x (x' = s·x)."""
-    obj = objective_for(key)
-    if scale_exp:
-        obj = obj.scaled(10.0**scale_exp)
-    if stretch != 1.0:
-        obj = obj.stretched(stretch)
-    return obj
+    return Transform(scale_exp, stretch).objective(objective_for(key))
 
 
 def scene_objective(scene: Scene) -> Objective:
     """What the figure draws: the objective, scaled (the contour is in original x)."""
-    return transformed_objective(scene.objective_key, scene.scale_exp, 1.0)
-
-
-def _to_original_x(traj: Trajectory, stretch: float) -> Trajectory:
-    """A run made in stretched coordinates x' = s·x, with its positions mapped back to x."""
-    if stretch == 1.0:
-        return traj
-    positions = traj.positions.copy()
-    positions[..., 0] /= stretch
-    return dataclasses.replace(traj, positions=positions)
-
-
-def in_optimizer_coordinates(traj: Trajectory, stretch: float) -> Trajectory:
-    """A run of the stretch demo with its positions in the optimizer's own x' = s·x again
-    (the figure draws it in x; its gradients, updates and state are in x' throughout)."""
-    if stretch == 1.0:
-        return traj
-    positions = traj.positions.copy()
-    positions[..., 0] *= stretch
-    return dataclasses.replace(traj, positions=positions)
+    return Transform(scene.scale_exp, scene.stretch).plot_objective(
+        objective_for(scene.objective_key)
+    )
 
 
 @st.cache_resource(max_entries=512, show_spinner=False)
@@ -93,10 +70,8 @@ def trajectory_for(
     returned in the original x, so that paths can be compared on one contour.
     """
     opt = optimizers.build(key, **dict(hyperparams))
-    obj = transformed_objective(objective_key, scale_exp, stretch)
-    x0 = (start[0] * stretch, start[1])
-    traj = run(obj, opt, x0, steps, seed=seed, noise=noise * 10.0**scale_exp)
-    return _to_original_x(traj, stretch)
+    transform = Transform(scale_exp, stretch)
+    return transform.run(objective_for(objective_key), opt, start, steps, seed=seed, noise=noise)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=SCENE_KEY)
@@ -111,19 +86,16 @@ def ghost_paths_for(scene: Scene) -> list[tuple[np.ndarray, str, str]]:
     values = fan(hp, scene.ghost_count)
     config = {**scene.hp(key), name: values}
     opt = optimizers.build(key, **config)
-    obj = transformed_objective(scene.objective_key, scene.scale_exp, scene.stretch)
-    traj = run(
-        obj,
+    traj = Transform(scene.scale_exp, scene.stretch).run(
+        objective_for(scene.objective_key),
         opt,
-        (scene.start[0] * scene.stretch, scene.start[1]),
+        scene.start,
         scene.steps,
         seed=scene.seed,
-        noise=scene.noise * 10.0**scene.scale_exp,
+        noise=scene.noise,
     )
-    positions = traj.positions.copy()
-    positions[..., 0] /= scene.stretch
     colour = colour_of(key)
-    return [(positions[:, i], colour, f"{key} {name}={v:.3g}") for i, v in enumerate(values)]
+    return [(traj.positions[:, i], colour, f"{key} {name}={v:.3g}") for i, v in enumerate(values)]
 
 
 def fan(hp: HyperParam, count: int) -> np.ndarray:
@@ -154,10 +126,7 @@ def scene_paths(scene: Scene) -> list[PathView]:
             scene.scale_exp,
             scene.stretch,
         )
-        label = spec.display_name
-        if key == "adadelta" and hp.get("lr", 1.0) != 1.0:
-            label = f"ADADELTA (library variant, η={hp['lr']:g})"
-        paths.append(PathView(key=key, label=label, spec=spec, trajectory=traj))
+        paths.append(PathView(key=key, label=spec.label(hp), spec=spec, trajectory=traj))
     return paths
 
 

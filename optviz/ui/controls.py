@@ -21,14 +21,13 @@ from .state import (
     DEFAULT_OBJECTIVE,
     DEFAULT_OPTIMIZERS,
     DEFAULT_STEPS,
-    GRADIENT_SCALED,
-    STEP_SIZED,
     STEPS_RANGE,
     Scene,
     default_hyperparams,
     format_value,
     options_for,
     snap,
+    variant_key,
 )
 
 SPEEDS = {"¼×": 240, "½×": 120, "1×": 60, "2×": 30, "4×": 15}
@@ -79,8 +78,9 @@ def _objective_defaults(name: str) -> dict[str, Any]:
         "start_y": float(obj_start[1]),
         "noise": float(noise),
     }
-    for key in (*GRADIENT_SCALED, *STEP_SIZED):  # learning rates suited to this function
-        values[hp_key(key, "lr")] = default_hyperparams(key, name)["lr"]
+    for key in optimizers.names():  # learning rates suited to this function
+        if optimizers.get(key).lr_kind != optimizers.LR_NONE:
+            values[hp_key(key, "lr")] = default_hyperparams(key, name)["lr"]
     return values
 
 
@@ -92,7 +92,7 @@ def all_defaults(objective_name: str = DEFAULT_OBJECTIVE) -> dict[str, Any]:
         "speed": "1×",
         "optimizers": list(DEFAULT_OPTIMIZERS),
         "seed": 0,
-        "adadelta_variant": False,
+        **{variant_key(k): False for k in optimizers.names() if optimizers.get(k).paper_values},
         "presenter": False,
         "view": "trajectories",
         "scale_exp": 0,
@@ -123,9 +123,11 @@ def ensure_defaults() -> None:
     for k, v in all_defaults(state.get("objective", DEFAULT_OBJECTIVE)).items():
         state.setdefault(k, v)
     for key in optimizers.names():
-        for hp in optimizers.get(key).hyperparams:
+        spec = optimizers.get(key)
+        for hp in spec.hyperparams:
             state[hp_key(key, hp.name)] = state[hp_key(key, hp.name)]
-    state["adadelta_variant"] = state["adadelta_variant"]
+        if spec.paper_values:
+            state[variant_key(key)] = state[variant_key(key)]
 
 
 def reset_to_defaults() -> None:
@@ -181,7 +183,7 @@ def _ghost_options(chosen: list[str] | tuple[str, ...]) -> list[str]:
         f"{k}.{hp.name}"
         for k in chosen
         for hp in optimizers.get(k).hyperparams
-        if options_for(hp) is not None and not (k == "adadelta" and hp.name == "lr")
+        if options_for(hp) is not None and hp.name not in optimizers.get(k).paper_values
     ]
 
 
@@ -214,7 +216,7 @@ def settle_controls() -> Scene:
         optimizers=chosen,
         noise=float(state["noise"]),
         seed=int(state["seed"]),
-        adadelta_variant=bool(state.get("adadelta_variant", False)),
+        variants=tuple(k for k in chosen if state.get(variant_key(k), False)),
         presenter=bool(state.get("presenter", False)),
         scale_exp=int(state["scale_exp"]),
         stretch=float(state["stretch"]),
@@ -224,15 +226,13 @@ def settle_controls() -> Scene:
     )
     for key in chosen:
         spec = optimizers.get(key)
+        free = key in scene.variants  # the libraries' variant: the paper's values free
         values = {
             hp.name: _settle_hyperparam(key, hp)
+            if free or hp.name not in spec.paper_values
+            else spec.paper_values[hp.name]
             for hp in spec.hyperparams
-            if not (key == "adadelta" and hp.name == "lr")
         }
-        if key == "adadelta":
-            values["lr"] = (
-                _settle_hyperparam(key, spec.hyperparam("lr")) if scene.adadelta_variant else 1.0
-            )
         scene = scene.with_hp(key, values)
     return scene
 
@@ -317,22 +317,34 @@ def optimizer_controls() -> None:
         spec = optimizers.get(key)
         with st.sidebar.expander(f"{spec.display_name}", expanded=key == "adadelta"):
             for hp in spec.hyperparams:
-                if not (key == "adadelta" and hp.name == "lr"):
+                if hp.name not in spec.paper_values:
                     _hyperparam_widget(key, hp)
-            if key == "adadelta":
-                st.caption("The paper's method has no learning rate.")
-                variant = st.toggle(
-                    "Advanced: library variant with a learning rate",
-                    key="adadelta_variant",
-                    help="torch and Keras multiply the applied step by η. "
-                    "η = 1 is the paper's method.",
-                )
-                if variant:
-                    _hyperparam_widget(key, spec.hyperparam("lr"))
-                    st.warning(
-                        "Library variant — not the paper's method (η ≠ 1 scales "
-                        "only the applied step)."
-                    )
+            if spec.paper_values:
+                _variant_controls(key)
+
+
+def _variant_controls(key: str) -> None:
+    """The switch to the libraries' variant of a paper's method, and what it frees."""
+    spec = optimizers.get(key)
+    fixed = [spec.hyperparam(name) for name in spec.paper_values]
+    symbols = ", ".join(
+        f"{hp.label.split(' ')[0]} = {spec.paper_values[hp.name]:g}" for hp in fixed
+    )
+    st.caption(
+        "The paper's method has no learning rate."
+        if list(spec.paper_values) == ["lr"]
+        else f"The paper's method fixes {symbols}."
+    )
+    variant = st.toggle(
+        "Advanced: library variant"
+        + (" with a learning rate" if "lr" in spec.paper_values else ""),
+        key=variant_key(key),
+        help=spec.note or "the libraries' form of the method",
+    )
+    if variant:
+        for hp in fixed:
+            _hyperparam_widget(key, hp)
+        st.warning(f"Library variant — not the paper's method: {spec.note or symbols}.")
 
 
 def sidebar_bottom() -> None:

@@ -40,6 +40,7 @@ from .. import optimizers, sweeps
 from ..figures import SpecFigure
 from ..objectives import Objective
 from ..runner import run
+from ..scene import Transform
 from ..sweep_figures import (
     DISPLAY_FLOOR,
     NoiseSeries,
@@ -51,7 +52,7 @@ from ..sweep_figures import (
     noise_figure,
     share_figure,
 )
-from ..sweeps import DEFAULT_AXES, SweepResult
+from ..sweeps import SweepResult, sweep_axes
 from .compute import transformed_objective
 from .controls import hp_key
 from .state import Scene, format_value, options_for, snap
@@ -85,13 +86,13 @@ DEFAULTS = {METRIC_KEY: DEFAULT_METRIC, RESOLUTION_KEY: DEFAULT_RESOLUTION}
 
 def swept_optimizers(selected: tuple[str, ...] | list[str]) -> list[str]:
     """The selected optimizers that have a default grid, ADADELTA first."""
-    keys = [k for k in dict.fromkeys(selected) if k in DEFAULT_AXES]
+    keys = [k for k in dict.fromkeys(selected) if k in optimizers.REGISTRY and sweep_axes(k)]
     return sorted(keys, key=lambda k: k != "adadelta")
 
 
 def resolution_for(key: str, requested: int, steps: int) -> int:
     """The largest offered resolution ≤ ``requested`` whose cost fits :data:`WORK_BUDGET`."""
-    dims = len(DEFAULT_AXES[key])
+    dims = len(sweep_axes(key))
     fitting = [r for r in RESOLUTIONS if r <= requested and steps * r**dims <= WORK_BUDGET]
     return max(fitting) if fitting else RESOLUTIONS[0]
 
@@ -138,14 +139,18 @@ class SweepScene:
         return dict(dict(self.hyper)[key])
 
     @property
+    def transform(self) -> Transform:
+        return Transform(self.scale_exp, self.stretch)
+
+    @property
     def x0(self) -> tuple[float, float]:
         """The start in the coordinates the optimizers see (x' = s·x)."""
-        return (self.start[0] * self.stretch, self.start[1])
+        return self.transform.to_run(self.start)
 
     @property
     def sigma(self) -> float:
         """σ as the optimizers see it (noise follows f × 10ᵏ, as in the trajectory view)."""
-        return self.noise * 10.0**self.scale_exp
+        return self.transform.noise(self.noise)
 
     @property
     def problem(self) -> Problem:
@@ -230,7 +235,7 @@ def sweep_set(sc: SweepScene, resolution: int) -> SweepSet:
     results, resolutions, seconds = {}, {}, 0.0
     for key in sc.keys:
         res = resolution_for(key, resolution, sc.steps)
-        axes = DEFAULT_AXES[key]
+        axes = sweep_axes(key)
         fixed = tuple(sorted((k, v) for k, v in sc.hp(key).items() if k not in axes))
         results[key], took = sweep_for(sc.problem, key, res, fixed)
         resolutions[key] = res
@@ -341,7 +346,7 @@ def noise_runs(
                 problem.x0,
                 problem.steps,
                 seed=seed,
-                noise=sigma * 10.0**problem.scale_exp,
+                noise=Transform(problem.scale_exp).noise(sigma),
             )
             if traj.diverged_at < 0:
                 v = float(traj.values[-1])
@@ -383,7 +388,7 @@ def _pct(share: float) -> str:
 def grid_phrase(key: str) -> str:
     """ "its ρ × ε grid", "its learning-rate range" …"""
     spec = optimizers.get(key)
-    axes = DEFAULT_AXES[key]
+    axes = sweep_axes(key)
     if len(axes) == 1:
         return (
             "its learning-rate range"
@@ -463,7 +468,7 @@ def _cell_key(point: Mapping[str, Any]) -> str | None:
     group = point.get("legendgroup") or ""
     if isinstance(group, str) and group.startswith("cells."):
         key = group.split(".", 1)[1]
-        return key if key in DEFAULT_AXES else None
+        return key if key in optimizers.REGISTRY and sweep_axes(key) else None
     return None
 
 
@@ -488,7 +493,7 @@ def apply_cell(selection: Any, state: MutableMapping[str, Any]) -> str | None:
     if key is None:
         return None
     spec = optimizers.get(key)
-    axes = DEFAULT_AXES[key]
+    axes = sweep_axes(key)
     values: list[float] = []
     data = point.get("customdata")
     if isinstance(data, (list, tuple)) and len(data) == len(axes):
@@ -622,7 +627,7 @@ def sensitivity_view(scene: Scene) -> None:
             f"{sc.steps} steps × {resolution} × {resolution} cells would be too slow here, so "
             + ", ".join(
                 f"**{_label(k)}** uses {r} × {r}"
-                if len(DEFAULT_AXES[k]) == 2
+                if len(sweep_axes(k)) == 2
                 else f"**{_label(k)}** uses {r} cells"
                 for k, r in lowered.items()
             )
@@ -631,7 +636,7 @@ def sensitivity_view(scene: Scene) -> None:
             icon="⏱️",
         )
 
-    cells = sum(resolution_for(k, resolution, sc.steps) ** len(DEFAULT_AXES[k]) for k in sc.keys)
+    cells = sum(resolution_for(k, resolution, sc.steps) ** len(sweep_axes(k)) for k in sc.keys)
     try:
         with st.spinner(f"Running {cells:,} configurations × {sc.steps} steps…"):
             data = sweep_set(sc, resolution)

@@ -19,10 +19,11 @@ DEFAULT_STEPS = 500
 STEPS_RANGE = (10, 5000)
 DEFAULT_FRAME_MS = 60
 
-#: optimizers whose step scales with the gradient (they get the objective's first
-#: suggested learning rate), and those whose first steps are about lr in size
-GRADIENT_SCALED = ("sgd", "momentum", "nesterov")
-STEP_SIZED = ("adagrad", "rmsprop", "adam")
+
+def variant_key(key: str) -> str:
+    """The control that switches optimizer ``key`` from the paper's method to the
+    libraries' variant (for a spec with ``paper_values``: ``adadelta_variant``)."""
+    return f"{key}_variant"
 
 
 def log_options(low: float, high: float) -> tuple[float, ...]:
@@ -91,7 +92,8 @@ class Scene:
     hyperparams: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
     noise: float = 0.0
     seed: int = 0
-    adadelta_variant: bool = False
+    #: optimizers run as the libraries' variant (their ``paper_values`` left free)
+    variants: tuple[str, ...] = ()
     presenter: bool = False
     formula: str = ""  # the text of a custom objective ("" for catalogue objectives)
     bounds: tuple[tuple[float, float], tuple[float, float]] | None = None
@@ -118,9 +120,13 @@ class Scene:
                 break
         else:
             values = default_hyperparams(key, self.objective)
-        if key == "adadelta" and not self.adadelta_variant:
-            values["lr"] = 1.0  # the paper's method has no learning rate
+        if key not in self.variants:  # the paper's method (ADADELTA: no learning rate)
+            values.update(optimizers.get(key).paper_values)
         return values
+
+    @property
+    def adadelta_variant(self) -> bool:
+        return "adadelta" in self.variants
 
     def with_hp(self, key: str, values: dict[str, float]) -> Scene:
         others = tuple((k, v) for k, v in self.hyperparams if k != key)
@@ -130,13 +136,14 @@ class Scene:
 
 def default_hyperparams(key: str, objective_name: str) -> dict[str, float]:
     """Spec defaults, with learning rates suited to the objective (see ``suggested_lr``)."""
-    values = optimizers.get(key).defaults
+    spec = optimizers.get(key)
+    values = spec.defaults
     try:
         gradient_lr, step_lr = objectives.get(objective_name).suggested_lr
     except KeyError:  # custom objectives
         gradient_lr, step_lr = 0.01, 0.1
-    if key in GRADIENT_SCALED:
+    if spec.lr_kind == optimizers.LR_GRADIENT:
         values["lr"] = gradient_lr
-    elif key in STEP_SIZED:
+    elif spec.lr_kind == optimizers.LR_STEP:
         values["lr"] = step_lr
     return values

@@ -10,9 +10,9 @@ import streamlit as st
 from .. import export, lessons, optimizers
 from ..figures import PathView, left_bounds_at
 from ..inspector import latex_number, step_details
+from ..scene import Transform
 from .chart import animated_chart
 from .compute import (
-    in_optimizer_coordinates,
     scene_figure,
     scene_figure_json,
     scene_objective,
@@ -65,11 +65,7 @@ def problem_messages(scene: Scene, paths: list[PathView]) -> None:
                     icon="✖️",
                 )
             else:
-                hint = (
-                    "try a smaller learning rate"
-                    if "lr" in p.spec.defaults and p.key != "adadelta"
-                    else "try a smaller ε or a larger ρ"
-                )
+                hint = p.spec.divergence_hint
                 st.error(f"**{p.label}** diverged at step {tr.diverged_at} — {hint}.", icon="✖️")
             continue
         out = left_bounds_at(tr.positions, obj.bounds)
@@ -267,7 +263,7 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
         or keys[0]
     )
     p = next(p for p in paths if p.key == key)
-    d = step_details(in_optimizer_coordinates(p.trajectory, scene.stretch), t)
+    d = step_details(Transform(scene.scale_exp, scene.stretch).to_optimizer(p.trajectory), t)
     st.latex(d.rule_latex)
     if scene.stretch != 1.0:
         st.caption(

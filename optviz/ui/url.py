@@ -38,7 +38,7 @@ from .sensitivity import (
     RESOLUTIONS,
     current_setting,
 )
-from .state import STEPS_RANGE, format_value, options_for, snap
+from .state import STEPS_RANGE, format_value, options_for, snap, variant_key
 
 #: query name -> session-state key, for the scalar settings (hyperparameters are
 #: "<optimizer>.<name>", e.g. adadelta.rho, and the optimizers are "opt=sgd,adadelta")
@@ -64,6 +64,9 @@ SIMPLE = {
     "ymin": "ymin",
     "ymax": "ymax",
 }
+#: "<optimizer>.variant=1": that optimizer as the libraries' variant of the paper's method
+#: (ADADELTA's is "variant=1", as links have always said)
+VARIANT = "variant"
 #: the Sensitivity view's own controls (its defaults are not in controls.all_defaults)
 SENSITIVITY = {"metric": METRIC_KEY, "res": RESOLUTION_KEY}
 VIEWS = ("trajectories", "sensitivity", "lessons")  # the views the page offers (see page.VIEWS)
@@ -261,6 +264,15 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
                 bad(qname, text, "not a setting of this app")
             continue
         opt_key, hp_name = qname.split(".", 1)
+        if hp_name == VARIANT and opt_key in optimizers.REGISTRY:
+            if optimizers.get(opt_key).paper_values:
+                try:
+                    values[variant_key(opt_key)] = _flag(text)
+                except ValueError:
+                    bad(qname, text, "1 or 0 is needed")
+            else:
+                bad(qname, text, "this optimizer has no library variant")
+            continue
         try:
             hp = optimizers.get(opt_key).hyperparam(hp_name)
         except KeyError:
@@ -318,10 +330,14 @@ def to_query(state: Mapping[str, Any]) -> dict[str, str]:
     if chosen != defaults["optimizers"]:
         out["opt"] = ",".join(chosen)
     for opt_key in chosen:
+        qname = f"{opt_key}.{VARIANT}"
+        if SIMPLE.get("variant") != variant_key(opt_key) and state.get(variant_key(opt_key)):
+            out[qname] = "1"  # (ADADELTA's switch is the shorter "variant")
         for hp in optimizers.get(opt_key).hyperparams:
             key = hp_key(opt_key, hp.name)
             if key in state and state[key] != defaults.get(key):
-                if opt_key == "adadelta" and hp.name == "lr" and not state.get("adadelta_variant"):
+                paper = optimizers.get(opt_key).paper_values
+                if hp.name in paper and not state.get(variant_key(opt_key)):
                     continue
                 out[f"{opt_key}.{hp.name}"] = _fmt(state[key])
     return out
