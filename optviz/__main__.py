@@ -85,7 +85,7 @@ def output_format(out: str, explicit: str | None) -> str:
 def render(lesson_key: str, fmt: str, presenter: bool = False) -> str:
     """The text of lesson ``lesson_key`` in format ``fmt`` (html, csv or json)."""
     from . import export, lessons, optimizers
-    from .figures import PathView, trajectory_figure
+    from .figures import PathView, colour_of, trajectory_figure
 
     try:
         lesson = lessons.get(lesson_key)
@@ -111,7 +111,7 @@ def render(lesson_key: str, fmt: str, presenter: bool = False) -> str:
         start=settings.start,
         presenter=presenter,
         clickable=False,
-        ghosts=lesson.ghosts(settings),
+        ghosts=[(g.positions, colour_of(g.key), g.label) for g in lesson.ghosts(settings)],
     )
     return export.to_html(fig, title=lesson.title, caption=lesson.markdown(settings, runs))
 

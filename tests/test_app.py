@@ -574,6 +574,15 @@ def test_each_lesson_loads_and_sets_the_controls_it_names(key):
     assert query(at)["lesson"] == key
 
 
+def test_a_lessons_ghosts_are_drawn_in_their_optimizers_colour():
+    at = fresh()
+    at.selectbox(key="lesson").set_value("no_learning_rate").run()
+    ghosts = [t for t in chart_spec(at)["data"] if t.get("name", "").startswith("SGD η = ")]
+    assert len(ghosts) == 5  # six rates, but the settings' own SGD is the bold path
+    assert all(t["line"]["color"] == ov.figures.colour_of("sgd") for t in ghosts)
+    assert all(t["opacity"] < 0.5 for t in ghosts)
+
+
 def test_the_lesson_text_follows_the_sliders():
     at = fresh()
     at.selectbox(key="lesson").set_value("eps_warmup").run()

@@ -66,6 +66,18 @@ def test_export_html(tmp_path):
     assert len(page) < 15_000_000
 
 
+def test_export_draws_a_lessons_ghosts_in_their_optimizers_colours(monkeypatch):
+    from optviz import export
+    from optviz.figures import colour_of
+
+    figures = []
+    monkeypatch.setattr(export, "to_html", lambda fig, **_: figures.append(fig) or "")
+    cli.render("adagrad_bad_start", "html")
+    ghosts = lessons.get("adagrad_bad_start").ghosts(lessons.get("adagrad_bad_start").settings)
+    drawn = {t.get("name"): t.get("line", {}).get("color") for t in figures[0].to_dict()["data"]}
+    assert ghosts and all(drawn[g.label] == colour_of(g.key) == "#009E73" for g in ghosts)
+
+
 def test_export_csv_from_suffix_and_json_from_flag(tmp_path):
     out = tmp_path / "warmup.csv"
     proc = optviz("export", "--lesson", "eps_warmup", "--out", str(out))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -64,6 +66,35 @@ def test_names_unique_snake_case_in_teaching_order():
         assert not re.search(r"\d", lesson.title + lesson.look_at), lesson.key
 
 
+def test_register_appends_a_lesson_and_refuses_a_taken_key(monkeypatch):
+    monkeypatch.setattr(lessons.base, "_REGISTRY", dict(lessons.base._REGISTRY))
+    saddle = lessons.get("saddle")
+    with pytest.raises(ValueError, match="'saddle' is already registered"):
+        lessons.register(saddle)
+    with pytest.raises(TypeError):
+        lessons.register("saddle")
+    extra = lessons.Lesson(
+        key="saddle_again",
+        title="The saddle, again",
+        claim=saddle.claim,
+        settings=saddle.settings,
+        look_at=saddle.look_at,
+        explain=saddle.explain,
+        check=saddle.check,
+    )
+    assert lessons.register(extra) is extra
+    assert lessons.names() == [*REQUIRED, "saddle_again"]
+    assert lessons.LESSONS[-1] is lessons.get("saddle_again") is extra
+    assert extra.ghosts(extra.settings) == []
+
+
+def test_each_lesson_module_registers_its_own_lesson():
+    import importlib
+
+    for key in lessons.names():
+        assert importlib.import_module(f"optviz.lessons.{key}").LESSON is lessons.get(key)
+
+
 def test_unknown_lesson_lists_the_names():
     with pytest.raises(KeyError) as err:
         lessons.get("no_such_lesson")
@@ -105,6 +136,21 @@ def test_explanation_is_markdown_with_numbers(key, texts):
     assert "$" not in text  # no LaTeX: Streamlit's markdown would try to typeset it
     full = lessons.get(key).markdown()
     assert lessons.get(key).claim in full and lessons.get(key).look_at in full
+
+
+def test_ghosts_name_their_optimizer_and_the_core_imports_no_figure_code():
+    code = (
+        "import sys; from optviz import lessons, optimizers\n"
+        "for key in lessons.names():\n"
+        "    lesson = lessons.get(key)\n"
+        "    for g in lesson.ghosts(lesson.settings):\n"
+        "        assert isinstance(g, lessons.Ghost) and g.key in optimizers.names(), g\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('plotly', 'streamlit')\n"
+        "       or m in ('optviz.figures', 'optviz.sweep_figures')]\n"
+        "assert not bad, bad\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_adadelta_lr_is_forced_to_one_unless_variant():
@@ -507,6 +553,17 @@ def test_explain_survives_modified_settings(key):
             # the raw function too: no exception, no RuntimeWarning (an error under pytest)
             assert lesson.explain.__wrapped__(s, r) == text
         assert isinstance(lesson.check(r), bool)
+
+
+def test_the_shared_sentences_and_tables():
+    none = "No optimizer is selected."
+    for key in lessons.names():
+        lesson = lessons.get(key)
+        s = lesson.settings.replace(optimizers=())
+        compares_runs = key not in ("adagrad_decay", "adagrad_bad_start", "eps_warmup", "the_price")
+        assert (lesson.explain(s, {}) == none) is compares_runs, key
+    table = lessons.text._table(["a", "b", "c"], [(1, "x", ""), ("y", 2.5, 0)])
+    assert table == "| a | b | c |\n|---|---|---|\n| 1 | x | |\n| y | 2.5 | 0 |"
 
 
 def test_explain_names_a_missing_optimizer_and_a_divergence():

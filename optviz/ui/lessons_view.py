@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from .. import lessons, objectives, optimizers
+from ..figures import colour_of
 from ..lessons import Lesson, Settings
 from ..runner import Trajectory
 from .controls import CUSTOM, STRETCHES, all_defaults, hp_key
@@ -162,10 +163,12 @@ def _own(lesson: Lesson) -> Settings:
 
 
 def lesson_ghosts(scene: Scene) -> list:
-    """Extra faint paths a lesson draws (e.g. SGD at other learning rates)."""
+    """Extra faint paths a lesson draws (e.g. SGD at other learning rates), as the figure
+    takes them: (positions, colour, label), in the colour of the ghost's optimizer."""
     if not scene.lesson:
         return []
-    return list(lessons.get(scene.lesson).ghosts(scene_settings(scene)))
+    ghosts = lessons.get(scene.lesson).ghosts(scene_settings(scene))
+    return [(g.positions, colour_of(g.key), g.label) for g in ghosts]
 
 
 def lessons_overview() -> None:

@@ -1,0 +1,110 @@
+"""Lesson 1, ADAGRAD's learning rate dies: on Himmelblau ADAGRAD's effective rate falls
+below 1 % of its first and it stalls far from a minimum; ADADELTA's and RMSprop's rates
+grow."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..runner import Trajectory
+from .base import Array, Runs, Settings, _lesson, hyperparams, register
+from .runs import _diverged, _final_gap, _finite_rows
+from .text import _bold, _hp_text, _usable, fmt, pct, times
+
+
+def _rate_ratio(tr: Trajectory) -> Array:
+    """Last finite effective rate over the first one, per dimension."""
+    rows = _finite_rows(tr.effective_lr)
+    if rows.size == 0:
+        return np.array([math.nan, math.nan])
+    return tr.effective_lr[rows[-1]] / tr.effective_lr[rows[0]]
+
+
+def _ratio_words(r: float) -> str:
+    if not math.isfinite(r):
+        return "an undefined fraction of its first value"
+    if r < 1:
+        return f"{pct(r)} of its first value"
+    return f"{times(r)} its first value"
+
+
+def _ratio_pair(r: Array) -> str:
+    """ "fell to 0.64 % of its first value in x and 0.68 % in y" and the like."""
+    x, y = float(r[0]), float(r[1])
+    if math.isfinite(x) and math.isfinite(y):
+        if x < 1 and y < 1:
+            return f"fell to {pct(x)} of its first value in x and {pct(y)} in y"
+        if x >= 1 and y >= 1:
+            return f"ends at {times(x)} its first value in x and {times(y)} in y"
+    return f"ends at {_ratio_words(x)} in x and {_ratio_words(y)} in y"
+
+
+def _travel_halves(tr: Trajectory) -> tuple[float, float]:
+    steps = np.linalg.norm(tr.updates, axis=-1)
+    half = tr.steps // 2
+    return float(np.nansum(steps[:half])), float(np.nansum(steps[half:]))
+
+
+def _explain_adagrad_decay(_settings: Settings, runs: Runs) -> str:
+    parts = []
+    ag = _usable(runs, "adagrad", "to watch its learning rate die", parts)
+    if ag is not None:
+        r = _rate_ratio(ag)
+        first, second = _travel_halves(ag)
+        parts.append(
+            f"{_bold('adagrad')} ({_hp_text(ag, ['lr'])}) divides η by √G, and G — the sum "
+            f"of every squared gradient so far — only grows: over {ag.steps} steps its "
+            f"effective learning rate {_ratio_pair(r)}. It moved {fmt(first)} in the first "
+            f"half of the run and {fmt(second)} in the second, and ends at f − f_min = "
+            f"{fmt(_final_gap(ag))}."
+        )
+    ad = _usable(runs, "adadelta", "to compare with a rate that can recover", parts)
+    if ad is not None:
+        r = _rate_ratio(ad)
+        parts.append(
+            f"{_bold('adadelta')} divides by a running average that forgets old gradients "
+            f"instead: its rate {_ratio_pair(r)}, and it reaches f − f_min = "
+            f"{fmt(_final_gap(ad))}."
+        )
+    for key in ("rmsprop", "adam"):
+        tr = runs.get(key)
+        if tr is not None and not _diverged(tr):
+            r = _rate_ratio(tr)
+            parts.append(
+                f"{_bold(key)}, also a running average: its rate {_ratio_pair(r)} "
+                f"(f − f_min = {fmt(_final_gap(tr))})."
+            )
+    return " ".join(parts)
+
+
+def _check_adagrad_decay(runs: Runs) -> bool:
+    """ADAGRAD's last effective rate is below 1 % of its first in both dimensions,
+    ADADELTA's is not (neither diverged)."""
+    ag, ad = runs["adagrad"], runs["adadelta"]
+    if _diverged(ag, ad):
+        return False
+    return bool(np.all(_rate_ratio(ag) < 0.01) and np.all(_rate_ratio(ad) >= 0.01))
+
+
+LESSON = register(
+    _lesson(
+        "adagrad_decay",
+        "ADAGRAD's learning rate dies",
+        "ADAGRAD's accumulator of squared gradients only grows, so its effective learning rate "
+        "keeps falling towards zero and training stalls; ADADELTA's running averages do not.",
+        Settings(
+            objective="himmelblau",
+            start=(-0.5, -0.5),
+            steps=2000,
+            optimizers=("adagrad", "rmsprop", "adadelta"),
+            hyperparams=hyperparams(adagrad={"lr": 0.01}, rmsprop={"lr": 0.01}, adadelta={}),
+        ),
+        "The effective-learning-rate panels, x and y: ADAGRAD's curve falls for the whole run "
+        "while ADADELTA's rises and then settles. Then the contour: ADAGRAD stops short of "
+        "the minimum.",
+        _explain_adagrad_decay,
+        _check_adagrad_decay,
+    )
+)

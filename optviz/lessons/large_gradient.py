@@ -1,0 +1,159 @@
+"""Lesson 7, a sudden large gradient: on a valley with a cliff (:data:`CLIFF_FORMULA`, a
+lesson objective) SGD leaps, while ADADELTA's step stays below RMS[Δx]_(t−1)/√(1−ρ)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import sympy as sp
+
+from .. import objectives
+from ..objectives import Minimum, Objective, X, Y
+from ..runner import Trajectory
+from .base import OBJECTIVES, Bounds, Runs, Settings, _lesson, hyperparams, register
+from .runs import _diverged, _nanmedian, _scalar_hp, original_positions
+from .text import _bold, _diverged_at, _missing, _needs_a_run, _point, fmt, times
+
+#: The cliff: a gentle valley whose floor drops by 10 over a narrow band at x = 0.
+CLIFF_FORMULA = "(x - 2.5)^2/4 + y^2 - 5*tanh(10*x)"
+CLIFF_BOUNDS: Bounds = ((-4.0, 6.0), (-3.0, 3.0))
+
+
+def _cliff() -> Objective:
+    expr = (X - sp.Rational(5, 2)) ** 2 / 4 + Y**2 - 5 * sp.tanh(10 * X)
+    return objectives.from_sympy(
+        expr,
+        name="cliff",
+        display_name="Valley with a cliff",
+        bounds=CLIFF_BOUNDS,
+        start=(-3.5, 1.5),
+        minima=[Minimum((2.5, 0.0), -5.0)],
+        lesson="A gentle valley whose floor drops suddenly across a narrow band at x = 0: "
+        "one sudden, very large gradient on the way to the minimum.",
+        suggested_lr=(0.1, 0.1),
+    )
+
+
+#: a lesson objective: Settings(objective="cliff") finds it through base.OBJECTIVES
+OBJECTIVES["cliff"] = _cliff
+
+
+def jump(tr: Trajectory) -> tuple[int, float, float, float] | None:
+    """At the step t ≥ 1 with the largest |g| (the steepest point of the path, before any
+    divergence): ``(t, |g_t|, |Δx_t|, |Δx_t| / |Δx_{t−1}|)``."""
+    g = np.linalg.norm(tr.grads, axis=-1)
+    u = np.linalg.norm(tr.updates, axis=-1)
+    if g.size < 2:
+        return None
+    cand = np.where(np.isfinite(g[1:]) & np.isfinite(u[1:]) & np.isfinite(u[:-1]), g[1:], -1.0)
+    if cand.max() < 0:
+        return None
+    t = int(np.argmax(cand)) + 1
+    prev = u[t - 1]
+    return t, float(g[t]), float(u[t]), float(u[t] / prev) if prev > 0 else math.inf
+
+
+def adadelta_step_bound(tr: Trajectory) -> tuple[float, bool]:
+    """ADADELTA's steps against their bound: |Δx_t| ≤ η·RMS[Δx]_{t−1}/√(1−ρ) per coordinate
+    (η = 1 for the paper's method). Returns (largest |Δx_t| / (η·RMS[Δx]_{t−1}), every step
+    within the bound)."""
+    hp = _scalar_hp(tr)
+    rms_prev = np.sqrt(tr.states.sq_step_avg[:-1] + hp["eps"])
+    ratio = np.abs(tr.updates) / (hp["lr"] * rms_prev)
+    finite = ratio[np.isfinite(ratio)]
+    if finite.size == 0:
+        return math.nan, False
+    bound = 1.0 / math.sqrt(1.0 - hp["rho"])
+    return float(finite.max()), bool(np.all(finite <= bound * (1 + 1e-12)))
+
+
+@_needs_a_run
+def _explain_large_gradient(_settings: Settings, runs: Runs) -> str:
+    items = []
+    for key, tr in runs.items():
+        j = jump(tr)
+        if j is None:
+            items.append(f"- {_bold(key)}: no step to look at in this run.")
+            continue
+        t, g, u, ratio = j
+        before = _nanmedian(np.linalg.norm(tr.grads[:t], axis=-1))
+        div = f"; it {_diverged_at(tr)}" if _diverged(tr) else ""
+        items.append(
+            f"- {_bold(key)} meets its steepest gradient at step {t}: |g| = {fmt(g)}, "
+            f"{times(g / before)} its median gradient before that. Its step there is "
+            f"{fmt(u)}, {times(ratio)} the step before, and lands at "
+            f"{_point(original_positions(tr)[t + 1])}{div}."
+        )
+    on_cliff = next(iter(runs.values())).objective.name == "cliff"
+    parts = [
+        "The steepest point of each path"
+        + (" (on the cliff, where the path crosses it):" if on_cliff else ":"),
+        "\n".join(items),
+    ]
+    ad = runs.get("adadelta")
+    if ad is None:
+        parts.append(_missing("adadelta", "to see a bounded step"))
+    else:
+        worst, ok = adadelta_step_bound(ad)
+        rho = _scalar_hp(ad)["rho"]
+        j = jump(ad)
+        at = ""
+        if j is not None:
+            hp = _scalar_hp(ad)
+            rms = hp["lr"] * np.sqrt(ad.states.sq_step_avg[j[0]] + hp["eps"])
+            here = float(np.max(np.abs(ad.updates[j[0]]) / rms))
+            at = (
+                f" At its steepest step it moved {fmt(here)} × its recent RMS step (largest "
+                f"of x and y); the most it ever moved was {fmt(worst)} × "
+                f"({'within' if ok else 'NOT within'} the bound), which only a step taken "
+                "with an empty E[g²] comes near."
+            )
+        parts.append(
+            f"ADADELTA's step |Δx| = RMS[Δx]·|g|/√(ρE[g²] + (1−ρ)g² + ε) can never exceed "
+            f"RMS[Δx]_(t−1)/√(1−ρ) = {fmt(1 / math.sqrt(1 - rho))} × its recent RMS step, "
+            f"however large g is.{at} SGD's step is η·g, as large as the gradient; momentum "
+            "adds it to its velocity and carries it on. (ADAGRAD's and RMSprop's steps are "
+            "bounded too, by η and η/√(1−ρ): the protection comes from dividing by a root mean "
+            "square of gradients; ADADELTA's bound is in units of its own recent steps.)"
+        )
+    return "\n\n".join(parts)
+
+
+def _check_large_gradient(runs: Runs) -> bool:
+    """At its steepest step SGD's step is ≥ 10× its previous one (or SGD diverged);
+    ADADELTA's step there is ≤ 1/√(1−ρ) × its previous one and every ADADELTA step
+    respects |Δx| ≤ η·RMS[Δx]_{t−1}/√(1−ρ)."""
+    sgd, ad = jump(runs["sgd"]), jump(runs["adadelta"])
+    if ad is None:
+        return False
+    _, ok = adadelta_step_bound(runs["adadelta"])
+    rho = _scalar_hp(runs["adadelta"])["rho"]
+    sgd_jumped = _diverged(runs["sgd"]) or (sgd is not None and sgd[3] >= 10)
+    return bool(sgd_jumped and ok and ad[3] <= 1 / math.sqrt(1 - rho))
+
+
+LESSON = register(
+    _lesson(
+        "large_gradient",
+        "A sudden large gradient",
+        "ADADELTA's step is bounded by its recent steps, so one huge gradient cannot throw it "
+        "far, while SGD's step grows with the gradient.",
+        Settings(
+            objective="cliff",
+            formula=CLIFF_FORMULA,
+            bounds=CLIFF_BOUNDS,
+            start=(-3.5, 1.5),
+            steps=1500,
+            optimizers=("sgd", "momentum", "adadelta"),
+            hyperparams=hyperparams(
+                sgd={"lr": 0.1}, momentum={"lr": 0.01, "beta": 0.9}, adadelta={}
+            ),
+        ),
+        "The contour where the paths cross the cliff, then the step inspector at each "
+        "optimizer's steepest step named in the text: SGD's leap against ADADELTA's bounded "
+        "step.",
+        _explain_large_gradient,
+        _check_large_gradient,
+    )
+)

@@ -1,0 +1,143 @@
+"""How the explanations write: numbers (:func:`fmt`, :func:`pct`, :func:`times`),
+optimizer names, hyperparameters, and the sentences for a missing or a diverged
+optimizer."""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from .. import optimizers
+from ..runner import Trajectory
+from .base import Runs, Settings
+from .runs import _diverged, _scalar_hp
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    """A number as the lessons print it: ``digits`` significant digits, whole numbers from
+    10^digits to 10^6 in full, exponents without padding (1e-6, 5.4e73); "NaN" for NaN,
+    "∞" for infinities. ``float(fmt(v))`` parses back."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    text = f"{v:.{digits}g}"
+    if "e" in text and 1 <= abs(v) < 1e6:
+        return f"{v:.0f}"
+    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + ("-" if m[1] == "-" else "") + m[2], text)
+
+
+def pct(ratio: Any) -> str:
+    """A ratio as a percentage: two significant digits below 10 %, whole percents above
+    (0.0064 -> "0.64 %", 1.0 -> "100 %")."""
+    try:
+        r = float(ratio)
+    except (TypeError, ValueError):
+        return str(ratio)
+    if not math.isfinite(r):
+        return fmt(r)
+    return f"{fmt(100 * r, 2)} %"
+
+
+def times(ratio: Any) -> str:
+    """A ratio as a factor: 24.2 -> "24×" (two significant digits)."""
+    return f"{fmt(ratio, 2)}×"
+
+
+def _name(key: str) -> str:
+    try:
+        return optimizers.get(key).display_name
+    except KeyError:
+        return key
+
+
+def _bold(key: str) -> str:
+    return f"**{_name(key)}**"
+
+
+def _point(p: Sequence[float]) -> str:
+    return f"({fmt(p[0])}, {fmt(p[1])})"
+
+
+def _hp_text(tr: Trajectory, names: Sequence[str] | None = None) -> str:
+    spec = tr.optimizer.spec
+    hp = _scalar_hp(tr)
+    parts = []
+    for p in spec.hyperparams:
+        if names is not None and p.name not in names:
+            continue
+        if p.name not in hp:
+            continue
+        symbol = {
+            "lr": "η",
+            "rho": "ρ",
+            "eps": "ε",
+            "beta": "β",
+            "beta1": "β₁",
+            "beta2": "β₂",
+            "initial_accumulator": "G₀",
+        }.get(p.name, p.name)
+        parts.append(f"{symbol} = {fmt(hp[p.name])}")
+    return ", ".join(parts)
+
+
+def _missing(key: str, why: str) -> str:
+    return f"{_bold(key)} is not in this comparison: add it {why}."
+
+
+def _missing_from(runs: Mapping[str, Any], keys: Sequence[str], why: str) -> str | None:
+    """:func:`_missing` for the first of ``keys`` that ``runs`` lacks (None if none)."""
+    absent = [key for key in keys if key not in runs]
+    return _missing(absent[0], why) if absent else None
+
+
+def _diverged_at(tr: Trajectory) -> str:
+    return f"diverged at step {int(tr.diverged_at)}"
+
+
+def _diverged_text(tr: Trajectory, key: str) -> str:
+    return f"{_bold(key)} {_diverged_at(tr)} with these settings, so its numbers stop there."
+
+
+def _usable(runs: Runs, key: str, why: str, parts: list[str]) -> Trajectory | None:
+    """``runs[key]`` when it is there and did not diverge; otherwise None, and ``parts``
+    gets the sentence that says which (why to add it, or where it diverged)."""
+    tr = runs.get(key)
+    if tr is None:
+        parts.append(_missing(key, why))
+    elif _diverged(tr):
+        parts.append(_diverged_text(tr, key))
+    else:
+        return tr
+    return None
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A markdown table: the header, the rule, one line per row (an empty cell is ``| |``),
+    with no newline at either end."""
+
+    def line(cells: Sequence[Any]) -> str:
+        return "|" + "".join(f" {c} |" if c != "" else " |" for c in cells)
+
+    return "\n".join([line(header), "|" + "---|" * len(header), *map(line, rows)])
+
+
+#: What a lesson that compares runs says when there are none.
+NO_OPTIMIZER = "No optimizer is selected."
+
+
+def _needs_a_run(fn: Callable[[Settings, Runs], str]) -> Callable[[Settings, Runs], str]:
+    """An explanation that says :data:`NO_OPTIMIZER` when ``runs`` is empty."""
+
+    @functools.wraps(fn)
+    def explain(settings: Settings, runs: Runs) -> str:
+        return fn(settings, runs) if runs else NO_OPTIMIZER
+
+    return explain
