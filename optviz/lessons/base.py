@@ -1,8 +1,8 @@
 """The lessons' types and registry, shared by every lesson module.
 
 * :class:`Settings` — everything a lesson loads, and its cached runs; :func:`hyperparams`,
-  :func:`default_hyperparams` (:data:`GRADIENT_SCALED`/:data:`STEP_SIZED` pick the
-  objective's suggested learning rate, as in the app's defaults);
+  :func:`default_hyperparams` (each spec's ``lr_kind`` picks the objective's suggested
+  learning rate, as in the app's defaults);
 * :data:`OBJECTIVES` — objectives defined by lessons (a lesson module adds its own), and
   :func:`objective_for`;
 * :class:`Lesson`, :class:`Ghost`, and ``_lesson``, which wraps a lesson's explanation and
@@ -24,6 +24,7 @@ from .. import objectives, optimizers
 from ..formula import from_expression
 from ..objectives import Objective
 from ..runner import Trajectory, run
+from ..scene import Transform
 
 Array = np.ndarray
 Bounds = tuple[tuple[float, float], tuple[float, float]]
@@ -39,12 +40,6 @@ class Ghost(NamedTuple):
     key: str  #: the optimizer key whose colour it is drawn in
     label: str
 
-
-#: optimizers whose step scales with the gradient (they get the objective's first
-#: suggested learning rate) and those whose first steps are about lr in size (the second),
-#: as in the app's defaults
-GRADIENT_SCALED = ("sgd", "momentum", "nesterov")
-STEP_SIZED = ("adagrad", "rmsprop", "adam")
 
 #: Fewer steps than this and a lesson has nothing to say.
 MIN_STEPS = 10
@@ -83,11 +78,7 @@ def _objective(
         obj = from_expression(formula, bounds=bounds, start=start)
     else:
         raise KeyError(f"unknown objective {name!r} and no formula given")
-    if scale_exponent:
-        obj = obj.scaled(10.0**scale_exponent)
-    if stretch != 1.0:
-        obj = obj.stretched(stretch)
-    return obj
+    return Transform(scale_exponent, stretch).objective(obj)
 
 
 # ---------------------------------------------------------------------------
@@ -97,11 +88,12 @@ def _objective(
 
 def default_hyperparams(key: str, objective: Objective | None) -> dict[str, float]:
     """Spec defaults with learning rates from ``objective.suggested_lr`` (as the app does)."""
-    values = optimizers.get(key).defaults
+    spec = optimizers.get(key)
+    values = spec.defaults
     gradient_lr, step_lr = objective.suggested_lr if objective is not None else (0.01, 0.1)
-    if key in GRADIENT_SCALED:
+    if spec.lr_kind == optimizers.LR_GRADIENT:
         values["lr"] = gradient_lr
-    elif key in STEP_SIZED:
+    elif spec.lr_kind == optimizers.LR_STEP:
         values["lr"] = step_lr
     return values
 
@@ -167,14 +159,19 @@ class Settings:
         return self.replace(stretch=1.0).objective_obj()
 
     @property
+    def transform(self) -> Transform:
+        """The robustness demos' f × 10^k and x' = s·x (:class:`optviz.scene.Transform`)."""
+        return Transform(int(self.scale_exponent), float(self.stretch))
+
+    @property
     def run_start(self) -> tuple[float, float]:
         """The start in the coordinates of :meth:`objective_obj` ((s·x, y) when stretched)."""
-        return (float(self.start[0]) * float(self.stretch), float(self.start[1]))
+        return self.transform.to_run(self.start)
 
     @property
     def sigma(self) -> float:
         """The gradient-noise σ the runs use: ``noise`` × 10^k (noise scales with f)."""
-        return float(self.noise) * 10.0**self.scale_exponent
+        return self.transform.noise(self.noise)
 
     def hp(self, key: str) -> dict[str, float]:
         """The hyperparameters optimizer ``key`` runs with."""
@@ -185,8 +182,8 @@ class Settings:
         for k, items in self.hyperparams:
             if k == key:
                 base.update(dict(items))
-        if key == "adadelta" and not self.adadelta_variant:
-            base["lr"] = 1.0  # the paper's method has no learning rate
+        if not (key == "adadelta" and self.adadelta_variant):
+            base.update(optimizers.get(key).paper_values)  # ADADELTA: no learning rate
         return base
 
     def with_hp(self, key: str, values: Mapping[str, float]) -> Settings:
@@ -256,16 +253,8 @@ def _run_settings(settings: Settings) -> Runs:
         tr = run(
             obj, opt, settings.run_start, settings.steps, seed=settings.seed, noise=settings.sigma
         )
-        out[key] = _to_original_x(tr, float(settings.stretch))
+        out[key] = settings.transform.to_plot(tr)
     return out
-
-
-def _to_original_x(tr: Trajectory, stretch: float) -> Trajectory:
-    if stretch == 1.0:
-        return tr
-    positions = tr.positions.copy()
-    positions[..., 0] /= stretch
-    return replace(tr, positions=positions)
 
 
 # ---------------------------------------------------------------------------

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from .. import objectives
+from .. import objectives, optimizers
 from ..objectives import Minimum, Objective, X, Y
 from ..runner import Trajectory
-from .base import GRADIENT_SCALED, Runs, Settings, _lesson, hyperparams, register
+from .base import Runs, Settings, _lesson, hyperparams, register
 from .runs import _any_run, _diverged, _final_gap, _nanmedian, _rerun, run_positions
 from .text import _bold, _missing, _needs_a_run, _point, fmt, times
 
@@ -109,7 +109,7 @@ def _explain_per_dimension(_settings: Settings, runs: Runs) -> str:
         ra, rr = axis_ratio(tr), axis_ratio(rt)
         rates = (
             f"x/y rate {fmt(ra, 2)} here, {fmt(rr, 2)} turned; "
-            if key not in GRADIENT_SCALED
+            if optimizers.get(key).lr_kind != optimizers.LR_GRADIENT
             else "one rate for both axes; "
         )
         items.append(

@@ -14,42 +14,12 @@ import numpy as np
 from .. import optimizers
 from ..objectives import Objective
 from ..runner import Trajectory, run
+from ..scene import plot_positions, run_positions, stretch_of  # noqa: F401 (re-exported)
 from .base import Array, Runs
 
-
-def stretch_of(tr: Trajectory) -> float:
-    """The stretch s of the objective ``tr`` ran on (``Objective.stretch``; 1 for none)."""
-    return float(tr.objective.stretch)
-
-
-def _mapped_back(tr: Trajectory, s: float) -> bool:
-    """Were ``tr``'s positions mapped back to the original x (the app's and :meth:`Settings.run`'s
-    convention), rather than left in the run's stretched x'?"""
-    p = tr.positions
-    rows = _finite_rows(p)
-    rows = rows[np.abs(p[rows, 0]) > 0][:50]
-    if rows.size == 0:
-        return False
-    v = tr.values[rows]
-    as_is = np.abs(tr.objective.value(p[rows]) - v)
-    back = np.abs(tr.objective.value(p[rows] * np.array([s, 1.0])) - v)
-    return bool(np.nansum(back) < np.nansum(as_is))
-
-
-def run_positions(tr: Trajectory) -> Array:
-    """``tr``'s positions in the coordinates of ``tr.objective`` (where reruns start)."""
-    s = stretch_of(tr)
-    if s == 1.0 or not _mapped_back(tr, s):
-        return tr.positions
-    return tr.positions * np.array([s, 1.0])
-
-
-def original_positions(tr: Trajectory) -> Array:
-    """``tr``'s positions in the original x (where paths are drawn and compared)."""
-    s = stretch_of(tr)
-    if s == 1.0 or _mapped_back(tr, s):
-        return tr.positions
-    return tr.positions / np.array([s, 1.0])
+# Where a trajectory's positions are (the optimizer's coordinates or the plot's) is recorded
+# on it (``Trajectory.in_plot_coordinates``): see optviz.scene.
+original_positions = plot_positions
 
 
 @functools.lru_cache(maxsize=128)

@@ -143,8 +143,8 @@ def _own(lesson: Lesson) -> Settings:
     for key in sorted(s.optimizers):
         spec = optimizers.get(key)
         values = {hp.name: state.get(hp_key(key, hp.name), hp.default) for hp in spec.hyperparams}
-        if key == "adadelta" and not s.adadelta_variant:
-            values["lr"] = 1.0
+        if not (key == "adadelta" and s.adadelta_variant):
+            values.update(spec.paper_values)  # the paper's method (ADADELTA: no learning rate)
         hyper.append((key, tuple(sorted(values.items()))))
     return Settings(
         objective=s.objective,
