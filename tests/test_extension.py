@@ -245,3 +245,48 @@ def test_the_app_offers_runs_links_and_sweeps_it():
     titles = [a.get("text", "") for a in heatmaps["layout"]["annotations"]]
     assert any(t.startswith("<b>Sign momentum</b> — η × β") for t in titles)
     assert "Sign momentum" in [t.get("name") for t in noise["data"]]
+
+
+def _explain_bowl(settings, runs):
+    gap = float(runs["sign_momentum"].loss_gap[-1]) if "sign_momentum" in runs else float("nan")
+    return f"After {settings.steps} steps sign momentum is {gap:.3g} above the minimum."
+
+
+def _check_bowl(runs):
+    tr = runs["sign_momentum"]
+    return bool(tr.loss_gap[-1] < 1e-2 * tr.loss_gap[0])
+
+
+def test_a_lesson_registered_from_outside_opens_in_the_app_and_the_link():
+    from test_app import query, widget, with_query
+
+    from optviz import lessons
+
+    lesson = lessons.register(
+        lessons.Lesson(
+            key="bowl_demo",
+            title="A bowl, from outside",
+            claim="Sign momentum reaches the bottom of a bowl.",
+            settings=lessons.Settings(
+                objective="bowl", start=(-2.5, 3.5), steps=200, optimizers=("sign_momentum",)
+            ),
+            look_at="The f − f_min panel.",
+            explain=_explain_bowl,
+            check=_check_bowl,
+        )
+    )
+    try:
+        assert "bowl_demo" in lessons.names() and lesson.check(lesson.settings.run())
+        at = with_query({"lesson": "bowl_demo"})
+        assert widget(at, "lesson").value == "bowl_demo"
+        assert widget(at, "objective").value == "bowl"
+        text = " ".join(m.value for m in at.markdown)
+        assert "A bowl, from outside" in text and "above the minimum" in text
+        assert query(at)["lesson"] == "bowl_demo"
+        # and the exports (the CLI's renderer, in this process where it is registered)
+        from optviz.__main__ import render
+
+        assert "Sign momentum" in render("bowl_demo", "html")
+        assert "sign_momentum" in render("bowl_demo", "csv")
+    finally:
+        lessons.base._REGISTRY.pop("bowl_demo", None)
