@@ -15,6 +15,7 @@ themselves.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import optimizer_cases as oc
@@ -25,7 +26,6 @@ import optviz as ov
 from optviz import optimizers as opt
 
 KEYS = opt.names()
-ALL_KEYS = ["sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam"]
 SETTINGS = settings_of(KEYS)
 OBJECTIVES = ov.objectives.names()
 
@@ -443,48 +443,80 @@ def test_bad_hyperparameters_raise_value_error_naming_parameter_and_value(key, b
     assert any(name in str(err.value) for name in bad.hp)
 
 
+def _outside_values(hp: opt.HyperParam) -> list[float]:
+    """Values just outside the valid range, and its open ends."""
+    out = [float("nan")]
+    out += [hp.low] if hp.low_open else [hp.low - 1.0] if math.isfinite(hp.low) else []
+    if math.isinf(hp.high):
+        out.append(math.inf)
+    else:
+        out += [hp.high] if hp.high_open else [hp.high + 1.0]
+    return out
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_hyperparameter_refuses_what_its_range_excludes(key):
+    """Built from the spec alone: every hyperparameter of every optimizer, through ``build``
+    (so a factory that forgets to validate one fails here)."""
+    spec = opt.get(key)
+    for hp in spec.hyperparams:
+        name = hp.name
+        for value in _outside_values(hp):
+            pattern = rf"^{name} = {re.escape(repr(float(value)))} is outside the allowed range "
+            with pytest.raises(ValueError, match=pattern + re.escape(hp.range_text)):
+                spec.build(**{name: value})
+            with pytest.raises(ValueError, match=pattern):  # one bad row of a sweep
+                spec.build(**{name: np.array([hp.default, value])})
+        for value, shown in (("fast", "'fast'"), (True, "True"), (None, "None")):
+            with pytest.raises(ValueError, match=rf"^{name} must be a number, got {shown}"):
+                spec.build(**{name: value})
+        with pytest.raises(ValueError, match=rf"^{name} must be a number or a 1-D array"):
+            spec.build(**{name: np.ones((2, 2))})
+        with pytest.raises(ValueError, match=rf"^{spec.display_name} has no hyperparameter"):
+            spec.build(**{f"{name}_typo": hp.default})
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_closed_range_ends_and_the_slider_range_are_accepted(key):
+    spec = opt.get(key)
+    for hp in spec.hyperparams:
+        values = [hp.ui_low, hp.ui_high, hp.default]
+        values += [] if hp.low_open else [hp.low]
+        values += [] if hp.high_open or math.isinf(hp.high) else [hp.high]
+        for value in values:
+            built = spec.build(**{hp.name: value})
+            assert built.hyperparams == {**spec.defaults, hp.name: value}
+
+
 def test_unknown_optimizer_key_raises_key_error_listing_known():
     with pytest.raises(KeyError, match=f"unknown optimizer 'lbfgs'; known: {', '.join(KEYS)}"):
         opt.build("lbfgs")
 
 
-def test_boundary_hyperparameters_are_accepted():
-    # closed ends are valid: rho = 0 (no memory), lr = 0 (no motion), eps = 0 outside ADADELTA
-    opt.adadelta(rho=0.0)
-    opt.adagrad(eps=0.0)
-    opt.rmsprop(eps=0.0, rho=0.0)
-    opt.momentum(beta=0.0)
+def test_zero_learning_rate_does_not_move():
     traj = ov.run(ov.objectives.get("booth"), opt.sgd(lr=0.0), (-8.0, 8.0), 3)
     np.testing.assert_array_equal(traj.positions, [[-8.0, 8.0]] * 4)
     assert opt.adadelta(rho=0.9).hyperparams == {"rho": 0.9, "eps": 1e-6, "lr": 1.0}
 
 
 # ---------------------------------------------------------------------------
-# Registry and self-description
+# Registry and self-description: properties, not restated constants
 # ---------------------------------------------------------------------------
 
 
-def test_registry_keys():
-    assert opt.names() == ALL_KEYS
-    assert set(opt.REGISTRY) == set(ALL_KEYS)
-
-
-@pytest.mark.parametrize("key", ALL_KEYS)
+@pytest.mark.parametrize("key", KEYS)
 def test_spec_describes_the_optimizer(key):
     spec = opt.get(key)
-    assert spec.key == key
+    assert spec.key == key and opt.REGISTRY[key] is spec
     assert spec.display_name.strip()
     assert spec.rule_latex.strip() and spec.effective_lr_latex.strip()
     assert spec.effective_lr_meaning.strip()
     assert spec.hyperparams
     for hp in spec.hyperparams:
         assert hp.symbol and hp.label and hp.meaning
-        if hp.name == "initial_accumulator":
-            assert hp.default == 0.0 and hp.ui_low == 0.0
-        else:
-            assert hp.ui_low <= hp.default <= hp.ui_high, hp
         assert hp.ui_low < hp.ui_high
-        assert hp.validate(hp.default) == hp.default  # the default is valid
+        assert hp.ui_low <= hp.default <= hp.ui_high, hp  # the default is on its slider
+        assert hp.validate(hp.default) == hp.default  # and valid
         assert hp.validate(hp.ui_low) == hp.ui_low  # so is the whole slider range
         assert hp.validate(hp.ui_high) == hp.ui_high
         if hp.log:
@@ -492,33 +524,118 @@ def test_spec_describes_the_optimizer(key):
     built = spec.build()
     assert built.key == key and built.spec is spec
     assert built.hyperparams == spec.defaults
-    state = built.init(np.zeros((4, 2)))
-    fields = tuple(type(state)._fields)
-    described = tuple(f.name for f in spec.state_fields)
-    if key == "adam":
-        assert fields == (*described, "count")
-    else:
-        assert fields == described
     for f in spec.state_fields:
         assert f.symbol and f.meaning
 
 
-def test_memory_per_parameter():
-    memory = {key: opt.get(key).memory_per_parameter for key in ALL_KEYS}
-    assert memory == {
-        "sgd": 0,
-        "momentum": 1,
-        "nesterov": 1,
-        "adagrad": 1,
-        "rmsprop": 1,
-        "adadelta": 2,
-        "adam": 2,
-    }
+@pytest.mark.parametrize("key", KEYS)
+def test_memory_is_the_number_of_per_parameter_state_arrays(key):
+    """memory_per_parameter = the described state fields = the state's (B, 2) accumulators;
+    anything else the state keeps is a step counter (the same number everywhere)."""
+    spec = opt.get(key)
+    o = spec.build()
+    rng = np.random.default_rng(0)
+    params = rng.normal(size=(3, 2))
+    state = o.init(params)
+    described = tuple(f.name for f in spec.state_fields)
+    assert spec.memory_per_parameter == len(described)
+    assert type(state)._fields[: len(described)] == described
+    for _ in range(4):
+        _, state = o.update(rng.normal(size=(3, 2)), state)
+    for name in type(state)._fields:
+        value = getattr(state, name)
+        assert value.shape == (3, 2), name
+        if name not in described:  # bookkeeping, not memory: the step count
+            np.testing.assert_array_equal(value, 4.0, err_msg=name)
+        elif spec.memory_per_parameter:
+            assert np.unique(value).size > 1, f"{name} holds one number per parameter"
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_sweep_axes_are_hyperparameters_with_a_slider_range(key):
+    spec = opt.get(key)
+    assert spec.axes, "a sweep needs at least one axis"
+    assert len(set(spec.axes)) == len(spec.axes)
+    for axis in spec.axes:
+        hp = spec.hyperparam(axis)  # KeyError if not a hyperparameter
+        assert hp.ui_low < hp.ui_high
+        # a sweep varies the method, not how far it departs from the paper
+        assert axis not in spec.paper_values
+
+
+def _first_update(spec, g, **hp):
+    o = spec.build(**hp)
+    update, _ = o.update(np.asarray(g), o.init(np.zeros_like(g)))
+    return update
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_lr_kind_is_consistent_with_the_spec_and_with_the_first_step(key):
+    """LR_GRADIENT: the first step is lr times the gradient (times a constant); LR_STEP:
+    it is about lr in size whatever the gradient; LR_NONE: no learning rate of its own (lr,
+    if there, is a libraries' multiplier fixed to the paper's value)."""
+    spec = opt.get(key)
+    names = [hp.name for hp in spec.hyperparams]
+    assert spec.lr_kind in (opt.LR_GRADIENT, opt.LR_STEP, opt.LR_NONE)
+    if spec.lr_kind == opt.LR_NONE:
+        assert "lr" not in names or "lr" in spec.paper_values
+    else:
+        assert "lr" in names and "lr" not in spec.paper_values
+    g = np.array([[3.0, -5.0]])
+    u1, u10 = _first_update(spec, g), _first_update(spec, 10 * g)
+    if spec.lr_kind == opt.LR_GRADIENT:
+        np.testing.assert_allclose(u10, 10 * u1, rtol=1e-12)  # follows the gradient's scale
+        ratio = np.abs(u1) / (spec.defaults["lr"] * np.abs(g))
+        assert np.all((ratio >= 1) & (ratio <= 10))
+    else:
+        np.testing.assert_allclose(u10, u1, rtol=1e-3)  # does not
+    if spec.lr_kind == opt.LR_STEP:
+        ratio = np.abs(u1) / spec.defaults["lr"]
+        assert np.all((ratio >= 0.1) & (ratio <= 10))
+    if "lr" in names:  # lr multiplies the first step, whatever its kind
+        lr = spec.defaults["lr"]
+        np.testing.assert_allclose(_first_update(spec, g, lr=2 * lr), 2 * u1, rtol=1e-12)
+
+
+@pytest.mark.parametrize("key", [k for k in KEYS if opt.get(k).paper_values])
+def test_paper_values_reproduce_the_papers_method_bit_for_bit(key):
+    """The defaults are the paper's method; another value of a ``paper_values``
+    hyperparameter is the libraries' multiplier on the applied step: the state is the same
+    to the last bit whatever its value, and the update and the rate are exactly value/paper
+    times the paper's (bitwise for a paper value of 1, i.e. no multiplier at all)."""
+    spec = opt.get(key)
+    assert not spec.is_variant(spec.defaults)
+    assert spec.label(spec.defaults) == spec.display_name
+    rng = np.random.default_rng(7)
+    f = ov.objectives.get("rosenbrock")
+    warm = ov.run(f, spec.build(**spec.paper_values), [f.start] * 9, 5, noise=0.5)
+    state = type(warm.states)(*(np.asarray(s[-1]) for s in warm.states))
+    grads = rng.normal(scale=30.0, size=(9, 2))
+    paper = spec.build(**spec.paper_values)
+    assert paper.hyperparams == spec.defaults
+    u_p, s_p, e_p = paper.step(grads, state)
+    for name, value in spec.paper_values.items():
+        for other in (0.5, 0.25 * value, 3.0):
+            variant = {**spec.paper_values, name: other}
+            assert spec.is_variant(variant) and spec.label(variant) != spec.display_name
+            u_v, s_v, e_v = spec.build(**variant).step(grads, state)
+            for a, b in zip(s_v, s_p):
+                np.testing.assert_array_equal(a, b)
+            factor = other / value
+            tol = oc.EXACT if value == 1.0 else oc.Tolerance(ulps=2)
+            assert_close(u_v, factor * u_p, tol, what="update")
+            assert_close(e_v, factor * e_p, tol, what="rate")
 
 
 def test_registry_defaults_are_the_papers():
+    # Zeiler 2012, §4: ρ = 0.95, ε = 1e-6, and no learning rate (η = 1 is no multiplier)
     assert opt.get("adadelta").defaults == {"rho": 0.95, "eps": 1e-6, "lr": 1.0}
-    assert opt.get("adam").defaults == {"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+    assert opt.get("adadelta").paper_values == {"lr": 1.0}
+    # Kingma & Ba 2015: β₁ = 0.9, β₂ = 0.999, ε = 1e-8 (their η = 0.001 is not optviz's
+    # default, which is a starting point for the sliders)
+    adam = opt.get("adam").defaults
+    assert (adam["beta1"], adam["beta2"], adam["eps"]) == (0.9, 0.999, 1e-8)
+    # ADADELTA needs ε > 0: RMS[Δx]₀ = √ε is its whole first step
     assert opt.get("adadelta").hyperparam("eps").low_open
     with pytest.raises(KeyError, match="ADADELTA has no hyperparameter 'beta'"):
         opt.get("adadelta").hyperparam("beta")

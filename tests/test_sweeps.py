@@ -7,9 +7,12 @@ import warnings
 
 import numpy as np
 import pytest
+from optimizer_cases import entry
 
 import optviz as ov
 from optviz import sweeps
+
+KEYS = ov.optimizers.names()
 
 ROSENBROCK = ov.objectives.get("rosenbrock")
 START = (-1.5, 2.0)
@@ -329,26 +332,31 @@ def test_insensitivity_share_of_sweep_results():
 # ---------------------------------------------------------------------------
 
 
-def test_default_grid_axes_and_ranges():
-    expected_axes = {
-        "sgd": ("lr",),
-        "momentum": ("lr", "beta"),
-        "nesterov": ("lr", "beta"),
-        "adagrad": ("lr", "eps"),
-        "adadelta": ("rho", "eps"),
-        "rmsprop": ("lr", "rho"),
-        "adam": ("lr", "beta1"),
-    }
-    for name in ov.optimizers.names():
-        grid = ov.sweeps.default_grid(name, 7)
-        assert tuple(grid) == expected_axes[name]
-        spec = ov.optimizers.get(name)
-        for axis, values in grid.items():
-            hp = spec.hyperparam(axis)
-            assert values.shape == (7,)
-            assert values[0] == hp.ui_low and values[-1] == hp.ui_high
-            assert np.all(np.diff(values) > 0)
-            hp.validate(values)
+def _is_decay(hp) -> bool:
+    return hp.low == 0.0 and hp.high == 1.0 and hp.high_open
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_default_grid_spans_each_sweep_axis_slider(key):
+    """The grid's axes are the spec's sweep axes, each spanning its slider range: ends
+    exact, ascending, valid, spaced as its scale says (log, log(1 − value), or linear)."""
+    entry(key)
+    spec = ov.optimizers.get(key)
+    grid = ov.sweeps.default_grid(key, 7)
+    assert tuple(grid) == spec.axes
+    for axis, values in grid.items():
+        hp = spec.hyperparam(axis)
+        assert values.shape == (7,)
+        assert values[0] == hp.ui_low and values[-1] == hp.ui_high
+        assert np.all(np.diff(values) > 0)
+        hp.validate(values)
+        if hp.log:
+            spacing = np.diff(np.log(values))
+        elif _is_decay(hp):
+            spacing = np.diff(np.log(1 - values))
+        else:
+            spacing = np.diff(values)
+        np.testing.assert_allclose(spacing, spacing[0], rtol=1e-9)
 
 
 def test_default_grid_spacing():
