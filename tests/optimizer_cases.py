@@ -18,13 +18,17 @@ data. An entry (:class:`OptimizerCase`) holds
 * ``bad``: hyperparameter values that must raise ``ValueError``, with the message pattern
   (it names the parameter and the value);
 * ``effective_lr``: what the effective learning rate must equal, computed from the recorded
-  states, and how the applied update is rebuilt from it.
+  states, and how the applied update is rebuilt from it;
+* ``convergence``: the setting each convex objective is tested at, chosen by the rule stated
+  in :data:`CONVERGENCE_RULE`, and what happens there (converges, or honestly what happens
+  instead).
 
 Nothing in this file imports optviz: the entries are data and plain arithmetic.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -109,6 +113,40 @@ class EffectiveLR:
     adaptive: bool
 
 
+#: Convergence outcomes (see :data:`CONVERGENCE_RULE`).
+CONVERGES = "converges"
+#: Adam: it settles within the budget, but once the gradients have vanished v̂ forgets
+#: them (it decays by β₂ each step) and the rate η/(√v̂ + ε) grows without bound, past the
+#: stability limit 2/λ_max; the iterate is thrown out of the tolerance before the horizon.
+RATE_RUNAWAY = "settles, then its rate runs away and throws it out"
+#: ε-limited: near a minimum ε dominates both of ADADELTA's RMS terms, so its rate tends to
+#: √ε/√ε = 1, unstable along any curvature above 2; it is pushed out into a period-2
+#: oscillation whose rates sit at the edge of stability (spectral radius of I − diag(rate)·H
+#: ≈ 1). It may pass below the tolerance first (``*_AFTER_TOUCHING``) but does not stay.
+EDGE_CYCLE = "edge-of-stability 2-cycle"
+EDGE_CYCLE_AFTER_TOUCHING = "below tol at the budget, then the edge-of-stability 2-cycle"
+#: RMSprop near a minimum: E[g²] follows g², so the step is ±η in every coordinate (sign
+#: descent); it ends in the 2-cycle x* ± (η/2)·s, s a sign vector, at f − f_min = ⅛ sᵀHs η².
+SIGN_CYCLE = "sign-descent 2-cycle at ±η/2"
+
+
+@dataclass(frozen=True)
+class Convergence:
+    """The convex-objective test: ``sweep`` (axis -> values, other hyperparameters at their
+    defaults) is what :data:`CONVERGENCE_RULE` chooses from; ``settings[objective]`` is
+    its choice and ``outcomes[objective]`` what the test asserts there."""
+
+    sweep: Mapping[str, tuple[float, ...]]
+    settings: Mapping[str, HP]
+    outcomes: Mapping[str, str]
+    why: str = ""
+
+    def grid(self) -> list[dict[str, float]]:
+        """The sweep's configurations, in product order (the last axis fastest)."""
+        axes = list(self.sweep)
+        return [dict(zip(axes, values)) for values in itertools.product(*self.sweep.values())]
+
+
 @dataclass(frozen=True)
 class OptimizerCase:
     key: str
@@ -117,6 +155,32 @@ class OptimizerCase:
     settings: tuple[Setting, ...]
     bad: tuple[BadValue, ...]
     effective_lr: EffectiveLR
+    convergence: Convergence
+
+
+# ---------------------------------------------------------------------------
+# The convergence test's rule (the same for every optimizer)
+# ---------------------------------------------------------------------------
+
+#: The convex objectives, run without gradient noise.
+CONVEX = ("booth", "ill_conditioned", "rotated_ill_conditioned", "noisy_quadratic")
+BUDGET = 2000
+HORIZON = 4 * BUDGET
+TOL = 1e-10
+#: Learning rates 1 and 3 per decade, 1e-4 … 3.
+LR_SWEEP = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0)
+#: ADADELTA has no learning rate: ρ and ε over the values of Zeiler's sensitivity table.
+RHO_EPS_SWEEP = {"rho": (0.9, 0.95, 0.99), "eps": (1e-8, 1e-6, 1e-4, 1e-2)}
+
+CONVERGENCE_RULE = f"""\
+Each convex objective ({", ".join(CONVEX)}) runs from its start without noise. An
+optimizer *settles* at step s when f − f_min < {TOL:g} at every step from s to the budget of
+{BUDGET} steps. Its setting for an objective is the configuration of its ``sweep`` (the
+other hyperparameters at their defaults) that settles first; ties go to the first in sweep
+order; when none settles, the one with the smallest f − f_min at the budget. The run then
+goes on to the horizon of {HORIZON} steps. ``{CONVERGES}`` means: it settles within the
+budget and stays below the tolerance to the horizon. The other outcomes say what it does
+instead."""
 
 
 # ---------------------------------------------------------------------------
@@ -224,6 +288,15 @@ CONSTANT_LR = EffectiveLR(
 # ---------------------------------------------------------------------------
 
 
+def _lr_sweep_convergence(settings: Mapping[str, float], outcomes=None, why="") -> Convergence:
+    return Convergence(
+        sweep={"lr": LR_SWEEP},
+        settings={name: {"lr": lr} for name, lr in settings.items()},
+        outcomes=outcomes or dict.fromkeys(CONVEX, CONVERGES),
+        why=why,
+    )
+
+
 _MOMENTUM_SETTINGS = (
     Setting("default", {}, "the defaults: η = 0.01, β = 0.9"),
     Setting("lr1e-3", {"lr": 1e-3, "beta": 0.9}, "a small step, the classic β"),
@@ -258,6 +331,15 @@ CASES: dict[str, OptimizerCase] = {
                 BadValue({"beta": 0.9}, r"^SGD has no hyperparameter 'beta'; it has lr$"),
             ),
             effective_lr=CONSTANT_LR,
+            convergence=_lr_sweep_convergence(
+                {
+                    "booth": 0.1,
+                    "ill_conditioned": 0.01,
+                    "rotated_ill_conditioned": 0.01,
+                    "noisy_quadratic": 0.1,
+                },
+                why="η below 2/λ_max (booth 18, the valleys 100, the quadratic 10)",
+            ),
         ),
         OptimizerCase(
             key="momentum",
@@ -277,6 +359,14 @@ CASES: dict[str, OptimizerCase] = {
                 applied=lambda r: (r.hp["beta"] * r.before["velocity"], -r.eff * r.grads),
                 applied_tol=_exact,
                 adaptive=False,
+            ),
+            convergence=_lr_sweep_convergence(
+                {
+                    "booth": 0.03,
+                    "ill_conditioned": 0.003,
+                    "rotated_ill_conditioned": 0.01,
+                    "noisy_quadratic": 0.03,
+                }
             ),
         ),
         OptimizerCase(
@@ -301,6 +391,14 @@ CASES: dict[str, OptimizerCase] = {
                 ),
                 applied_tol=lambda _hp: Tolerance(ulps=8),
                 adaptive=False,
+            ),
+            convergence=_lr_sweep_convergence(
+                {
+                    "booth": 0.03,
+                    "ill_conditioned": 0.01,
+                    "rotated_ill_conditioned": 0.01,
+                    "noisy_quadratic": 0.1,
+                }
             ),
         ),
         OptimizerCase(
@@ -339,6 +437,19 @@ CASES: dict[str, OptimizerCase] = {
                 applied=_minus_eff_g,
                 applied_tol=_two_ulps,  # (−η g)/d against −(η/d) g: two roundings each
                 adaptive=True,
+            ),
+            convergence=_lr_sweep_convergence(
+                {
+                    "booth": 3.0,
+                    "ill_conditioned": 3.0,
+                    "rotated_ill_conditioned": 1.0,
+                    "noisy_quadratic": 3.0,
+                },
+                why=(
+                    "its rate η/√G_t only decays, but on a quadratic the gradients shrink "
+                    "geometrically, so G_t stays bounded and the rate tends to η/√G_∞ > 0: "
+                    "it converges at a large η (at small η the decay makes it slow)"
+                ),
             ),
         ),
         OptimizerCase(
@@ -388,6 +499,27 @@ CASES: dict[str, OptimizerCase] = {
                 applied_tol=_exact_at_lr_one,
                 adaptive=True,
             ),
+            convergence=Convergence(
+                sweep=RHO_EPS_SWEEP,
+                settings={
+                    "booth": {"rho": 0.9, "eps": 1e-6},
+                    "ill_conditioned": {"rho": 0.99, "eps": 1e-6},
+                    "rotated_ill_conditioned": {"rho": 0.99, "eps": 1e-6},
+                    "noisy_quadratic": {"rho": 0.99, "eps": 1e-6},
+                },
+                outcomes={
+                    "booth": EDGE_CYCLE,
+                    "ill_conditioned": EDGE_CYCLE_AFTER_TOUCHING,
+                    "rotated_ill_conditioned": EDGE_CYCLE,
+                    "noisy_quadratic": EDGE_CYCLE_AFTER_TOUCHING,
+                },
+                why=(
+                    "ε-limited: at the minimum its rate is √ε/√ε = 1 and every one of these "
+                    "objectives has a curvature above 2, so it cannot stay there; on the two "
+                    "axis-aligned ones one setting passes below the tolerance by the budget, "
+                    "and leaves again"
+                ),
+            ),
         ),
         OptimizerCase(
             key="rmsprop",
@@ -413,6 +545,19 @@ CASES: dict[str, OptimizerCase] = {
                 applied=_minus_eff_g,
                 applied_tol=_two_ulps,
                 adaptive=True,
+            ),
+            convergence=_lr_sweep_convergence(
+                {
+                    "booth": 0.01,
+                    "ill_conditioned": 0.003,
+                    "rotated_ill_conditioned": 0.003,
+                    "noisy_quadratic": 0.003,
+                },
+                outcomes=dict.fromkeys(CONVEX, SIGN_CYCLE),
+                why=(
+                    "η-limited: its rate η/√E[g²] grows as the gradient shrinks, so it never "
+                    "settles; the best η is the smallest that reaches the cycle in the budget"
+                ),
             ),
         ),
         OptimizerCase(
@@ -453,6 +598,25 @@ CASES: dict[str, OptimizerCase] = {
                 applied_tol=_two_ulps,
                 adaptive=True,
             ),
+            convergence=_lr_sweep_convergence(
+                {
+                    "booth": 1.0,
+                    "ill_conditioned": 0.3,
+                    "rotated_ill_conditioned": 0.3,
+                    "noisy_quadratic": 0.3,
+                },
+                outcomes={
+                    "booth": CONVERGES,
+                    "ill_conditioned": RATE_RUNAWAY,
+                    "rotated_ill_conditioned": RATE_RUNAWAY,
+                    "noisy_quadratic": RATE_RUNAWAY,
+                },
+                why=(
+                    "it settles fast everywhere, and stays only on booth, because there it "
+                    "lands exactly on (1, 3), where the float gradient is 0: its rate grows "
+                    "past 2/λ_max there too, but nothing is left to amplify"
+                ),
+            ),
         ),
     )
 }
@@ -460,8 +624,8 @@ CASES: dict[str, OptimizerCase] = {
 
 MISSING = (
     "optimizer {key!r} is registered but has no entry in tests/optimizer_cases.py: add one "
-    "(its reference step and initial state, settings, bad values and effective rate) — it "
-    "is the one place a new optimizer needs test data"
+    "(its reference step and initial state, settings, bad values, effective rate and "
+    "convergence setting) — it is the one place a new optimizer needs test data"
 )
 
 

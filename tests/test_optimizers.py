@@ -1,8 +1,8 @@
 """The optimizers' arithmetic, checked against the update equations written out by hand.
 
 Every per-optimizer test parametrises over the case table ``tests/optimizer_cases.py``
-(one entry per registered optimizer: a reference step, its settings, bad values and
-effective rate), crossed with the objective registry where the objective
+(one entry per registered optimizer: a reference step, its settings, bad values, effective
+rate and convergence setting), crossed with the objective registry where the objective
 matters. The reference steps are plain Python floats from the published update rules
 (Zeiler 2012 for ADADELTA, the usual forms for the others), never optviz; they are written
 in the *textbook* order of operations (e.g. Adam's bias-corrected m̂/(√v̂ + ε)), not
@@ -81,6 +81,12 @@ def test_case_entry_is_consistent_with_the_spec(key):
     assert case.bad, "bad values with the message each must raise"
     described = [f.name for f in spec.state_fields]
     assert list(case.initial_state(spec.defaults))[: len(described)] == described
+    conv = case.convergence
+    assert set(conv.settings) == set(conv.outcomes) == set(oc.CONVEX)
+    assert set(conv.sweep) <= names
+    grid = conv.grid()
+    for name, hp in conv.settings.items():
+        assert hp in grid, f"{key} on {name}: the setting is not in its stated sweep"
 
 
 # ---------------------------------------------------------------------------
@@ -661,3 +667,113 @@ def test_adam_with_per_row_betas_gives_the_single_runs_bits():
         one = ov.run(f, ov.optimizers.adam(lr=0.5, beta1=b, beta2=b), (-8.0, 8.0), 20)
         np.testing.assert_array_equal(batch.positions[:, i], one.positions)
         np.testing.assert_array_equal(batch.effective_lr[:, i], one.effective_lr)
+
+
+# ---------------------------------------------------------------------------
+# Convergence on the convex objectives (optimizer_cases.CONVERGENCE_RULE)
+# ---------------------------------------------------------------------------
+
+
+def settle_step(gaps: np.ndarray, tol: float = oc.TOL) -> np.ndarray:
+    """Per column: the first step from which every gap is below ``tol`` (−1: none)."""
+    bad = ~(gaps < tol)
+    last_bad = np.where(bad.any(axis=0), len(gaps) - 1 - np.argmax(bad[::-1], axis=0), -1)
+    return np.where(last_bad == len(gaps) - 1, -1, last_bad + 1)
+
+
+def test_settle_step_by_hand():
+    gaps = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    assert settle_step(gaps, 0.5).tolist() == [3, 2, 0]
+    assert settle_step(gaps[:3], 0.5).tolist() == [-1, 2, 0]
+
+
+@pytest.mark.parametrize("objective", oc.CONVEX)
+@pytest.mark.parametrize("key", KEYS)
+def test_convergence_setting_follows_the_stated_rule(key, objective):
+    """The table's setting is the one oc.CONVERGENCE_RULE picks from its stated sweep (all
+    its configurations run at once, one per batch row)."""
+    conv = entry(key).convergence
+    f = ov.objectives.get(objective)
+    grid = conv.grid()
+    arrays = {axis: np.array([c[axis] for c in grid]) for axis in conv.sweep}
+    traj = ov.run(f, opt.build(key, **arrays), f.start, oc.BUDGET, noise=0.0)
+    gaps = traj.values - f.f_min
+    settle = settle_step(gaps)
+    if (settle >= 0).any():
+        best = int(np.argmin(np.where(settle < 0, oc.BUDGET + 1, settle)))
+    else:
+        best = int(np.argmin(np.where(np.isnan(gaps[-1]), np.inf, gaps[-1])))
+    assert conv.settings[objective] == grid[best], (
+        f"{key} on {objective}: the rule picks {grid[best]} "
+        f"(settles at {settle[best]}, final gap {gaps[-1, best]:.3g})"
+    )
+
+
+def _spectral_radius(rate: np.ndarray, hessian: np.ndarray) -> float:
+    """Of the step's linearisation x ↦ x − diag(rate)·H·x near the minimum."""
+    return float(max(abs(np.linalg.eigvals(np.eye(2) - np.diag(rate) @ hessian))))
+
+
+def _alternates(updates: np.ndarray) -> bool:
+    return bool(np.all(np.sign(updates[1:]) == -np.sign(updates[:-1])))
+
+
+@pytest.mark.parametrize("objective", oc.CONVEX)
+@pytest.mark.parametrize("key", KEYS)
+def test_convergence_on_the_convex_objectives(key, objective):
+    """At its table setting each optimizer does what the table says (oc.CONVERGENCE_RULE):
+    converges within the budget and stays, or — honestly — what it does instead."""
+    conv = entry(key).convergence
+    hp, outcome = conv.settings[objective], conv.outcomes[objective]
+    f = ov.objectives.get(objective)
+    x_min = np.array(f.minima[0].point)
+    hessian = f.hessian(x_min)
+    lam_max = float(np.linalg.eigvalsh(hessian).max())
+    traj = ov.run(f, opt.build(key, **hp), f.start, oc.HORIZON, noise=0.0)
+    assert traj.diverged_at == -1
+    gaps = traj.values - f.f_min
+    settle = int(settle_step(gaps[: oc.BUDGET + 1, None])[0])
+    if outcome in (oc.CONVERGES, oc.RATE_RUNAWAY):
+        assert settle >= 0, f"{key} does not settle on {objective} within {oc.BUDGET} steps"
+        out = np.flatnonzero(~(gaps[settle:] < oc.TOL))
+        if outcome == oc.CONVERGES:
+            assert out.size == 0, f"it leaves the tolerance at step {settle + out[0]}"
+        else:
+            assert out.size > 0, "it stays: the table's runaway claim is out of date"
+            left = settle + int(out[0])
+            rates = traj.effective_lr[settle:left]
+            assert np.all(np.diff(rates, axis=0) > 0)  # growing at every step, in x and y
+            assert _spectral_radius(rates[-1], hessian) > 1  # past the stability limit
+    elif outcome in (oc.EDGE_CYCLE, oc.EDGE_CYCLE_AFTER_TOUCHING):
+        # at the minimum the rate would be √ε/√ε = 1: unstable where a curvature is > 2
+        assert lam_max > 2
+        if outcome == oc.EDGE_CYCLE_AFTER_TOUCHING:
+            assert gaps[oc.BUDGET] < oc.TOL
+        else:
+            assert settle == -1
+        for end in (2 * oc.BUDGET, oc.HORIZON):
+            assert gaps[end] >= oc.TOL, "it does not stay"
+            assert _alternates(traj.updates[end - 20 : end]), "a period-2 oscillation"
+            assert abs(_spectral_radius(traj.effective_lr[end - 1], hessian) - 1) < 1e-2
+    elif outcome == oc.SIGN_CYCLE:
+        lr = hp["lr"]
+        assert settle == -1
+        for end in (oc.BUDGET, oc.HORIZON):  # reached by the budget, and kept
+            u = traj.updates[end - 20 : end]
+            np.testing.assert_allclose(np.abs(u), lr, rtol=1e-3)
+            assert _alternates(u)
+            s = np.sign(traj.positions[end] - x_min)  # x = x* ± (η/2)·s
+            np.testing.assert_allclose(gaps[end], s @ hessian @ s * lr**2 / 8, rtol=1e-2)
+    else:
+        raise AssertionError(f"unknown outcome {outcome!r}")
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5, 0.95, 0.9999])
+@pytest.mark.parametrize("eps", [1e-10, 1e-6, 0.1])
+def test_adadelta_rate_at_a_minimum_is_one_whatever_rho_and_eps(rho, eps):
+    """With g = 0 and empty averages both RMS terms are √ε: the rate is exactly 1 — the
+    reason ADADELTA cannot settle where a curvature exceeds 2."""
+    o = opt.adadelta(rho=rho, eps=eps)
+    update, _, eff = o.step(np.zeros((1, 2)), o.init(np.zeros((1, 2))))
+    np.testing.assert_array_equal(eff, 1.0)
+    np.testing.assert_array_equal(update, 0.0)
