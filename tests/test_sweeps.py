@@ -7,9 +7,13 @@ import warnings
 
 import numpy as np
 import pytest
+from optimizer_cases import entry, setting_id, settings_of
 
 import optviz as ov
 from optviz import sweeps
+
+KEYS = ov.optimizers.names()
+SETTINGS = settings_of(KEYS)
 
 ROSENBROCK = ov.objectives.get("rosenbrock")
 START = (-1.5, 2.0)
@@ -329,26 +333,31 @@ def test_insensitivity_share_of_sweep_results():
 # ---------------------------------------------------------------------------
 
 
-def test_default_grid_axes_and_ranges():
-    expected_axes = {
-        "sgd": ("lr",),
-        "momentum": ("lr", "beta"),
-        "nesterov": ("lr", "beta"),
-        "adagrad": ("lr", "eps"),
-        "adadelta": ("rho", "eps"),
-        "rmsprop": ("lr", "rho"),
-        "adam": ("lr", "beta1"),
-    }
-    for name in ov.optimizers.names():
-        grid = ov.sweeps.default_grid(name, 7)
-        assert tuple(grid) == expected_axes[name]
-        spec = ov.optimizers.get(name)
-        for axis, values in grid.items():
-            hp = spec.hyperparam(axis)
-            assert values.shape == (7,)
-            assert values[0] == hp.ui_low and values[-1] == hp.ui_high
-            assert np.all(np.diff(values) > 0)
-            hp.validate(values)
+def _is_decay(hp) -> bool:
+    return hp.low == 0.0 and hp.high == 1.0 and hp.high_open
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_default_grid_spans_each_sweep_axis_slider(key):
+    """The grid's axes are the spec's sweep axes, each spanning its slider range: ends
+    exact, ascending, valid, spaced as its scale says (log, log(1 − value), or linear)."""
+    entry(key)
+    spec = ov.optimizers.get(key)
+    grid = ov.sweeps.default_grid(key, 7)
+    assert tuple(grid) == spec.axes
+    for axis, values in grid.items():
+        hp = spec.hyperparam(axis)
+        assert values.shape == (7,)
+        assert values[0] == hp.ui_low and values[-1] == hp.ui_high
+        assert np.all(np.diff(values) > 0)
+        hp.validate(values)
+        if hp.log:
+            spacing = np.diff(np.log(values))
+        elif _is_decay(hp):
+            spacing = np.diff(np.log(1 - values))
+        else:
+            spacing = np.diff(values)
+        np.testing.assert_allclose(spacing, spacing[0], rtol=1e-9)
 
 
 def test_default_grid_spacing():
@@ -369,12 +378,34 @@ def test_default_grid_spacing():
         ov.sweeps.default_grid("lbfgs", 5)
 
 
-def test_default_grid_sweeps_run():
-    for name in ov.optimizers.names():
-        grid = ov.sweeps.default_grid(name, 4)
-        result = ov.sweep(ROSENBROCK, name, grid, START, 30)
-        assert result.shape == tuple(len(v) for v in grid.values())
-        assert np.isfinite(result.best_value).all()
+@pytest.mark.parametrize("objective", ov.objectives.names())
+@pytest.mark.parametrize("key", KEYS)
+def test_default_grid_sweep_matches_run_on_every_objective(key, objective):
+    entry(key)
+    f = ov.objectives.get(objective)
+    grid = ov.sweeps.default_grid(key, 3)
+    result = ov.sweep(f, key, grid, f.start, 30)  # with the objective's own noise
+    assert result.shape == tuple(len(v) for v in grid.values())
+    assert np.isfinite(result.best_value).all()
+    assert_matches_run(result, f)
+
+
+@pytest.mark.parametrize("key_setting", SETTINGS, ids=setting_id)
+def test_sweeps_around_every_case_setting_match_run(key_setting):
+    """The setting's other hyperparameters fixed, its sweep axes varied: with noise, on a
+    float-path objective and on one that only has the array path."""
+    key, setting = key_setting
+    entry(key)
+    spec = ov.optimizers.get(key)
+    fixed = {k: v for k, v in setting.hp.items() if k not in spec.axes}
+    grid = {axis: [setting.hp.get(axis, spec.hyperparam(axis).default)] for axis in spec.axes}
+    first = spec.axes[0]
+    grid[first] = sorted({*grid[first], *ov.sweeps.default_grid(key, 3)[first].tolist()})
+    for objective in ("rosenbrock", "rastrigin"):
+        f = ov.objectives.get(objective)
+        result = ov.sweep(f, key, grid, f.start, 25, noise=0.3, seed=5, fixed=fixed)
+        assert fixed.items() <= result.fixed.items()
+        assert_matches_run(result, f)
 
 
 def test_scale_invariance_in_numbers_on_rosenbrock():
