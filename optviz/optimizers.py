@@ -5,7 +5,7 @@ Every factory (:func:`sgd`, :func:`momentum`, :func:`adagrad`, :func:`adadelta`,
 
 * ``init(params) -> state`` — ``params`` has shape ``(B, 2)``; the state is a
   ``NamedTuple`` whose fields are the optimizer's accumulators, each of shape ``(B, 2)``
-  (Adam also keeps a step count of shape ``(B,)``);
+  (Adam also keeps its step count t, as an array of the same shape);
 * ``update(grads, state) -> (updates, new_state)`` — the runner adds ``updates`` to the
   parameters (the minus sign lives here);
 * ``step(grads, state) -> (updates, new_state, effective_lr)`` — the same computation,
