@@ -12,12 +12,13 @@ import optviz
 PACKAGE = Path(optviz.__file__).parent
 
 
-def core_modules() -> dict[str, Path]:
-    """Every module of optviz outside optviz/ui, by dotted name (a package by its own)."""
+def core_modules(ui: bool = False) -> dict[str, Path]:
+    """Every module of optviz outside optviz/ui (or, with ``ui``, inside it), by dotted
+    name (a package by its own)."""
     modules = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-        if parts[:2] != ("optviz", "ui"):
+        if (parts[:2] == ("optviz", "ui")) == ui:
             modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     return modules
 
@@ -49,9 +50,10 @@ def imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     return found
 
 
-def import_graph() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """(module → the core modules it imports, module → everything it imports)."""
-    modules = core_modules()
+def import_graph(ui: bool = False) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """(module → the modules of its part it imports, module → everything it imports), for
+    the core or (``ui``) for optviz/ui."""
+    modules = core_modules(ui)
     everything = {name: imports(name, path, modules) for name, path in modules.items()}
     core = {name: {d for d in found if d in modules} - {name} for name, found in everything.items()}
     return core, everything
@@ -104,6 +106,15 @@ def test_the_graph_is_read_from_the_source():
 
 def test_the_core_import_graph_has_no_cycle():
     graph, _ = import_graph()
+    cycle = find_cycle(graph)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_the_apps_import_graph_has_no_cycle():
+    """optviz/ui too: its modules import each other in one direction (inside functions
+    included; compute → lessons_view → controls → compute was one)."""
+    graph, _ = import_graph(ui=True)
+    assert {"optviz.ui.page", "optviz.ui.compute", "optviz.ui.controls"} <= set(graph)
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 

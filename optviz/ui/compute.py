@@ -19,8 +19,7 @@ from ..objectives import Objective
 from ..optimizers import HyperParam
 from ..runner import Trajectory
 from ..scene import Transform
-from .lessons_view import lesson_ghosts
-from .state import Scene
+from .state import Scene, lesson_ghosts
 
 ObjectiveKey = str | tuple  # a catalogue name, or ("custom", formula, bounds)
 

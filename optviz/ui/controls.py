@@ -18,6 +18,7 @@ import streamlit as st
 from .. import objectives, optimizers
 from ..optimizers import HyperParam
 from .state import (
+    CUSTOM,
     DEFAULT_OBJECTIVE,
     DEFAULT_OPTIMIZERS,
     DEFAULT_STEPS,
@@ -40,7 +41,6 @@ def hp_key(opt_key: str, name: str) -> str:
     return f"hp.{opt_key}.{name}"
 
 
-CUSTOM = "custom"
 DEFAULT_FORMULA = "x^4 + y^2"
 DEFAULT_WINDOW = ((-2.0, 2.0), (-2.0, 2.0))
 WINDOW_KEYS = ("xmin", "xmax", "ymin", "ymax")

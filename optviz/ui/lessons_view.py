@@ -13,11 +13,10 @@ from typing import Any
 import streamlit as st
 
 from .. import lessons, objectives, optimizers
-from ..figures import colour_of
 from ..lessons import Lesson, Settings
 from ..runner import Trajectory
 from .controls import CUSTOM, STRETCHES, all_defaults, hp_key
-from .state import Scene, options_for, snap
+from .state import Scene, options_for, scene_settings, snap
 
 NONE = ""
 #: lessons that also fan out one hyperparameter as ghost paths on the contour
@@ -82,30 +81,6 @@ def lesson_picker() -> None:
     )
 
 
-def scene_settings(scene: Scene) -> Settings:
-    """The current controls as a lesson's ``Settings`` (to explain the live runs)."""
-    hyper = tuple((k, tuple(sorted(scene.hp(k).items()))) for k in sorted(scene.optimizers))
-    objective = scene.objective
-    if scene.formula:
-        lesson = lessons.get(scene.lesson) if scene.lesson else None
-        same = lesson is not None and lesson.settings.formula == scene.formula
-        objective = lesson.settings.objective if same else CUSTOM
-    return Settings(
-        objective=objective,
-        start=scene.start,
-        steps=scene.steps,
-        optimizers=scene.optimizers,
-        hyperparams=hyper,
-        noise=scene.noise,
-        seed=scene.seed,
-        adadelta_variant=scene.adadelta_variant,
-        scale_exponent=scene.scale_exp,
-        stretch=scene.stretch,
-        formula=scene.formula,
-        bounds=scene.bounds,
-    )
-
-
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _lesson_text(key: str, settings: Settings, _runs: dict[str, Trajectory]) -> tuple[str, bool]:
     lesson = lessons.get(key)
@@ -160,15 +135,6 @@ def _own(lesson: Lesson) -> Settings:
         formula=s.formula,
         bounds=s.bounds,
     )
-
-
-def lesson_ghosts(scene: Scene) -> list:
-    """Extra faint paths a lesson draws (e.g. SGD at other learning rates), as the figure
-    takes them: (positions, colour, label), in the colour of the ghost's optimizer."""
-    if not scene.lesson:
-        return []
-    ghosts = lessons.get(scene.lesson).ghosts(scene_settings(scene))
-    return [(g.positions, colour_of(g.key), g.label) for g in ghosts]
 
 
 def lessons_overview() -> None:

@@ -1,8 +1,9 @@
 """The scene: every setting of the page as one small, hashable value (no Streamlit here).
 
 Controls produce a :class:`Scene`; cached computations take a scene (or its parts) as
-their key. This module also defines the option grids the sliders offer and the
-defaults a scene takes for a given objective.
+their key. This module also defines the option grids the sliders offer, the defaults a
+scene takes for a given objective, and the scene as a lesson's ``Settings``
+(:func:`scene_settings`) and the lesson's ghost paths for it (:func:`lesson_ghosts`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from .. import objectives, optimizers
+from .. import lessons, objectives, optimizers
+from ..figures import colour_of
+from ..lessons import Settings
 from ..optimizers import HyperParam
 
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adagrad", "adadelta")
@@ -18,6 +21,8 @@ DEFAULT_OBJECTIVE = "rosenbrock"
 DEFAULT_STEPS = 500
 STEPS_RANGE = (10, 5000)
 DEFAULT_FRAME_MS = 60
+#: the objective picker's entry for a typed formula
+CUSTOM = "custom"
 
 
 def variant_key(key: str) -> str:
@@ -147,3 +152,36 @@ def default_hyperparams(key: str, objective_name: str) -> dict[str, float]:
     elif spec.lr_kind == optimizers.LR_STEP:
         values["lr"] = step_lr
     return values
+
+
+def scene_settings(scene: Scene) -> Settings:
+    """The current controls as a lesson's ``Settings`` (to explain the live runs)."""
+    hyper = tuple((k, tuple(sorted(scene.hp(k).items()))) for k in sorted(scene.optimizers))
+    objective = scene.objective
+    if scene.formula:
+        lesson = lessons.get(scene.lesson) if scene.lesson else None
+        same = lesson is not None and lesson.settings.formula == scene.formula
+        objective = lesson.settings.objective if same else CUSTOM
+    return Settings(
+        objective=objective,
+        start=scene.start,
+        steps=scene.steps,
+        optimizers=scene.optimizers,
+        hyperparams=hyper,
+        noise=scene.noise,
+        seed=scene.seed,
+        adadelta_variant=scene.adadelta_variant,
+        scale_exponent=scene.scale_exp,
+        stretch=scene.stretch,
+        formula=scene.formula,
+        bounds=scene.bounds,
+    )
+
+
+def lesson_ghosts(scene: Scene) -> list:
+    """Extra faint paths a lesson draws (e.g. SGD at other learning rates), as the figure
+    takes them: (positions, colour, label), in the colour of the ghost's optimizer."""
+    if not scene.lesson:
+        return []
+    ghosts = lessons.get(scene.lesson).ghosts(scene_settings(scene))
+    return [(g.positions, colour_of(g.key), g.label) for g in ghosts]

@@ -20,8 +20,8 @@ from .compute import (
     trajectory_for,
 )
 from .controls import apply_click
-from .lessons_view import lesson_panel, scene_settings
-from .state import Scene
+from .lessons_view import lesson_panel
+from .state import Scene, scene_settings
 
 CHART_KEY = "trajectory_chart"
 
