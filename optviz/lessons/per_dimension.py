@@ -3,6 +3,7 @@ turned by 45°."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Sequence
@@ -26,13 +27,13 @@ def _rotate_expr(expr: sp.Expr) -> sp.Expr:
 @functools.lru_cache(maxsize=16)
 def _rotated(obj: Objective) -> Objective:
     """``obj`` turned by 45° (the catalogue's rotated valley for the ill-conditioned one)."""
-    if obj.name == "ill_conditioned":
+    if obj.name == "ill_conditioned" and (obj.scale, obj.stretch) == (1.0, 1.0):
         return objectives.get("rotated_ill_conditioned")
     (x0, x1), (y0, y1) = obj.bounds
     half = max(x1 - x0, y1 - y0) / 2 * math.sqrt(2)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     ccx, ccy = rotate_point((cx, cy))
-    return objectives.from_sympy(
+    rotated = objectives.from_sympy(
         _rotate_expr(obj.expr),
         name=f"{obj.name}|rotated",
         display_name=f"{obj.display_name} (turned by 45°)",
@@ -45,6 +46,8 @@ def _rotated(obj: Objective) -> Objective:
         log_scale=obj.log_scale,
         suggested_lr=obj.suggested_lr,
     )
+    # the same transform as the original (its runs' positions are read through it)
+    return dataclasses.replace(rotated, scale=obj.scale, stretch=obj.stretch)
 
 
 def rotate_point(p: Sequence[float]) -> tuple[float, float]:
