@@ -214,7 +214,7 @@ def integer_power(base: Any, n: int) -> Any:
 
 def _whole_exponent(exponent: sp.Expr) -> int | None:
     """The exponent as an int when it is a whole number small enough to chain, else None."""
-    if exponent.is_Integer or (exponent.is_Float and exponent == int(exponent)):
+    if exponent.is_Integer or (exponent.is_Float and float(exponent).is_integer()):
         n = int(exponent)
         if 0 < abs(n) <= MAX_CHAINED_EXPONENT:
             return n

@@ -252,7 +252,9 @@ class OptimizerSpec:
     def line_colour(self) -> str:
         """Its colour, or a fallback that is the same in every process (a CRC of the key,
         not Python's salted ``hash``)."""
-        return self.colour or FALLBACK_COLOURS[zlib.crc32(self.key.encode()) % 4]
+        return (
+            self.colour or FALLBACK_COLOURS[zlib.crc32(self.key.encode()) % len(FALLBACK_COLOURS)]
+        )
 
     @property
     def axes(self) -> tuple[str, ...]:
@@ -1145,19 +1147,29 @@ def _check_spec(spec: OptimizerSpec, where: str) -> None:
     try:
         optimizer = spec.build()
         state = optimizer.init(np.zeros((1, 2)))
-        optimizer.step(np.ones((1, 2)), state)
+        update, _, _ = optimizer.step(np.full((1, 2), 0.5), state)
+        # the float path: the same rule on Python floats must give the same numbers
+        floats = tuple(float(f[0, 0]) for f in state)
+        u, _, _ = optimizer.rule(0.5, floats, optimizer.scalar_hp, math.sqrt)
     except Exception as err:
         raise ValueError(f"{where}: building and stepping it failed: {err}") from err
+    if type(u) is not float or u != float(update[0, 0]):
+        raise ValueError(
+            f"{where}: its rule gives {u!r} on floats but {float(update[0, 0])!r} on arrays "
+            "(write powers as products and roots with the sqrt it is given, not **)"
+        )
     fields = tuple(getattr(state, "_fields", ()))
     missing = [f.name for f in spec.state_fields if f.name not in fields]
     if missing:
         raise ValueError(f"{where}: state field {missing[0]!r} is not in its state {fields}")
     known = {"g", "update", "eff", "x_prev", "x_new", *names}
     known |= {n for f in fields for n in (f, f"{f}_prev")}
+    if spec.inspector_values is not None:  # what it adds, given every value it may read
+        sample = {n: 1.0 for n in (*known, *(f"sqrt{i}" for i in range(8)))}
+        known |= set(spec.inspector_values(sample))
     for equation in (*spec.equations, *filter(None, [spec.variant_equation])):
         for name in _PLACEHOLDER.findall(equation.numbers):
-            ok = name in known or re.fullmatch(r"sqrt\d+", name)
-            if not ok and spec.inspector_values is None:
+            if name not in known and not re.fullmatch(r"sqrt\d+", name):
                 raise ValueError(f"{where}: the inspector has no value «{name}»")
 
 

@@ -240,7 +240,8 @@ def _loop_scalar(objective: Objective, optimizer: Optimizer, buffers: Buffers, s
     correctly rounded IEEE operations as the array path, so the numbers are identical by
     construction (an objective whose gradient needs sin, exp … has no ``scalar_grad``), without
     NumPy's per-call overhead (about 10x faster for one start). Python floats raise where
-    NumPy gives inf or NaN (x/0, the square root of a negative number); then the history so
+    NumPy gives inf or NaN (x/0, the square root of a negative number, ``**`` overflowing in a
+    rule); then the history so
     far is kept, the number of completed steps returned, and the array path carries on
     from there.
     """
@@ -269,7 +270,9 @@ def _loop_scalar(objective: Objective, optimizer: Optimizer, buffers: Buffers, s
                 x += ux
                 y += uy
                 append((x, y, gx, gy, ux, uy, ex, ey, *fx, *fy))
-        except (ZeroDivisionError, ValueError):
+        except (OverflowError, ZeroDivisionError, ValueError, TypeError):
+            # (a registered rule may use ``**``, which raises OverflowError on floats, or
+            # go complex, which the next math call refuses with TypeError)
             completed = len(record)
         if record:
             rec = np.array(record, dtype=np.float64).reshape(len(record), 8 + 2 * nf)

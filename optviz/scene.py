@@ -48,10 +48,6 @@ class Transform:
         """What f (and the gradient noise σ) is multiplied by: 10^k."""
         return 10.0**self.scale_exp
 
-    @property
-    def is_identity(self) -> bool:
-        return self.scale_exp == 0 and self.stretch == 1.0
-
     def objective(self, base: Objective) -> Objective:
         """The function the optimizer sees: ``base`` scaled by 10^k, in stretched x'."""
         return _transformed(base, int(self.scale_exp), float(self.stretch))
@@ -137,14 +133,11 @@ def stretch_of(traj: Trajectory) -> float:
 
 
 def run_positions(traj: Trajectory) -> np.ndarray:
-    """``traj``'s positions in the coordinates of ``traj.objective`` (where reruns start)."""
-    if not traj.in_plot_coordinates or stretch_of(traj) == 1.0:
-        return traj.positions
-    return traj.positions * np.array([stretch_of(traj), 1.0])
+    """``traj``'s positions in the coordinates of ``traj.objective`` (where reruns start),
+    whichever coordinates it holds them in."""
+    return Transform(stretch=stretch_of(traj)).to_optimizer(traj).positions
 
 
 def plot_positions(traj: Trajectory) -> np.ndarray:
     """``traj``'s positions in the plot's coordinates (where paths are drawn and compared)."""
-    if traj.in_plot_coordinates or stretch_of(traj) == 1.0:
-        return traj.positions
-    return traj.positions / np.array([stretch_of(traj), 1.0])
+    return Transform(stretch=stretch_of(traj)).to_plot(traj).positions

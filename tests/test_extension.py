@@ -149,6 +149,12 @@ def test_registration_checks_the_spec_and_names_the_problem():
         optimizers.register(replace(SPEC, key="other", lr_kind="fast"))
     with pytest.raises(ValueError, match="URL-safe"):
         optimizers.register(replace(SPEC, key="Other key"))
+
+    bad = replace(
+        optimizers.get("adadelta"), key="other", equations=(Equation("x", "«delta» «dleta»"),)
+    )
+    with pytest.raises(ValueError, match="no value «dleta»"):  # inspector_values checked too
+        optimizers.register(bad)
     assert "other" not in optimizers.REGISTRY  # a refused spec leaves nothing behind
     with pytest.raises(ValueError, match="taken"):
         objectives.register(BOWL)
@@ -290,3 +296,41 @@ def test_a_lesson_registered_from_outside_opens_in_the_app_and_the_link():
         assert "sign_momentum" in render("bowl_demo", "csv")
     finally:
         lessons.base._REGISTRY.pop("bowl_demo", None)
+
+
+def test_a_rule_written_with_powers_does_not_crash_the_float_path_when_it_overflows():
+    """Python's ``**`` raises OverflowError where NumPy gives inf: the float path hands over
+    to the array path there, and one start gives what the same start among 9 gives."""
+    from dataclasses import replace
+
+    def pow_rule(g, fields, hp, sqrt):
+        (m,) = fields
+        m = hp.beta * m + hp.one_minus_beta * g
+        rate = hp.lr / sqrt(m**2 + hp.eps)
+        return -rate * m, (m,), rate
+
+    def pow_factory(lr=0.05, beta=0.8, eps=1e-8):
+        return optimizers.from_rule(
+            "pow_momentum",
+            SignMomentumState,
+            pow_rule,
+            lambda lr, beta, eps: types.SimpleNamespace(
+                lr=lr, beta=beta, one_minus_beta=1.0 - beta, eps=eps
+            ),
+            lr=lr,
+            beta=beta,
+            eps=eps,
+        )
+
+    optimizers.register(replace(SPEC, key="pow_momentum", factory=pow_factory, paper_values={}))
+    try:
+        steep = objectives.from_sympy(objectives.X**8, name="steep", refine=False)
+        opt = optimizers.build("pow_momentum")
+        single = ov.run(steep, opt, (1e30, 0.0), 5, box=1e300)
+        batch = ov.run(steep, opt, np.array([(1e30, 0.0)] * 9), 5, box=1e300)
+        assert single.diverged_at == int(batch.diverged_at[0])
+        np.testing.assert_array_equal(single.positions, batch.positions[:, 0])
+        np.testing.assert_array_equal(single.effective_lr, batch.effective_lr[:, 0])
+        assert single.effective_lr[0, 0] == 0.0  # lr / sqrt(inf): the overflow happened
+    finally:
+        optimizers.REGISTRY.pop("pow_momentum", None)

@@ -140,18 +140,13 @@ class Scene:
 
 
 def default_hyperparams(key: str, objective_name: str) -> dict[str, float]:
-    """Spec defaults, with learning rates suited to the objective (see ``suggested_lr``)."""
-    spec = optimizers.get(key)
-    values = spec.defaults
+    """Spec defaults, with learning rates suited to the objective (see ``suggested_lr``),
+    as the lessons take them (:func:`optviz.lessons.default_hyperparams`)."""
     try:
-        gradient_lr, step_lr = objectives.get(objective_name).suggested_lr
+        objective = objectives.get(objective_name)
     except KeyError:  # custom objectives
-        gradient_lr, step_lr = 0.01, 0.1
-    if spec.lr_kind == optimizers.LR_GRADIENT:
-        values["lr"] = gradient_lr
-    elif spec.lr_kind == optimizers.LR_STEP:
-        values["lr"] = step_lr
-    return values
+        objective = None
+    return lessons.default_hyperparams(key, objective)
 
 
 def scene_settings(scene: Scene) -> Settings:
