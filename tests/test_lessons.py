@@ -156,7 +156,7 @@ def test_ghosts_name_their_optimizer_and_the_core_imports_no_figure_code():
 def test_adadelta_lr_is_forced_to_one_unless_variant():
     s = lessons.get("eps_warmup").settings.with_hp("adadelta", {"rho": 0.9, "eps": 1e-6, "lr": 3.0})
     assert s.hp("adadelta")["lr"] == 1.0
-    assert s.replace(adadelta_variant=True).hp("adadelta")["lr"] == 3.0
+    assert s.replace(variants=("adadelta",)).hp("adadelta")["lr"] == 3.0
     assert s.hp("adadelta")["rho"] == 0.9
 
 

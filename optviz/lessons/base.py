@@ -121,7 +121,8 @@ class Settings:
       back to the original x (as the app does), so paths compare on one contour;
     * ``hyperparams`` — per optimizer key, sorted (name, value) pairs; a key left out takes
       the spec's defaults with the objective's suggested learning rate. ADADELTA's ``lr`` is
-      forced to 1 (the paper's method) unless ``adadelta_variant``;
+      forced to 1 (the paper's method: every spec's ``paper_values``) unless the optimizer
+      is in ``variants`` (the libraries' variant);
     * ``noise`` — σ of the gradient noise for the unscaled f (scaled by 10^k with f);
     * ``scale_exponent`` k — f is multiplied by 10^k; ``stretch`` s — x is stretched by s
       (``Objective.stretched``); ``view`` — ``"trajectories"`` or ``"sensitivity"``.
@@ -134,7 +135,7 @@ class Settings:
     hyperparams: HyperParams = ()
     noise: float = 0.0
     seed: int = 0
-    adadelta_variant: bool = False
+    variants: tuple[str, ...] = ()
     scale_exponent: int = 0
     stretch: float = 1.0
     view: str = "trajectories"
@@ -182,8 +183,8 @@ class Settings:
         for k, items in self.hyperparams:
             if k == key:
                 base.update(dict(items))
-        if not (key == "adadelta" and self.adadelta_variant):
-            base.update(optimizers.get(key).paper_values)  # ADADELTA: no learning rate
+        if key not in self.variants:  # the paper's method (ADADELTA: no learning rate)
+            base.update(optimizers.get(key).paper_values)
         return base
 
     def with_hp(self, key: str, values: Mapping[str, float]) -> Settings:
@@ -216,7 +217,7 @@ class Settings:
             "hyperparams": self.hyperparams,
             "noise": self.noise,
             "seed": self.seed,
-            "adadelta_variant": self.adadelta_variant,
+            "variants": tuple(self.variants),
             "formula": self.formula,
             "bounds": self.bounds,
             "scale_exp": self.scale_exponent,
@@ -237,7 +238,7 @@ class Settings:
             "hyperparams": {k: self.hp(k) for k in self.optimizers},
             "noise": self.noise,
             "seed": self.seed,
-            "adadelta_variant": self.adadelta_variant,
+            "library_variants": list(self.variants),
             "scale_exponent": self.scale_exponent,
             "stretch": self.stretch,
             "view": self.view,

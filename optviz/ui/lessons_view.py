@@ -16,7 +16,7 @@ from .. import lessons, objectives, optimizers
 from ..lessons import Lesson, Settings
 from ..runner import Trajectory
 from .controls import CUSTOM, STRETCHES, all_defaults, hp_key
-from .state import Scene, options_for, scene_settings, snap
+from .state import Scene, options_for, scene_settings, snap, variant_key
 
 NONE = ""
 #: lessons that also fan out one hyperparameter as ghost paths on the contour
@@ -46,7 +46,11 @@ def lesson_state(lesson: Lesson) -> dict[str, Any]:
         optimizers=list(s.optimizers),
         noise=float(s.noise),
         seed=int(s.seed),
-        adadelta_variant=bool(s.adadelta_variant),
+        **{
+            variant_key(k): k in s.variants
+            for k in optimizers.names()
+            if optimizers.get(k).paper_values
+        },
         scale_exp=int(s.scale_exponent),
         stretch=snap(float(s.stretch), STRETCHES),
         view=s.view,
@@ -118,7 +122,7 @@ def _own(lesson: Lesson) -> Settings:
     for key in sorted(s.optimizers):
         spec = optimizers.get(key)
         values = {hp.name: state.get(hp_key(key, hp.name), hp.default) for hp in spec.hyperparams}
-        if not (key == "adadelta" and s.adadelta_variant):
+        if key not in s.variants:
             values.update(spec.paper_values)  # the paper's method (ADADELTA: no learning rate)
         hyper.append((key, tuple(sorted(values.items()))))
     return Settings(
@@ -129,7 +133,7 @@ def _own(lesson: Lesson) -> Settings:
         hyperparams=tuple(hyper),
         noise=s.noise,
         seed=s.seed,
-        adadelta_variant=s.adadelta_variant,
+        variants=s.variants,
         scale_exponent=s.scale_exponent,
         stretch=state["stretch"],
         formula=s.formula,

@@ -27,7 +27,7 @@ CUSTOM = "custom"
 
 def variant_key(key: str) -> str:
     """The control that switches optimizer ``key`` from the paper's method to the
-    libraries' variant (for a spec with ``paper_values``: ``adadelta_variant``)."""
+    libraries' variant (for a spec with ``paper_values``; ADADELTA's is ``adadelta_variant``)."""
     return f"{key}_variant"
 
 
@@ -129,10 +129,6 @@ class Scene:
             values.update(optimizers.get(key).paper_values)
         return values
 
-    @property
-    def adadelta_variant(self) -> bool:
-        return "adadelta" in self.variants
-
     def with_hp(self, key: str, values: dict[str, float]) -> Scene:
         others = tuple((k, v) for k, v in self.hyperparams if k != key)
         mine = (key, tuple(sorted(values.items())))
@@ -165,7 +161,7 @@ def scene_settings(scene: Scene) -> Settings:
         hyperparams=hyper,
         noise=scene.noise,
         seed=scene.seed,
-        adadelta_variant=scene.adadelta_variant,
+        variants=scene.variants,
         scale_exponent=scene.scale_exp,
         stretch=scene.stretch,
         formula=scene.formula,
