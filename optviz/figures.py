@@ -38,6 +38,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from . import optimizers
+from .numbers import tick
 from .objectives import Objective
 from .optimizers import FALLBACK_COLOURS, OptimizerSpec
 from .runner import Trajectory
@@ -221,17 +222,6 @@ def _round(values: Array, digits: int = 6) -> list:
     for v in np.ravel(values).tolist():
         out.append(None if not math.isfinite(v) else float(f"{v:.{digits}g}"))
     return out
-
-
-def _fmt(v: float) -> str:
-    """Tick text for a power of ten: 0.01 … 100 plainly, else 1e-5, 1e3."""
-    if v == 0:
-        return "0"
-    exp = math.floor(math.log10(abs(v)) + 1e-9)
-    if -2 <= exp <= 2:
-        return f"{v:.3g}"
-    mant = v / 10.0**exp
-    return f"1e{exp}" if abs(mant - 1) < 1e-6 else f"{mant:.2g}e{exp}"
 
 
 def _log_range(values: Sequence[Array], floor: float = 1e-300) -> tuple[float, float]:
@@ -435,7 +425,7 @@ def _colorbar_trace(grid: ContourGrid, style: Style) -> dict:
         colorbar.update(
             title={"text": "f − f<sub>min</sub>", "side": "top"},
             tickvals=ticks.tolist(),
-            ticktext=[_fmt(10.0**t) for t in ticks],
+            ticktext=[tick(10.0**t) for t in ticks],
         )
     else:
         colorbar.update(title={"text": "f", "side": "top"})

@@ -22,26 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .numbers import latex_number
 from .optimizers import REGISTRY
 from .runner import Trajectory
 
 __all__ = ["StepDetail", "latex_number", "step_details"]
-
-
-def latex_number(v: float, digits: int = 4) -> str:
-    """A float as LaTeX: 4 significant digits, scientific notation as ``a \\times 10^{b}``."""
-    if not math.isfinite(v):
-        return r"\mathrm{NaN}" if math.isnan(v) else (r"\infty" if v > 0 else r"-\infty")
-    if v == 0:
-        return "0"
-    exp = math.floor(math.log10(abs(v)))
-    if -3 <= exp <= 4:
-        return f"{v:.{digits}g}"
-    mant = v / 10.0**exp
-    text = f"{mant:.{digits - 1}f}".rstrip("0").rstrip(".")
-    if text in ("10", "-10"):  # rounding carried into the next power
-        text, exp = text[:-1], exp + 1
-    return rf"{text} \times 10^{{{exp}}}"
 
 
 @dataclass(frozen=True)

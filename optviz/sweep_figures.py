@@ -47,6 +47,7 @@ import numpy as np
 
 from . import optimizers
 from .figures import SpecFigure, Style, colour_of, finite_extent, typed
+from .numbers import hover_value, power_of_ten
 from .optimizers import HyperParam
 from .sweeps import SweepResult
 
@@ -87,7 +88,6 @@ PAPER_DEFAULT = {"rho": 0.95, "eps": 1e-6}
 COLORSCALE = "Viridis"
 
 _DECAY_TICKS = (0.0, 0.5, 0.9, 0.99, 0.999, 0.9999, 0.99999)
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 # ---------------------------------------------------------------------------
@@ -203,21 +203,13 @@ def colour_range(arrays: Sequence[Array]) -> tuple[float, float]:
     return (lo, hi)
 
 
-def _power_label(exp: int) -> str:
-    if exp == 0:
-        return "1"
-    if exp == 1:
-        return "10"
-    return "10" + str(exp).translate(_SUPERSCRIPT)
-
-
 def colour_ticks(scale: str, zmin: float, zmax: float) -> tuple[list[float], list[str]]:
     """Colour-bar tick positions and labels in the metric's own units ([] → automatic)."""
     if scale == "log":
         exps = list(range(math.ceil(zmin - 1e-9), math.floor(zmax + 1e-9) + 1))
         step = max(1, math.ceil(len(exps) / 8))
         exps = exps[::-1][::step][::-1]  # keep the top tick
-        labels = [_power_label(e) for e in exps]
+        labels = [power_of_ten(e) for e in exps]
         floor = round(math.log10(DISPLAY_FLOOR))
         if exps and exps[0] == floor:
             labels[0] = "≤" + labels[0]
@@ -234,7 +226,7 @@ def colour_ticks(scale: str, zmin: float, zmax: float) -> tuple[list[float], lis
             for sign in (-1, 1):
                 z = sign * math.log10(1.0 + 10.0**k)
                 if zmin - 1e-9 <= z <= zmax + 1e-9:
-                    ticks[z] = ("−" if sign < 0 else "") + _power_label(k)
+                    ticks[z] = ("−" if sign < 0 else "") + power_of_ten(k)
         order = sorted(ticks)
         return order, [ticks[z] for z in order]
     return [], []
@@ -285,7 +277,7 @@ def axis_ticks(values: Array, kind: str) -> tuple[list[float], list[str]]:
         exps = list(range(math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9) + 1))
         step = max(1, math.ceil(len(exps) / 6))
         exps = exps[::-1][::step][::-1]
-        return [float(e) for e in exps], [_power_label(e) for e in exps]
+        return [float(e) for e in exps], [power_of_ten(e) for e in exps]
     return [], []
 
 
@@ -328,12 +320,6 @@ class Panel:
         return tuple(spec.hyperparam(a) for a in self.result.axes)
 
 
-def _fmt_value(v: float) -> str:
-    if not math.isfinite(v):
-        return "—"
-    return f"{v:.3g}"
-
-
 def _cell_text(result: SweepResult, metric: Metric, raw: Array, never: Array) -> list[str]:
     """Each cell's value for the hover (the metric's name is in the template)."""
     diverged_at = np.asarray(result.diverged_at).reshape(-1)
@@ -348,7 +334,7 @@ def _cell_text(result: SweepResult, metric: Metric, raw: Array, never: Array) ->
         elif metric.key == "steps":
             out.append(str(int(raw[k])))
         else:
-            out.append(_fmt_value(float(raw[k])))
+            out.append(hover_value(float(raw[k])))
     return out
 
 
@@ -813,7 +799,7 @@ def noise_figure(
         nudge = 0.07 * (n - (len(series) - 1) / 2)  # ✕s of several optimizers side by side
         colour = colour_of(s.key)
         text = [
-            f"{_fmt_value(float(m))}<br>"
+            f"{hover_value(float(m))}<br>"
             + (
                 f"{d} of {s.seeds} seeds {word} (left out of the mean)"
                 if d

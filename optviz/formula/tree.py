@@ -44,6 +44,7 @@ import re
 import warnings
 from dataclasses import dataclass, field, replace
 
+from ..numbers import message_number
 from .errors import ExpressionError, ordinal
 from .text import check_tokens, normalise
 from .vocabulary import CONSTANTS, FUNCTION_LIST, FUNCTIONS, HELP, VARIABLES
@@ -195,10 +196,6 @@ _TOWER_HINT = (
 )
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.10g}"
-
-
 class _Walker:
     """Layer 5: check a tree against the allow-list and the limits, bottom-up.
 
@@ -329,7 +326,7 @@ class _Walker:
         p = exponent.value
         if abs(p) > MAX_EXPONENT:
             raise self.fail(
-                f"the exponent {_fmt(p)} is too large",
+                f"the exponent {message_number(p)} is too large",
                 node.right,
                 f"exponents may be at most {MAX_EXPONENT} in size",
             )
@@ -337,7 +334,7 @@ class _Walker:
         degree = 1.0 if base.value is not None else max(1.0, abs(p)) * base.degree
         if degree > MAX_DEGREE:
             raise self.fail(
-                f"the powers are nested too high (together a power of {_fmt(degree)})",
+                f"the powers are nested too high (together a power of {message_number(degree)})",
                 node,
                 f"at most {MAX_DEGREE}",
             )

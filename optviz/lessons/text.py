@@ -5,50 +5,14 @@ optimizer."""
 from __future__ import annotations
 
 import functools
-import math
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import optimizers
+from ..numbers import fmt, pct, times  # noqa: F401 (re-exported: the lessons write with these)
 from ..runner import Trajectory
 from .base import Runs, Settings
 from .runs import _diverged, _scalar_hp
-
-
-def fmt(value: Any, digits: int = 3) -> str:
-    """A number as the lessons print it: ``digits`` significant digits, whole numbers from
-    10^digits to 10^6 in full, exponents without padding (1e-6, 5.4e73); "NaN" for NaN,
-    "∞" for infinities. ``float(fmt(v))`` parses back."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "∞" if v > 0 else "−∞"
-    text = f"{v:.{digits}g}"
-    if "e" in text and 1 <= abs(v) < 1e6:
-        return f"{v:.0f}"
-    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + ("-" if m[1] == "-" else "") + m[2], text)
-
-
-def pct(ratio: Any) -> str:
-    """A ratio as a percentage: two significant digits below 10 %, whole percents above
-    (0.0064 -> "0.64 %", 1.0 -> "100 %")."""
-    try:
-        r = float(ratio)
-    except (TypeError, ValueError):
-        return str(ratio)
-    if not math.isfinite(r):
-        return fmt(r)
-    return f"{fmt(100 * r, 2)} %"
-
-
-def times(ratio: Any) -> str:
-    """A ratio as a factor: 24.2 -> "24×" (two significant digits)."""
-    return f"{fmt(ratio, 2)}×"
 
 
 def _name(key: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from .. import objectives, optimizers
+from ..numbers import slider_value
 from ..optimizers import HyperParam
 from .state import (
     CUSTOM,
@@ -25,7 +26,6 @@ from .state import (
     STEPS_RANGE,
     Scene,
     default_hyperparams,
-    format_value,
     options_for,
     snap,
     variant_key,
@@ -155,7 +155,7 @@ def _hyperparam_widget(opt_key: str, hp: HyperParam) -> None:
     key = hp_key(opt_key, hp.name)
     opts = options_for(hp)
     if opts is not None:
-        st.select_slider(hp.label, options=opts, key=key, format_func=format_value, help=hp.meaning)
+        st.select_slider(hp.label, options=opts, key=key, format_func=slider_value, help=hp.meaning)
         return
     step = hp.step or (hp.ui_high - hp.ui_low) / 100
     st.slider(

@@ -38,6 +38,7 @@ import streamlit as st
 
 from .. import optimizers, sweeps
 from ..figures import SpecFigure
+from ..numbers import share, slider_value
 from ..objectives import Objective
 from ..runner import run
 from ..scene import Transform
@@ -55,7 +56,7 @@ from ..sweep_figures import (
 from ..sweeps import SweepResult, sweep_axes
 from .compute import transformed_objective
 from .controls import hp_key
-from .state import Scene, format_value, options_for, snap
+from .state import Scene, options_for, snap
 
 #: session-state keys of the view's own controls (and the URL's names for them: url.py)
 METRIC_KEY = "sens_metric"
@@ -274,7 +275,7 @@ def heatmap_for(sc: SweepScene, metric: str, resolution: int) -> SpecFigure:
     for key, result in data.results.items():
         hp = sc.hp(key)
         note = (
-            f"{_pct(data.shares[key])} within {FACTOR:g}× of the best"
+            f"{share(data.shares[key])} within {FACTOR:g}× of the best"
             if data.shares is not None
             else ""
         )
@@ -381,10 +382,6 @@ def noise_sweep(
 # ---------------------------------------------------------------------------
 
 
-def _pct(share: float) -> str:
-    return f"{100 * share:.3g}%"
-
-
 def grid_phrase(key: str) -> str:
     """ "its ρ × ε grid", "its learning-rate range" …"""
     spec = optimizers.get(key)
@@ -402,7 +399,7 @@ def share_sentence(
     shares: Mapping[str, float], results: Mapping[str, SweepResult], factor: float = FACTOR
 ) -> str:
     """ "ADADELTA: 71.1% of its ρ × ε grid lands within 10× of the best; SGD: 9% of …"."""
-    parts = [f"**{_label(k)}**: {_pct(s)} of {grid_phrase(k)}" for k, s in shares.items()]
+    parts = [f"**{_label(k)}**: {share(s)} of {grid_phrase(k)}" for k, s in shares.items()]
     if not parts:
         return ""
     first = next(iter(results.values()))
@@ -515,9 +512,9 @@ def apply_cell(selection: Any, state: MutableMapping[str, Any]) -> str | None:
             near = float(min(max(value, hp.ui_low), hp.ui_high))
         state[hp_key(key, name)] = near
         symbol = hp.label.split()[0]
-        chosen.append(f"{symbol} = {format_value(near)}")
+        chosen.append(f"{symbol} = {slider_value(near)}")
         if not math.isclose(near, value, rel_tol=1e-9, abs_tol=0.0):
-            snapped.append(f"{symbol} {value:.4g} → {format_value(near)}")
+            snapped.append(f"{symbol} {value:.4g} → {slider_value(near)}")
     current = list(state.get("optimizers") or [])
     if key not in current:
         current.append(key)

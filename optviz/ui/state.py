@@ -68,15 +68,6 @@ def options_for(hp: HyperParam) -> tuple[float, ...] | None:
     return opts
 
 
-def format_value(v: float) -> str:
-    """How a hyperparameter value is displayed: the value used, readably (1e-06, 0.95)."""
-    if v == 0:
-        return "0"
-    if 1e-3 <= abs(v) < 1e4:
-        return f"{v:.6g}"
-    return f"{v:.0e}" if float(f"{v:.0e}") == v else f"{v:.3g}"
-
-
 def snap(value: float, options: tuple[float, ...]) -> float:
     """The option nearest to ``value`` (in log distance for positive grids)."""
     if all(o > 0 for o in options) and value > 0:

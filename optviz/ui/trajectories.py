@@ -9,7 +9,8 @@ import streamlit as st
 
 from .. import export, lessons, optimizers
 from ..figures import PathView, left_bounds_at
-from ..inspector import latex_number, step_details
+from ..inspector import step_details
+from ..numbers import plain_number
 from ..scene import Transform
 from .chart import animated_chart
 from .compute import (
@@ -294,23 +295,6 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
         )
     spec = optimizers.get(p.key)
     st.caption(f"Effective learning rate ${spec.effective_lr_latex}$: {spec.effective_lr_meaning}.")
-
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def plain_number(v: float) -> str:
-    """:func:`latex_number`'s value as plain text (1.234 × 10⁻⁵): no LaTeX to typeset."""
-    text = latex_number(v)
-    if r"\times 10^{" in text:
-        mant, exp = text.split(r" \times 10^{")
-        return f"{mant.replace('-', '−')} × 10{exp.rstrip('}').translate(_SUPERSCRIPT)}"
-    return (
-        text.replace(r"\mathrm{NaN}", "NaN")
-        .replace(r"-\infty", "−∞")
-        .replace(r"\infty", "∞")
-        .replace("-", "−")
-    )
 
 
 #: How long the script waits, after sending a new figure, before it sends the rest of

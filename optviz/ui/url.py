@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .. import lessons, objectives, optimizers
+from ..numbers import query_text, slider_value
 from .controls import (
     CUSTOM,
     DEFAULT_FORMULA,
@@ -38,7 +39,7 @@ from .sensitivity import (
     RESOLUTIONS,
     current_setting,
 )
-from .state import STEPS_RANGE, format_value, options_for, snap, variant_key
+from .state import STEPS_RANGE, options_for, snap, variant_key
 
 #: query name -> session-state key, for the scalar settings (hyperparameters are
 #: "<optimizer>.<name>", e.g. adadelta.rho, and the optimizers are "opt=sgd,adadelta")
@@ -86,14 +87,6 @@ def _flag(text: str) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise ValueError
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, bool):
-        return "1" if v else "0"
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    return repr(v) if isinstance(v, float) else str(v)
 
 
 def _read_custom(params: Mapping[str, str], values: dict[str, Any], bad: Any) -> tuple:
@@ -289,14 +282,14 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
                 bad(
                     qname,
                     text,
-                    f"the slider goes from {format_value(opts[0])} to {format_value(opts[-1])}",
+                    f"the slider goes from {slider_value(opts[0])} to {slider_value(opts[-1])}",
                 )
                 continue
             near = snap(v, opts)
             if near != v:
                 warnings.append(
                     f"`{qname}={text}` is not on the slider; using the nearest "
-                    f"value, {format_value(near)}."
+                    f"value, {slider_value(near)}."
                 )
             v = near
         elif not hp.ui_low <= v <= hp.ui_high:
@@ -318,14 +311,14 @@ def to_query(state: Mapping[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     for qname, key in SIMPLE.items():
         if key in state and state[key] != defaults.get(key):
-            out[qname] = _fmt(state[key])
+            out[qname] = query_text(state[key])
     for qname, key, default in (
         ("metric", METRIC_KEY, DEFAULT_METRIC),
         ("res", RESOLUTION_KEY, DEFAULT_RESOLUTION),
     ):
         value = current_setting(state, key)
         if value != default:
-            out[qname] = _fmt(value)
+            out[qname] = query_text(value)
     chosen = list(state.get("optimizers", defaults["optimizers"]))
     if chosen != defaults["optimizers"]:
         out["opt"] = ",".join(chosen)
@@ -339,7 +332,7 @@ def to_query(state: Mapping[str, Any]) -> dict[str, str]:
                 paper = optimizers.get(opt_key).paper_values
                 if hp.name in paper and not state.get(variant_key(opt_key)):
                     continue
-                out[f"{opt_key}.{hp.name}"] = _fmt(state[key])
+                out[f"{opt_key}.{hp.name}"] = query_text(state[key])
     return out
 
 
