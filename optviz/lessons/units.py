@@ -3,13 +3,13 @@ stretched x is described honestly (no optimizer is invariant to it)."""
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 
 from ..objectives import Objective
 from ..runner import Trajectory
+from ..scene import Transform
 from .base import Runs, Settings, _lesson, hyperparams, register
 from .runs import _diverged, _rerun, original_positions
 from .text import _bold, _name, _needs_a_run, fmt, pct
@@ -90,18 +90,14 @@ def _check_units(runs: Runs) -> bool:
     SGD's either diverges or moves by more than 10 %."""
     ad, sgd = runs["adadelta"], runs["sgd"]
     obj = ad.objective
-    down = _scaled_down(obj)
-    width = _width(obj)
+    down = Transform(-2).objective(obj)
+    (x0, x1), (y0, y1) = obj.bounds  # the plot's width: the run's x' measured back in x
+    width = max((x1 - x0) / obj.stretch, y1 - y0)
     ad2 = _rerun(ad, objective=down, noise=ad.noise / 100)
     sgd2 = _rerun(sgd, objective=down, noise=sgd.noise / 100)
     ad_dev = path_deviation(ad, ad2)
     sgd_dev = path_deviation(sgd, sgd2)
     return bool(ad_dev < 0.01 * width and (not math.isfinite(sgd_dev) or sgd_dev > 0.1 * width))
-
-
-@functools.lru_cache(maxsize=16)
-def _scaled_down(obj: Objective) -> Objective:
-    return obj.scaled(0.01)
 
 
 LESSON = register(
