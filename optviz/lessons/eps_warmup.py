@@ -93,7 +93,7 @@ LESSON = register(
     _lesson(
         "eps_warmup",
         "ε is a warm-up learning rate",
-        "With both accumulators at zero, ADADELTA's first step is √ε·g/√((1−ρ)g² + ε): "
+        "With both accumulators at zero, ADADELTA's first step is −√ε·g/√((1−ρ)g² + ε): "
         "about √(ε/(1−ρ)) per coordinate, so ε sets the size of the first steps.",
         Settings(
             objective="booth",
