@@ -546,6 +546,16 @@ def _grid_layout(acc_rows: int, style: Style) -> _Layout:
     return _Layout(height, top, right, acc)
 
 
+#: How every panel's axes look, in this figure and the Sensitivity view's.
+AXIS_STYLE = {
+    "showgrid": True,
+    "gridcolor": "#e6e6e6",
+    "zeroline": False,
+    "linecolor": "#888",
+    "mirror": True,
+    "ticks": "outside",
+}
+
 _ACC_COLUMNS = ((0.0, 0.29), (0.355, 0.645), (0.71, 1.0))
 _LEFT, _RIGHT = (0.0, 0.47), (0.57, 1.0)
 
@@ -585,14 +595,7 @@ class _Canvas:
     def axis_pair(self, n: int, xdom: tuple, ydom: tuple, title: str) -> tuple[str, str]:
         """Axes number ``n`` (``x``/``y`` for 1, ``x2``/``y2``…) over the given domains."""
         suffix = "" if n == 1 else str(n)
-        common = {
-            "showgrid": True,
-            "gridcolor": "#e6e6e6",
-            "zeroline": False,
-            "linecolor": "#888",
-            "mirror": True,
-            "ticks": "outside",
-        }
+        common = AXIS_STYLE
         self.layout[f"xaxis{suffix}"] = {"domain": list(xdom), "anchor": f"y{suffix}", **common}
         self.layout[f"yaxis{suffix}"] = {
             "domain": list(ydom),

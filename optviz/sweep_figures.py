@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import optimizers
-from .figures import SpecFigure, Style, colour_of, finite_extent, typed
+from .figures import AXIS_STYLE, SpecFigure, Style, colour_of, finite_extent, typed
 from .numbers import hover_value, power_of_ten
 from .optimizers import HyperParam
 from .sweeps import SweepResult
@@ -880,12 +880,7 @@ def noise_figure(
             "ticktext": [f"{s:g}" for s in sigmas],
             "range": [-0.3, len(xs) - 0.7],
             "title": {"text": "σ, the gradient-noise scale (points evenly spaced)"},
-            "showgrid": True,
-            "gridcolor": "#e6e6e6",
-            "zeroline": False,
-            "linecolor": "#888",
-            "mirror": True,
-            "ticks": "outside",
+            **AXIS_STYLE,
         },
         "yaxis": {
             "type": "log" if has_minimum else "linear",
@@ -893,12 +888,7 @@ def noise_figure(
             "title": {"text": label},
             "exponentformat": "power",
             **yticks,
-            "showgrid": True,
-            "gridcolor": "#e6e6e6",
-            "zeroline": False,
-            "linecolor": "#888",
-            "mirror": True,
-            "ticks": "outside",
+            **AXIS_STYLE,
         },
         "legend": {
             "orientation": "h",
