@@ -5,12 +5,18 @@ warning for each value it cannot use — that setting alone falls back to its de
 ``to_query`` writes the current controls back, leaving defaults out, so a copied link
 opens the same scene. Nothing here is ever evaluated: every value is parsed as a number,
 a whole number, a flag or a name from a fixed list.
+
+The scalar settings are one table, :data:`SETTINGS` (query name, session-state key, parser,
+what is allowed, the warning, the rounding), read and written the same way; the objective,
+the start, the optimizers and their hyperparameters depend on each other and have a reader
+each (``_read_objective``, ``_read_start``, ``_read_optimizers``, ``_read_dotted``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -41,35 +47,9 @@ from .sensitivity import (
 )
 from .state import STEPS_RANGE, options_for, snap, variant_key
 
-#: query name -> session-state key, for the scalar settings (hyperparameters are
-#: "<optimizer>.<name>", e.g. adadelta.rho, and the optimizers are "opt=sgd,adadelta")
-SIMPLE = {
-    "objective": "objective",
-    "x0": "start_x",
-    "y0": "start_y",
-    "steps": "steps",
-    "speed": "speed",
-    "noise": "noise",
-    "seed": "seed",
-    "variant": "adadelta_variant",
-    "presenter": "presenter",
-    "view": "view",
-    "scale": "scale_exp",
-    "stretch": "stretch",
-    "ghost": "ghost",
-    "ghosts": "ghost_count",
-    "f": "formula",
-    "lesson": "lesson",
-    "xmin": "xmin",
-    "xmax": "xmax",
-    "ymin": "ymin",
-    "ymax": "ymax",
-}
 #: "<optimizer>.variant=1": that optimizer as the libraries' variant of the paper's method
 #: (ADADELTA's is "variant=1", as links have always said)
 VARIANT = "variant"
-#: the Sensitivity view's own controls (its defaults are not in controls.all_defaults)
-SENSITIVITY = {"metric": METRIC_KEY, "res": RESOLUTION_KEY}
 VIEWS = ("trajectories", "sensitivity", "lessons")  # the views the page offers (see page.VIEWS)
 MAX_NOISE = 5.0
 
@@ -87,6 +67,108 @@ def _flag(text: str) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise ValueError
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One scalar setting of the link: query ``name`` → session-state ``key``.
+
+    ``parse`` turns the text into a value (``ValueError`` when it cannot), ``allowed`` says
+    whether the control can show it, ``why`` is what the warning says otherwise (a function:
+    some lists, such as the lessons, grow at run time), and ``keep`` rounds an allowed value
+    to the control's step.
+    """
+
+    name: str
+    key: str
+    parse: Callable[[str], Any]
+    allowed: Callable[[Any], bool]
+    why: Callable[[], str]
+    keep: Callable[[Any], Any] = lambda v: v
+
+
+def _one_of(options: Any) -> Callable[[], str]:
+    return lambda: f"one of {', '.join(map(str, options))} is needed"
+
+
+def _ghost_allowed(text: str) -> bool:
+    """An "<optimizer>.<hyperparameter>" whose slider is a list of values."""
+    key, _, name = text.partition(".")
+    try:
+        return options_for(optimizers.get(key).hyperparam(name)) is not None
+    except KeyError:
+        return False
+
+
+#: The link's scalar settings, read and written the same way (the objective, the start,
+#: the optimizers, their hyperparameters and a typed formula's window depend on each other
+#: and are read by :func:`read_query` itself).
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "steps",
+        "steps",
+        int,
+        lambda v: STEPS_RANGE[0] <= v <= STEPS_RANGE[1],
+        lambda: f"a whole number from {STEPS_RANGE[0]} to {STEPS_RANGE[1]} is needed",
+        lambda v: v - v % 10,  # the slider's step is 10
+    ),
+    Setting("speed", "speed", str, SPEEDS.__contains__, _one_of(SPEEDS)),
+    Setting(
+        "noise",
+        "noise",
+        _number,
+        lambda v: 0 <= v <= MAX_NOISE,
+        lambda: f"σ from 0 to {MAX_NOISE:g} is needed",
+        lambda v: round(v / 0.05) * 0.05,
+    ),
+    Setting("seed", "seed", int, lambda v: 0 <= v < 2**31, lambda: "a whole number ≥ 0 is needed"),
+    Setting("variant", "adadelta_variant", _flag, lambda _v: True, lambda: "1 or 0 is needed"),
+    Setting("presenter", "presenter", _flag, lambda _v: True, lambda: "1 or 0 is needed"),
+    Setting(
+        "lesson",
+        "lesson",
+        str,
+        lambda v: v in lessons.names(),
+        lambda: f"known lessons: {', '.join(lessons.names())}",
+    ),
+    Setting("view", "view", str, VIEWS.__contains__, _one_of(VIEWS)),
+    Setting(
+        "scale", "scale_exp", int, SCALE_EXPONENTS.__contains__, lambda: "k from −3 to 3 is needed"
+    ),
+    Setting("stretch", "stretch", _number, STRETCHES.__contains__, _one_of(STRETCHES)),
+    Setting(
+        "ghost",
+        "ghost",
+        str,
+        _ghost_allowed,
+        lambda: "an <optimizer>.<hyperparameter> is needed",
+    ),
+    Setting(
+        "ghosts",
+        "ghost_count",
+        int,
+        lambda v: GHOST_COUNTS[0] <= v <= GHOST_COUNTS[1],
+        lambda: "a count from 10 to 30 is needed",
+    ),
+    Setting("metric", METRIC_KEY, str, METRICS.__contains__, _one_of(METRICS)),
+    Setting("res", RESOLUTION_KEY, int, RESOLUTIONS.__contains__, _one_of(RESOLUTIONS)),
+)
+
+
+#: The settings read by :func:`read_query` itself: query name -> session-state key.
+DEPENDENT = {
+    "objective": "objective",
+    "x0": "start_x",
+    "y0": "start_y",
+    "f": "formula",
+    **{key: key for key in WINDOW_KEYS},
+}
+#: The Sensitivity view's own controls (their defaults are not in controls.all_defaults).
+SENSITIVITY = {s.name: s.key for s in SETTINGS if s.key in (METRIC_KEY, RESOLUTION_KEY)}
+#: Query name -> session-state key of every scalar setting the link writes as it is.
+SIMPLE = {**DEPENDENT, **{s.name: s.key for s in SETTINGS if s.name not in SENSITIVITY}}
+#: Every query name without a dot the link may carry ("<optimizer>.<name>" are the rest).
+KNOWN = frozenset({*SIMPLE, *SENSITIVITY, "opt"})
 
 
 def _read_custom(params: Mapping[str, str], values: dict[str, Any], bad: Any) -> tuple:
@@ -120,43 +202,71 @@ def _read_custom(params: Mapping[str, str], values: dict[str, Any], bad: Any) ->
     return ((window["xmin"], window["xmax"]), (window["ymin"], window["ymax"]))
 
 
-def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """Session-state values from query parameters, and a warning for each bad one."""
-    values: dict[str, Any] = {}
-    warnings: list[str] = []
-
-    def bad(name: str, text: str, why: str) -> None:
-        shown = text if len(text) <= 40 else text[:37] + "…"
-        warnings.append(f"Ignored `{name}={shown}` from the link: {why}; using the default.")
-
-    def read(qname: str, key: str, parse: Any, ok: Any, why: str, keep: Any = None) -> None:
-        """Parse ``params[qname]`` (if given); store it (through ``keep``) if ``ok``."""
-        if qname not in params:
-            return
-        try:
-            v = parse(params[qname])
-        except ValueError:
-            v = None
-        if v is None or not ok(v):
-            bad(qname, params[qname], why)
+def _read_dotted(
+    qname: str, text: str, values: dict[str, Any], warnings: list[str], bad: Callable
+) -> None:
+    """An "<optimizer>.<hyperparameter>" (or "<optimizer>.variant") setting of the link."""
+    opt_key, hp_name = qname.split(".", 1)
+    if hp_name == VARIANT and opt_key in optimizers.REGISTRY:
+        if optimizers.get(opt_key).paper_values:
+            try:
+                values[variant_key(opt_key)] = _flag(text)
+            except ValueError:
+                bad(qname, text, "1 or 0 is needed")
         else:
-            values[key] = keep(v) if keep else v
-
-    name = params.get("objective")
-    bounds = objectives.get("rosenbrock").bounds
-    if name is not None:
-        if name in objectives.names():
-            values["objective"] = name
-            bounds = objectives.get(name).bounds
-        elif name == CUSTOM:
-            values["objective"] = CUSTOM
-            bounds = _read_custom(params, values, bad)
-        else:
+            bad(qname, text, "this optimizer has no library variant")
+        return
+    try:
+        hp = optimizers.get(opt_key).hyperparam(hp_name)
+    except KeyError:
+        bad(qname, text, "not a setting of this app")
+        return
+    try:
+        v = hp.validate(_number(text))
+    except ValueError as err:
+        bad(qname, text, str(err) if "outside" in str(err) else "a number is needed")
+        return
+    opts = options_for(hp)
+    if opts is not None:
+        if not opts[0] <= v <= opts[-1]:
             bad(
-                "objective",
-                name,
-                f"no such objective (known: {', '.join(objectives.names())}, {CUSTOM})",
+                qname,
+                text,
+                f"the slider goes from {slider_value(opts[0])} to {slider_value(opts[-1])}",
             )
+            return
+        near = snap(v, opts)
+        if near != v:
+            warnings.append(
+                f"`{qname}={text}` is not on the slider; using the nearest "
+                f"value, {slider_value(near)}."
+            )
+        v = near
+    elif not hp.ui_low <= v <= hp.ui_high:
+        bad(qname, text, f"the slider goes from {hp.ui_low:g} to {hp.ui_high:g}")
+        return
+    values[hp_key(opt_key, hp_name)] = v
+
+
+def _read_objective(params: Mapping[str, str], values: dict[str, Any], bad: Callable) -> tuple:
+    """The objective (a known name, or a typed formula with its window); its plot window."""
+    name = params.get("objective")
+    if name is None:
+        return objectives.get("rosenbrock").bounds
+    if name in objectives.names():
+        values["objective"] = name
+        return objectives.get(name).bounds
+    if name == CUSTOM:
+        values["objective"] = CUSTOM
+        return _read_custom(params, values, bad)
+    bad("objective", name, f"no such objective (known: {', '.join(objectives.names())}, {CUSTOM})")
+    return objectives.get("rosenbrock").bounds
+
+
+def _read_start(
+    params: Mapping[str, str], values: dict[str, Any], bad: Callable, bounds: tuple
+) -> None:
+    """The start, which must lie inside the objective's plot window."""
     (x0, x1), (y0, y1) = bounds
     for qname, key, lo, hi in (("x0", "start_x", x0, x1), ("y0", "start_y", y0, y1)):
         if qname in params:
@@ -167,135 +277,53 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
                 values[key] = v
             except ValueError:
                 bad(qname, params[qname], f"a start inside [{lo:g}, {hi:g}] is needed")
-    read(
-        "steps",
-        "steps",
-        int,
-        lambda v: STEPS_RANGE[0] <= v <= STEPS_RANGE[1],
-        f"a whole number from {STEPS_RANGE[0]} to {STEPS_RANGE[1]} is needed",
-        lambda v: v - v % 10,
-    )  # the slider's step is 10
-    if "speed" in params:
-        if params["speed"] in SPEEDS:
-            values["speed"] = params["speed"]
-        else:
-            bad("speed", params["speed"], f"one of {', '.join(SPEEDS)} is needed")
-    if "opt" in params:
-        keys = [k for k in params["opt"].split(",") if k]
-        unknown = [k for k in keys if k not in optimizers.names()]
-        if unknown or not keys:
-            bad("opt", params["opt"], f"known optimizers are {', '.join(optimizers.names())}")
-        else:
-            values["optimizers"] = list(dict.fromkeys(keys))
-    read(
-        "noise",
-        "noise",
-        _number,
-        lambda v: 0 <= v <= MAX_NOISE,
-        f"σ from 0 to {MAX_NOISE:g} is needed",
-        lambda v: round(v / 0.05) * 0.05,
-    )
-    read("seed", "seed", int, lambda v: 0 <= v < 2**31, "a whole number ≥ 0 is needed")
-    for qname, key in (("variant", "adadelta_variant"), ("presenter", "presenter")):
-        if qname in params:
-            try:
-                values[key] = _flag(params[qname])
-            except ValueError:
-                bad(qname, params[qname], "1 or 0 is needed")
-    if "lesson" in params:
-        if params["lesson"] in lessons.names():
-            values["lesson"] = params["lesson"]
-        else:
-            bad("lesson", params["lesson"], f"known lessons: {', '.join(lessons.names())}")
-    if "view" in params:
-        if params["view"] in VIEWS:
-            values["view"] = params["view"]
-        else:
-            bad("view", params["view"], f"one of {', '.join(VIEWS)} is needed")
 
-    read("scale", "scale_exp", int, SCALE_EXPONENTS.__contains__, "k from −3 to 3 is needed")
-    read(
-        "stretch",
-        "stretch",
-        _number,
-        STRETCHES.__contains__,
-        f"one of {', '.join(map(str, STRETCHES))}",
-    )
-    if "ghost" in params:
-        key, _, name = params["ghost"].partition(".")
+
+def _read_optimizers(params: Mapping[str, str], values: dict[str, Any], bad: Callable) -> None:
+    """The optimizers compared ("opt=sgd,adadelta"), each a registered key."""
+    if "opt" not in params:
+        return
+    keys = [k for k in params["opt"].split(",") if k]
+    if not keys or any(k not in optimizers.names() for k in keys):
+        bad("opt", params["opt"], f"known optimizers are {', '.join(optimizers.names())}")
+    else:
+        values["optimizers"] = list(dict.fromkeys(keys))
+
+
+def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """Session-state values from query parameters, and a warning for each bad one."""
+    values: dict[str, Any] = {}
+    warnings: list[str] = []
+
+    def bad(name: str, text: str, why: str) -> None:
+        shown = text if len(text) <= 40 else text[:37] + "…"
+        warnings.append(f"Ignored `{name}={shown}` from the link: {why}; using the default.")
+
+    def read(setting: Setting) -> None:
+        """Parse the setting's text (if given); store it (through ``keep``) if allowed."""
+        if setting.name not in params:
+            return
         try:
-            hp = optimizers.get(key).hyperparam(name)
-            if options_for(hp) is None:
-                raise KeyError(name)
-            values["ghost"] = params["ghost"]
-        except KeyError:
-            bad("ghost", params["ghost"], "an <optimizer>.<hyperparameter> is needed")
-    read(
-        "ghosts",
-        "ghost_count",
-        int,
-        lambda v: GHOST_COUNTS[0] <= v <= GHOST_COUNTS[1],
-        "a count from 10 to 30 is needed",
-    )
-
-    if "metric" in params:
-        if params["metric"] in METRICS:
-            values[METRIC_KEY] = params["metric"]
+            v = setting.parse(params[setting.name])
+        except ValueError:
+            v = None
+        if v is None or not setting.allowed(v):
+            bad(setting.name, params[setting.name], setting.why())
         else:
-            bad("metric", params["metric"], f"one of {', '.join(METRICS)} is needed")
-    read(
-        "res",
-        RESOLUTION_KEY,
-        int,
-        RESOLUTIONS.__contains__,
-        f"one of {', '.join(map(str, RESOLUTIONS))} is needed",
-    )
+            values[setting.key] = setting.keep(v)
+
+    bounds = _read_objective(params, values, bad)
+    _read_start(params, values, bad, bounds)
+    _read_optimizers(params, values, bad)
+    for setting in SETTINGS:
+        read(setting)
 
     for qname, text in params.items():
         if "." not in qname:
-            if qname not in SIMPLE and qname not in SENSITIVITY and qname != "opt":
+            if qname not in KNOWN:
                 bad(qname, text, "not a setting of this app")
             continue
-        opt_key, hp_name = qname.split(".", 1)
-        if hp_name == VARIANT and opt_key in optimizers.REGISTRY:
-            if optimizers.get(opt_key).paper_values:
-                try:
-                    values[variant_key(opt_key)] = _flag(text)
-                except ValueError:
-                    bad(qname, text, "1 or 0 is needed")
-            else:
-                bad(qname, text, "this optimizer has no library variant")
-            continue
-        try:
-            hp = optimizers.get(opt_key).hyperparam(hp_name)
-        except KeyError:
-            bad(qname, text, "not a setting of this app")
-            continue
-        try:
-            v = hp.validate(_number(text))
-        except ValueError as err:
-            bad(qname, text, str(err) if "outside" in str(err) else "a number is needed")
-            continue
-        opts = options_for(hp)
-        if opts is not None:
-            if not opts[0] <= v <= opts[-1]:
-                bad(
-                    qname,
-                    text,
-                    f"the slider goes from {slider_value(opts[0])} to {slider_value(opts[-1])}",
-                )
-                continue
-            near = snap(v, opts)
-            if near != v:
-                warnings.append(
-                    f"`{qname}={text}` is not on the slider; using the nearest "
-                    f"value, {slider_value(near)}."
-                )
-            v = near
-        elif not hp.ui_low <= v <= hp.ui_high:
-            bad(qname, text, f"the slider goes from {hp.ui_low:g} to {hp.ui_high:g}")
-            continue
-        values[hp_key(opt_key, hp_name)] = v
+        _read_dotted(qname, text, values, warnings, bad)
     return values, warnings
 
 
