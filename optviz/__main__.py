@@ -156,8 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command == "export":
             return _export(args)
-        parser.print_help()
-        return 0
+        parser.print_usage(sys.stderr)
+        raise CliError("a command is needed: optviz export … (see optviz --help)")
     except CliError as exc:
         print(f"optviz: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -408,6 +408,14 @@ def test_tampered_values_warn_and_fall_back_for_that_setting_only(params, key, d
     assert chart_spec(at)["data"]
 
 
+def test_a_link_with_many_bad_values_warns_once_listing_them_all():
+    at = with_query({"steps": "abc", "seed": "-3", "noise": "1e9", "adadelta.rho": "7"})
+    (box,) = at.warning
+    assert box.value.count("Ignored") == 4
+    for name in ("steps=abc", "seed=-3", "noise=1e9", "adadelta.rho=7"):
+        assert f"`{name}`" in box.value
+
+
 # --- ghost paths and robustness demos ------------------------------------------------------
 
 

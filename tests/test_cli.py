@@ -37,6 +37,11 @@ def one_line_error(proc: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
+def test_no_command_is_a_usage_error():
+    proc = optviz()
+    assert proc.returncode == 2 and "a command is needed" in proc.stderr
+
+
 def test_help_explains_the_command():
     proc = optviz("--help")
     assert proc.returncode == 0

@@ -186,8 +186,12 @@ def main() -> None:
         with st.container():
             _header(bool(st.session_state.get("_presenter_shown")))
             st.session_state["_presenter_shown"] = bool(st.session_state.get("presenter"))
-            for warning in st.session_state.pop("_url_warnings", []):  # once, as it opens
-                st.warning(warning, icon="🔗")
+            warnings = st.session_state.pop("_url_warnings", [])  # once, as it opens
+            if warnings:  # one box, however many settings of the link were refused
+                st.warning(
+                    "\n".join(f"- {w}" for w in warnings) if len(warnings) > 1 else warnings[0],
+                    icon="🔗",
+                )
         sidebar_top()
         view_of_scene()
         sidebar_bottom()
