@@ -642,7 +642,9 @@ def test_without_a_png_renderer_the_page_says_why(monkeypatch):
     at = fresh()
     labels = [b.proto.label for b in at.get("download_button")]
     assert not any(label.startswith("PNG") for label in labels)
-    assert any("needs a Chromium or Chrome" in c.value and "📷" in c.value for c in at.caption)
+    assert any(
+        "needs a Chromium or Chrome" in c.value and "camera button" in c.value for c in at.caption
+    )
 
 
 def test_a_lesson_link_keeps_a_value_changed_back_to_the_global_default():
@@ -698,3 +700,12 @@ def test_a_killed_servers_chart_directory_is_removed_by_the_next(tmp_path, monke
         (d / "plotly.min.js").write_text("x")
     chart._remove_orphans()
     assert not dead.exists() and alive.exists() and other.exists()
+
+
+def test_icons_come_from_the_bundled_material_font_not_emoji():
+    """A classroom machine without an emoji font draws emoji as empty boxes; Streamlit
+    ships the Material Symbols font, so every icon the app sets is one of those."""
+    at = with_query({"steps": "abc", "view": "trajectories"})
+    icons = [e.proto.icon for kind in ("warning", "error", "info") for e in getattr(at, kind)]
+    icons += [e.proto.icon for e in at.expander if e.proto.icon]
+    assert icons and all(i.startswith(":material/") for i in icons), icons

@@ -257,7 +257,7 @@ def sidebar_top() -> None:
         try:
             obj = custom_objective(st.session_state)
         except ValueError as err:  # ExpressionError: said in place, the page keeps working
-            sb.error(str(err), icon="✏️")
+            sb.error(str(err), icon=":material/edit:")
         else:
             sb.html(_FORMULA_CSS)
             sb.markdown(formula_markdown(obj.latex))

@@ -159,7 +159,7 @@ def view_of_scene() -> None:
         elif view == "lessons":
             lessons_overview()
         url = _sync_url()
-        with st.expander("🔗 Link to this scene"):
+        with st.expander("Link to this scene", icon=":material/link:"):
             st.code(url, language=None)
             st.caption(
                 "Copy it (the button at the right of the box) and send it: the link "
@@ -171,7 +171,7 @@ def view_of_scene() -> None:
 def main() -> None:
     st.set_page_config(
         page_title="optviz — ADADELTA and friends",
-        page_icon="📉",
+        page_icon="📉",  # a material icon here would be fetched from the internet; an emoji is not
         layout="wide",
         initial_sidebar_state="collapsed" if st.query_params.get("presenter") == "1" else "auto",
     )
@@ -190,7 +190,7 @@ def main() -> None:
             if warnings:  # one box, however many settings of the link were refused
                 st.warning(
                     "\n".join(f"- {w}" for w in warnings) if len(warnings) > 1 else warnings[0],
-                    icon="🔗",
+                    icon=":material/link:",
                 )
         sidebar_top()
         view_of_scene()

@@ -531,7 +531,7 @@ def _on_cell_select() -> None:
     view's fragment that holds the heatmap."""
     message = apply_cell(st.session_state.get(CHART_KEY), st.session_state)
     if message:
-        st.toast(message, icon="📌")
+        st.toast(message, icon=":material/push_pin:")
         st.rerun()
 
 
@@ -614,7 +614,7 @@ def sensitivity_view(scene: Scene) -> None:
             f"{why[0].upper()}{why[1:]}, so there is no f − f_min, no “steps to "
             "tolerance” and no distance to a minimum. The heatmaps show f itself (lower "
             "is better), and a run that escapes to infinity is marked diverged.",
-            icon="ℹ️",
+            icon=":material/info:",
         )
 
     lowered = {k: resolution_for(k, resolution, sc.steps) for k in sc.keys}
@@ -630,7 +630,7 @@ def sensitivity_view(scene: Scene) -> None:
             )
             + f" (at most {WORK_BUDGET:.0e} run-steps per optimizer"
             + "). Fewer steps allow a finer grid.",
-            icon="⏱️",
+            icon=":material/timer:",
         )
 
     cells = sum(resolution_for(k, resolution, sc.steps) ** len(sweep_axes(k)) for k in sc.keys)

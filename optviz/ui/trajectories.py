@@ -57,24 +57,27 @@ def problem_messages(scene: Scene, paths: list[PathView]) -> None:
                     f"**{p.label}** stopped at step {tr.diverged_at}: its next point is "
                     "where f is not a real, finite number (like the log of a negative "
                     "number). The blank part of the contour is that region.",
-                    icon="✖️",
+                    icon=":material/close:",
                 )
             elif obj.f_min is None:
                 st.warning(
                     f"**{p.label}** escaped to infinity at step {tr.diverged_at}: "
                     "this function is unbounded below, so the path runs off for ever.",
-                    icon="✖️",
+                    icon=":material/close:",
                 )
             else:
                 hint = p.spec.divergence_hint
-                st.error(f"**{p.label}** diverged at step {tr.diverged_at} — {hint}.", icon="✖️")
+                st.error(
+                    f"**{p.label}** diverged at step {tr.diverged_at} — {hint}.",
+                    icon=":material/close:",
+                )
             continue
         out = left_bounds_at(tr.positions, obj.bounds)
         if out >= 0:
             st.info(
                 f"**{p.label}** leaves the plotted area at step {out} (its values stay "
                 "finite); the path is drawn up to the edge.",
-                icon="↗️",
+                icon=":material/open_in_new:",
             )
 
 
@@ -111,7 +114,7 @@ def robustness_caption(scene: Scene, paths: list[PathView]) -> None:
         "problem, at the last step: " + "; ".join(parts) + ". (ADAGRAD and ADADELTA "
         "divide by a running size of the gradient, so a constant factor cancels, "
         "up to ε.)",
-        icon="🔬",
+        icon=":material/biotech:",
     )
 
 
@@ -183,7 +186,7 @@ def export_panel(scene: Scene, paths: list[PathView], fig: object) -> None:
             on_click="ignore",
             mime="text/html",
             file_name="optviz-scene.html",
-            icon="🎞️",
+            icon=":material/movie:",
             data=html,
             help="one self-contained file: plotly.js inside, no internet needed, no autoplay",
         )
@@ -192,7 +195,7 @@ def export_panel(scene: Scene, paths: list[PathView], fig: object) -> None:
             on_click="ignore",
             mime="text/csv",
             file_name="optviz-trajectories.csv",
-            icon="📄",
+            icon=":material/description:",
             data=lambda: export.trajectories_to_csv(runs, header()),
         )
         c3.download_button(
@@ -200,7 +203,7 @@ def export_panel(scene: Scene, paths: list[PathView], fig: object) -> None:
             on_click="ignore",
             mime="application/json",
             file_name="optviz-trajectories.json",
-            icon="🧾",
+            icon=":material/data_object:",
             data=lambda: export.trajectories_to_json(runs, header()),
         )
         reason = export.png_unavailable_reason()
@@ -209,16 +212,16 @@ def export_panel(scene: Scene, paths: list[PathView], fig: object) -> None:
             st.download_button(
                 f"PNG of step {t} (the inspector's step)",
                 on_click="ignore",
-                icon="🖼️",
+                icon=":material/image:",
                 mime="image/png",
                 file_name=f"optviz-step{t}.png",
                 data=lambda: export.frame_png(fig, step=t, width=1400),
-                help="rendered on the server (takes a few seconds); the 📷 button in the "
+                help="rendered on the server (takes a few seconds); the camera button in the "
                 "chart's toolbar saves exactly what is on screen",
             )
         else:
             st.caption(
-                f"PNG: use the 📷 button in the chart's toolbar — your browser saves the "
+                f"PNG: use the camera button in the chart's toolbar — your browser saves the "
                 f"picture as shown. (A PNG made on the server is not available here: "
                 f"{reason})"
             )
@@ -327,7 +330,7 @@ def trajectory_view(scene: Scene) -> None:
         fig = scene_figure(scene)
     except ValueError as err:  # a bad combination of settings: say so, plainly
         if scene.formula:
-            st.info(f"The formula in the sidebar cannot be used yet: {err}", icon="✏️")
+            st.info(f"The formula in the sidebar cannot be used yet: {err}", icon=":material/edit:")
         else:
             st.error(f"These settings cannot run: {err}")
         return
