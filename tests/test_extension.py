@@ -160,6 +160,13 @@ def test_registration_checks_the_spec_and_names_the_problem():
         objectives.register(BOWL)
 
 
+def test_a_registered_optimizer_leaves_every_lessons_claim_as_it_was():
+    from optviz import lessons
+
+    for lesson in lessons.LESSONS:
+        assert lesson.check(lesson.settings.run()), lesson.key
+
+
 def test_it_runs_float_by_float_and_on_arrays_with_the_same_bits():
     optimizer = optimizers.build("sign_momentum")
     single = ov.run(BOWL, optimizer, BOWL.start, 200)

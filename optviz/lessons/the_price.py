@@ -95,15 +95,18 @@ def _explain_price(_settings: Settings, runs: Runs) -> str:
 def _check_price(runs: Runs) -> bool:
     """In the last quarter ADADELTA's Δx changes sign in at least half the steps (both
     dimensions), it ends more than 10× above the best f − f_min it reached, and
-    :func:`memory_table` is SGD 0, momentum 1, Nesterov 1, ADAGRAD 1, ADADELTA 2,
-    RMSprop 1, Adam 2."""
+    :func:`memory_table` gives the paper's optimizers SGD 0, momentum 1, Nesterov 1,
+    ADAGRAD 1, ADADELTA 2, RMSprop 1, Adam 2 (an optimizer registered besides them does
+    not change the claim)."""
     ad = runs["adadelta"]
     if _diverged(ad):
         return False
     gap = ad.loss_gap
     oscillates = bool(np.all(sign_change_share(ad) >= 0.5))
     slowed = bool(gap[-1] > 10 * np.nanmin(gap))
-    return oscillates and slowed and dict(memory_table()) == EXPECTED_MEMORY
+    memory = dict(memory_table())
+    as_expected = all(memory.get(k) == n for k, n in EXPECTED_MEMORY.items())
+    return oscillates and slowed and as_expected
 
 
 LESSON = register(
