@@ -8,11 +8,14 @@ The core (everything outside :mod:`optviz.ui`) is a plain NumPy/SymPy library::
                   x0=(-1.5, 2.0), steps=200)
     traj.positions, traj.effective_lr, traj.states.sq_grad_avg
 
+What the app, a link and a lesson run is one value, ``ov.scene.Scene(objective=…, start=…,
+optimizers=…, hyperparams=…)``: ``scene.runs()`` runs it (cached).
+
 A student's own formula becomes the same kind of objective with
 ``ov.formula.from_expression("x^2 + 3*sin(y)")`` (see :mod:`optviz.formula`).
 """
 
-from . import formula, objectives, optimizers
+from . import formula, objectives, optimizers, scene
 from .formula import ExpressionError
 from .objectives import Objective
 from .optimizers import Optimizer
@@ -29,6 +32,7 @@ __all__ = [
     "objectives",
     "optimizers",
     "run",
+    "scene",
     "sweep",
 ]
 __version__ = "0.1.0"

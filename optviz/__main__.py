@@ -93,9 +93,9 @@ def render(lesson_key: str, fmt: str, presenter: bool = False) -> str:
         raise CliError(
             f"unknown lesson {lesson_key!r}; known: {', '.join(lessons.names())}"
         ) from None
-    settings = lesson.settings
-    runs = settings.run()
-    header = {"lesson": lesson.key, "title": lesson.title, **settings.describe()}
+    scene = lesson.scene
+    runs = scene.runs()
+    header = {"lesson": lesson.key, "title": lesson.title, **scene.describe(), "view": lesson.view}
     if fmt == "csv":
         return export.trajectories_to_csv(runs, header)
     if fmt == "json":
@@ -103,17 +103,17 @@ def render(lesson_key: str, fmt: str, presenter: bool = False) -> str:
     paths = []
     for key, tr in runs.items():
         spec = optimizers.get(key)
-        label = spec.label(settings.hp(key))
+        label = spec.label(scene.hp(key))
         paths.append(PathView(key=key, label=label, spec=spec, trajectory=tr))
     fig = trajectory_figure(
-        settings.plot_objective(),
+        scene.plot_objective(),
         paths,
-        start=settings.start,
+        start=scene.start,
         presenter=presenter,
         clickable=False,
-        ghosts=[(g.positions, colour_of(g.key), g.label) for g in lesson.ghosts(settings)],
+        ghosts=[(g.positions, colour_of(g.key), g.label) for g in lesson.ghosts(scene)],
     )
-    return export.to_html(fig, title=lesson.title, caption=lesson.markdown(settings, runs))
+    return export.to_html(fig, title=lesson.title, caption=lesson.markdown(scene, runs))
 
 
 def _write(out: str, text: str) -> None:

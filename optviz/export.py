@@ -205,7 +205,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def settings_dict(settings: Any) -> dict[str, Any]:
-    """Settings as a plain dict: an object's ``describe()`` (``lessons.Settings``), a
+    """Settings as a plain dict: an object's ``describe()`` (``optviz.scene.Scene``), a
     dataclass's fields (the app's ``Scene``), or a mapping as it is."""
     if settings is None:
         return {}

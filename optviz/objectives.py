@@ -535,6 +535,8 @@ def _catalogue() -> dict[str, dict]:
 _CATALOGUE = _catalogue()
 #: Objectives added with :func:`register`, by name, after the catalogue's.
 _REGISTERED: dict[str, Objective] = {}
+#: Lessons' own functions (:func:`define`): known by name, built on first use.
+_DEFINED: dict[str, Callable[[], Objective]] = {}
 
 
 def names() -> list[str]:
@@ -542,13 +544,26 @@ def names() -> list[str]:
     return [*_CATALOGUE, *_REGISTERED]
 
 
+def lesson_names() -> list[str]:
+    """The names of the lessons' own functions (:func:`define`), which the app offers after
+    the catalogue's and which links, scenes and the CLI know by name."""
+    return list(_DEFINED)
+
+
 def get(name: str) -> Objective:
-    """The objective ``name`` (a catalogue one is compiled once, then cached)."""
+    """The objective ``name`` (a catalogue one, or a lesson's, is compiled once, then cached)."""
     if name in _REGISTERED:
         return _REGISTERED[name]
+    if name in _DEFINED:
+        return _defined_objective(name)
     if name not in _CATALOGUE:
-        raise KeyError(f"unknown objective {name!r}; known: {', '.join(names())}")
+        raise KeyError(f"unknown objective {name!r}; known: {', '.join(names() + lesson_names())}")
     return _catalogue_objective(name)
+
+
+@cache
+def _defined_objective(name: str) -> Objective:
+    return _DEFINED[name]()
 
 
 @cache
@@ -571,12 +586,26 @@ def register(objective: Objective, *, replace: bool = False) -> Objective:
         raise ValueError(
             f"objective name {name!r}: lower-case letters, digits and _, and not 'custom'"
         )
-    if name in _CATALOGUE or (name in _REGISTERED and not replace):
+    if name in _CATALOGUE or name in _DEFINED or (name in _REGISTERED and not replace):
         raise ValueError(f"objective name {name!r} is taken (pass replace=True to replace it)")
     if objective.value is None or objective.grad is None:
         raise ValueError(f"objective {name!r} has no compiled functions: build it with from_sympy")
     _REGISTERED[name] = objective
     return objective
+
+
+def define(name: str, factory: Callable[[], Objective]) -> None:
+    """Make a lesson's own function known by ``name`` (``factory`` builds it on first use):
+    :func:`get`, scenes and links find it; it is listed by :func:`lesson_names`, not by
+    :func:`names` (the sweeps' and tests' catalogue), and offered in the app's picker
+    after the catalogue."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name == "custom":
+        raise ValueError(
+            f"objective name {name!r}: lower-case letters, digits and _, and not 'custom'"
+        )
+    if name in _CATALOGUE or name in _REGISTERED or name in _DEFINED:
+        raise ValueError(f"objective name {name!r} is taken")
+    _DEFINED[name] = factory
 
 
 # ---------------------------------------------------------------------------

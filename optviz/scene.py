@@ -1,4 +1,14 @@
-"""The robustness demos' change of f and of the units of x, written once: :class:`Transform`.
+"""The scene: what is run, as one frozen value (:class:`Scene`), and the change of f and of
+the units of x that the robustness demos apply (:class:`Transform`). No Streamlit here.
+
+A :class:`Scene` names the objective (a catalogue or lesson objective by name, or a typed
+formula with its window), the start, the number of steps, the optimizers compared with
+their hyperparameters, the gradient noise and its seed, and a :class:`Transform`. It is
+the only code that builds the objective of a scene (:meth:`Scene.base_objective`,
+:meth:`Scene.run_objective`, :meth:`Scene.plot_objective`) and runs it (:meth:`Scene.run`,
+:meth:`Scene.runs`, cached per distinct run). The app's controls, a link, a lesson and the
+Sensitivity view all describe what they run as a Scene; how it is shown (the view, the
+presenter mode, the playback speed, ghost paths, the open lesson) is not part of it.
 
 A transform multiplies f by 10^k (``scale_exp`` k) and measures x in units s times smaller
 (``stretch`` s: the optimizer sees f'(x', y) = 10^k f(x'/s, y) with x' = s·x). Runs happen in
@@ -18,16 +28,39 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from . import objectives, optimizers
+from .formula import from_expression
 from .objectives import Objective
 from .optimizers import Optimizer
 from .runner import Trajectory, run
 
-__all__ = ["Transform"]
+__all__ = [
+    "CUSTOM",
+    "DEFAULT_OBJECTIVE",
+    "DEFAULT_OPTIMIZERS",
+    "DEFAULT_STEPS",
+    "STEPS_RANGE",
+    "Scene",
+    "Transform",
+    "default_hyperparams",
+    "hyperparams",
+]
+
+Bounds = tuple[tuple[float, float], tuple[float, float]]
+HyperParams = tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
+
+#: the objective of a scene whose function is a typed formula (with ``formula`` and ``bounds``)
+CUSTOM = "custom"
+DEFAULT_OBJECTIVE = "rosenbrock"
+DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adagrad", "adadelta")
+DEFAULT_STEPS = 500
+STEPS_RANGE = (10, 5000)
 
 
 @dataclass(frozen=True)
@@ -141,3 +174,236 @@ def run_positions(traj: Trajectory) -> np.ndarray:
 def plot_positions(traj: Trajectory) -> np.ndarray:
     """``traj``'s positions in the plot's coordinates (where paths are drawn and compared)."""
     return Transform(stretch=stretch_of(traj)).to_plot(traj).positions
+
+
+# ---------------------------------------------------------------------------
+# The scene
+# ---------------------------------------------------------------------------
+
+
+def default_hyperparams(key: str, objective: Objective | None) -> dict[str, float]:
+    """Optimizer ``key``'s spec defaults, its learning rate (by the spec's ``lr_kind``) taken
+    from ``objective.suggested_lr`` (gradient-scaled, step-sized; (0.01, 0.1) without one)."""
+    spec = optimizers.get(key)
+    values = spec.defaults
+    gradient_lr, step_lr = objective.suggested_lr if objective is not None else (0.01, 0.1)
+    if spec.lr_kind == optimizers.LR_GRADIENT:
+        values["lr"] = gradient_lr
+    elif spec.lr_kind == optimizers.LR_STEP:
+        values["lr"] = step_lr
+    return values
+
+
+def hyperparams(**per_key: Mapping[str, float]) -> HyperParams:
+    """``hyperparams(sgd={"lr": 0.1}, ...)`` in :attr:`Scene.hyperparams`' shape: per key,
+    the spec's defaults overridden by the given values, as sorted (name, value) pairs."""
+    out = []
+    for key, values in per_key.items():
+        full = {**optimizers.get(key).defaults, **{k: float(v) for k, v in values.items()}}
+        out.append((key, tuple(sorted(full.items()))))
+    return tuple(sorted(out))
+
+
+def _canonical_hyperparams(items: Any) -> HyperParams:
+    """Per key (sorted), its (name, value) pairs sorted, values as floats: equal settings
+    give equal (and equally hashed) scenes however they were written."""
+    out = {}
+    for key, pairs in dict(items).items():
+        out[str(key)] = tuple(sorted((str(n), float(v)) for n, v in dict(pairs).items()))
+    return tuple(sorted(out.items()))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scene:
+    """What is run: objective, start, steps, optimizers and their hyperparameters, noise,
+    seed and transform. Frozen and hashable (a cache key); equal settings are equal scenes.
+
+    * ``objective`` — a name ``objectives.get`` knows (the catalogue, registered objectives
+      and lessons' own functions), or :data:`CUSTOM` for the typed ``formula`` on the window
+      ``bounds`` (``((xmin, xmax), (ymin, ymax))``; parsed, never evaluated as code);
+    * ``start`` — in the plot's coordinates (see :class:`Transform`);
+    * ``hyperparams`` — per optimizer key, (name, value) pairs; a key or name left out takes
+      :func:`default_hyperparams` for the objective. A spec's ``paper_values`` (ADADELTA's
+      η = 1) hold unless the optimizer is in ``variants`` (the libraries' variant; only
+      optimizers with ``paper_values`` have one);
+    * ``noise`` — σ of the Gaussian gradient noise for the untransformed f (the runs use
+      σ·10^k: :attr:`sigma`), replayed exactly by ``seed``.
+    """
+
+    objective: str = DEFAULT_OBJECTIVE
+    formula: str = ""
+    bounds: Bounds | None = None
+    start: tuple[float, float] = (-1.5, 2.0)
+    steps: int = DEFAULT_STEPS
+    optimizers: tuple[str, ...] = DEFAULT_OPTIMIZERS
+    hyperparams: HyperParams = ()
+    noise: float = 0.0
+    seed: int = 0
+    variants: tuple[str, ...] = ()
+    transform: Transform = Transform()
+
+    def __post_init__(self) -> None:
+        set_ = functools.partial(object.__setattr__, self)
+        custom = self.objective == CUSTOM
+        set_("formula", str(self.formula) if custom else "")
+        if custom and self.bounds is not None:
+            (a, b), (c, d) = self.bounds
+            set_("bounds", ((float(a), float(b)), (float(c), float(d))))
+        elif not custom:
+            set_("bounds", None)
+        set_("start", (float(self.start[0]), float(self.start[1])))
+        set_("steps", int(self.steps))
+        set_("optimizers", tuple(dict.fromkeys(self.optimizers)))
+        set_("hyperparams", _canonical_hyperparams(self.hyperparams))
+        set_("noise", float(self.noise))
+        set_("seed", int(self.seed))
+        # only a method the paper fixes a value of has a library variant (ADADELTA's η)
+        set_("variants", tuple(sorted(k for k in set(self.variants) if _has_variant(k))))
+        if not isinstance(self.transform, Transform):
+            raise TypeError(f"transform must be a Transform, got {self.transform!r}")
+
+    @classmethod
+    def of_objective(cls, objective: str = DEFAULT_OBJECTIVE, **changes: Any) -> Scene:
+        """The scene a newcomer gets for ``objective``: its own start and noise, learning rates
+        suited to it (:func:`default_hyperparams`) for the default optimizers; then
+        ``changes`` (for :data:`CUSTOM`, give ``formula`` and ``bounds``)."""
+        probe = cls(
+            objective=objective,
+            formula=changes.get("formula", ""),
+            bounds=changes.get("bounds"),
+        )
+        try:
+            obj = probe.base_objective()
+        except (KeyError, ValueError):  # a formula it will not accept: the defaults
+            fields: dict[str, Any] = {"start": (1.5, 1.5), "noise": 0.0}
+        else:
+            fields = {"start": tuple(obj.start), "noise": float(obj.noise)}
+        return cls(objective=objective, **{**fields, **changes})
+
+    # -- the objective ---------------------------------------------------------
+
+    @property
+    def objective_key(self) -> str | tuple:
+        """The objective's cache key: its name, or (:data:`CUSTOM`, formula, window)."""
+        if self.objective == CUSTOM:
+            return (CUSTOM, self.formula, self.bounds)
+        return self.objective
+
+    def base_objective(self) -> Objective:
+        """The untransformed objective (compiled once per process; ``KeyError`` for an
+        unknown name, ``ExpressionError`` — a ``ValueError`` — for a refused formula)."""
+        return _base_objective(self.objective_key)
+
+    def run_objective(self) -> Objective:
+        """The function the optimizers see: scaled by 10^k, in stretched x' = s·x."""
+        return self.transform.objective(self.base_objective())
+
+    def plot_objective(self) -> Objective:
+        """The function the figure draws: scaled by 10^k, in the plot's (unstretched) x."""
+        return self.transform.plot_objective(self.base_objective())
+
+    @property
+    def run_start(self) -> tuple[float, float]:
+        """The start in the optimizers' coordinates ((s·x₀, y₀) when stretched)."""
+        return self.transform.to_run(self.start)
+
+    @property
+    def sigma(self) -> float:
+        """The gradient-noise σ the runs use: ``noise`` × 10^k (noise scales with f)."""
+        return self.transform.noise(self.noise)
+
+    # -- the optimizers --------------------------------------------------------
+
+    def hp(self, key: str, *, paper: bool = True) -> dict[str, float]:
+        """The hyperparameters optimizer ``key`` runs with (see the class docstring);
+        ``paper=False``: as given, before a spec's ``paper_values`` replace them (what the
+        library variant's sliders hold)."""
+        try:
+            base = default_hyperparams(key, self.base_objective())
+        except (KeyError, ValueError):
+            base = default_hyperparams(key, None)
+        base.update(dict(dict(self.hyperparams).get(key, ())))
+        if paper and key not in self.variants:  # the paper's method (ADADELTA: no η)
+            base.update(optimizers.get(key).paper_values)
+        return base
+
+    def with_hp(self, key: str, values: Mapping[str, float]) -> Scene:
+        """A copy with optimizer ``key``'s hyperparameters set to ``values``."""
+        others = tuple((k, v) for k, v in self.hyperparams if k != key)
+        return dataclasses.replace(self, hyperparams=(*others, (key, tuple(values.items()))))
+
+    def replace(self, **changes: Any) -> Scene:
+        """``dataclasses.replace`` (e.g. ``scene.replace(steps=100)``)."""
+        return dataclasses.replace(self, **changes)
+
+    # -- the runs --------------------------------------------------------------
+
+    def run(self, key: str) -> Trajectory:
+        """Optimizer ``key``'s run: on :meth:`run_objective` from :attr:`run_start`, noise
+        σ·10^k and seed applied, its positions returned in the plot's coordinates (its
+        objective, gradients, updates and state stay the optimizer's). Cached per distinct
+        run: a slider move reruns one optimizer, not the others. ``ValueError`` for a
+        hyperparameter its spec refuses (the message says which and why)."""
+        return _trajectory(
+            self.objective_key,
+            key,
+            tuple(sorted(self.hp(key).items())),
+            self.start,
+            self.steps,
+            self.noise,
+            self.seed,
+            self.transform,
+        )
+
+    def runs(self) -> dict[str, Trajectory]:
+        """One run per optimizer, in ``optimizers`` order (a fresh dict each time)."""
+        return {key: self.run(key) for key in self.optimizers}
+
+    def describe(self) -> dict[str, Any]:
+        """The scene as plain JSON-able values (for export headers)."""
+        obj = self.base_objective()
+        return {
+            "objective": self.objective,
+            "objective_name": obj.display_name,
+            "formula": self.formula or str(obj.expr),
+            "bounds": [list(b) for b in obj.bounds],
+            "start": list(self.start),
+            "steps": self.steps,
+            "optimizers": list(self.optimizers),
+            "hyperparams": {k: self.hp(k) for k in self.optimizers},
+            "noise": self.noise,
+            "seed": self.seed,
+            "library_variants": [k for k in self.variants if k in self.optimizers],
+            "scale_exponent": self.transform.scale_exp,
+            "stretch": self.transform.stretch,
+        }
+
+
+def _has_variant(key: str) -> bool:
+    try:
+        return bool(optimizers.get(key).paper_values)
+    except KeyError:  # not registered (yet): kept, and refused where it is run
+        return True
+
+
+@functools.lru_cache(maxsize=64)
+def _base_objective(key: str | tuple) -> Objective:
+    if isinstance(key, tuple):
+        _, formula, bounds = key
+        return from_expression(formula, bounds=bounds)
+    return objectives.get(key)
+
+
+@functools.lru_cache(maxsize=512)
+def _trajectory(
+    objective_key: str | tuple,
+    key: str,
+    hp: tuple[tuple[str, float], ...],
+    start: tuple[float, float],
+    steps: int,
+    noise: float,
+    seed: int,
+    transform: Transform,
+) -> Trajectory:
+    opt = optimizers.build(key, **dict(hp))
+    return transform.run(_base_objective(objective_key), opt, start, steps, seed=seed, noise=noise)

@@ -160,10 +160,9 @@ def test_a_click_on_the_contour_sets_the_start_point():
     def page():
         import streamlit as st
 
-        from optviz.ui.controls import apply_click
+        from optviz.ui.controls import apply_click, ensure_defaults
 
-        st.session_state.setdefault("start_x", -1.5)
-        st.session_state.setdefault("start_y", 2.0)
+        ensure_defaults()  # every control has its value, as on the app's first run
         ignored = [
             apply_click(v)
             for v in (None, {"x": float("nan"), "y": 1.0}, {"x": "1", "y": 2}, {"y": 1.0})
@@ -183,11 +182,11 @@ def test_a_click_on_the_contour_reruns_the_whole_app():
     def page():
         import streamlit as st
 
+        from optviz.ui.controls import ensure_defaults
         from optviz.ui.trajectories import CHART_KEY, _on_chart_click
 
         st.session_state["app_runs"] = st.session_state.get("app_runs", 0) + 1
-        st.session_state.setdefault("start_x", -1.5)
-        st.session_state.setdefault("start_y", 2.0)
+        ensure_defaults()
         st.session_state[CHART_KEY] = {"x": 0.5, "y": -0.25, "at": 1700000000000}
         st.write(
             f"runs {st.session_state.app_runs} start {st.session_state.start_x} "
@@ -562,15 +561,14 @@ def test_each_lesson_loads_and_sets_the_controls_it_names(key):
     at = fresh()
     at.selectbox(key="lesson").set_value(key).run()
     assert not at.exception, at.exception
-    s = lessons.get(key).settings
+    s = lessons.get(key).scene
     assert widget(at, "optimizers").value == list(s.optimizers)
     assert widget(at, "steps").value == s.steps
     assert (widget(at, "start_x").value, widget(at, "start_y").value) == tuple(s.start)
-    if s.objective in ov.objectives.names():
-        assert widget(at, "objective").value == s.objective
-    else:
-        assert widget(at, "objective").value == "custom"
+    assert widget(at, "objective").value == s.objective  # a lesson's own function too
+    if s.objective == "custom":
         assert at.text_input(key="formula").value == s.formula
+    assert at.session_state["view"] == lessons.get(key).view
     for opt_key, items in s.hyperparams:
         for name, value in items:
             if opt_key == "adadelta" and name == "lr":

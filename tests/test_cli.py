@@ -78,7 +78,7 @@ def test_export_draws_a_lessons_ghosts_in_their_optimizers_colours(monkeypatch):
     figures = []
     monkeypatch.setattr(export, "to_html", lambda fig, **_: figures.append(fig) or "")
     cli.render("adagrad_bad_start", "html")
-    ghosts = lessons.get("adagrad_bad_start").ghosts(lessons.get("adagrad_bad_start").settings)
+    ghosts = lessons.get("adagrad_bad_start").ghosts(lessons.get("adagrad_bad_start").scene)
     drawn = {t.get("name"): t.get("line", {}).get("color") for t in figures[0].to_dict()["data"]}
     assert ghosts and all(drawn[g.label] == colour_of(g.key) == "#009E73" for g in ghosts)
 
@@ -91,7 +91,7 @@ def test_export_csv_from_suffix_and_json_from_flag(tmp_path):
     assert "# lesson: eps_warmup" in text
     body = "\n".join(ln for ln in text.splitlines() if not ln.startswith("#"))
     rows = list(csv.DictReader(io.StringIO(body)))
-    runs = lessons.get("eps_warmup").settings.run()
+    runs = lessons.get("eps_warmup").scene.runs()
     assert len(rows) == sum(tr.steps + 1 for tr in runs.values())
     first = next(r for r in rows if r["optimizer"] == "adadelta" and r["step"] == "0")
     assert float(first["dx_x"]) == runs["adadelta"].updates[0, 0]  # exact
@@ -100,7 +100,7 @@ def test_export_csv_from_suffix_and_json_from_flag(tmp_path):
     proc = optviz("export", "--lesson", "saddle", "--out", str(out), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text(encoding="utf-8"))
-    assert list(data["optimizers"]) == list(lessons.get("saddle").settings.optimizers)
+    assert list(data["optimizers"]) == list(lessons.get("saddle").scene.optimizers)
     assert data["settings"]["lesson"] == "saddle"
 
 
@@ -150,7 +150,7 @@ def test_format_inference():
 def test_core_never_imports_streamlit():
     code = (
         "import sys, optviz, optviz.lessons, optviz.export, optviz.__main__; "
-        "optviz.lessons.get('saddle').settings.run(); "
+        "optviz.lessons.get('saddle').scene.runs(); "
         "assert 'streamlit' not in sys.modules, 'streamlit imported'"
     )
     proc = subprocess.run(

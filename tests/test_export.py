@@ -108,12 +108,12 @@ def test_markdown_paragraphs_and_plain_text():
 
 def test_lesson_html_carries_the_lesson_text():
     lesson = lessons.get("saddle")
-    s = lesson.settings
-    r = s.run()
+    s = lesson.scene
+    r = s.runs()
     paths = [
         PathView(k, optimizers.get(k).display_name, optimizers.get(k), tr) for k, tr in r.items()
     ]
-    fig = trajectory_figure(s.objective_obj(), paths)
+    fig = trajectory_figure(s.plot_objective(), paths)
     page = export.to_html(fig, title=lesson.title, caption=lesson.markdown(s, r))
     steps = {k: int(np.flatnonzero(np.abs(tr.positions[:, 1]) > 1)[0]) for k, tr in r.items()}
     assert f"<td>ADADELTA</td><td>{steps['adadelta']}</td>" in page
@@ -184,9 +184,9 @@ def test_csv_round_trips_every_number(runs):
     assert by_key["sgd"][d + 1]["x"] == "nan"
 
 
-def test_csv_accepts_settings_objects():
-    s = lessons.get("eps_warmup").settings.replace(steps=10)
-    text = export.trajectories_to_csv(s.run(), s)
+def test_csv_accepts_a_scene_as_its_header():
+    s = lessons.get("eps_warmup").scene.replace(steps=10)
+    text = export.trajectories_to_csv(s.runs(), s)
     assert "# objective: booth" in text and '# optimizers: ["sgd", "adadelta"]' in text
 
 

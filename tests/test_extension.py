@@ -164,7 +164,7 @@ def test_a_registered_optimizer_leaves_every_lessons_claim_as_it_was():
     from optviz import lessons
 
     for lesson in lessons.LESSONS:
-        assert lesson.check(lesson.settings.run()), lesson.key
+        assert lesson.check(lesson.scene.runs()), lesson.key
 
 
 def test_it_runs_float_by_float_and_on_arrays_with_the_same_bits():
@@ -280,7 +280,7 @@ def test_a_lesson_registered_from_outside_opens_in_the_app_and_the_link():
             key="bowl_demo",
             title="A bowl, from outside",
             claim="Sign momentum reaches the bottom of a bowl.",
-            settings=lessons.Settings(
+            scene=lessons.Scene(
                 objective="bowl", start=(-2.5, 3.5), steps=200, optimizers=("sign_momentum",)
             ),
             look_at="The f − f_min panel.",
@@ -289,7 +289,7 @@ def test_a_lesson_registered_from_outside_opens_in_the_app_and_the_link():
         )
     )
     try:
-        assert "bowl_demo" in lessons.names() and lesson.check(lesson.settings.run())
+        assert "bowl_demo" in lessons.names() and lesson.check(lesson.scene.runs())
         at = with_query({"lesson": "bowl_demo"})
         assert widget(at, "lesson").value == "bowl_demo"
         assert widget(at, "objective").value == "bowl"

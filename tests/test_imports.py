@@ -97,7 +97,7 @@ def test_the_graph_is_read_from_the_source():
     assert {"optviz", "optviz.objectives", "optviz.formula", "optviz.formula.worker"} <= set(graph)
     assert not any(name.startswith("optviz.ui") for name in graph)
     assert "optviz.objectives" in graph["optviz.formula.build"]  # from .. import objectives
-    assert "optviz.formula" in graph["optviz.lessons.base"]  # from ..formula import from_expression
+    assert "optviz.formula" in graph["optviz.scene"]  # from .formula import from_expression
     assert "optviz.figures" in graph["optviz.__main__"]  # imported inside a function
     assert "sympy" in everything["optviz.objectives"]
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]

@@ -14,7 +14,8 @@ import pytest
 import optviz as ov
 from optviz import lessons, objectives, optimizers, sweeps
 from optviz.formula import from_expression
-from optviz.lessons import FALLBACK, Settings, fmt, pct, times
+from optviz.lessons import FALLBACK, fmt, pct, times
+from optviz.scene import Scene, Transform
 
 REQUIRED = [
     "adagrad_decay",
@@ -34,14 +35,13 @@ REQUIRED = [
 @pytest.fixture(scope="module")
 def runs():
     """The runs of every lesson's own settings."""
-    return {key: lessons.get(key).settings.run() for key in lessons.names()}
+    return {key: lessons.get(key).scene.runs() for key in lessons.names()}
 
 
 @pytest.fixture(scope="module")
 def texts(runs):
     return {
-        key: lessons.get(key).explain(lessons.get(key).settings, runs[key])
-        for key in lessons.names()
+        key: lessons.get(key).explain(lessons.get(key).scene, runs[key]) for key in lessons.names()
     }
 
 
@@ -77,7 +77,7 @@ def test_register_appends_a_lesson_and_refuses_a_taken_key(monkeypatch):
         key="saddle_again",
         title="The saddle, again",
         claim=saddle.claim,
-        settings=saddle.settings,
+        scene=saddle.scene,
         look_at=saddle.look_at,
         explain=saddle.explain,
         check=saddle.check,
@@ -85,7 +85,7 @@ def test_register_appends_a_lesson_and_refuses_a_taken_key(monkeypatch):
     assert lessons.register(extra) is extra
     assert lessons.names() == [*REQUIRED, "saddle_again"]
     assert lessons.LESSONS[-1] is lessons.get("saddle_again") is extra
-    assert extra.ghosts(extra.settings) == []
+    assert extra.ghosts(extra.scene) == []
 
 
 def test_each_lesson_module_registers_its_own_lesson():
@@ -105,12 +105,12 @@ def test_unknown_lesson_lists_the_names():
 @pytest.mark.parametrize("key", lessons.names())
 def test_settings_are_explicit_and_runnable(key, runs):
     lesson = lessons.get(key)
-    s = lesson.settings
+    s = lesson.scene
     assert set(dict(s.hyperparams)) == set(s.optimizers)  # every optimizer set explicitly
     for k, items in s.hyperparams:
         assert [n for n, _ in items] == sorted(n for n, _ in items)
         assert set(dict(items)) == set(optimizers.get(k).defaults)
-    assert s.view in ("trajectories", "sensitivity")
+    assert lesson.view in ("trajectories", "sensitivity")
     assert list(runs[key]) == list(s.optimizers)
     for k, tr in runs[key].items():
         assert tr.steps == s.steps <= 5000  # loadable in the app (10 … 5000 steps)
@@ -143,7 +143,7 @@ def test_ghosts_name_their_optimizer_and_the_core_imports_no_figure_code():
         "import sys; from optviz import lessons, optimizers\n"
         "for key in lessons.names():\n"
         "    lesson = lessons.get(key)\n"
-        "    for g in lesson.ghosts(lesson.settings):\n"
+        "    for g in lesson.ghosts(lesson.scene):\n"
         "        assert isinstance(g, lessons.Ghost) and g.key in optimizers.names(), g\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('plotly', 'streamlit')\n"
         "       or m in ('optviz.figures', 'optviz.sweep_figures')]\n"
@@ -154,65 +154,61 @@ def test_ghosts_name_their_optimizer_and_the_core_imports_no_figure_code():
 
 
 def test_adadelta_lr_is_forced_to_one_unless_variant():
-    s = lessons.get("eps_warmup").settings.with_hp("adadelta", {"rho": 0.9, "eps": 1e-6, "lr": 3.0})
+    s = lessons.get("eps_warmup").scene.with_hp("adadelta", {"rho": 0.9, "eps": 1e-6, "lr": 3.0})
     assert s.hp("adadelta")["lr"] == 1.0
     assert s.replace(variants=("adadelta",)).hp("adadelta")["lr"] == 3.0
     assert s.hp("adadelta")["rho"] == 0.9
 
 
 def test_unset_optimizer_takes_the_objective_suggested_rate():
-    s = Settings(objective="rosenbrock", start=(-1.5, 2.0), steps=10, optimizers=("sgd",))
+    s = Scene(objective="rosenbrock", start=(-1.5, 2.0), steps=10, optimizers=("sgd",))
     assert s.hp("sgd")["lr"] == objectives.get("rosenbrock").suggested_lr[0]
     assert s.hp("adagrad")["lr"] == objectives.get("rosenbrock").suggested_lr[1]
 
 
 def test_scale_and_stretch_build_the_objective():
-    s = Settings(
+    s = Scene(
         objective="booth",
         start=(1.0, 2.0),
         steps=5,
         optimizers=("sgd",),
-        scale_exponent=2,
-        stretch=4.0,
+        transform=Transform(2, 4.0),
         noise=0.5,
     )
-    obj, base = s.objective_obj(), objectives.get("booth")
+    obj, base = s.run_objective(), objectives.get("booth")
     p = np.array([0.3, -1.2])
     assert obj.value(np.array([4.0 * p[0], p[1]])) == pytest.approx(100 * base.value(p))
     assert s.run_start == (4.0, 2.0)
     assert s.sigma == pytest.approx(50.0)
-    assert s.objective_obj() is obj  # compiled once
+    assert s.run_objective() is obj  # compiled once
     assert s.plot_objective().value(p) == pytest.approx(100 * base.value(p))
 
 
 def test_stretched_runs_come_back_in_the_original_x():
     """As in the app: the run is made in x' = s·x, its positions are mapped back to x."""
-    s = Settings(
+    s = Scene(
         objective="ill_conditioned",
         start=(-3.5, 1.5),
         steps=30,
         optimizers=("sgd", "adadelta"),
-        stretch=10.0,
+        transform=Transform(stretch=10.0),
     )
-    for tr in s.run().values():
+    for tr in s.runs().values():
         assert tuple(tr.positions[0]) == s.start
         assert lessons.stretch_of(tr) == 10.0
         raw = lessons.run_positions(tr)
         assert tuple(raw[0]) == s.run_start
         np.testing.assert_allclose(tr.objective.value(raw), tr.values, rtol=1e-12)
         np.testing.assert_array_equal(lessons.original_positions(tr), tr.positions)
-    fields = s.scene_fields()
-    assert fields["stretch"] == 10.0 and fields["scale_exp"] == 0
-    assert fields["start"] == s.start and fields["hyperparams"] == s.hyperparams
 
 
 def test_cliff_formula_is_the_same_function():
-    s = lessons.get("large_gradient").settings
-    ours = s.objective_obj()
-    typed = from_expression(s.formula, bounds=s.bounds, start=s.start)
+    s = lessons.get("large_gradient").scene
+    ours = s.base_objective()
+    typed = from_expression(lessons.CLIFF_FORMULA, bounds=lessons.CLIFF_BOUNDS, start=s.start)
     xs = np.random.default_rng(0).uniform(-4, 6, size=(200, 2))
     assert np.allclose(ours.value(xs), typed.value(xs), rtol=1e-12, atol=1e-12)
-    assert ours.bounds == typed.bounds == s.bounds
+    assert ours.bounds == typed.bounds == lessons.CLIFF_BOUNDS
     assert ours.f_min == pytest.approx(-5.0)
 
 
@@ -270,7 +266,7 @@ def test_bad_start_fresh_restart_computed_independently(runs, texts):
         assert f"step {t}" in text
         assert f"{times(ratio[0])}" in text and fmt(gap(fresh)) in text
     # the memory costs ADAGRAD: the fresh restart ends far lower
-    ghost = lessons.get("adagrad_bad_start").ghosts(lessons.get("adagrad_bad_start").settings)
+    ghost = lessons.get("adagrad_bad_start").ghosts(lessons.get("adagrad_bad_start").scene)
     assert len(ghost) == 1
     positions, _, label = ghost[0]
     assert "ADAGRAD" in label
@@ -301,7 +297,7 @@ def test_no_learning_rate_table_matches_single_runs(runs, texts):
         slower += single.diverged_at < 0 and gap(single) > gap(ad)
     assert diverged >= 1 and slower >= 1
     assert f"{diverged} of the {len(lessons.sgd_rates(r))} learning rates diverged" in text
-    ghosts = lessons.get("no_learning_rate").ghosts(lessons.get("no_learning_rate").settings)
+    ghosts = lessons.get("no_learning_rate").ghosts(lessons.get("no_learning_rate").scene)
     assert len(ghosts) == len(lessons.sgd_rates(r)) - 1  # the settings' own SGD is bold
 
 
@@ -322,7 +318,7 @@ def test_insensitive_shares_from_an_independent_sweep(runs, texts):
     text = texts["insensitive"]
     assert f"{pct(share['adadelta'])} of ADADELTA's settings, {pct(share['sgd'])} of SGD's" in text
     assert f"{int(s.diverged.sum())} of SGD's {s.size}" in text
-    assert lessons.get("insensitive").settings.view == "sensitivity"
+    assert lessons.get("insensitive").view == "sensitivity"
 
 
 # ---------------------------------------------------------------------------
@@ -358,8 +354,8 @@ def test_per_dimension_against_the_catalogue_rotated_valley(runs, texts):
 
 def test_units_factor_on_f(runs, texts):
     r = runs["units"]
-    s = lessons.get("units").settings
-    assert s.scale_exponent == 2
+    s = lessons.get("units").scene
+    assert s.transform == Transform(scale_exp=2)
     plain = objectives.get(s.objective)
     width = max(b[1] - b[0] for b in plain.bounds)
     text = texts["units"]
@@ -373,8 +369,8 @@ def test_units_factor_on_f(runs, texts):
 
 
 def test_units_explains_a_stretch_honestly():
-    s = lessons.get("units").settings.replace(stretch=10.0)
-    text = lessons.get("units").explain(s, s.run())
+    s = lessons.get("units").scene.replace(transform=Transform(2, 10.0))
+    text = lessons.get("units").explain(s, s.runs())
     assert "stretched by 10" in text and "No optimizer here is invariant" in text
 
 
@@ -412,7 +408,7 @@ def test_large_gradient_jump_and_bound(runs, texts):
 @pytest.mark.parametrize("seed", range(5))
 def test_noisy_gradients_across_seeds(seed):
     lesson = lessons.get("noisy_gradients")
-    r = lesson.settings.replace(seed=seed).run()
+    r = lesson.scene.replace(seed=seed).runs()
     assert lesson.check(r)
     n = round(0.2 * (r["sgd"].steps + 1))
     for key in ("sgd", "rmsprop", "adagrad"):
@@ -450,8 +446,8 @@ def test_eps_first_step_is_the_formula(runs, texts):
 
 def test_eps_text_follows_the_settings():
     lesson = lessons.get("eps_warmup")
-    s = lesson.settings.with_hp("adadelta", {"rho": 0.9, "eps": 1e-4})
-    r = s.run()
+    s = lesson.scene.with_hp("adadelta", {"rho": 0.9, "eps": 1e-4})
+    r = s.runs()
     text = lesson.explain(s, r)
     assert f"√(ε/(1−ρ)) = {fmt(math.sqrt(1e-4 / 0.1))}" in text
     assert lesson.check(r)  # the formula holds for any ρ, ε
@@ -518,7 +514,7 @@ def test_price_oscillation(runs, texts):
 # ---------------------------------------------------------------------------
 
 
-def variants(s: Settings) -> dict[str, Settings]:
+def variants(s: Scene) -> dict[str, Scene]:
     out = {
         f"without {k}": s.replace(optimizers=tuple(o for o in s.optimizers if o != k))
         for k in s.optimizers
@@ -544,8 +540,8 @@ def variants(s: Settings) -> dict[str, Settings]:
 @pytest.mark.parametrize("key", lessons.names())
 def test_explain_survives_modified_settings(key):
     lesson = lessons.get(key)
-    for name, s in variants(lesson.settings).items():
-        r = s.run()
+    for name, s in variants(lesson.scene).items():
+        r = s.runs()
         text = lesson.explain(s, r)
         assert isinstance(text, str) and text.strip(), (key, name)
         assert FALLBACK not in text, (key, name, text)
@@ -559,7 +555,7 @@ def test_the_shared_sentences_and_tables():
     none = "No optimizer is selected."
     for key in lessons.names():
         lesson = lessons.get(key)
-        s = lesson.settings.replace(optimizers=())
+        s = lesson.scene.replace(optimizers=())
         compares_runs = key not in ("adagrad_decay", "adagrad_bad_start", "eps_warmup", "the_price")
         assert (lesson.explain(s, {}) == none) is compares_runs, key
     table = lessons.text._table(["a", "b", "c"], [(1, "x", ""), ("y", 2.5, 0)])
@@ -568,10 +564,10 @@ def test_the_shared_sentences_and_tables():
 
 def test_explain_names_a_missing_optimizer_and_a_divergence():
     lesson = lessons.get("adagrad_decay")
-    s = lesson.settings.replace(optimizers=("adadelta",))
-    assert "**ADAGRAD** is not in this comparison" in lesson.explain(s, s.run())
-    s = lesson.settings.with_hp("adagrad", {"lr": 1e7})
-    r = s.run()
+    s = lesson.scene.replace(optimizers=("adadelta",))
+    assert "**ADAGRAD** is not in this comparison" in lesson.explain(s, s.runs())
+    s = lesson.scene.with_hp("adagrad", {"lr": 1e7})
+    r = s.runs()
     assert r["adagrad"].diverged_at >= 0
     assert f"diverged at step {r['adagrad'].diverged_at}" in lesson.explain(s, r)
     assert not lesson.check(r)
@@ -579,24 +575,24 @@ def test_explain_names_a_missing_optimizer_and_a_divergence():
 
 def test_explanation_follows_the_runs_not_a_stored_text(runs):
     lesson = lessons.get("adagrad_decay")
-    s = lesson.settings.with_hp("adagrad", {"lr": 0.1})
-    r = s.run()
+    s = lesson.scene.with_hp("adagrad", {"lr": 0.1})
+    r = s.runs()
     text = lesson.explain(s, r)
     ratio = r["adagrad"].effective_lr[-1] / r["adagrad"].effective_lr[0]
     assert pct(ratio[0]) in text and "(η = 0.1)" in text
-    assert text != lesson.explain(lesson.settings, runs["adagrad_decay"])
+    assert text != lesson.explain(lesson.scene, runs["adagrad_decay"])
 
 
 def test_a_typed_formula_objective():
-    s = Settings(
-        objective="my function",
+    s = Scene(
+        objective="custom",
         formula="x^2 + 3*y^2",
         bounds=((-2.0, 2.0), (-2.0, 2.0)),
         start=(1.0, 1.0),
         steps=20,
         optimizers=("sgd", "adadelta"),
     )
-    r = s.run()
+    r = s.runs()
     assert r["sgd"].values[0] == pytest.approx(4.0)
-    assert s.objective_obj().bounds == ((-2.0, 2.0), (-2.0, 2.0))
+    assert s.base_objective().bounds == ((-2.0, 2.0), (-2.0, 2.0))
     assert FALLBACK not in lessons.get("saddle").explain(s, r)

@@ -1,13 +1,17 @@
-"""optviz.scene.Transform: the robustness demos' change of f and of x's units, in one place."""
+"""optviz.scene: the Scene (what is run, one value) and the Transform (the robustness demos'
+change of f and of x's units), and the app's table of controls between widgets and a Scene."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import optviz as ov
-from optviz import objectives, optimizers
-from optviz.scene import Transform, plot_positions, run_positions
+from optviz import lessons, objectives, optimizers
+from optviz.scene import CUSTOM, Scene, Transform, plot_positions, run_positions
+from optviz.ui import state
 
 
 @pytest.mark.parametrize(("k", "s"), [(0, 1.0), (2, 1.0), (0, 10.0), (-1, 0.5)])
@@ -50,3 +54,149 @@ def test_the_plot_objective_is_scaled_but_not_stretched():
 def test_a_bad_transform_is_refused(bad):
     with pytest.raises(ValueError):
         Transform(**bad)
+
+
+# ---------------------------------------------------------------------------
+# Scene
+# ---------------------------------------------------------------------------
+
+
+def test_equal_settings_are_equal_scenes_however_they_are_written():
+    a = Scene(
+        objective="booth",
+        start=(1, 2),
+        steps=50,
+        optimizers=["sgd", "adadelta"],
+        hyperparams={"sgd": {"lr": 0.1}, "adadelta": (("rho", 0.9), ("eps", 1e-6))},
+        variants=["adadelta"],
+    )
+    b = Scene(
+        objective="booth",
+        start=(1.0, 2.0),
+        steps=50,
+        optimizers=("sgd", "adadelta"),
+        hyperparams=(("adadelta", (("eps", 1e-6), ("rho", 0.9))), ("sgd", (("lr", 0.1),))),
+        variants=("adadelta",),
+    )
+    assert a == b and hash(a) == hash(b) and repr(a) == repr(b)
+    assert Scene(objective="booth", formula="x^2", bounds=((0, 1), (0, 1))) == Scene(
+        objective="booth"
+    )  # a formula and window belong to a typed formula only
+
+
+def test_a_scene_runs_each_optimizer_once_and_applies_the_papers_values():
+    s = Scene(
+        objective="himmelblau",
+        start=(-0.5, -0.5),
+        steps=40,
+        optimizers=("sgd", "adadelta"),
+        hyperparams={"adadelta": {"lr": 0.5, "rho": 0.9}},
+    )
+    runs = s.runs()
+    assert list(runs) == ["sgd", "adadelta"] and s.run("sgd") is runs["sgd"]  # cached
+    assert s.hp("adadelta")["lr"] == 1.0  # the paper's method: no learning rate
+    assert s.hp("adadelta", paper=False)["lr"] == 0.5  # what the variant's slider holds
+    assert s.replace(variants=("adadelta",)).hp("adadelta")["lr"] == 0.5
+    assert s.hp("sgd")["lr"] == objectives.get("himmelblau").suggested_lr[0]  # unset: suggested
+    by_hand = ov.run(objectives.get("himmelblau"), optimizers.adadelta(rho=0.9), (-0.5, -0.5), 40)
+    np.testing.assert_array_equal(runs["adadelta"].positions, by_hand.positions)
+
+
+def test_a_scene_under_a_transform_runs_where_the_transform_says():
+    s = Scene(objective="booth", start=(1.0, 2.0), optimizers=("sgd",), steps=5, noise=0.5)
+    t = s.replace(transform=Transform(2, 4.0))
+    assert t.run_start == (4.0, 2.0) and t.sigma == pytest.approx(50.0)
+    assert t.run_objective() is Transform(2, 4.0).objective(objectives.get("booth"))
+    assert t.plot_objective().stretch == 1.0 and t.plot_objective().scale == 100.0
+    tr = t.run("sgd")
+    assert tr.in_plot_coordinates and tuple(tr.positions[0]) == (1.0, 2.0)
+
+
+def test_a_typed_formula_scene_and_a_lesson_function_by_name():
+    s = Scene.of_objective(CUSTOM, formula="x^2 + 3*y^2", bounds=((-2, 2), (-1, 1)))
+    assert s.objective_key == (CUSTOM, "x^2 + 3*y^2", ((-2.0, 2.0), (-1.0, 1.0)))
+    assert s.base_objective().bounds == ((-2.0, 2.0), (-1.0, 1.0))
+    assert s.base_objective() is s.replace(steps=9).base_objective()  # compiled once
+    cliff = Scene.of_objective("cliff")
+    assert "cliff" in objectives.lesson_names() and "cliff" not in objectives.names()
+    assert cliff.start == objectives.get("cliff").start and cliff.base_objective().f_min == -5.0
+    with pytest.raises(ValueError):
+        objectives.define("cliff", lambda: None)  # taken
+
+
+# ---------------------------------------------------------------------------
+# The app's table of controls (optviz.ui.state: no Streamlit)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", lessons.names())
+def test_every_lesson_opens_as_exactly_its_scene(key):
+    lesson = lessons.get(key)
+    scene, presentation = state.scene_of(state.lesson_state(lesson))
+    assert scene == lesson.scene
+    assert presentation == state.Presentation(view=lesson.view, ghost=lesson.fan, lesson=key)
+
+
+@pytest.mark.parametrize("objective", [*objectives.names(), *objectives.lesson_names(), CUSTOM])
+def test_the_defaults_are_the_default_scene(objective):
+    values = state.all_defaults(objective)
+    assert set(values) >= {c.key for c in state.CONTROLS}
+    scene, presentation = state.scene_of(values)
+    expected = state.default_scene(objective)
+    assert scene.runs().keys() == expected.runs().keys()
+    for key in scene.optimizers:
+        assert scene.hp(key) == expected.hp(key)
+    assert scene.replace(hyperparams=()) == expected.replace(hyperparams=())
+    assert presentation == state.Presentation()
+
+
+def _on_slider(hp, draw):
+    opts = state.options_for(hp)
+    if opts is not None:
+        return draw(st.sampled_from(opts))
+    return draw(st.floats(hp.ui_low, hp.ui_high, allow_nan=False))
+
+
+@st.composite
+def slider_scenes(draw):
+    """A scene whose every value is one the controls offer."""
+    keys = draw(st.lists(st.sampled_from(optimizers.names()), unique=True, max_size=4))
+    variants = draw(st.lists(st.sampled_from(keys), unique=True)) if keys else []
+    hyper = {}
+    for key in keys:
+        spec = optimizers.get(key)
+        hyper[key] = {
+            hp.name: _on_slider(hp, draw)
+            if key in variants or hp.name not in spec.paper_values
+            else spec.paper_values[hp.name]
+            for hp in spec.hyperparams
+        }
+    objective = draw(st.sampled_from([*objectives.names(), *objectives.lesson_names()]))
+    (x0, x1), (y0, y1) = objectives.get(objective).bounds
+    scene = Scene(
+        objective=objective,
+        start=(draw(st.floats(x0, x1)), draw(st.floats(y0, y1))),
+        steps=draw(st.integers(1, 500)) * 10,
+        optimizers=tuple(keys),
+        hyperparams=hyper,
+        noise=draw(st.integers(0, 100)) * 0.05,
+        seed=draw(st.integers(0, 2**31 - 1)),
+        variants=tuple(variants),
+        transform=Transform(
+            draw(st.sampled_from(state.SCALE_EXPONENTS)), draw(st.sampled_from(state.STRETCHES))
+        ),
+    )
+    presentation = state.Presentation(
+        view=draw(st.sampled_from(state.VIEWS)),
+        presenter=draw(st.booleans()),
+        speed=draw(st.sampled_from(list(state.SPEEDS))),
+        lesson=draw(st.sampled_from(["", *lessons.names()])),
+    )
+    return scene, presentation
+
+
+@settings(max_examples=60, deadline=None)
+@given(slider_scenes())
+def test_state_of_and_scene_of_are_inverses_on_the_sliders_values(pair):
+    scene, presentation = pair
+    assert state.scene_of(state.state_of(scene, presentation)) == (scene, presentation)

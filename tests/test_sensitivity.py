@@ -15,9 +15,10 @@ import optviz as ov
 from optviz import sweep_figures as sf
 from optviz import sweeps
 from optviz.figures import untyped as decode
+from optviz.scene import Scene
 from optviz.sweep_figures import Panel, heatmap_figure
 from optviz.ui import sensitivity as sens
-from optviz.ui.state import options_for
+from optviz.ui.state import all_defaults, options_for, scene_of, state_of
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 DEFAULT_FOUR = ("adadelta", "sgd", "momentum", "adagrad")
@@ -266,28 +267,28 @@ def _cell_event(key, values, x=None, y=None):
     return {"selection": {"points": [point], "point_indices": [0], "box": [], "lasso": []}}
 
 
-def test_apply_cell_sets_the_sliders_and_switches_view():
-    state = {"optimizers": ["sgd", "adadelta"], "view": "sensitivity"}
-    message = sens.apply_cell(_cell_event("adadelta", [0.95238, 1.17e-6]), state)
-    assert state["hp.adadelta.rho"] == 0.95 and state["hp.adadelta.eps"] == 1e-6
+BASE = Scene(optimizers=("sgd", "adadelta"))
+
+
+def test_a_cell_gives_a_scene_with_its_values_snapped_to_the_sliders():
+    new, message = sens.cell_scene(_cell_event("adadelta", [0.95238, 1.17e-6]), BASE)
+    assert new.hp("adadelta")["rho"] == 0.95 and new.hp("adadelta")["eps"] == 1e-6
     rho_opts = options_for(ov.optimizers.get("adadelta").hyperparam("rho"))
-    assert state["hp.adadelta.rho"] in rho_opts
-    assert state["view"] == "trajectories"
-    assert state["optimizers"] == ["sgd", "adadelta"]
+    assert new.hp("adadelta")["rho"] in rho_opts
+    assert new.optimizers == ("sgd", "adadelta")
+    assert new.replace(hyperparams=()) == BASE.replace(hyperparams=())  # nothing else moves
     assert "ρ = 0.95" in message and "nearest" in message and "0.9524 → 0.95" in message
 
 
-def test_apply_cell_adds_the_optimizer_and_reads_axis_coordinates():
-    state = {"optimizers": ["sgd"]}
+def test_a_cell_adds_its_optimizer_and_reads_axis_coordinates():
     # no customdata: the point's axis coordinates (log10 η, −log10(1 − β1))
     event = _cell_event("adam", [], x=math.log10(0.02), y=-math.log10(1 - 0.9))
-    message = sens.apply_cell(event, state)
-    assert state["optimizers"] == ["sgd", "adam"]
-    assert state["hp.adam.lr"] == pytest.approx(0.02) and state["hp.adam.beta1"] == 0.9
+    new, message = sens.cell_scene(event, Scene(optimizers=("sgd",)))
+    assert new.optimizers == ("sgd", "adam")
+    assert new.hp("adam")["lr"] == pytest.approx(0.02) and new.hp("adam")["beta1"] == 0.9
     assert "nearest" not in message  # on the slider already: nothing snapped
-    sgd_state = {"optimizers": []}
-    sens.apply_cell(_cell_event("sgd", [3e-3]), sgd_state)
-    assert sgd_state["hp.sgd.lr"] in (2e-3, 5e-3) and sgd_state["optimizers"] == ["sgd"]
+    new, _ = sens.cell_scene(_cell_event("sgd", [3e-3]), Scene(optimizers=()))
+    assert new.hp("sgd")["lr"] in (2e-3, 5e-3) and new.optimizers == ("sgd",)
 
 
 @pytest.mark.parametrize(
@@ -301,24 +302,18 @@ def test_apply_cell_adds_the_optimizer_and_reads_axis_coordinates():
         _cell_event("adadelta", ["a", None]),
     ],
 )
-def test_apply_cell_ignores_anything_but_a_cell(event):
-    state = {"optimizers": ["sgd"], "view": "sensitivity"}
-    assert sens.apply_cell(event, state) is None
-    assert state == {"optimizers": ["sgd"], "view": "sensitivity"}
+def test_anything_but_a_cell_gives_no_scene(event):
+    assert sens.cell_scene(event, BASE) is None
 
 
 def test_noise_sweep_averages_the_runs():
-    sc = sens.SweepScene(
-        "booth",
-        "",
-        None,
-        0,
-        1.0,
-        (-8.0, 8.0),
-        60,
-        0.0,
-        3,
-        (("adadelta", (("eps", 1e-6), ("lr", 1.0), ("rho", 0.95))), ("sgd", (("lr", 0.02),))),
+    sc = Scene(
+        objective="booth",
+        start=(-8.0, 8.0),
+        steps=60,
+        seed=3,
+        optimizers=("adadelta", "sgd"),
+        hyperparams=(("adadelta", (("eps", 1e-6), ("rho", 0.95))), ("sgd", (("lr", 0.02),))),
     )
     ns = sens.noise_sweep(sc, sigmas=(0.0, 1.0), n_seeds=3)
     assert ns.seeds == (3, 4, 5)
@@ -466,14 +461,16 @@ def test_a_selected_cell_loads_into_the_trajectory_view():
             ]
         }
     }
-    state = {"optimizers": list(at.session_state["optimizers"])}
-    message = sens.apply_cell(event, state)
-    assert message and state["view"] == "trajectories"
-    for key, value in state.items():
-        at.session_state[key] = value
+    controls = {k: at.session_state[k] for k in all_defaults() if k in at.session_state}
+    new, message = sens.cell_scene(event, scene_of(controls)[0])
+    assert message
+    at.session_state["view"] = "trajectories"
+    for key, value in state_of(new).items():
+        if key.startswith("hp.adadelta."):
+            at.session_state[key] = value
     at.run()
     assert not at.exception
-    rho, eps = state["hp.adadelta.rho"], state["hp.adadelta.eps"]
+    rho, eps = new.hp("adadelta")["rho"], new.hp("adadelta")["eps"]
     assert at.select_slider(key="hp.adadelta.rho").value == rho
     assert at.select_slider(key="hp.adadelta.eps").value == eps
     # the trajectory view's animated figure (a component: its ``spec`` argument)
@@ -533,3 +530,35 @@ def test_a_typed_formula_is_swept_and_a_refused_one_is_said_plainly():
     at.text_input(key="formula").set_value("x +").run()
     assert not at.exception
     assert any("cannot be swept" in e.value for e in at.error)
+
+
+def test_a_clicked_cell_writes_its_scene_into_the_controls():
+    """The chart's selection callback itself: the new scene's sliders, the optimizer added,
+    the trajectory view, and an optimizer left out keeps its own settings."""
+
+    def page():
+        import streamlit as st
+
+        from optviz.ui import sensitivity as sens
+        from optviz.ui.controls import ensure_defaults
+
+        ensure_defaults()
+        if "seeded" not in st.session_state:
+            st.session_state["seeded"] = True
+            st.session_state["optimizers"] = ["sgd"]
+            st.session_state["view"] = "sensitivity"
+            st.session_state["hp.momentum.lr"] = 0.5  # not compared: kept as it is
+        st.session_state[sens.CHART_KEY] = {
+            "selection": {"points": [{"customdata": [0.9, 1e-4], "legendgroup": "cells.adadelta"}]}
+        }
+        st.button("stands in for a click on a cell", on_click=sens._on_cell_select)
+        s = st.session_state
+        st.write(
+            f"{s.optimizers} {s.view} {s['hp.adadelta.rho']} {s['hp.adadelta.eps']} "
+            f"{s['hp.momentum.lr']}"
+        )
+
+    at = AppTest.from_function(page).run()
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.markdown[0].value == "['sgd', 'adadelta'] trajectories 0.9 0.0001 0.5"

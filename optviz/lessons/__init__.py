@@ -3,21 +3,22 @@
 A :class:`Lesson` bundles
 
 * ``key`` (snake_case, used by the CLI), ``title`` and ``claim`` (the paper's claim, one line);
-* ``settings`` — a :class:`Settings`: the objective, start, steps, optimizers and their
-  hyperparameters, noise and seed, and a few lesson-only knobs (``scale_exponent``: f is
-  multiplied by 10^k; ``stretch``: x is stretched by s; ``view``);
+* ``scene`` — an :class:`optviz.scene.Scene`: the objective, start, steps, optimizers and
+  their hyperparameters, noise and seed, and the robustness demos' ``transform`` (f × 10^k,
+  x stretched by s); ``view`` (the app's view it opens in) and ``fan`` (a hyperparameter
+  it fans out as ghost paths, e.g. ``"adadelta.rho"``);
 * ``look_at`` — which panel and which moment to watch (plain text, no numbers);
-* ``explain(settings, runs) -> str`` — a short markdown explanation whose every number is
-  computed from ``runs``, the runs of the *current* settings (the UI passes whatever the
+* ``explain(scene, runs) -> str`` — a short markdown explanation whose every number is
+  computed from ``runs``, the runs of the *current* scene (the UI passes whatever the
   user has changed). It never raises: missing optimizers, diverged runs (NaN) or another
   objective are described in words;
 * ``check(runs) -> bool`` — whether the claim holds numerically for these runs (it is True
-  for the lesson's own settings; the tests assert it). It needs only the runs: the
+  for the lesson's own scene; the tests assert it). It needs only the runs: the
   objective, start, steps, noise and seed are read from the trajectories.
 
 Some lessons run extra experiments inside ``explain``/``check`` (a fresh ADAGRAD restarted
 after the steep phase, an SGD learning-rate sweep, a (ρ, ε) grid, the valley turned by
-45°, f without its factor); these runs are cached. ``ghosts(settings)`` gives faint extra
+45°, f without its factor); these runs are cached. ``ghosts(scene)`` gives faint extra
 paths for the figure (the SGD learning rates of :mod:`.no_learning_rate`, the restarted
 ADAGRAD of :mod:`.adagrad_bad_start`), each a :class:`Ghost` that names its optimizer: the
 figure side colours it.
@@ -27,10 +28,10 @@ the tuple (of the lessons registered so far). ``register(lesson)`` adds one afte
 (``ValueError`` for a key already taken). :func:`memory_table` is the number of
 per-parameter state values of every optimizer (from ``OptimizerSpec.memory_per_parameter``).
 
-The package: :mod:`.base` has the types (:class:`Settings`, :class:`Lesson`,
-:class:`Ghost`), the lesson objectives and the registry; :mod:`.runs` reads and reruns
-trajectories; :mod:`.text` writes numbers and the shared sentences. Each lesson is one
-module named by its key, holding its settings, claim, explanation, check and ghosts; it
+The package: :mod:`.base` has the types (:class:`Lesson`, :class:`Ghost`) and the
+registry; :mod:`.runs` reads and reruns trajectories; :mod:`.text` writes numbers and the
+shared sentences. Each lesson is one module named by its key, holding its scene (and any
+function of its own, :func:`optviz.objectives.define`), claim, explanation, check and ghosts; it
 registers its lesson when imported, and this file imports them in teaching order.
 
 The lessons, in teaching order (each ``_check_*`` docstring states exactly what it asserts):
@@ -70,19 +71,17 @@ from . import base
 from .base import (
     FALLBACK,
     MIN_STEPS,
-    OBJECTIVES,
     Array,
     Bounds,
     Ghost,
     HyperParams,
     Lesson,
     Runs,
-    Settings,
+    Scene,
     default_hyperparams,
     get,
     hyperparams,
     names,
-    objective_for,
     register,
 )
 from .runs import original_positions, run_positions, stretch_of
@@ -115,7 +114,6 @@ __all__ = [
     "FALLBACK",
     "LESSONS",
     "MIN_STEPS",
-    "OBJECTIVES",
     "SEEDS",
     "SGD_GRID_SIZE",
     "SGD_RATES",
@@ -125,7 +123,7 @@ __all__ = [
     "HyperParams",
     "Lesson",
     "Runs",
-    "Settings",
+    "Scene",
     "adadelta_step_bound",
     "axis_ratio",
     "default_hyperparams",
@@ -138,7 +136,6 @@ __all__ = [
     "jump",
     "memory_table",
     "names",
-    "objective_for",
     "original_positions",
     "path_deviation",
     "pct",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..runner import Trajectory
-from .base import Array, Ghost, Runs, Settings, _lesson, hyperparams, register
+from .base import Array, Ghost, Runs, Scene, _lesson, hyperparams, register
 from .runs import (
     _diverged,
     _final_gap,
@@ -53,7 +53,7 @@ def _memory_ratio(tr: Trajectory) -> tuple[int, Trajectory, Array] | None:
     return t, fresh, fresh.effective_lr[-1] / tr.effective_lr[-1]
 
 
-def _explain_bad_start(_settings: Settings, runs: Runs) -> str:
+def _explain_bad_start(_scene: Scene, runs: Runs) -> str:
     parts = []
     ag = _usable(runs, "adagrad", "to see a bad start remembered", parts)
     if ag is not None:
@@ -115,8 +115,8 @@ def _check_bad_start(runs: Runs) -> bool:
     return bool(np.all(ag[2] > 10) and np.all((ad[2] > 0.5) & (ad[2] < 2)))
 
 
-def _ghosts_bad_start(settings: Settings) -> list[Ghost]:
-    runs = settings.run()
+def _ghosts_bad_start(scene: Scene) -> list[Ghost]:
+    runs = scene.runs()
     if "adagrad" not in runs:
         return []
     out = restart_after_steep(runs["adagrad"])
@@ -132,7 +132,7 @@ LESSON = register(
         "ADAGRAD remembers a bad start",
         "Large early gradients stay in ADAGRAD's sum for ever and shrink every later step; a "
         "running average forgets them.",
-        Settings(
+        Scene(
             objective="rosenbrock",
             start=(-1.0, 2.8),
             steps=2000,

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..runner import Trajectory
-from .base import Array, Runs, Settings, _lesson, hyperparams, register
+from .base import Array, Runs, Scene, _lesson, hyperparams, register
 from .runs import _diverged, _final_gap, _finite_rows
 from .text import _bold, _hp_text, _usable, fmt, pct, times
 
@@ -47,7 +47,7 @@ def _travel_halves(tr: Trajectory) -> tuple[float, float]:
     return float(np.nansum(steps[:half])), float(np.nansum(steps[half:]))
 
 
-def _explain_adagrad_decay(_settings: Settings, runs: Runs) -> str:
+def _explain_adagrad_decay(_scene: Scene, runs: Runs) -> str:
     parts = []
     ag = _usable(runs, "adagrad", "to watch its learning rate die", parts)
     if ag is not None:
@@ -94,7 +94,7 @@ LESSON = register(
         "ADAGRAD's learning rate dies",
         "ADAGRAD's accumulator of squared gradients only grows, so its effective learning rate "
         "keeps falling towards zero and training stalls; ADADELTA's running averages do not.",
-        Settings(
+        Scene(
             objective="himmelblau",
             start=(-0.5, -0.5),
             steps=2000,

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from ..runner import Trajectory
-from .base import Array, Runs, Settings, _lesson, hyperparams, register
+from .base import Array, Runs, Scene, _lesson, hyperparams, register
 from .runs import _diverged, _final_gap, _finite_rows, _rerun, _scalar_hp
 from .text import _bold, _diverged_at, _missing, _point, _table, fmt
 
@@ -29,7 +29,7 @@ def warmup_steps(tr: Trajectory, factor: float = 10.0) -> int | None:
 EPS_VALUES = (1e-8, 1e-6, 1e-4, 1e-2)
 
 
-def _explain_eps(_settings: Settings, runs: Runs) -> str:
+def _explain_eps(_scene: Scene, runs: Runs) -> str:
     ad = runs.get("adadelta")
     if ad is None:
         return _missing("adadelta", "to see its warm-up")
@@ -95,7 +95,7 @@ LESSON = register(
         "ε is a warm-up learning rate",
         "With both accumulators at zero, ADADELTA's first step is −√ε·g/√((1−ρ)g² + ε): "
         "about √(ε/(1−ρ)) per coordinate, so ε sets the size of the first steps.",
-        Settings(
+        Scene(
             objective="booth",
             start=(-8.0, 8.0),
             steps=1000,

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..objectives import Objective
 from ..runner import Trajectory
-from .base import Array, Runs, Settings, _lesson, hyperparams, register
+from .base import Array, Runs, Scene, _lesson, hyperparams, register
 from .runs import _any_run, _conditions, _nanmedian
 from .text import _bold, _needs_a_run, fmt, pct
 
@@ -57,7 +57,7 @@ def _spread(values: Array, axis: int) -> float:
 
 
 @_needs_a_run
-def _explain_insensitive(_settings: Settings, runs: Runs) -> str:
+def _explain_insensitive(_scene: Scene, runs: Runs) -> str:
     ref = runs.get("adadelta") or _any_run(runs)
     s = insensitivity(ref)
     ad, sgd, share = s["adadelta"], s["sgd"], s["share"]
@@ -109,17 +109,18 @@ LESSON = register(
         "Insensitive to ρ and ε",
         "ADADELTA's results change little across its hyperparameters ρ and ε, unlike SGD's "
         "across learning rates.",
-        Settings(
+        Scene(
             objective="rosenbrock",
             start=(-1.5, 2.0),
             steps=1000,
             optimizers=("sgd", "adadelta"),
             hyperparams=hyperparams(sgd={"lr": 1e-3}, adadelta={}),
-            view="sensitivity",
         ),
         "The sensitivity view: how much of ADADELTA's ρ–ε grid ends close to the best result, "
         "against SGD's row of learning rates, and where SGD's row turns into divergence.",
         _explain_insensitive,
         _check_insensitive,
+        view="sensitivity",
+        fan="adadelta.rho",
     )
 )

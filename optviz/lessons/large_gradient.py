@@ -1,5 +1,6 @@
-"""Lesson 7, a sudden large gradient: on a valley with a cliff (:data:`CLIFF_FORMULA`, a
-lesson objective) SGD leaps, while ADADELTA's step stays below RMS[Δx]_(t−1)/√(1−ρ)."""
+"""Lesson 7, a sudden large gradient: on a valley with a cliff (the lesson's own function
+``"cliff"``; :data:`CLIFF_FORMULA`, the same function as a student would type it) SGD
+leaps, while ADADELTA's step stays below RMS[Δx]_(t−1)/√(1−ρ)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sympy as sp
 from .. import objectives
 from ..objectives import Minimum, Objective, X, Y
 from ..runner import Trajectory
-from .base import OBJECTIVES, Bounds, Runs, Settings, _lesson, hyperparams, register
+from .base import Bounds, Runs, Scene, _lesson, hyperparams, register
 from .runs import _diverged, _nanmedian, _scalar_hp, original_positions
 from .text import _bold, _diverged_at, _missing, _needs_a_run, _point, fmt, times
 
@@ -35,8 +36,8 @@ def _cliff() -> Objective:
     )
 
 
-#: a lesson objective: Settings(objective="cliff") finds it through base.OBJECTIVES
-OBJECTIVES["cliff"] = _cliff
+#: a lesson's own function: Scene(objective="cliff"), and the app's objective picker
+objectives.define("cliff", _cliff)
 
 
 def jump(tr: Trajectory) -> tuple[int, float, float, float] | None:
@@ -69,7 +70,7 @@ def adadelta_step_bound(tr: Trajectory) -> tuple[float, bool]:
 
 
 @_needs_a_run
-def _explain_large_gradient(_settings: Settings, runs: Runs) -> str:
+def _explain_large_gradient(_scene: Scene, runs: Runs) -> str:
     items = []
     for key, tr in runs.items():
         j = jump(tr)
@@ -139,10 +140,8 @@ LESSON = register(
         "A sudden large gradient",
         "ADADELTA's step is bounded by its recent steps, so one huge gradient cannot throw it "
         "far, while SGD's step grows with the gradient.",
-        Settings(
+        Scene(
             objective="cliff",
-            formula=CLIFF_FORMULA,
-            bounds=CLIFF_BOUNDS,
             start=(-3.5, 1.5),
             steps=1500,
             optimizers=("sgd", "momentum", "adadelta"),

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from .. import optimizers
 from ..runner import Trajectory
-from .base import Ghost, Runs, Settings, _lesson, hyperparams, register
+from .base import Ghost, Runs, Scene, _lesson, hyperparams, register
 from .runs import (
     _any_run,
     _conditions,
@@ -41,7 +41,7 @@ def sgd_sweep(reference: Trajectory, rates: Sequence[float]) -> Trajectory:
 
 
 @_needs_a_run
-def _explain_no_lr(_settings: Settings, runs: Runs) -> str:
+def _explain_no_lr(_scene: Scene, runs: Runs) -> str:
     ad = runs.get("adadelta")
     ref = ad if ad is not None else _any_run(runs)
     parts = []
@@ -122,8 +122,8 @@ def _check_no_lr(runs: Runs) -> bool:
     return bool(ad_gap < 0.01 * g0 and diverged.any() and slower.any())
 
 
-def _ghosts_no_lr(settings: Settings) -> list[Ghost]:
-    runs = settings.run()
+def _ghosts_no_lr(scene: Scene) -> list[Ghost]:
+    runs = scene.runs()
     ref = _any_run(runs)
     if ref is None:
         return []
@@ -143,7 +143,7 @@ LESSON = register(
         "no_learning_rate",
         "No learning rate to choose",
         "ADADELTA needs no manually set learning rate: its defaults work where SGD must be tuned.",
-        Settings(
+        Scene(
             objective="beale",
             start=(1.0, 1.5),
             steps=2000,

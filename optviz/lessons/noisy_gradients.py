@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from ..runner import Trajectory
-from .base import Runs, Settings, _lesson, hyperparams, register
+from .base import Runs, Scene, _lesson, hyperparams, register
 from .runs import _any_run, _diverged, _rerun
 from .text import _bold, _diverged_at, _hp_text, _missing_from, _needs_a_run, fmt
 
@@ -30,7 +30,7 @@ SEEDS = 5
 
 
 @_needs_a_run
-def _explain_noisy(_settings: Settings, runs: Runs) -> str:
+def _explain_noisy(_scene: Scene, runs: Runs) -> str:
     ref = _any_run(runs)
     if ref.noise == 0:
         return (
@@ -91,7 +91,7 @@ LESSON = register(
         "noisy_gradients",
         "Noisy gradients",
         "ADADELTA is robust to noisy gradient information.",
-        Settings(
+        Scene(
             objective="noisy_quadratic",
             start=(-2.5, 2.0),
             steps=2000,

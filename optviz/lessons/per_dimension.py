@@ -13,7 +13,7 @@ import sympy as sp
 from .. import objectives, optimizers
 from ..objectives import Minimum, Objective, X, Y
 from ..runner import Trajectory
-from .base import Runs, Settings, _lesson, hyperparams, register
+from .base import Runs, Scene, _lesson, hyperparams, register
 from .runs import _any_run, _diverged, _final_gap, _nanmedian, _rerun, run_positions
 from .text import _bold, _missing, _needs_a_run, _point, fmt, times
 
@@ -85,7 +85,7 @@ def _against_turned(tr: Trajectory) -> tuple[float, float, float, float] | None:
 
 
 @_needs_a_run
-def _explain_per_dimension(_settings: Settings, runs: Runs) -> str:
+def _explain_per_dimension(_scene: Scene, runs: Runs) -> str:
     ref = _any_run(runs)
     rot_obj = _rotated(ref.objective)
     rot_name = (
@@ -170,7 +170,7 @@ LESSON = register(
         "One step size per dimension",
         "ADADELTA (like ADAGRAD) adapts a separate learning rate for every dimension, which "
         "helps when the curvature differs along the axes.",
-        Settings(
+        Scene(
             objective="ill_conditioned",
             start=(-3.5, 1.5),
             steps=1000,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..runner import Trajectory
-from .base import Runs, Settings, _lesson, hyperparams, register
+from .base import Runs, Scene, _lesson, hyperparams, register
 from .runs import _any_run, original_positions
 from .text import _missing_from, _name, _needs_a_run, _table, fmt
 
@@ -21,7 +21,7 @@ def escape_step(tr: Trajectory, threshold: float = ESCAPE) -> int | None:
 
 
 @_needs_a_run
-def _explain_saddle(_settings: Settings, runs: Runs) -> str:
+def _explain_saddle(_scene: Scene, runs: Runs) -> str:
     ref = _any_run(runs)
     y0 = float(ref.positions[0, 1])
     if not abs(y0) < ESCAPE:
@@ -91,7 +91,7 @@ LESSON = register(
         "Saddle points: who escapes",
         "Per-dimension step sizes help to leave a saddle point, where the gradient is tiny "
         "in the escape direction.",
-        Settings(
+        Scene(
             objective="saddle",
             start=(1.5, 1e-3),
             steps=150,

@@ -11,7 +11,7 @@ from typing import Any
 from .. import optimizers
 from ..numbers import fmt, pct, times  # noqa: F401 (re-exported: the lessons write with these)
 from ..runner import Trajectory
-from .base import Runs, Settings
+from .base import Runs, Scene
 from .runs import _diverged, _scalar_hp
 
 
@@ -97,11 +97,11 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 NO_OPTIMIZER = "No optimizer is selected."
 
 
-def _needs_a_run(fn: Callable[[Settings, Runs], str]) -> Callable[[Settings, Runs], str]:
+def _needs_a_run(fn: Callable[[Scene, Runs], str]) -> Callable[[Scene, Runs], str]:
     """An explanation that says :data:`NO_OPTIMIZER` when ``runs`` is empty."""
 
     @functools.wraps(fn)
-    def explain(settings: Settings, runs: Runs) -> str:
-        return fn(settings, runs) if runs else NO_OPTIMIZER
+    def explain(scene: Scene, runs: Runs) -> str:
+        return fn(scene, runs) if runs else NO_OPTIMIZER
 
     return explain

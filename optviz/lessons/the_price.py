@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import optimizers
 from ..runner import Trajectory
-from .base import Array, Runs, Settings, _lesson, hyperparams, register
+from .base import Array, Runs, Scene, _lesson, hyperparams, register
 from .runs import _diverged, _final_gap
 from .text import _bold, _name, _table, _usable, fmt, pct
 
@@ -42,7 +42,7 @@ def sign_change_share(tr: Trajectory, fraction: float = 0.25) -> Array:
     return np.mean(np.sign(u[1:]) != np.sign(u[:-1]), axis=0)
 
 
-def _explain_price(_settings: Settings, runs: Runs) -> str:
+def _explain_price(_scene: Scene, runs: Runs) -> str:
     parts = []
     ad = _usable(runs, "adadelta", "to see its end-of-run oscillation", parts)
     if ad is not None:
@@ -115,7 +115,7 @@ LESSON = register(
         "The price: oscillation and memory",
         "ADADELTA's robustness has costs: near the minimum its remembered step sizes make it "
         "oscillate, and it keeps two accumulators per parameter.",
-        Settings(
+        Scene(
             objective="himmelblau",
             start=(-0.5, -0.5),
             steps=2000,

@@ -10,7 +10,7 @@ import numpy as np
 from ..objectives import Objective
 from ..runner import Trajectory
 from ..scene import Transform
-from .base import Runs, Settings, _lesson, hyperparams, register
+from .base import Runs, Scene, _lesson, hyperparams, register
 from .runs import _diverged, _rerun, original_positions
 from .text import _bold, _name, _needs_a_run, fmt, pct
 
@@ -31,11 +31,11 @@ def _width(obj: Objective) -> float:
 
 
 @_needs_a_run
-def _explain_units(settings: Settings, runs: Runs) -> str:
-    k = int(settings.scale_exponent)
+def _explain_units(scene: Scene, runs: Runs) -> str:
+    k = scene.transform.scale_exp
     other_k = 0 if k != 0 else 2
-    base = settings.replace(scale_exponent=other_k).run()
-    width = _width(settings.plot_objective())
+    base = scene.replace(transform=Transform(other_k, scene.transform.stretch)).runs()
+    width = _width(scene.plot_objective())
     parts = [
         f"Here f is multiplied by 10^{k} = {fmt(10.0**k)}; each path is compared with the same "
         f"optimizer on f × 10^{other_k} (largest distance between the two paths, as a share "
@@ -66,9 +66,9 @@ def _explain_units(settings: Settings, runs: Runs) -> str:
         "about η whatever the units of x, while ADADELTA's numerator RMS[Δx] carries the units "
         "of x. SGD's step is η·g: it grows and shrinks with f."
     )
-    if settings.stretch != 1.0:
-        flat = settings.replace(stretch=1.0).run()
-        s = settings.stretch
+    if scene.transform.stretch != 1.0:
+        flat = scene.replace(transform=Transform(k)).runs()
+        s = scene.transform.stretch
         items = []
         for key, tr in runs.items():
             if key in flat:
@@ -106,13 +106,13 @@ LESSON = register(
         "Units: a factor on f changes nothing",
         "ADADELTA's update has the units of x (like Newton's method), so rescaling f leaves "
         "its steps unchanged, while SGD's steps scale with the gradient.",
-        Settings(
+        Scene(
             objective="himmelblau",
             start=(-0.5, -0.5),
             steps=500,
             optimizers=("sgd", "adagrad", "adadelta"),
             hyperparams=hyperparams(sgd={"lr": 0.01}, adagrad={"lr": 0.1}, adadelta={}),
-            scale_exponent=2,
+            transform=Transform(scale_exp=2),
         ),
         "The contour with and without the factor on f: ADADELTA's path does not move, SGD's "
         "diverges with the factor and crawls without it. Try stretching x too.",

@@ -18,32 +18,28 @@ import streamlit as st
 from .. import objectives, optimizers
 from ..numbers import slider_value
 from ..optimizers import HyperParam
+from ..scene import Scene
 from .state import (
     CUSTOM,
+    DEFAULT_FORMULA,
     DEFAULT_OBJECTIVE,
-    DEFAULT_OPTIMIZERS,
-    DEFAULT_STEPS,
+    DEFAULT_WINDOW,
+    GHOST_COUNTS,
+    SCALE_EXPONENTS,
+    SPEEDS,
     STEPS_RANGE,
-    Scene,
-    default_hyperparams,
+    STRETCHES,
+    WINDOW_KEYS,
+    Presentation,
+    all_defaults,
+    hp_key,
+    objective_names,
     options_for,
+    scene_of,
     snap,
+    state_of,
     variant_key,
 )
-
-SPEEDS = {"¼×": 240, "½×": 120, "1×": 60, "2×": 30, "4×": 15}
-SCALE_EXPONENTS = tuple(range(-3, 4))
-STRETCHES = (0.01, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0)
-GHOST_COUNTS = (10, 30)
-
-
-def hp_key(opt_key: str, name: str) -> str:
-    return f"hp.{opt_key}.{name}"
-
-
-DEFAULT_FORMULA = "x^4 + y^2"
-DEFAULT_WINDOW = ((-2.0, 2.0), (-2.0, 2.0))
-WINDOW_KEYS = ("xmin", "xmax", "ymin", "ymax")
 
 
 def custom_window(state: Any) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -57,58 +53,29 @@ def custom_window(state: Any) -> tuple[tuple[float, float], tuple[float, float]]
 
 def custom_objective(state: Any) -> objectives.Objective:
     """The typed formula's objective (ExpressionError, a ValueError, if it is refused)."""
-    from .compute import objective_for  # compute imports nothing from here
-
-    return objective_for((CUSTOM, str(state.get("formula", DEFAULT_FORMULA)), custom_window(state)))
+    scene = Scene(
+        objective=CUSTOM,
+        formula=str(state.get("formula", DEFAULT_FORMULA)),
+        bounds=custom_window(state),
+    )
+    return scene.base_objective()
 
 
 def _objective_defaults(name: str) -> dict[str, Any]:
-    """Session-state values that follow the objective: start, noise, learning rates."""
+    """Session-state values that follow the objective: start, noise, learning rates (a
+    typed formula: the start ``from_expression`` suggests for the formula in the box)."""
+    defaults = all_defaults(name)
+    values = {k: defaults[k] for k in ("start_x", "start_y", "noise")}
     if name == CUSTOM:
         try:
             start = custom_objective(st.session_state).start
         except (ValueError, KeyError):
             start = (1.5, 1.5)
-        obj_start, noise = start, 0.0
-    else:
-        obj = objectives.get(name)
-        obj_start, noise = obj.start, obj.noise
-    values: dict[str, Any] = {
-        "start_x": float(obj_start[0]),
-        "start_y": float(obj_start[1]),
-        "noise": float(noise),
-    }
+        values.update(start_x=float(start[0]), start_y=float(start[1]), noise=0.0)
     for key in optimizers.names():  # learning rates suited to this function
         if optimizers.get(key).lr_kind != optimizers.LR_NONE:
-            values[hp_key(key, "lr")] = default_hyperparams(key, name)["lr"]
+            values[hp_key(key, "lr")] = defaults[hp_key(key, "lr")]
     return values
-
-
-def all_defaults(objective_name: str = DEFAULT_OBJECTIVE) -> dict[str, Any]:
-    """Every control's default value, by session-state key."""
-    return {
-        "objective": objective_name,
-        "steps": DEFAULT_STEPS,
-        "speed": "1×",
-        "optimizers": list(DEFAULT_OPTIMIZERS),
-        "seed": 0,
-        **{variant_key(k): False for k in optimizers.names() if optimizers.get(k).paper_values},
-        "presenter": False,
-        "view": "trajectories",
-        "scale_exp": 0,
-        "stretch": 1.0,
-        "ghost": "",
-        "ghost_count": 15,
-        "formula": DEFAULT_FORMULA,
-        "lesson": "",
-        **dict(zip(WINDOW_KEYS, (v for pair in DEFAULT_WINDOW for v in pair))),
-        **{
-            hp_key(key, hp_name): v
-            for key in optimizers.names()
-            for hp_name, v in default_hyperparams(key, objective_name).items()
-        },
-        **_objective_defaults(objective_name),
-    }
 
 
 def ensure_defaults() -> None:
@@ -187,8 +154,9 @@ def _ghost_options(chosen: list[str] | tuple[str, ...]) -> list[str]:
     ]
 
 
-def settle_controls() -> Scene:
-    """Make every control's value one its widget can show, and return the scene they set.
+def settle_controls() -> tuple[Scene, Presentation]:
+    """Make every control's value one its widget can show, and return the scene and the
+    presentation they set (:func:`optviz.ui.state.scene_of`).
 
     Draws nothing: every control has a key in ``st.session_state`` (a widget's new value
     is there before the script runs), so the scene does not wait for the widgets. The
@@ -198,6 +166,8 @@ def settle_controls() -> Scene:
     """
     ensure_defaults()
     state = st.session_state
+    if state["objective"] not in objective_names():  # e.g. an objective registered no more
+        state["objective"] = DEFAULT_OBJECTIVE
     (x0, x1), (y0, y1) = _window()
     for key, lo, hi in (("start_x", x0, x1), ("start_y", y0, y1)):
         if not lo <= float(state.get(key, lo)) <= hi:  # a window was narrowed
@@ -205,36 +175,46 @@ def settle_controls() -> Scene:
     chosen = tuple(state["optimizers"])
     if state.get("ghost") not in _ghost_options(chosen):
         state["ghost"] = ""
-    custom = state["objective"] == CUSTOM
-    scene = Scene(
-        objective=state["objective"],
-        formula=str(state.get("formula", DEFAULT_FORMULA)) if custom else "",
-        bounds=custom_window(state) if custom else None,
-        start=(float(state["start_x"]), float(state["start_y"])),
-        steps=int(state["steps"]),
-        frame_ms=SPEEDS[state["speed"]],
-        optimizers=chosen,
-        noise=float(state["noise"]),
-        seed=int(state["seed"]),
-        variants=tuple(k for k in chosen if state.get(variant_key(k), False)),
-        presenter=bool(state.get("presenter", False)),
-        scale_exp=int(state["scale_exp"]),
-        stretch=float(state["stretch"]),
-        ghost=state["ghost"] or "",
-        ghost_count=int(state["ghost_count"]),
-        lesson=str(state.get("lesson") or ""),
-    )
+    if state.get("speed") not in SPEEDS:
+        state["speed"] = "1×"
     for key in chosen:
-        spec = optimizers.get(key)
-        free = key in scene.variants  # the libraries' variant: the paper's values free
-        values = {
-            hp.name: _settle_hyperparam(key, hp)
-            if free or hp.name not in spec.paper_values
-            else spec.paper_values[hp.name]
-            for hp in spec.hyperparams
-        }
-        scene = scene.with_hp(key, values)
-    return scene
+        for hp in optimizers.get(key).hyperparams:
+            _settle_hyperparam(key, hp)
+    return scene_of(state)
+
+
+def write_scene(scene: Scene, presentation: Presentation | None = None) -> None:
+    """Show ``scene`` (and ``presentation``, if given) in the controls: the callbacks'
+    way of changing what is run (a click on the contour, a heatmap cell, a lesson).
+
+    Every control of the new scene is written, except the sliders of optimizers it does not
+    compare: those change only where their default does (a new objective's learning
+    rates), so an optimizer taken out of the comparison keeps its settings for when it
+    comes back.
+    """
+    state = st.session_state
+    old_scene, old_presentation = scene_of(state)
+    presentation = old_presentation if presentation is None else presentation
+    before = state_of(old_scene, old_presentation)
+    owner = {
+        key: opt
+        for opt in optimizers.names()
+        for key in (
+            variant_key(opt),
+            *(hp_key(opt, hp.name) for hp in optimizers.get(opt).hyperparams),
+        )
+    }
+    for key, value in state_of(scene, presentation).items():
+        opt = owner.get(key)
+        if opt is None or opt in scene.optimizers or value != before.get(key) or key not in state:
+            state[key] = value
+
+
+def _objective_label(name: str) -> str:
+    if name == CUSTOM:
+        return "Custom: type f(x, y)…"
+    label = objectives.get(name).display_name
+    return f"{label} (a lesson's)" if name in objectives.lesson_names() else label
 
 
 def sidebar_top() -> None:
@@ -242,15 +222,12 @@ def sidebar_top() -> None:
     :func:`settle_controls` settled; so do :func:`optimizer_controls` and
     :func:`sidebar_bottom`, which draw the rest of the sidebar below)."""
     sb = st.sidebar
-    names = [*objectives.names(), CUSTOM]
     sb.selectbox(
         "Objective",
-        names,
+        objective_names(),
         key="objective",
         on_change=_on_objective_change,
-        format_func=lambda n: (
-            "Custom: type f(x, y)…" if n == CUSTOM else objectives.get(n).display_name
-        ),
+        format_func=_objective_label,
     )
     if st.session_state["objective"] == CUSTOM:
         _custom_controls(sb)
@@ -459,6 +436,6 @@ def apply_click(click: Any) -> bool:
     x, y = click.get("x"), click.get("y")
     if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (x, y)):
         return False
-    st.session_state["start_x"] = float(x)
-    st.session_state["start_y"] = float(y)
+    scene, _ = scene_of(st.session_state)
+    write_scene(scene.replace(start=(float(x), float(y))))
     return True

@@ -21,8 +21,10 @@ from .controls import (
     sidebar_bottom,
     sidebar_top,
 )
-from .lessons_view import lesson_panel, lesson_picker, lesson_state, lessons_overview
+from .lessons_view import lesson_panel, lesson_picker, lessons_overview
 from .sensitivity import sensitivity_view
+from .state import VIEWS as VIEW_KEYS
+from .state import lesson_state
 from .trajectories import trajectory_view
 from .url import link, read_query, to_query
 
@@ -57,7 +59,7 @@ def _start_up() -> None:
             _started.set()
 
 
-VIEWS = {"trajectories": "Trajectories", "sensitivity": "Sensitivity", "lessons": "Lessons"}
+VIEWS = dict(zip(VIEW_KEYS, ("Trajectories", "Sensitivity", "Lessons")))
 
 
 def _load_url_once() -> None:
@@ -145,17 +147,16 @@ def view_of_scene() -> None:
     """
     started = time.perf_counter()
     with _no_traceback():
-        scene = settle_controls()
+        scene, presentation = settle_controls()
         optimizer_controls()
-        view = st.session_state.get("view") or "trajectories"
-        if view not in VIEWS:
-            view = "trajectories"
+        view = presentation.view if presentation.view in VIEWS else "trajectories"
         if view == "trajectories":
-            trajectory_view(scene)
+            trajectory_view(scene, presentation)
         elif view == "sensitivity":
-            if scene.lesson and scene.optimizers:
-                lesson_panel(scene, {p.key: p.trajectory for p in scene_paths(scene)})
-            sensitivity_view(scene)
+            if presentation.lesson and scene.optimizers:
+                runs = {p.key: p.trajectory for p in scene_paths(scene)}
+                lesson_panel(scene, presentation, runs)
+            sensitivity_view(scene, presentation)
         elif view == "lessons":
             lessons_overview()
         url = _sync_url()

@@ -20,7 +20,8 @@ the optimizers see.)
 
 Cost. A sweep costs about steps × cells row-steps. Each optimizer's resolution is lowered, and the
 page says so, when its cost would pass :data:`WORK_BUDGET`. Each optimizer's sweep is cached
-on (problem, optimizer, resolution, its off-grid hyperparameters), so a slider move
+on (the scene without its optimizers — :func:`problem_of` —, optimizer, resolution, its
+off-grid hyperparameters), so a slider move
 only moves a marker; the σ runs per optimizer, the figure per (scene, metric,
 resolution).
 """
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -39,9 +40,8 @@ import streamlit as st
 from .. import optimizers, sweeps
 from ..figures import SpecFigure
 from ..numbers import share, slider_value
-from ..objectives import Objective
 from ..runner import run
-from ..scene import Transform
+from ..scene import CUSTOM, Scene
 from ..sweep_figures import (
     DISPLAY_FLOOR,
     NoiseSeries,
@@ -54,9 +54,9 @@ from ..sweep_figures import (
     share_figure,
 )
 from ..sweeps import SweepResult, sweep_axes
-from .compute import transformed_objective
-from .controls import hp_key
-from .state import Scene, options_for, snap
+from .compute import SCENE_KEY
+from .controls import write_scene
+from .state import Presentation, options_for, scene_of, snap
 
 #: session-state keys of the view's own controls (and the URL's names for them: url.py)
 METRIC_KEY = "sens_metric"
@@ -98,83 +98,21 @@ def resolution_for(key: str, requested: int, steps: int) -> int:
     return max(fitting) if fitting else RESOLUTIONS[0]
 
 
-@dataclass(frozen=True)
-class SweepScene:
-    """The parts of a Scene a sweep depends on (a small hashable cache key)."""
-
-    objective: str
-    formula: str
-    bounds: tuple | None
-    scale_exp: int
-    stretch: float
-    start: tuple[float, float]
-    steps: int
-    noise: float
-    seed: int
-    #: per swept optimizer: (key, its hyperparameters as sorted (name, value) pairs)
-    hyper: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
-    presenter: bool = False
-
-    @classmethod
-    def of(cls, scene: Scene) -> SweepScene:
-        keys = swept_optimizers(scene.optimizers)
-        return cls(
-            objective=scene.objective,
-            formula=scene.formula,
-            bounds=scene.bounds,
-            scale_exp=scene.scale_exp,
-            stretch=scene.stretch,
-            start=(float(scene.start[0]), float(scene.start[1])),
-            steps=int(scene.steps),
-            noise=float(scene.noise),
-            seed=int(scene.seed),
-            hyper=tuple((k, tuple(sorted(scene.hp(k).items()))) for k in keys),
-            presenter=scene.presenter,
-        )
-
-    @property
-    def keys(self) -> list[str]:
-        return [k for k, _ in self.hyper]
-
-    def hp(self, key: str) -> dict[str, float]:
-        return dict(dict(self.hyper)[key])
-
-    @property
-    def transform(self) -> Transform:
-        return Transform(self.scale_exp, self.stretch)
-
-    @property
-    def x0(self) -> tuple[float, float]:
-        """The start in the coordinates the optimizers see (x' = s·x)."""
-        return self.transform.to_run(self.start)
-
-    @property
-    def sigma(self) -> float:
-        """σ as the optimizers see it (noise follows f × 10ᵏ, as in the trajectory view)."""
-        return self.transform.noise(self.noise)
-
-    @property
-    def problem(self) -> Problem:
-        return Problem(
-            self.objective_key,
-            self.scale_exp,
-            self.stretch,
-            self.x0,
-            self.steps,
-            self.sigma,
-            self.seed,
-        )
-
-    @property
-    def objective_key(self) -> str | tuple:
-        """As ``Scene.objective_key``: a catalogue name, or ("custom", formula, window)."""
-        return ("custom", self.formula, self.bounds) if self.formula else self.objective
+def swept_scene(scene: Scene) -> Scene:
+    """``scene`` with only the optimizers the view sweeps (:func:`swept_optimizers`), each
+    with its hyperparameters as it runs them: what the view's figures depend on."""
+    keys = tuple(swept_optimizers(scene.optimizers))
+    return scene.replace(
+        optimizers=keys,
+        hyperparams=tuple((k, tuple(scene.hp(k).items())) for k in keys),
+        variants=tuple(k for k in scene.variants if k in keys),
+    )
 
 
-def objective_of(sc: SweepScene) -> Objective:
-    """The function the sweeps run on: the scene's, scaled and stretched as it says
-    (``ValueError``/``KeyError`` for a formula or name that is refused)."""
-    return transformed_objective(sc.objective_key, sc.scale_exp, sc.stretch)
+def problem_of(scene: Scene) -> Scene:
+    """What a sweep of any optimizer depends on besides the optimizer: ``scene`` without
+    its optimizers (a cache key shared by every optimizer's sweep)."""
+    return scene.replace(optimizers=(), hyperparams=(), variants=())
 
 
 # ---------------------------------------------------------------------------
@@ -182,22 +120,9 @@ def objective_of(sc: SweepScene) -> Objective:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Problem:
-    """What a sweep of any optimizer depends on, besides the optimizer (a cache key)."""
-
-    objective_key: str | tuple
-    scale_exp: int
-    stretch: float
-    x0: tuple[float, float]  # in the coordinates the optimizers see
-    steps: int
-    sigma: float  # as the optimizers see it
-    seed: int
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=SCENE_KEY)
 def sweep_for(
-    problem: Problem, key: str, resolution: int, fixed: tuple[tuple[str, float], ...]
+    problem: Scene, key: str, resolution: int, fixed: tuple[tuple[str, float], ...]
 ) -> tuple[SweepResult, float]:
     """One optimizer's sweep over its default grid, and the seconds it took.
 
@@ -205,14 +130,13 @@ def sweep_for(
     the grid only: moving a slider of a gridded hyperparameter (or another optimizer's)
     moves a marker and reuses the sweep.
     """
-    obj = transformed_objective(problem.objective_key, problem.scale_exp, problem.stretch)
     grid = sweeps.default_grid(key, resolution)
     started = time.perf_counter()
     result = sweeps.sweep(
-        obj,
+        problem.run_objective(),
         key,
         grid,
-        problem.x0,
+        problem.run_start,
         problem.steps,
         seed=problem.seed,
         noise=problem.sigma,
@@ -231,14 +155,15 @@ class SweepSet:
     shares: dict[str, float] | None  # None: the function has no minimum
 
 
-def sweep_set(sc: SweepScene, resolution: int) -> SweepSet:
-    """Every swept optimizer's sweep (each cached) and their insensitivity shares."""
+def sweep_set(sc: Scene, resolution: int) -> SweepSet:
+    """Every optimizer's sweep (each cached) and their insensitivity shares, for a
+    :func:`swept_scene`."""
     results, resolutions, seconds = {}, {}, 0.0
-    for key in sc.keys:
+    for key in sc.optimizers:
         res = resolution_for(key, resolution, sc.steps)
         axes = sweep_axes(key)
         fixed = tuple(sorted((k, v) for k, v in sc.hp(key).items() if k not in axes))
-        results[key], took = sweep_for(sc.problem, key, res, fixed)
+        results[key], took = sweep_for(problem_of(sc), key, res, fixed)
         resolutions[key] = res
         seconds += took
     return SweepSet(results, resolutions, seconds, shares_of(results))
@@ -267,9 +192,9 @@ def _label(key: str) -> str:
     return optimizers.get(key).display_name
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def heatmap_for(sc: SweepScene, metric: str, resolution: int) -> SpecFigure:
-    """The heatmap figure of a scene, metric and resolution (built once)."""
+@st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=SCENE_KEY)
+def heatmap_for(sc: Scene, metric: str, resolution: int, presenter: bool = False) -> SpecFigure:
+    """The heatmap figure of a :func:`swept_scene`, metric and resolution (built once)."""
     data = sweep_set(sc, resolution)
     panels = []
     for key, result in data.results.items():
@@ -288,7 +213,7 @@ def heatmap_for(sc: SweepScene, metric: str, resolution: int) -> SpecFigure:
                 note=note,
             )
         )
-    return heatmap_figure(panels, metric, presenter=sc.presenter)
+    return heatmap_figure(panels, metric, presenter=presenter)
 
 
 @dataclass(frozen=True)
@@ -321,17 +246,17 @@ class NoiseSweep:
         return out
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
+@st.cache_resource(max_entries=128, show_spinner=False, hash_funcs=SCENE_KEY)
 def noise_runs(
-    problem: Problem,
+    problem: Scene,
     key: str,
     hp: tuple[tuple[str, float], ...],
     sigmas: tuple[float, ...],
     seeds: tuple[int, ...],
 ) -> tuple[np.ndarray, float]:
     """Final loss of one optimizer per σ (rows) and seed (columns), NaN where it diverged;
-    and the seconds it took. ``problem.sigma`` and ``problem.seed`` are not used."""
-    obj = transformed_objective(problem.objective_key, problem.scale_exp, problem.stretch)
+    and the seconds it took, for :func:`problem_of` a scene (its noise and seed not used)."""
+    obj = problem.run_objective()
     opt = optimizers.build(key, **dict(hp))
     f_min = obj.f_min
     started = time.perf_counter()
@@ -344,10 +269,10 @@ def noise_runs(
             traj = run(
                 obj,
                 opt,
-                problem.x0,
+                problem.run_start,
                 problem.steps,
                 seed=seed,
-                noise=Transform(problem.scale_exp).noise(sigma),
+                noise=problem.transform.noise(sigma),
             )
             if traj.diverged_at < 0:
                 v = float(traj.values[-1])
@@ -357,7 +282,7 @@ def noise_runs(
 
 
 def noise_sweep(
-    sc: SweepScene, sigmas: tuple[float, ...] = SIGMAS, n_seeds: int = N_SEEDS
+    sc: Scene, sigmas: tuple[float, ...] = SIGMAS, n_seeds: int = N_SEEDS
 ) -> NoiseSweep:
     """Each swept optimizer at its slider setting, for every σ and seed (``ov.run``).
 
@@ -366,14 +291,14 @@ def noise_sweep(
     are the scene's seed and the next ``n_seeds − 1``.
     """
     seeds = tuple(sc.seed + i for i in range(n_seeds))
-    problem = replace(sc.problem, sigma=0.0, seed=0)  # neither enters the key
+    problem = problem_of(sc).replace(noise=0.0, seed=0)  # neither enters the key
     finals, seconds = {}, 0.0
-    for key in sc.keys:
+    for key in sc.optimizers:
         finals[key], took = noise_runs(
             problem, key, tuple(sorted(sc.hp(key).items())), tuple(sigmas), seeds
         )
         seconds += took
-    has_min = objective_of(sc).f_min is not None
+    has_min = sc.run_objective().f_min is not None
     return NoiseSweep(tuple(sigmas), seeds, finals, has_min, seconds)
 
 
@@ -469,15 +394,14 @@ def _cell_key(point: Mapping[str, Any]) -> str | None:
     return None
 
 
-def apply_cell(selection: Any, state: MutableMapping[str, Any]) -> str | None:
-    """Load the selected heatmap cell's configuration into the trajectory view.
+def cell_scene(selection: Any, scene: Scene) -> tuple[Scene, str] | None:
+    """The scene a click on a heatmap cell asks for, and the message for the user.
 
     ``selection`` is the chart's selection event (``{"selection": {"points": [...]}}``);
     a cell's point carries its optimizer in ``legendgroup`` (``"cells.<key>"``) and its
     hyperparameter values in ``customdata`` (or, failing that, in its axis coordinates
-    ``x``/``y``). Writes the optimizer's ``hp.<key>.<name>`` keys — snapped to values the
-    sliders offer —, adds the optimizer to ``"optimizers"`` and sets ``"view"`` to
-    ``"trajectories"``. Returns the message for the user, or None (nothing applied).
+    ``x``/``y``). The new scene is ``scene`` with that optimizer compared (added if it was
+    not) and those values, snapped to ones the sliders offer. None: not a cell.
     """
     try:
         points = selection["selection"]["points"]
@@ -502,35 +426,35 @@ def apply_cell(selection: Any, state: MutableMapping[str, Any]) -> str | None:
         values = [float(from_axis(c, axis_kind(spec.hyperparam(a)))) for c, a in zip(coords, axes)]
     if not all(math.isfinite(v) for v in values):
         return None
-    chosen, snapped = [], []
+    chosen, snapped, hp = [], [], scene.hp(key, paper=False)
     for name, value in zip(axes, values):
-        hp = spec.hyperparam(name)
-        opts = options_for(hp)
+        param = spec.hyperparam(name)
+        opts = options_for(param)
         if opts is not None:
             near = snap(float(value), opts)
         else:
-            near = float(min(max(value, hp.ui_low), hp.ui_high))
-        state[hp_key(key, name)] = near
-        symbol = hp.label.split()[0]
+            near = float(min(max(value, param.ui_low), param.ui_high))
+        hp[name] = near
+        symbol = param.label.split()[0]
         chosen.append(f"{symbol} = {slider_value(near)}")
         if not math.isclose(near, value, rel_tol=1e-9, abs_tol=0.0):
             snapped.append(f"{symbol} {value:.4g} → {slider_value(near)}")
-    current = list(state.get("optimizers") or [])
-    if key not in current:
-        current.append(key)
-    state["optimizers"] = current
-    state["view"] = "trajectories"
+    compared = scene.optimizers if key in scene.optimizers else (*scene.optimizers, key)
+    new = scene.replace(optimizers=compared).with_hp(key, hp)
     message = f"Loaded {spec.display_name} with {', '.join(chosen)}"
     if snapped:
         message += f" (the nearest slider values: {'; '.join(snapped)})"
-    return message + "."
+    return new, message + "."
 
 
 def _on_cell_select() -> None:
-    """A clicked cell sets sliders in the sidebar: the whole app reruns, not only the
-    view's fragment that holds the heatmap."""
-    message = apply_cell(st.session_state.get(CHART_KEY), st.session_state)
-    if message:
+    """A clicked cell: its scene in the trajectory view (the whole app reruns, not only
+    the view's fragment that holds the heatmap)."""
+    scene, presentation = scene_of(st.session_state)
+    picked = cell_scene(st.session_state.get(CHART_KEY), scene)
+    if picked:
+        new, message = picked
+        write_scene(new, replace(presentation, view="trajectories"))
         st.toast(message, icon=":material/push_pin:")
         st.rerun()
 
@@ -587,18 +511,19 @@ def _controls(has_minimum: bool) -> tuple[str, int]:
     return str(metric), int(resolution)
 
 
-def sensitivity_view(scene: Scene) -> None:
+def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
     """The Sensitivity tab (see the module docstring)."""
     st.subheader("Sensitivity: how much of each hyperparameter range works?")
-    sc = SweepScene.of(scene)
-    if not sc.keys:
+    sc = swept_scene(scene)
+    presenter = presentation.presenter
+    if not sc.optimizers:
         st.info(
             "Choose at least one optimizer in the sidebar (SGD, momentum, ADAGRAD, "
             "ADADELTA, RMSprop, Adam or Nesterov)."
         )
         return
     try:
-        obj = objective_of(sc)
+        obj = sc.run_objective()
     except (ValueError, KeyError) as err:
         st.error(f"This function cannot be swept: {err}")
         return
@@ -607,7 +532,7 @@ def sensitivity_view(scene: Scene) -> None:
     if not has_min:
         why = (
             "no minimum is known for a typed formula"
-            if sc.formula
+            if sc.objective == CUSTOM
             else f"**{obj.display_name}** has no minimum — it is unbounded below"
         )
         st.info(
@@ -617,7 +542,7 @@ def sensitivity_view(scene: Scene) -> None:
             icon=":material/info:",
         )
 
-    lowered = {k: resolution_for(k, resolution, sc.steps) for k in sc.keys}
+    lowered = {k: resolution_for(k, resolution, sc.steps) for k in sc.optimizers}
     lowered = {k: r for k, r in lowered.items() if r < resolution}
     if lowered:
         st.warning(
@@ -633,11 +558,13 @@ def sensitivity_view(scene: Scene) -> None:
             icon=":material/timer:",
         )
 
-    cells = sum(resolution_for(k, resolution, sc.steps) ** len(sweep_axes(k)) for k in sc.keys)
+    cells = sum(
+        resolution_for(k, resolution, sc.steps) ** len(sweep_axes(k)) for k in sc.optimizers
+    )
     try:
         with st.spinner(f"Running {cells:,} configurations × {sc.steps} steps…"):
             data = sweep_set(sc, resolution)
-            fig = heatmap_for(sc, metric, resolution)
+            fig = heatmap_for(sc, metric, resolution, presenter)
     except ValueError as err:  # a bad combination of settings: say so, plainly
         st.error(f"These settings cannot be swept: {err}")
         return
@@ -695,7 +622,7 @@ def sensitivity_view(scene: Scene) -> None:
                 data.shares,
                 {k: _label(k) for k in data.shares},
                 factor=FACTOR,
-                presenter=sc.presenter,
+                presenter=presenter,
             ),
             key="sensitivity_shares",
             width="stretch",
@@ -714,7 +641,8 @@ def sensitivity_view(scene: Scene) -> None:
     st.markdown("#### Gradient noise: final loss against σ")
     try:
         with st.spinner(
-            f"Running {len(sc.keys)} optimizers × {len(SIGMAS)} noise levels × {N_SEEDS} seeds…"
+            f"Running {len(sc.optimizers)} optimizers × {len(SIGMAS)} noise levels × "
+            f"{N_SEEDS} seeds…"
         ):
             ns = noise_sweep(sc)
     except ValueError as err:
@@ -725,7 +653,7 @@ def sensitivity_view(scene: Scene) -> None:
             ns.sigmas,
             ns.series(),
             has_minimum=ns.has_minimum,
-            presenter=sc.presenter,
+            presenter=presenter,
             current_sigma=scene.noise if scene.noise in SIGMAS else None,
         ),
         key="sensitivity_noise",
@@ -733,7 +661,8 @@ def sensitivity_view(scene: Scene) -> None:
         theme=None,
         config={"displaylogo": False, "displayModeBar": False},
     )
-    scaled = f" (σ multiplied by 10^{sc.scale_exp}, like f)" if sc.scale_exp else ""
+    k = sc.transform.scale_exp
+    scaled = f" (σ multiplied by 10^{k}, like f)" if k else ""
     st.caption(
         f"Each optimizer at its slider setting, {sc.steps} steps from the same start, with "
         f"Gaussian noise of scale σ{scaled} added to every gradient; each point is the "

@@ -1,34 +1,90 @@
-"""The scene: every setting of the page as one small, hashable value (no Streamlit here).
+"""The page's state as values, and the one table that maps them to the controls (no
+Streamlit here).
 
-Controls produce a :class:`Scene`; cached computations take a scene (or its parts) as
-their key. This module also defines the option grids the sliders offer, the defaults a
-scene takes for a given objective, and the scene as a lesson's ``Settings``
-(:func:`scene_settings`) and the lesson's ghost paths for it (:func:`lesson_ghosts`).
+What is run is an :class:`optviz.scene.Scene` (the core's); how it is shown — the view,
+the presenter mode, the playback speed, ghost paths, the open lesson — is a
+:class:`Presentation`. Every control of the sidebar and the header has a session-state
+key; :data:`CONTROLS` lists them once, each with how its value is read off a scene and a
+presentation (``get``) and, for the link, its query name, parser, allowed values and
+warning. From that table come:
+
+* :func:`state_of` — the controls' values for a scene and a presentation (a lesson's
+  scene, a callback's new scene, the defaults: :func:`all_defaults`), snapped to values
+  the widgets offer;
+* :func:`scene_of` — its inverse: the scene and presentation the controls describe
+  (``scene_of(state_of(s, p)) == (s, p)`` for a scene whose values the sliders offer;
+  the tests assert it for every lesson);
+* the link's settings (``optviz.ui.url``), read and written through the same entries.
+
+Also here: the option grids the sliders offer (:func:`options_for`, :func:`snap`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from .. import lessons, objectives, optimizers
 from ..figures import colour_of
-from ..lessons import Settings
 from ..optimizers import HyperParam
+from ..scene import (
+    CUSTOM,
+    DEFAULT_OBJECTIVE,
+    DEFAULT_OPTIMIZERS,
+    DEFAULT_STEPS,
+    STEPS_RANGE,
+    Scene,
+    Transform,
+)
 
-DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adagrad", "adadelta")
-DEFAULT_OBJECTIVE = "rosenbrock"
-DEFAULT_STEPS = 500
-STEPS_RANGE = (10, 5000)
-DEFAULT_FRAME_MS = 60
-#: the objective picker's entry for a typed formula
-CUSTOM = "custom"
+__all__ = [
+    "CONTROLS",
+    "CUSTOM",
+    "DEFAULT_OBJECTIVE",
+    "DEFAULT_OPTIMIZERS",
+    "DEFAULT_STEPS",
+    "STEPS_RANGE",
+    "Control",
+    "Presentation",
+    "all_defaults",
+    "hp_key",
+    "lesson_ghosts",
+    "lesson_state",
+    "options_for",
+    "scene_of",
+    "snap",
+    "state_of",
+    "variant_key",
+]
+
+SPEEDS = {"¼×": 240, "½×": 120, "1×": 60, "2×": 30, "4×": 15}
+SCALE_EXPONENTS = tuple(range(-3, 4))
+STRETCHES = (0.01, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0)
+GHOST_COUNTS = (10, 30)
+MAX_NOISE = 5.0
+#: the views the page offers, in the order of its tabs (their titles: ``page.VIEWS``)
+VIEWS = ("trajectories", "sensitivity", "lessons")
+DEFAULT_FORMULA = "x^4 + y^2"
+DEFAULT_WINDOW = ((-2.0, 2.0), (-2.0, 2.0))
+WINDOW_KEYS = ("xmin", "xmax", "ymin", "ymax")
+
+
+def hp_key(opt_key: str, name: str) -> str:
+    """The session-state key of optimizer ``opt_key``'s hyperparameter ``name``."""
+    return f"hp.{opt_key}.{name}"
 
 
 def variant_key(key: str) -> str:
     """The control that switches optimizer ``key`` from the paper's method to the
     libraries' variant (for a spec with ``paper_values``; ADADELTA's is ``adadelta_variant``)."""
     return f"{key}_variant"
+
+
+# ---------------------------------------------------------------------------
+# The sliders' values
+# ---------------------------------------------------------------------------
 
 
 def log_options(low: float, high: float) -> tuple[float, ...]:
@@ -75,95 +131,295 @@ def snap(value: float, options: tuple[float, ...]) -> float:
     return min(options, key=lambda o: abs(o - value))
 
 
-@dataclass(frozen=True)
-class Scene:
-    """Every setting of the trajectory view. Hashable: it is the cache key."""
+def _slider_value(hp: HyperParam, value: float) -> float:
+    """``value`` as ``hp``'s widget can show it (the nearest option of a select-slider)."""
+    opts = options_for(hp)
+    return snap(float(value), opts) if opts else float(value)
 
-    objective: str = DEFAULT_OBJECTIVE
-    start: tuple[float, float] = (-1.5, 2.0)
-    steps: int = DEFAULT_STEPS
-    frame_ms: int = DEFAULT_FRAME_MS
-    optimizers: tuple[str, ...] = DEFAULT_OPTIMIZERS
-    #: per optimizer key, its hyperparameters as sorted (name, value) pairs
-    hyperparams: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
-    noise: float = 0.0
-    seed: int = 0
-    #: optimizers run as the libraries' variant (their ``paper_values`` left free)
-    variants: tuple[str, ...] = ()
+
+# ---------------------------------------------------------------------------
+# Presentation
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """How a scene is shown: none of it changes a run."""
+
+    view: str = "trajectories"
     presenter: bool = False
-    formula: str = ""  # the text of a custom objective ("" for catalogue objectives)
-    bounds: tuple[tuple[float, float], tuple[float, float]] | None = None
-    #: robustness demos: f multiplied by 10**scale_exp; x measured in units s times smaller
-    #: (the objective seen through x' = s·x; paths are drawn back in the original x)
-    scale_exp: int = 0
-    stretch: float = 1.0
-    #: ghost paths: "<optimizer>.<hyperparameter>" fanned over its range, and how many
+    speed: str = "1×"  #: a key of :data:`SPEEDS`
+    #: ghost paths: "<optimizer>.<hyperparameter>" fanned over its range ("" off), and how many
     ghost: str = ""
     ghost_count: int = 15
-    #: the lesson whose text is shown (its numbers come from this scene's runs)
+    #: the lesson whose text is shown (its numbers come from the scene's runs; "" none)
     lesson: str = ""
 
     @property
-    def objective_key(self) -> str | tuple:
-        """The cache key of the objective: its catalogue name, or the formula and window."""
-        return ("custom", self.formula, self.bounds) if self.formula else self.objective
-
-    def hp(self, key: str) -> dict[str, float]:
-        """The hyperparameters of optimizer ``key`` in this scene (its defaults if unset)."""
-        for k, items in self.hyperparams:
-            if k == key:
-                values = dict(items)
-                break
-        else:
-            values = default_hyperparams(key, self.objective)
-        if key not in self.variants:  # the paper's method (ADADELTA: no learning rate)
-            values.update(optimizers.get(key).paper_values)
-        return values
-
-    def with_hp(self, key: str, values: dict[str, float]) -> Scene:
-        others = tuple((k, v) for k, v in self.hyperparams if k != key)
-        mine = (key, tuple(sorted(values.items())))
-        return replace(self, hyperparams=tuple(sorted((*others, mine))))
+    def frame_ms(self) -> int:
+        """Milliseconds per frame of ▶ Play."""
+        return SPEEDS.get(self.speed, SPEEDS["1×"])
 
 
-def default_hyperparams(key: str, objective_name: str) -> dict[str, float]:
-    """Spec defaults, with learning rates suited to the objective (see ``suggested_lr``),
-    as the lessons take them (:func:`optviz.lessons.default_hyperparams`)."""
+# ---------------------------------------------------------------------------
+# The table of controls
+# ---------------------------------------------------------------------------
+
+
+def parse_number(text: str) -> float:
+    v = float(text)
+    if not math.isfinite(v):
+        raise ValueError
+    return v
+
+
+def parse_flag(text: str) -> bool:
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError
+
+
+def one_of(options: Any) -> Callable[[], str]:
+    return lambda: f"one of {', '.join(map(str, options))} is needed"
+
+
+def _ghost_allowed(text: str) -> bool:
+    """An "<optimizer>.<hyperparameter>" whose slider is a list of values."""
+    key, _, name = text.partition(".")
     try:
-        objective = objectives.get(objective_name)
-    except KeyError:  # custom objectives
-        objective = None
-    return lessons.default_hyperparams(key, objective)
+        return options_for(optimizers.get(key).hyperparam(name)) is not None
+    except KeyError:
+        return False
 
 
-def scene_settings(scene: Scene) -> Settings:
-    """The current controls as a lesson's ``Settings`` (to explain the live runs)."""
-    hyper = tuple((k, tuple(sorted(scene.hp(k).items()))) for k in sorted(scene.optimizers))
-    objective = scene.objective
-    if scene.formula:
-        lesson = lessons.get(scene.lesson) if scene.lesson else None
-        same = lesson is not None and lesson.settings.formula == scene.formula
-        objective = lesson.settings.objective if same else CUSTOM
-    return Settings(
-        objective=objective,
-        start=scene.start,
-        steps=scene.steps,
-        optimizers=scene.optimizers,
-        hyperparams=hyper,
-        noise=scene.noise,
-        seed=scene.seed,
-        variants=scene.variants,
-        scale_exponent=scene.scale_exp,
-        stretch=scene.stretch,
-        formula=scene.formula,
-        bounds=scene.bounds,
+def _window_of(scene: Scene) -> tuple[tuple[float, float], tuple[float, float]]:
+    return scene.bounds if scene.objective == CUSTOM and scene.bounds else DEFAULT_WINDOW
+
+
+def _window_value(i: int) -> Callable[[Scene, Presentation], float]:
+    return lambda s, _p: float(_window_of(s)[i // 2][i % 2])
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control: its session-state ``key`` and its value for a scene (``get``).
+
+    A control the link carries as it is has a query ``name``: ``parse`` turns the link's
+    text into a value (``ValueError`` when it cannot), ``allowed`` says whether the control
+    can show it, ``why`` is what the warning says otherwise (a function: some lists, such as
+    the lessons, grow at run time), and ``keep`` rounds an allowed value to the control's
+    step. ``dependent``: read by a reader of its own (``optviz.ui.url``), because what is
+    allowed depends on other settings (the start on the window, the formula on the window).
+    """
+
+    key: str
+    get: Callable[[Scene, Presentation], Any]
+    name: str = ""
+    parse: Callable[[str], Any] = str
+    allowed: Callable[[Any], bool] = lambda _v: True
+    why: Callable[[], str] = lambda: ""
+    keep: Callable[[Any], Any] = lambda v: v
+    dependent: bool = False
+
+
+#: Every control with a single session-state key (the optimizers' hyperparameters and
+#: variant switches, one per registered optimizer, are added by :func:`state_of`).
+CONTROLS: tuple[Control, ...] = (
+    Control("objective", lambda s, _p: s.objective, "objective", dependent=True),
+    Control(
+        "formula",
+        lambda s, _p: s.formula if s.objective == CUSTOM else DEFAULT_FORMULA,
+        "f",
+        dependent=True,
+    ),
+    *(
+        Control(key, _window_value(i), key, parse_number, dependent=True)
+        for i, key in enumerate(WINDOW_KEYS)
+    ),
+    Control("start_x", lambda s, _p: s.start[0], "x0", parse_number, dependent=True),
+    Control("start_y", lambda s, _p: s.start[1], "y0", parse_number, dependent=True),
+    Control("optimizers", lambda s, _p: list(s.optimizers), "opt", dependent=True),
+    Control(
+        "steps",
+        lambda s, _p: s.steps,
+        "steps",
+        int,
+        lambda v: STEPS_RANGE[0] <= v <= STEPS_RANGE[1],
+        lambda: f"a whole number from {STEPS_RANGE[0]} to {STEPS_RANGE[1]} is needed",
+        lambda v: v - v % 10,  # the slider's step is 10
+    ),
+    Control("speed", lambda _s, p: p.speed, "speed", str, SPEEDS.__contains__, one_of(SPEEDS)),
+    Control(
+        "noise",
+        lambda s, _p: s.noise,
+        "noise",
+        parse_number,
+        lambda v: 0 <= v <= MAX_NOISE,
+        lambda: f"σ from 0 to {MAX_NOISE:g} is needed",
+        lambda v: round(v / 0.05) * 0.05,
+    ),
+    Control(
+        "seed",
+        lambda s, _p: s.seed,
+        "seed",
+        int,
+        lambda v: 0 <= v < 2**31,
+        lambda: "a whole number ≥ 0 is needed",
+    ),
+    Control(
+        variant_key("adadelta"),
+        lambda s, _p: "adadelta" in s.variants,
+        "variant",  # ADADELTA's switch, as links have always said; others: "<key>.variant"
+        parse_flag,
+        why=lambda: "1 or 0 is needed",
+    ),
+    Control(
+        "presenter",
+        lambda _s, p: p.presenter,
+        "presenter",
+        parse_flag,
+        why=lambda: "1 or 0 is needed",
+    ),
+    Control(
+        "lesson",
+        lambda _s, p: p.lesson,
+        "lesson",
+        str,
+        lambda v: v in lessons.names(),
+        lambda: f"known lessons: {', '.join(lessons.names())}",
+    ),
+    Control("view", lambda _s, p: p.view, "view", str, VIEWS.__contains__, one_of(VIEWS)),
+    Control(
+        "scale_exp",
+        lambda s, _p: s.transform.scale_exp,
+        "scale",
+        int,
+        SCALE_EXPONENTS.__contains__,
+        lambda: "k from −3 to 3 is needed",
+    ),
+    Control(
+        "stretch",
+        lambda s, _p: snap(s.transform.stretch, STRETCHES),
+        "stretch",
+        parse_number,
+        STRETCHES.__contains__,
+        one_of(STRETCHES),
+    ),
+    Control(
+        "ghost",
+        lambda _s, p: p.ghost,
+        "ghost",
+        str,
+        _ghost_allowed,
+        lambda: "an <optimizer>.<hyperparameter> is needed",
+    ),
+    Control(
+        "ghost_count",
+        lambda _s, p: p.ghost_count,
+        "ghosts",
+        int,
+        lambda v: GHOST_COUNTS[0] <= v <= GHOST_COUNTS[1],
+        lambda: "a count from 10 to 30 is needed",
+    ),
+)
+
+
+def state_of(scene: Scene, presentation: Presentation = Presentation()) -> dict[str, Any]:
+    """The controls' session-state values that show ``scene`` and ``presentation``: every
+    control of :data:`CONTROLS`, and every registered optimizer's hyperparameters (those
+    not compared keep their defaults for the objective) and variant switch, each value
+    snapped to one its widget offers."""
+    values = {c.key: c.get(scene, presentation) for c in CONTROLS}
+    for key in optimizers.names():
+        spec = optimizers.get(key)
+        for hp_name, value in scene.hp(key, paper=False).items():
+            values[hp_key(key, hp_name)] = _slider_value(spec.hyperparam(hp_name), value)
+        if spec.paper_values:
+            values[variant_key(key)] = key in scene.variants
+    return values
+
+
+def scene_of(state: Mapping[str, Any]) -> tuple[Scene, Presentation]:
+    """The scene and presentation the controls' values describe (the inverse of
+    :func:`state_of`). The hyperparameters are the compared optimizers'; a spec's
+    ``paper_values`` hold unless its variant switch is on."""
+    custom = state["objective"] == CUSTOM
+    chosen = tuple(state["optimizers"])
+    variants = tuple(k for k in chosen if state.get(variant_key(k), False))
+    hyper = []
+    for key in chosen:
+        spec = optimizers.get(key)
+        values = {
+            hp.name: float(state[hp_key(key, hp.name)])
+            if key in variants or hp.name not in spec.paper_values
+            else spec.paper_values[hp.name]
+            for hp in spec.hyperparams
+        }
+        hyper.append((key, tuple(values.items())))
+    (a, b), (c, d) = DEFAULT_WINDOW
+    scene = Scene(
+        objective=str(state["objective"]),
+        formula=str(state.get("formula", DEFAULT_FORMULA)) if custom else "",
+        bounds=(
+            (float(state.get("xmin", a)), float(state.get("xmax", b))),
+            (float(state.get("ymin", c)), float(state.get("ymax", d))),
+        )
+        if custom
+        else None,
+        start=(float(state["start_x"]), float(state["start_y"])),
+        steps=int(state["steps"]),
+        optimizers=chosen,
+        hyperparams=tuple(hyper),
+        noise=float(state["noise"]),
+        seed=int(state["seed"]),
+        variants=variants,
+        transform=Transform(int(state["scale_exp"]), float(state["stretch"])),
     )
+    presentation = Presentation(
+        view=str(state.get("view") or "trajectories"),
+        presenter=bool(state.get("presenter", False)),
+        speed=str(state.get("speed", "1×")),
+        ghost=str(state.get("ghost") or ""),
+        ghost_count=int(state.get("ghost_count", 15)),
+        lesson=str(state.get("lesson") or ""),
+    )
+    return scene, presentation
 
 
-def lesson_ghosts(scene: Scene) -> list:
-    """Extra faint paths a lesson draws (e.g. SGD at other learning rates), as the figure
-    takes them: (positions, colour, label), in the colour of the ghost's optimizer."""
-    if not scene.lesson:
+def default_scene(objective: str = DEFAULT_OBJECTIVE) -> Scene:
+    """What a newcomer sees for ``objective`` (a typed formula: the formula box's default)."""
+    if objective == CUSTOM:
+        return Scene.of_objective(CUSTOM, formula=DEFAULT_FORMULA, bounds=DEFAULT_WINDOW)
+    return Scene.of_objective(objective, optimizers=DEFAULT_OPTIMIZERS, steps=DEFAULT_STEPS)
+
+
+def all_defaults(objective: str = DEFAULT_OBJECTIVE) -> dict[str, Any]:
+    """Every control's default value (by session-state key) for ``objective``."""
+    return state_of(default_scene(objective))
+
+
+def lesson_presentation(lesson: lessons.Lesson) -> Presentation:
+    """How ``lesson`` opens: its view and ghost fan, its text shown."""
+    return Presentation(view=lesson.view, ghost=lesson.fan, lesson=lesson.key)
+
+
+def lesson_state(lesson: lessons.Lesson) -> dict[str, Any]:
+    """The session-state values that open ``lesson`` (every control: its scene, its view)."""
+    return state_of(lesson.scene, lesson_presentation(lesson))
+
+
+def lesson_ghosts(scene: Scene, presentation: Presentation) -> list:
+    """Extra faint paths the open lesson draws (e.g. SGD at other learning rates), as the
+    figure takes them: (positions, colour, label), in the colour of the ghost's optimizer."""
+    if not presentation.lesson:
         return []
-    ghosts = lessons.get(scene.lesson).ghosts(scene_settings(scene))
+    ghosts = lessons.get(presentation.lesson).ghosts(scene)
     return [(g.positions, colour_of(g.key), g.label) for g in ghosts]
+
+
+def objective_names() -> list[str]:
+    """The objective picker's entries: the catalogue, the lessons' own functions, a
+    typed formula."""
+    return [*objectives.names(), *objectives.lesson_names(), CUSTOM]

@@ -11,18 +11,12 @@ from .. import export, lessons, optimizers
 from ..figures import PathView, left_bounds_at
 from ..inspector import step_details
 from ..numbers import plain_number
-from ..scene import Transform
+from ..scene import CUSTOM, Scene, Transform
 from .chart import animated_chart
-from .compute import (
-    scene_figure,
-    scene_figure_json,
-    scene_objective,
-    scene_paths,
-    trajectory_for,
-)
+from .compute import scene_figure, scene_figure_json, scene_paths
 from .controls import apply_click
 from .lessons_view import lesson_panel
-from .state import Scene, scene_settings
+from .state import Presentation
 
 CHART_KEY = "trajectory_chart"
 
@@ -48,7 +42,7 @@ def _entered_undefined_region(tr) -> bool:
 
 def problem_messages(scene: Scene, paths: list[PathView]) -> None:
     """Divergence and leaving the plot are shown, never hidden."""
-    obj = scene_objective(scene)
+    obj = scene.plot_objective()
     for p in paths:
         tr = p.trajectory
         if tr.diverged_at >= 0:
@@ -83,24 +77,18 @@ def problem_messages(scene: Scene, paths: list[PathView]) -> None:
 
 def robustness_caption(scene: Scene, paths: list[PathView]) -> None:
     """When f is scaled or x stretched: how far each path moved, from the live runs."""
-    if not scene.scale_exp and scene.stretch == 1.0:
+    k, s = scene.transform.scale_exp, scene.transform.stretch
+    if not k and s == 1.0:
         return
     what = []
-    if scene.scale_exp:
-        what.append(f"f is multiplied by 10^{scene.scale_exp}")
-    if scene.stretch != 1.0:
-        what.append(f"x is measured in units {scene.stretch:g}× smaller (x' = {scene.stretch:g}·x)")
+    if k:
+        what.append(f"f is multiplied by 10^{k}")
+    if s != 1.0:
+        what.append(f"x is measured in units {s:g}× smaller (x' = {s:g}·x)")
+    original = scene.replace(transform=Transform())
     parts = []
     for p in paths:
-        base = trajectory_for(
-            scene.objective_key,
-            p.key,
-            tuple(sorted(scene.hp(p.key).items())),
-            scene.start,
-            scene.steps,
-            scene.noise,
-            scene.seed,
-        )
+        base = original.run(p.key)
         tr = p.trajectory
         if tr.diverged_at >= 0:
             parts.append(f"**{p.label}** diverges (at step {tr.diverged_at})")
@@ -119,7 +107,7 @@ def robustness_caption(scene: Scene, paths: list[PathView]) -> None:
 
 
 def summary_table(scene: Scene, paths: list[PathView]) -> None:
-    obj = scene_objective(scene)
+    obj = scene.plot_objective()
     rows = []
     for p in paths:
         tr = p.trajectory
@@ -141,16 +129,16 @@ def summary_table(scene: Scene, paths: list[PathView]) -> None:
     st.dataframe(rows, hide_index=True, width="stretch")
 
 
-def _caption(scene: Scene, paths: list[PathView]) -> tuple[str, str]:
+def _caption(scene: Scene, presentation: Presentation, paths: list[PathView]) -> tuple[str, str]:
     """Title and text for an exported file: the lesson's live text, or the settings.
 
     Plain core calls only: it runs when a download is clicked, on Streamlit's download
     thread, not on every rerun.
     """
     runs = {p.key: p.trajectory for p in paths}
-    if scene.lesson:
-        lesson = lessons.get(scene.lesson)
-        return f"Lesson: {lesson.title}", lesson.markdown(scene_settings(scene), runs)
+    if presentation.lesson:
+        lesson = lessons.get(presentation.lesson)
+        return f"Lesson: {lesson.title}", lesson.markdown(scene, runs)
     name = paths[0].trajectory.objective.display_name
     lines = [
         f"**{name}**, start ({scene.start[0]:g}, {scene.start[1]:g}), "
@@ -164,7 +152,9 @@ def _caption(scene: Scene, paths: list[PathView]) -> tuple[str, str]:
     return f"optviz: {name}", "\n".join(lines)
 
 
-def export_panel(scene: Scene, paths: list[PathView], fig: object) -> None:
+def export_panel(
+    scene: Scene, presentation: Presentation, paths: list[PathView], fig: object
+) -> None:
     """Offline HTML of the animation, the data as CSV/JSON, and a PNG (when possible).
 
     Every file is made only when its button is clicked (the captions, settings headers
@@ -174,11 +164,11 @@ def export_panel(scene: Scene, paths: list[PathView], fig: object) -> None:
         runs = {p.key: p.trajectory for p in paths}
 
         def html() -> str:
-            title, caption = _caption(scene, paths)
+            title, caption = _caption(scene, presentation, paths)
             return export.to_html(fig, title=title, caption=caption)
 
         def header() -> dict:
-            return scene_settings(scene).describe()
+            return scene.describe()
 
         c1, c2, c3 = st.columns(3)
         c1.download_button(
@@ -267,11 +257,11 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
         or keys[0]
     )
     p = next(p for p in paths if p.key == key)
-    d = step_details(Transform(scene.scale_exp, scene.stretch).to_optimizer(p.trajectory), t)
+    d = step_details(scene.transform.to_optimizer(p.trajectory), t)
     st.latex(d.rule_latex)
-    if scene.stretch != 1.0:
+    if scene.transform.stretch != 1.0:
         st.caption(
-            f"Robustness demo: the optimizers run in x′ = {scene.stretch:g}·x, so "
+            f"Robustness demo: the optimizers run in x′ = {scene.transform.stretch:g}·x, so "
             "every number of the x coordinate below — positions, gradients, steps "
             "and accumulators — is in x′, the optimizer's own units (the contour "
             "draws the path in x)."
@@ -321,21 +311,21 @@ def _picture_first(spec_json: str) -> None:
         sleep(PICTURE_FIRST_S)
 
 
-def trajectory_view(scene: Scene) -> None:
+def trajectory_view(scene: Scene, presentation: Presentation) -> None:
     if not scene.optimizers:
         st.info("Choose at least one optimizer in the sidebar.")
         return
     try:
         paths = scene_paths(scene)
-        fig = scene_figure(scene)
+        fig = scene_figure(scene, presentation)
     except ValueError as err:  # a bad combination of settings: say so, plainly
-        if scene.formula:
+        if scene.objective == CUSTOM:
             st.info(f"The formula in the sidebar cannot be used yet: {err}", icon=":material/edit:")
         else:
             st.error(f"These settings cannot run: {err}")
         return
     above = st.container()  # filled after the figure, which the browser gets first
-    spec_json = scene_figure_json(scene)
+    spec_json = scene_figure_json(scene, presentation)
     animated_chart(
         spec_json,
         key=CHART_KEY,
@@ -349,7 +339,7 @@ def trajectory_view(scene: Scene) -> None:
     )
     _picture_first(spec_json)
     with above:
-        lesson_panel(scene, {p.key: p.trajectory for p in paths})
+        lesson_panel(scene, presentation, {p.key: p.trajectory for p in paths})
         problem_messages(scene, paths)
         robustness_caption(scene, paths)
     st.caption(
@@ -357,5 +347,5 @@ def trajectory_view(scene: Scene) -> None:
         "step cursor. Click anywhere on the contour to start from there."
     )
     summary_table(scene, paths)
-    export_panel(scene, paths, fig)
+    export_panel(scene, presentation, paths, fig)
     step_inspector(scene, paths)

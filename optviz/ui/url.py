@@ -6,36 +6,22 @@ warning for each value it cannot use — that setting alone falls back to its de
 opens the same scene. Nothing here is ever evaluated: every value is parsed as a number,
 a whole number, a flag or a name from a fixed list.
 
-The scalar settings are one table, :data:`SETTINGS` (query name, session-state key, parser,
-what is allowed, the warning, the rounding), read and written the same way; the objective,
-the start, the optimizers and their hyperparameters depend on each other and have a reader
-each (``_read_objective``, ``_read_start``, ``_read_optimizers``, ``_read_dotted``).
+The link's names, parsers, allowed values and warnings are those of the controls' table
+(``optviz.ui.state.CONTROLS``): :data:`SETTINGS` are its entries read and written as they
+are; the objective, the start, the optimizers and their hyperparameters depend on each
+other and have a reader each (``_read_objective``, ``_read_start``, ``_read_optimizers``,
+``_read_dotted``).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from .. import lessons, objectives, optimizers
 from ..numbers import query_text, slider_value
-from .controls import (
-    CUSTOM,
-    DEFAULT_FORMULA,
-    DEFAULT_WINDOW,
-    GHOST_COUNTS,
-    SCALE_EXPONENTS,
-    SPEEDS,
-    STRETCHES,
-    WINDOW_KEYS,
-    all_defaults,
-    custom_objective,
-    hp_key,
-)
-from .lessons_view import lesson_state
+from .controls import custom_objective
 from .sensitivity import (
     DEFAULT_METRIC,
     DEFAULT_RESOLUTION,
@@ -45,128 +31,60 @@ from .sensitivity import (
     RESOLUTIONS,
     current_setting,
 )
-from .state import STEPS_RANGE, options_for, snap, variant_key
+from .state import (
+    CONTROLS,
+    CUSTOM,
+    DEFAULT_FORMULA,
+    DEFAULT_WINDOW,
+    WINDOW_KEYS,
+    Control,
+    all_defaults,
+    hp_key,
+    lesson_state,
+    one_of,
+    options_for,
+    parse_flag,
+    parse_number,
+    snap,
+    variant_key,
+)
 
 #: "<optimizer>.variant=1": that optimizer as the libraries' variant of the paper's method
 #: (ADADELTA's is "variant=1", as links have always said)
 VARIANT = "variant"
-VIEWS = ("trajectories", "sensitivity", "lessons")  # the views the page offers (see page.VIEWS)
-MAX_NOISE = 5.0
 
-
-def _number(text: str) -> float:
-    v = float(text)
-    if not math.isfinite(v):
-        raise ValueError
-    return v
-
-
-def _flag(text: str) -> bool:
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ValueError
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One scalar setting of the link: query ``name`` → session-state ``key``.
-
-    ``parse`` turns the text into a value (``ValueError`` when it cannot), ``allowed`` says
-    whether the control can show it, ``why`` is what the warning says otherwise (a function:
-    some lists, such as the lessons, grow at run time), and ``keep`` rounds an allowed value
-    to the control's step.
-    """
-
-    name: str
-    key: str
-    parse: Callable[[str], Any]
-    allowed: Callable[[Any], bool]
-    why: Callable[[], str]
-    keep: Callable[[Any], Any] = lambda v: v
-
-
-def _one_of(options: Any) -> Callable[[], str]:
-    return lambda: f"one of {', '.join(map(str, options))} is needed"
-
-
-def _ghost_allowed(text: str) -> bool:
-    """An "<optimizer>.<hyperparameter>" whose slider is a list of values."""
-    key, _, name = text.partition(".")
-    try:
-        return options_for(optimizers.get(key).hyperparam(name)) is not None
-    except KeyError:
-        return False
-
-
-#: The link's scalar settings, read and written the same way (the objective, the start,
-#: the optimizers, their hyperparameters and a typed formula's window depend on each other
-#: and are read by :func:`read_query` itself).
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "steps",
-        "steps",
-        int,
-        lambda v: STEPS_RANGE[0] <= v <= STEPS_RANGE[1],
-        lambda: f"a whole number from {STEPS_RANGE[0]} to {STEPS_RANGE[1]} is needed",
-        lambda v: v - v % 10,  # the slider's step is 10
-    ),
-    Setting("speed", "speed", str, SPEEDS.__contains__, _one_of(SPEEDS)),
-    Setting(
-        "noise",
-        "noise",
-        _number,
-        lambda v: 0 <= v <= MAX_NOISE,
-        lambda: f"σ from 0 to {MAX_NOISE:g} is needed",
-        lambda v: round(v / 0.05) * 0.05,
-    ),
-    Setting("seed", "seed", int, lambda v: 0 <= v < 2**31, lambda: "a whole number ≥ 0 is needed"),
-    Setting("variant", "adadelta_variant", _flag, lambda _v: True, lambda: "1 or 0 is needed"),
-    Setting("presenter", "presenter", _flag, lambda _v: True, lambda: "1 or 0 is needed"),
-    Setting(
-        "lesson",
-        "lesson",
+#: The Sensitivity view's own controls (not part of a scene or its presentation: the view
+#: keeps them while hidden, ``sensitivity.current_setting``).
+VIEW_CONTROLS: tuple[Control, ...] = (
+    Control(
+        METRIC_KEY,
+        lambda _s, _p: DEFAULT_METRIC,
+        "metric",
         str,
-        lambda v: v in lessons.names(),
-        lambda: f"known lessons: {', '.join(lessons.names())}",
+        METRICS.__contains__,
+        one_of(METRICS),
     ),
-    Setting("view", "view", str, VIEWS.__contains__, _one_of(VIEWS)),
-    Setting(
-        "scale", "scale_exp", int, SCALE_EXPONENTS.__contains__, lambda: "k from −3 to 3 is needed"
-    ),
-    Setting("stretch", "stretch", _number, STRETCHES.__contains__, _one_of(STRETCHES)),
-    Setting(
-        "ghost",
-        "ghost",
-        str,
-        _ghost_allowed,
-        lambda: "an <optimizer>.<hyperparameter> is needed",
-    ),
-    Setting(
-        "ghosts",
-        "ghost_count",
+    Control(
+        RESOLUTION_KEY,
+        lambda _s, _p: DEFAULT_RESOLUTION,
+        "res",
         int,
-        lambda v: GHOST_COUNTS[0] <= v <= GHOST_COUNTS[1],
-        lambda: "a count from 10 to 30 is needed",
+        RESOLUTIONS.__contains__,
+        one_of(RESOLUTIONS),
     ),
-    Setting("metric", METRIC_KEY, str, METRICS.__contains__, _one_of(METRICS)),
-    Setting("res", RESOLUTION_KEY, int, RESOLUTIONS.__contains__, _one_of(RESOLUTIONS)),
 )
-
-
-#: The settings read by :func:`read_query` itself: query name -> session-state key.
-DEPENDENT = {
-    "objective": "objective",
-    "x0": "start_x",
-    "y0": "start_y",
-    "f": "formula",
-    **{key: key for key in WINDOW_KEYS},
-}
-#: The Sensitivity view's own controls (their defaults are not in controls.all_defaults).
-SENSITIVITY = {s.name: s.key for s in SETTINGS if s.key in (METRIC_KEY, RESOLUTION_KEY)}
+#: The link's settings read and written as they are (the table's entries with a name).
+SETTINGS: tuple[Control, ...] = (
+    *(c for c in CONTROLS if c.name and not c.dependent),
+    *VIEW_CONTROLS,
+)
+#: The settings read by a reader of their own (query name -> session-state key; "opt",
+#: the optimizers compared, is read by :func:`_read_optimizers`).
+DEPENDENT = {c.name: c.key for c in CONTROLS if c.dependent and c.name != "opt"}
+#: The Sensitivity view's own controls (their defaults are not in state.all_defaults).
+SENSITIVITY = {c.name: c.key for c in VIEW_CONTROLS}
 #: Query name -> session-state key of every scalar setting the link writes as it is.
-SIMPLE = {**DEPENDENT, **{s.name: s.key for s in SETTINGS if s.name not in SENSITIVITY}}
+SIMPLE = {**DEPENDENT, **{c.name: c.key for c in SETTINGS if c.name not in SENSITIVITY}}
 #: Every query name without a dot the link may carry ("<optimizer>.<name>" are the rest).
 KNOWN = frozenset({*SIMPLE, *SENSITIVITY, "opt"})
 
@@ -178,7 +96,7 @@ def _read_custom(params: Mapping[str, str], values: dict[str, Any], bad: Any) ->
     for key in WINDOW_KEYS:
         if key in params:
             try:
-                given[key] = _number(params[key])
+                given[key] = parse_number(params[key])
             except ValueError:
                 bad(key, params[key], "a number is needed")
     trial = {**window, **given}
@@ -210,7 +128,7 @@ def _read_dotted(
     if hp_name == VARIANT and opt_key in optimizers.REGISTRY:
         if optimizers.get(opt_key).paper_values:
             try:
-                values[variant_key(opt_key)] = _flag(text)
+                values[variant_key(opt_key)] = parse_flag(text)
             except ValueError:
                 bad(qname, text, "1 or 0 is needed")
         else:
@@ -222,7 +140,7 @@ def _read_dotted(
         bad(qname, text, "not a setting of this app")
         return
     try:
-        v = hp.validate(_number(text))
+        v = hp.validate(parse_number(text))
     except ValueError as err:
         bad(qname, text, str(err) if "outside" in str(err) else "a number is needed")
         return
@@ -253,13 +171,14 @@ def _read_objective(params: Mapping[str, str], values: dict[str, Any], bad: Call
     name = params.get("objective")
     if name is None:
         return objectives.get("rosenbrock").bounds
-    if name in objectives.names():
+    if name in objectives.names() or name in objectives.lesson_names():
         values["objective"] = name
         return objectives.get(name).bounds
     if name == CUSTOM:
         values["objective"] = CUSTOM
         return _read_custom(params, values, bad)
-    bad("objective", name, f"no such objective (known: {', '.join(objectives.names())}, {CUSTOM})")
+    known = ", ".join([*objectives.names(), *objectives.lesson_names(), CUSTOM])
+    bad("objective", name, f"no such objective (known: {known})")
     return objectives.get("rosenbrock").bounds
 
 
@@ -271,7 +190,7 @@ def _read_start(
     for qname, key, lo, hi in (("x0", "start_x", x0, x1), ("y0", "start_y", y0, y1)):
         if qname in params:
             try:
-                v = _number(params[qname])
+                v = parse_number(params[qname])
                 if not lo <= v <= hi:
                     raise ValueError
                 values[key] = v
@@ -299,7 +218,7 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
         shown = text if len(text) <= 40 else text[:37] + "…"
         warnings.append(f"Ignored `{name}={shown}` from the link: {why}; using the default.")
 
-    def read(setting: Setting) -> None:
+    def read(setting: Control) -> None:
         """Parse the setting's text (if given); store it (through ``keep``) if allowed."""
         if setting.name not in params:
             return
