@@ -17,6 +17,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
@@ -93,6 +94,8 @@ def render(lesson_key: str, fmt: str, presenter: bool = False) -> str:
         raise CliError(
             f"unknown lesson {lesson_key!r}; known: {', '.join(lessons.names())}"
         ) from None
+    if lesson.view == "network":
+        return _render_network(lesson, fmt, presenter)
     scene = lesson.scene
     runs = scene.runs()
     header = {"lesson": lesson.key, "title": lesson.title, **scene.describe(), "view": lesson.view}
@@ -114,6 +117,43 @@ def render(lesson_key: str, fmt: str, presenter: bool = False) -> str:
         ghosts=[(g.positions, colour_of(g.key), g.label) for g in lesson.ghosts(scene)],
     )
     return export.to_html(fig, title=lesson.title, caption=lesson.markdown(scene, runs))
+
+
+def _render_network(lesson: Any, fmt: str, presenter: bool) -> str:
+    """A lesson told on the network (``view == "network"``): its tables, Figures 1–2 and
+    text in HTML; its tables as CSV or JSON."""
+    from . import export
+    from .lessons import paper_experiment
+    from .network_figures import rates_figure, tables_figure
+
+    data = paper_experiment.results()
+    tables = data["tables"]
+    first = next(iter(tables.values()))
+    header = {
+        "lesson": lesson.key,
+        "title": lesson.title,
+        "view": lesson.view,
+        "hidden": list(first.net.hidden),
+        "activation": first.net.activation,
+        "epochs": first.epochs,
+        "seeds": list(first.seeds),
+        "batch_size": first.batch_size,
+    }
+    if fmt == "csv":
+        return export.network_to_csv(tables, header)
+    if fmt == "json":
+        return export.network_to_json(tables, header)
+    long = data["long"]
+    figures = [
+        tables_figure(tables, first.epochs, presenter=presenter),
+        rates_figure(
+            long.layer_rates.reshape(-1, *long.layer_rates.shape[-2:])[0],
+            long.net.layer_names(),
+            long.updates_per_epoch,
+            presenter=presenter,
+        ),
+    ]
+    return export.to_html(figures, title=lesson.title, caption=lesson.markdown())
 
 
 def _write(out: str, text: str) -> None:

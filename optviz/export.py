@@ -154,15 +154,20 @@ def to_html(fig: Any, *, title: str, caption: str = "") -> str:
     """A self-contained HTML page: ``title`` as heading, ``caption`` (minimal markdown, see
     :func:`markdown_to_html`) above the chart, plotly.js embedded; it loads nothing from
     the network and does not auto-play. ``fig`` is a figure (a ``SpecFigure`` or any
-    ``go.Figure``) or its dict."""
-    chart = pio.to_html(
-        fig,
-        include_plotlyjs=True,
-        full_html=False,
-        auto_play=False,
-        validate=False,
-        div_id="optviz-chart",
-        config={"displaylogo": False, "responsive": True},
+    ``go.Figure``) or its dict, or a list of them (drawn one under the other, plotly.js
+    embedded once)."""
+    figures = list(fig) if isinstance(fig, (list, tuple)) else [fig]
+    chart = "\n".join(
+        pio.to_html(
+            one,
+            include_plotlyjs=i == 0,
+            full_html=False,
+            auto_play=False,
+            validate=False,
+            div_id="optviz-chart" if i == 0 else f"optviz-chart-{i + 1}",
+            config={"displaylogo": False, "responsive": True},
+        )
+        for i, one in enumerate(figures)
     )
     safe_title = html.escape(title)
     return (
@@ -435,3 +440,58 @@ def frame_png(
     if path is not None:
         Path(path).write_bytes(png)
     return png
+
+
+# ---------------------------------------------------------------------------
+# The network's tables (optviz.network)
+# ---------------------------------------------------------------------------
+
+
+def network_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per optimizer, configuration and epoch of :class:`optviz.network.NetworkResult`
+    sweeps: hyperparameters, mean test error, training loss, diverged."""
+    rows = []
+    for key, r in results.items():
+        for index in np.ndindex(*r.shape):
+            config = r.configuration(index)
+            for e in range(r.epochs):
+                rows.append(
+                    {
+                        "optimizer": key,
+                        "hyperparams": config,
+                        "epoch": e + 1,
+                        "test_error": float(r.test_error[index][e]),
+                        "train_loss": float(r.train_loss[index][e]),
+                        "diverged": bool(r.diverged[index]),
+                    }
+                )
+    return rows
+
+
+def network_to_csv(results: Mapping[str, Any], settings_header: Any = None) -> str:
+    """The network sweeps as CSV: comment lines for the settings, then one row per
+    optimizer, configuration and epoch (see :func:`network_rows`; NaN: diverged)."""
+    buf = io.StringIO()
+    buf.write("# optviz network tables\n")
+    for key, value in settings_dict(settings_header).items():
+        buf.write(f"# {_one_line(str(key))}: {_one_line(value)}\n")
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["optimizer", "hyperparams", "epoch", "test_error", "train_loss", "diverged"])
+    for row in network_rows(results):
+        writer.writerow(
+            [
+                row["optimizer"],
+                json.dumps(row["hyperparams"], sort_keys=True),
+                row["epoch"],
+                _cell(row["test_error"]),
+                _cell(row["train_loss"]),
+                int(row["diverged"]),
+            ]
+        )
+    return buf.getvalue()
+
+
+def network_to_json(results: Mapping[str, Any], settings: Any = None) -> str:
+    """The network sweeps as strict JSON: ``{"settings": {...}, "rows": [...]}``."""
+    out = {"settings": _jsonable(settings_dict(settings)), "rows": _jsonable(network_rows(results))}
+    return json.dumps(out, ensure_ascii=False, allow_nan=False)

@@ -54,6 +54,8 @@ The lessons, in teaching order (each ``_check_*`` docstring states exactly what 
 ``eps_warmup``         Booth: the first step is −√ε·g/√((1−ρ)g² + ε), the rate then grows.
 ``saddle``             x² − y² from y = 0.001: escape steps (RMSprop is the fastest here).
 ``the_price``          Himmelblau: ADADELTA oscillates near the minimum; the memory table.
+``paper_experiment``   The network on digits (:mod:`optviz.network`, the Network view):
+                       Tables 1–2 after 6 epochs, Keras' η = 0.001, step sizes → 1 (§4.3).
 =====================  ====================================================================
 
 Where a claim of the paper does not hold as stated on a 2-D problem, the lesson says what
@@ -101,6 +103,7 @@ from .noisy_gradients import SEEDS, tail_mean_gap, tail_step
 from .eps_warmup import EPS_VALUES, first_step_formula, warmup_steps
 from .saddle import ESCAPE, escape_step
 from .the_price import EXPECTED_MEMORY, memory_table, sign_change_share
+from . import paper_experiment  # noqa: F401  (no public helpers: imported to register)
 
 # isort: on
 

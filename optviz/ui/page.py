@@ -22,6 +22,7 @@ from .controls import (
     sidebar_top,
 )
 from .lessons_view import lesson_panel, lesson_picker, lessons_overview
+from .network_view import network_view
 from .sensitivity import sensitivity_view
 from .state import VIEWS as VIEW_KEYS
 from .state import lesson_state
@@ -59,7 +60,7 @@ def _start_up() -> None:
             _started.set()
 
 
-VIEWS = dict(zip(VIEW_KEYS, ("Trajectories", "Sensitivity", "Lessons")))
+VIEWS = dict(zip(VIEW_KEYS, ("Trajectories", "Sensitivity", "Network", "Lessons")))
 
 
 def _load_url_once() -> None:
@@ -157,6 +158,11 @@ def view_of_scene() -> None:
                 runs = {p.key: p.trajectory for p in scene_paths(scene)}
                 lesson_panel(scene, presentation, runs)
             sensitivity_view(scene, presentation)
+        elif view == "network":
+            if presentation.lesson and scene.optimizers:
+                runs = {p.key: p.trajectory for p in scene_paths(scene)}
+                lesson_panel(scene, presentation, runs)
+            network_view(presentation)
         elif view == "lessons":
             lessons_overview()
         url = _sync_url()

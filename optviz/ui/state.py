@@ -65,7 +65,7 @@ STRETCHES = (0.01, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0)
 GHOST_COUNTS = (10, 30)
 MAX_NOISE = 5.0
 #: the views the page offers, in the order of its tabs (their titles: ``page.VIEWS``)
-VIEWS = ("trajectories", "sensitivity", "lessons")
+VIEWS = ("trajectories", "sensitivity", "network", "lessons")
 DEFAULT_FORMULA = "x^4 + y^2"
 DEFAULT_WINDOW = ((-2.0, 2.0), (-2.0, 2.0))
 WINDOW_KEYS = ("xmin", "xmax", "ymin", "ymax")

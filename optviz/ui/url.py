@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 from .. import lessons, objectives, optimizers
 from ..numbers import query_text, slider_value
+from . import network_view as nv
 from .controls import custom_objective
 from .sensitivity import (
     DEFAULT_METRIC,
@@ -53,8 +54,9 @@ from .state import (
 #: (ADADELTA's is "variant=1", as links have always said)
 VARIANT = "variant"
 
-#: The Sensitivity view's own controls (not part of a scene or its presentation: the view
-#: keeps them while hidden, ``sensitivity.current_setting``).
+#: The Sensitivity and Network views' own controls (not part of a scene or its
+#: presentation: each view keeps them while hidden, ``current_setting``); ``get`` gives
+#: the default.
 VIEW_CONTROLS: tuple[Control, ...] = (
     Control(
         METRIC_KEY,
@@ -72,6 +74,46 @@ VIEW_CONTROLS: tuple[Control, ...] = (
         RESOLUTIONS.__contains__,
         one_of(RESOLUTIONS),
     ),
+    # the Network view's
+    Control(
+        nv.EPOCHS_KEY,
+        lambda _s, _p: nv.DEFAULTS[nv.EPOCHS_KEY],
+        "epochs",
+        int,
+        nv.EPOCHS.__contains__,
+        one_of(nv.EPOCHS),
+    ),
+    Control(
+        nv.SEEDS_KEY,
+        lambda _s, _p: nv.DEFAULTS[nv.SEEDS_KEY],
+        "seeds",
+        int,
+        nv.SEEDS.__contains__,
+        one_of(nv.SEEDS),
+    ),
+    Control(
+        nv.ACT_KEY,
+        lambda _s, _p: nv.DEFAULTS[nv.ACT_KEY],
+        "units",
+        str,
+        nv.network.ACTIVATIONS.__contains__,
+        one_of(nv.network.ACTIVATIONS),
+    ),
+    Control(
+        nv.HIDDEN_KEY,
+        lambda _s, _p: nv.DEFAULTS[nv.HIDDEN_KEY],
+        "hidden",
+        lambda text: ", ".join(p.strip() for p in text.split(",")),
+        nv.HIDDEN.__contains__,
+        one_of(nv.HIDDEN),
+    ),
+    Control(
+        nv.KERAS_KEY,
+        lambda _s, _p: False,
+        "keras",
+        parse_flag,
+        why=lambda: "1 or 0 is needed",
+    ),
 )
 #: The link's settings read and written as they are (the table's entries with a name).
 SETTINGS: tuple[Control, ...] = (
@@ -81,7 +123,7 @@ SETTINGS: tuple[Control, ...] = (
 #: The settings read by a reader of their own (query name -> session-state key; "opt",
 #: the optimizers compared, is read by :func:`_read_optimizers`).
 DEPENDENT = {c.name: c.key for c in CONTROLS if c.dependent and c.name != "opt"}
-#: The Sensitivity view's own controls (their defaults are not in state.all_defaults).
+#: The views' own controls (their defaults are not in state.all_defaults).
 SENSITIVITY = {c.name: c.key for c in VIEW_CONTROLS}
 #: Query name -> session-state key of every scalar setting the link writes as it is.
 SIMPLE = {**DEPENDENT, **{c.name: c.key for c in SETTINGS if c.name not in SENSITIVITY}}
@@ -259,13 +301,11 @@ def to_query(state: Mapping[str, Any]) -> dict[str, str]:
     for qname, key in SIMPLE.items():
         if key in state and state[key] != defaults.get(key):
             out[qname] = query_text(state[key])
-    for qname, key, default in (
-        ("metric", METRIC_KEY, DEFAULT_METRIC),
-        ("res", RESOLUTION_KEY, DEFAULT_RESOLUTION),
-    ):
-        value = current_setting(state, key)
-        if value != default:
-            out[qname] = query_text(value)
+    for control in VIEW_CONTROLS:  # a view's own settings, kept while it is hidden
+        kept = nv.current_setting if control.key in nv.DEFAULTS else current_setting
+        value = kept(state, control.key)
+        if value != control.get(None, None):
+            out[control.name] = query_text(value)
     chosen = list(state.get("optimizers", defaults["optimizers"]))
     if chosen != defaults["optimizers"]:
         out["opt"] = ",".join(chosen)
