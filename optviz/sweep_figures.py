@@ -16,7 +16,8 @@ draws them. Three figures:
   hoverable and selectable (heatmaps emit no selection events); each carries the cell's
   hyperparameter values in ``customdata`` and the optimizer in its ``legendgroup``
   (``"cells.<key>"``).
-* :func:`share_figure` — the insensitivity share per optimizer as bars.
+* :func:`score_figure` — how much of each optimizer's own grid solved the problem or
+  diverged (:func:`optviz.sweeps.grid_score`), as stacked bars.
 * :func:`noise_figure` — final loss against the gradient-noise scale σ, one line per
   optimizer (log y when the function has a minimum).
 
@@ -29,7 +30,7 @@ fixed ranges; hover shows the hyperparameters' own values.
 Metrics (:func:`metrics_for`): for a function with a known minimum, the final and the best
 ``f − f_min``, the steps until ``f − f_min < tol`` and the final distance to the nearest
 minimum; for one without (the saddles), the final and the best ``f``. Gaps and distances
-are coloured by ``log10(max(value, DISPLAY_FLOOR))`` with ``DISPLAY_FLOOR = 1e-12``: a
+are coloured by ``log10(max(value, DISPLAY_FLOOR))`` with ``DISPLAY_FLOOR = CONVERGED_GAP``: a
 run within 10⁻¹² of the minimum has converged for every purpose of this picture, and
 letting exact zeros or round-off (a gap of 10⁻³⁰⁰, or a slightly negative one) set the
 bottom of the scale would spend most of the colours on nothing. Steps are linear; ``f``
@@ -42,6 +43,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +51,7 @@ from . import optimizers
 from .figures import AXIS_STYLE, SpecFigure, Style, colour_of, finite_extent, typed
 from .numbers import hover_value, power_of_ten
 from .optimizers import HyperParam
-from .sweeps import SweepResult
+from .sweeps import CONVERGED_GAP, GridScore, SweepResult
 
 Array = np.ndarray
 
@@ -72,12 +74,12 @@ __all__ = [
     "metrics_for",
     "never_reached",
     "noise_figure",
-    "share_figure",
+    "score_figure",
     "to_axis",
 ]
 
 #: Gaps and distances below this are drawn as this (see the module docstring).
-DISPLAY_FLOOR = 1e-12
+DISPLAY_FLOOR = CONVERGED_GAP
 #: Diverged cells: a red that is on no colour scale used here (Viridis has none).
 DIVERGED_COLOR = "#D7191C"
 #: Cells that never reached the tolerance (steps metric only), without diverging.
@@ -352,7 +354,7 @@ class _Geometry:
     colorbar: tuple[float, float]  # y range (paper) of the colour bar
 
 
-_COLUMNS = ((0.0, 0.43), (0.56, 0.99))
+_COLUMNS = ((0.0, 0.41), (0.6, 0.99))  # room for the right panel's y-axis title
 _FULL = (0.0, 0.99)
 
 
@@ -610,8 +612,8 @@ def heatmap_figure(
         title = f"<b>{p.label}</b> — {' × '.join(sym)}"
         if not two_d:
             title += " (one hyperparameter: a strip)"
-        if p.note:
-            title += f"   <span style='color:#555'>{p.note}</span>"
+        if p.note:  # on a line of its own: side by side, two titles must not collide
+            title += f"<br><span style='color:#555'>{p.note}</span>"
         annotations.append(
             {
                 "text": title,
@@ -700,42 +702,58 @@ def heatmap_figure(
 
 
 # ---------------------------------------------------------------------------
-# Insensitivity shares and the noise sweep
+# Grid scores and the noise sweep
 # ---------------------------------------------------------------------------
 
 
-def share_figure(
-    shares: Mapping[str, float],
+def score_figure(
+    scores: Mapping[str, GridScore],
     labels: Mapping[str, str],
     *,
-    factor: float = 10.0,
     presenter: bool = False,
 ) -> SpecFigure:
-    """Horizontal bars: each optimizer's share of its grid within ``factor``× of the best."""
+    """One stacked bar per optimizer (:func:`optviz.sweeps.grid_score`): the share of its
+    own grid that solved the problem (its colour), that diverged (red) and the rest (grey),
+    adding up to 100 %. Without a minimum only the diverged share is known: the rest is
+    grey."""
     style = Style.presenter() if presenter else Style()
-    keys = list(shares)[::-1]  # the first optimizer on top
-    pct = [100.0 * shares[k] for k in keys]
-    trace = {
-        "type": "bar",
-        "orientation": "h",
-        "x": pct,
-        "y": [labels.get(k, k) for k in keys],
-        "marker": {"color": [colour_of(k) for k in keys]},
-        "text": [f"{v:.3g}%" for v in pct],
-        "textposition": "outside",
-        "cliponaxis": False,
-        "hovertemplate": "%{y}: %{x:.3g}% of its grid<extra></extra>",
-        "showlegend": False,
-    }
+    keys = list(scores)[::-1]  # the first optimizer on top
+    names = [labels.get(k, k) for k in keys]
+    solved = [100.0 * (scores[k].share or 0.0) for k in keys]
+    diverged = [100.0 * scores[k].diverged_share for k in keys]
+    rest = [max(100.0 - s - d, 0.0) for s, d in zip(solved, diverged)]
+
+    def bar(name: str, x: list[float], colour: Any, what: str) -> dict[str, Any]:
+        return {
+            "type": "bar",
+            "orientation": "h",
+            "name": name,
+            "x": x,
+            "y": names,
+            "marker": {"color": colour, "line": {"color": "white", "width": 1}},
+            "text": [f"{v:.3g}%" if v >= 4 else "" for v in x],
+            "textposition": "inside",
+            "insidetextanchor": "middle",
+            "hovertemplate": f"%{{y}}: %{{x:.3g}}% of its grid {what}<extra></extra>",
+            "showlegend": True,
+        }
+
+    traces = [
+        bar("solved", solved, [colour_of(k) for k in keys], "solved the problem"),
+        bar("neither", rest, "#d9d9d9", "neither solved it nor diverged"),
+        bar("diverged", diverged, DIVERGED_COLOR, "diverged"),
+    ]
     layout = {
-        "height": 70 + (34 if not presenter else 46) * len(keys),
+        "barmode": "stack",
+        "height": 90 + (34 if not presenter else 46) * len(keys),
         "font": {"size": style.font, "family": "Arial, Helvetica, sans-serif"},
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
-        "margin": {"l": 10, "r": 40, "t": 10, "b": 50},
+        "margin": {"l": 10, "r": 20, "t": 10, "b": 50},
+        "legend": {"orientation": "h", "x": 0, "y": -0.35, "traceorder": "normal"},
         "xaxis": {
-            "range": [0, 108],
-            "title": {"text": f"% of the grid within {factor:g}× of the best final f − f_min"},
+            "range": [0, 100],
+            "title": {"text": "% of the optimizer's own grid"},
             "tickvals": [0, 20, 40, 60, 80, 100],
             "showgrid": True,
             "gridcolor": "#e6e6e6",
@@ -745,7 +763,7 @@ def share_figure(
         "yaxis": {"automargin": True, "fixedrange": True},
         "bargap": 0.35,
     }
-    return SpecFigure({"data": [trace], "layout": layout})
+    return SpecFigure({"data": traces, "layout": layout})
 
 
 @dataclass(frozen=True)

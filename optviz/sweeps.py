@@ -12,9 +12,8 @@ are exactly those of :func:`optviz.run` with that configuration:
 * the same divergence: the first index ``t`` (``0 … steps``) at which the position is not
   finite, ``|x| > box`` in either coordinate, or ``f(x_t)`` is not finite.
 
-:func:`insensitivity_share` turns the final values of several sweeps into "how much of the
-grid works" per optimizer, and :func:`default_grid` builds a grid from an optimizer's
-slider ranges.
+:func:`grid_score` turns a sweep into "how much of the optimizer's own grid works", and
+:func:`default_grid` builds a grid from an optimizer's slider ranges.
 
 The loop runs the batch in chunks of at most :data:`CHUNK_ROWS` rows, in the calling
 thread unless :data:`THREADS` > 1 (then chunks go to a thread pool; NumPy releases the GIL
@@ -46,11 +45,16 @@ Array = np.ndarray
 
 __all__ = [
     "CHUNK_ROWS",
-    "GAP_FLOOR",
+    "CONVERGED_GAP",
+    "PAPER_GRID",
+    "SUCCESS_REDUCTION",
     "THREADS",
+    "GridScore",
     "SweepResult",
     "default_grid",
-    "insensitivity_share",
+    "grid_score",
+    "grid_text",
+    "score_table",
     "sweep",
     "sweep_axes",
 ]
@@ -63,8 +67,14 @@ PARALLEL_MIN_ROWS = 2048
 #: the module docstring for why that is the default). At most ``os.cpu_count()`` are used.
 THREADS = 1
 
-#: Gaps ``f − f_min`` are clipped below at this value by :func:`insensitivity_share`.
-GAP_FLOOR = 1e-300
+#: A final gap ``f − f_min`` below this has converged for every purpose of a picture or a
+#: score: the heatmaps draw it as this value and :func:`grid_score` counts it as this.
+CONVERGED_GAP = 1e-12
+#: :func:`grid_score`'s success criterion: a run closes all but this share of the start's
+#: gap f(x₀) − f_min within its budget.
+SUCCESS_REDUCTION = 1e-3
+#: The paper's grid for ADADELTA (Zeiler 2012, Table 2): ρ × ε.
+PAPER_GRID = {"rho": (0.9, 0.95, 0.99), "eps": (1e-2, 1e-4, 1e-6, 1e-8)}
 
 
 def sweep_axes(optimizer_name: str) -> tuple[str, ...]:
@@ -101,6 +111,8 @@ class SweepResult:
                                 ``objective.minima``; NaN where there are none or it diverged
     ==================  ======  ================================================================
 
+    ``start_value`` is :math:`f(x_0)`, the same for every cell.
+
     These are exactly what :func:`optviz.run` gives for that one configuration:
     ``traj.values[-1]``, ``np.nanmin(traj.values)``, the first index of
     ``traj.values - f_min < tol``, ``traj.diverged_at`` and ``np.hypot`` of
@@ -125,6 +137,7 @@ class SweepResult:
     box: float = DEFAULT_BOX
     f_min: float | None = None
     fixed: dict[str, float] = field(default_factory=dict)
+    start_value: float = math.nan
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -463,6 +476,7 @@ def sweep(
         box=box,
         f_min=f_min,
         fixed=rest,
+        start_value=v0,
     )
 
 
@@ -471,62 +485,128 @@ def sweep(
 # ---------------------------------------------------------------------------
 
 
-def insensitivity_share(
-    final_values_by_optimizer: Mapping[str, Any],
-    factor: float = 10.0,
-    *,
-    f_min: float | None = None,
-    floor: float = GAP_FLOOR,
-) -> dict[str, float]:
-    """For each optimizer, the share of its grid cells that come close to the best anyone did.
+@dataclass(frozen=True)
+class GridScore:
+    """How much of one optimizer's own grid works: :func:`grid_score`'s answer.
 
-    Definition. Let ``r`` be the reference value: ``f_min`` if given (else the ``f_min`` of
-    the :class:`SweepResult` values, when they are results), otherwise the minimum over
-    every finite final value of every optimizer. A cell's *gap* is
-    ``max(f − r, floor)`` (by default ``GAP_FLOOR = 1e-300``: a gap of 0, or a negative one
-    from rounding, counts as 1e-300); a non-finite ``f`` (diverged, NaN) is a failure.
-    ``floor`` is the gap below which a run counts as converged: with the default, one cell
-    that lands on the minimum to 10⁻³⁰ makes "within 10× of the best" mean "below 10⁻²⁹";
-    the app passes the sweep's tolerance (10⁻⁶) so that every converged run counts as best. With
-    ``best`` the smallest gap of any optimizer on the problem, a cell *succeeds* when
-    ``gap ≤ factor × best``. An optimizer's share is its successes over *all* its cells,
-    failures included. If no cell of any optimizer is finite, every share is 0.0.
-
-    Values may be arrays of final values (any shape) or :class:`SweepResult`\\ s (their
-    ``final_value`` is used). ``factor`` must be ≥ 1.
+    ``cells`` configurations, ``solved`` of them end with ``f − f_min ≤ target``,
+    ``diverged`` of them diverged; ``quartiles`` are the 25th, 50th and 75th percentiles
+    of ``log10 max(f − f_min, CONVERGED_GAP)`` over all cells (a diverged cell counts as
+    +∞, so a quartile is +∞ once more than that share diverged), and ``spread`` is
+    the interquartile range in decades (+∞ likewise). For a function without a minimum
+    ``target``, ``solved``, ``quartiles`` and ``spread`` are None.
     """
-    factor = _check_number("factor", factor)
-    floor = _check_number("floor", floor)
-    if not floor > 0:
-        raise ValueError(f"floor = {floor!r} must be a finite number > 0")
-    if not factor >= 1:
-        raise ValueError(f"factor = {factor!r} must be a finite number ≥ 1")
-    if not final_values_by_optimizer:
-        raise ValueError("final_values_by_optimizer is empty")
-    finals: dict[str, Array] = {}
-    for name, value in final_values_by_optimizer.items():
-        if isinstance(value, SweepResult):
-            if f_min is None and value.f_min is not None:
-                f_min = value.f_min
-            value = value.final_value
-        arr = np.asarray(value, dtype=np.float64).reshape(-1)
-        if arr.size == 0:
-            raise ValueError(f"no final values for {name!r}")
-        finals[name] = arr
 
-    everything = np.concatenate(list(finals.values()))
-    finite = everything[np.isfinite(everything)]
-    if finite.size == 0:
-        return {name: 0.0 for name in finals}
-    reference = float(finite.min()) if f_min is None else float(f_min)
-    with np.errstate(all="ignore"):
-        gaps = {
-            name: np.where(np.isfinite(arr), np.maximum(arr - reference, floor), np.inf)
-            for name, arr in finals.items()
-        }
-    best = min(float(g.min()) for g in gaps.values())
-    threshold = factor * best
-    return {name: float(np.count_nonzero(g <= threshold)) / g.size for name, g in gaps.items()}
+    optimizer: str
+    cells: int
+    solved: int | None
+    diverged: int
+    target: float | None
+    quartiles: tuple[float, float, float] | None
+    budget: int
+    grid_text: str
+
+    @property
+    def share(self) -> float | None:
+        """The share of the grid solved (0 … 1), None without a minimum."""
+        return None if self.solved is None else self.solved / self.cells
+
+    @property
+    def diverged_share(self) -> float:
+        return self.diverged / self.cells
+
+    @property
+    def spread(self) -> float | None:
+        """Decades between the first and third quartile of the final gaps."""
+        if self.quartiles is None:
+            return None
+        low, _mid, high = self.quartiles
+        return math.inf if math.isinf(high) else high - low
+
+    def spread_text(self) -> str:
+        """ "0.93 decades", "— (over a quarter diverged)", "—" without a minimum."""
+        spread = self.spread
+        if spread is None:
+            return "—"
+        if math.isinf(spread):
+            return "— (over a quarter diverged)"
+        return f"{spread:.2g} decades"
+
+
+def _pct(ratio: float) -> str:
+    return f"{100 * ratio:.3g} %"
+
+
+def score_table(rows: Sequence[tuple[str, GridScore]]) -> str:
+    """A Markdown table of labelled :class:`GridScore`\\ s: grid, budget, solved, diverged,
+    spread — the numbers and what they were measured on, side by side."""
+    lines = [
+        "| optimizer | grid | steps | solved | diverged | spread of final f − f_min |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for label, score in rows:
+        solved = "—" if score.share is None else _pct(score.share)
+        lines.append(
+            f"| {label} | {score.grid_text} | {score.budget} | {solved} | "
+            f"{_pct(score.diverged_share)} | {score.spread_text()} |"
+        )
+    return "\n".join(lines)
+
+
+def grid_text(result: SweepResult) -> str:
+    """ "ρ × ε, 30 × 30" or "η, 4 values": the grid of a sweep, for the words beside a
+    score."""
+    spec = optimizers.get(result.optimizer)
+    names = " × ".join(spec.hyperparam(a).label.split()[0] for a in result.axes)
+    if len(result.axes) == 1:
+        return f"{names}, {result.shape[0]} values"
+    return f"{names}, " + " × ".join(str(n) for n in result.shape)
+
+
+def grid_score(result: SweepResult, reduction: float = SUCCESS_REDUCTION) -> GridScore:
+    """The one measure of insensitivity optviz uses: how much of an optimizer's **own**
+    grid solves the problem, and how much the results vary over it.
+
+    Definition (with Δ₀ = f(x₀) − f_min the start's gap and the final gap
+    Δ = f(x_T) − f_min of each cell):
+
+    * a cell is **solved** when Δ ≤ ``reduction`` × Δ₀ (by default 10⁻³: it closed
+      99.9 % of the start's gap within the budget), and has not diverged;
+    * the **spread** is the interquartile range, in decades, of log₁₀ max(Δ,
+      :data:`CONVERGED_GAP`) over every cell, diverged cells counted as +∞.
+
+    Each optimizer is judged against the problem and its own grid only — never against
+    the best cell of another, so one lucky cell cannot decide every share, and a finer
+    grid over the same ranges converges to the same numbers instead of flipping them.
+    The grid, its resolution and the budget are part of the answer (``grid_text``,
+    ``budget``): a share means nothing without them.
+    """
+    reduction = _check_number("reduction", reduction)
+    if not 0 < reduction < 1:
+        raise ValueError(f"reduction = {reduction!r} must be between 0 and 1")
+    finals = np.asarray(result.final_value, dtype=np.float64).reshape(-1)
+    diverged = np.asarray(result.diverged).reshape(-1) | ~np.isfinite(finals)
+    cells = int(finals.size)
+    solved = target = quartiles = None
+    if result.f_min is not None and math.isfinite(result.start_value):
+        target = reduction * max(result.start_value - result.f_min, 0.0)
+        with np.errstate(all="ignore"):
+            gap = np.where(diverged, np.inf, finals - result.f_min)
+        solved = int(np.count_nonzero(~diverged & (gap <= target)))
+        logs = np.log10(np.maximum(gap, CONVERGED_GAP))
+        with np.errstate(invalid="ignore"):  # between two +∞: NaN, read as +∞
+            q = np.quantile(logs, [0.25, 0.5, 0.75], method="linear")
+        quartiles = tuple(float(v) if math.isfinite(v) else math.inf for v in q)
+    return GridScore(
+        optimizer=result.optimizer,
+        cells=cells,
+        solved=solved,
+        diverged=int(np.count_nonzero(diverged)),
+        target=target,
+        quartiles=quartiles,
+        budget=result.steps,
+        grid_text=grid_text(result),
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -307,19 +307,39 @@ def test_no_learning_rate_table_matches_single_runs(runs, texts):
 # ---------------------------------------------------------------------------
 
 
-def test_insensitive_shares_from_an_independent_sweep(runs, texts):
-    ad = runs["insensitive"]["adadelta"]
-    obj = ad.objective
-    grid_sgd = {"lr": obj.suggested_lr[0] * np.logspace(-2, 2, lessons.SGD_GRID_SIZE)}
-    a = sweeps.sweep(obj, "adadelta", lessons.ADADELTA_GRID, tuple(ad.positions[0]), ad.steps)
-    s = sweeps.sweep(obj, "sgd", grid_sgd, tuple(ad.positions[0]), ad.steps)
-    share = sweeps.insensitivity_share({"adadelta": a, "sgd": s})
-    assert share["adadelta"] > share["sgd"]
-    assert not a.diverged.any() and s.diverged.any()
+def test_insensitive_scores_from_independent_sweeps(runs, texts):
+    r = runs["insensitive"]
+    ad = r["adadelta"]
+    obj, x0 = ad.objective, tuple(ad.positions[0])
+    res = lessons.LESSON_RESOLUTION
+    scores = {
+        k: sweeps.grid_score(sweeps.sweep(obj, k, sweeps.default_grid(k, res), x0, ad.steps))
+        for k in ("adadelta", "sgd", "momentum", "adagrad")
+    }
+    paper = sweeps.grid_score(sweeps.sweep(obj, "adadelta", sweeps.PAPER_GRID, x0, ad.steps))
     text = texts["insensitive"]
-    assert f"{pct(share['adadelta'])} of ADADELTA's settings, {pct(share['sgd'])} of SGD's" in text
-    assert f"{int(s.diverged.sum())} of SGD's {s.size}" in text
+    rows = [("ADADELTA", scores["adadelta"]), ("ADADELTA, the paper's grid", paper)]
+    rows += [(ov.optimizers.get(k).display_name, scores[k]) for k in ("sgd", "momentum", "adagrad")]
+    assert sweeps.score_table(rows) in text
+    # the claim the lesson checks, and what it says it does not show
+    assert scores["adadelta"].diverged_share < scores["sgd"].diverged_share
+    assert scores["adadelta"].spread < scores["sgd"].spread
+    best = max(("sgd", "momentum", "adagrad"), key=lambda k: scores[k].share)
+    if scores[best].share > scores["adadelta"].share:
+        assert "**What it does not:**" in text
+    assert f"On the paper's 12 cells ADADELTA solved {paper.solved} and diverged in" in text
     assert lessons.get("insensitive").view == "sensitivity"
+    # the same sweeps as the Sensitivity view's default resolution: one number per thing
+    from optviz.ui import sensitivity as sens
+
+    assert res == sens.DEFAULT_RESOLUTION
+
+
+def test_insensitive_claim_holds_on_other_starts():
+    ad = lessons.get("insensitive").scene.run("adadelta")
+    for start in lessons.insensitive.OTHER_STARTS:
+        s = lessons.insensitive._sweeps(ad.objective, ("adadelta", "sgd"), start, ad.steps, 0.0, 0)
+        assert s["scores"]["adadelta"].diverged_share < s["scores"]["sgd"].diverged_share
 
 
 # ---------------------------------------------------------------------------

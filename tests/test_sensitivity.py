@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import pathlib
-import re
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ import optviz as ov
 from optviz import sweep_figures as sf
 from optviz import sweeps
 from optviz.figures import untyped as decode
+from optviz.numbers import share
 from optviz.scene import Scene
 from optviz.sweep_figures import Panel, heatmap_figure
 from optviz.ui import sensitivity as sens
@@ -226,7 +226,7 @@ def test_presenter_mode_uses_bigger_type(panels):
     assert big["height"] > small["height"]
 
 
-def test_noise_and_share_figures():
+def test_noise_and_score_figures():
     series = [sf.NoiseSeries("sgd", "SGD", (1.0, 2.0, float("nan")), (0, 1, 5), 5)]
     spec = sf.noise_figure((0.0, 1.0, 5.0), series, has_minimum=True).spec
     line, dead = spec["data"]
@@ -240,8 +240,18 @@ def test_noise_and_share_figures():
     assert spec["data"][0]["y"] == pytest.approx([-math.log10(1 + 1e6), 0.0, math.log10(51)])
     assert "0" in spec["layout"]["yaxis"]["ticktext"]
     assert "−10⁶" in spec["layout"]["yaxis"]["ticktext"]
-    bars = sf.share_figure({"adadelta": 0.5, "sgd": 0.1}, {"adadelta": "ADADELTA"}).spec
-    assert bars["data"][0]["x"] == [10.0, 50.0]  # the first optimizer on top
+
+    def score(key, solved, diverged):
+        return sweeps.GridScore(key, 10, solved, diverged, 1.0, (0.0, 1.0, 2.0), 50, "η, 10")
+
+    scores = {"adadelta": score("adadelta", 5, 0), "sgd": score("sgd", 1, 4)}
+    bars = sf.score_figure(scores, {"adadelta": "ADADELTA"}).spec
+    solved, neither, diverged = bars["data"]
+    assert bars["layout"]["barmode"] == "stack"
+    assert solved["y"] == ["sgd", "ADADELTA"]  # the first optimizer on top
+    assert solved["x"] == [10.0, 50.0] and diverged["x"] == [40.0, 0.0]
+    assert neither["x"] == [50.0, 50.0]  # the three add up to the whole grid
+    assert diverged["marker"]["color"] == sf.DIVERGED_COLOR
 
 
 # --- the view's pure parts -------------------------------------------------------------------
@@ -328,22 +338,19 @@ def test_noise_sweep_averages_the_runs():
     assert f"ADADELTA {ada.mean[1]:.3g}" in paragraph and "σ = 1" in paragraph
 
 
-def test_the_share_sentence_reads_insensitivity_share(panels):
+def test_the_score_sentence_reads_the_grid_scores(panels):
     results = {p.key: p.result for p in panels}
-    shares = sens.shares_of(results)
-    f_min, tol = panels[0].result.f_min, panels[0].result.tol
-    independent = sweeps.insensitivity_share(
-        {k: np.maximum(r.final_value, f_min + tol) for k, r in results.items()}, 10.0, f_min=f_min
-    )
-    assert shares == independent
-    sentence = sens.share_sentence(shares, results)
-    for key, share in independent.items():
-        label = ov.optimizers.get(key).display_name
-        found = re.search(rf"\*\*{label}\*\*: ([0-9.]+)% of", sentence)
-        assert found, sentence
-        assert float(found.group(1)) == pytest.approx(100 * share, rel=5e-3, abs=1e-9)
-    assert "ρ × ε grid" in sentence and "learning-rate range" in sentence
-    assert sens.shares_of({"a": run_sweeps("saddle", ("sgd",), 4, 20)[0].result}) is None
+    scores = {k: sweeps.grid_score(r) for k, r in results.items()}
+    sentence = sens.score_sentence(scores)
+    most = max(scores, key=lambda k: scores[k].share)
+    label = ov.optimizers.get(most).display_name
+    assert f"**{label}** solves the largest share of its own grid" in sentence
+    assert f"({share(scores[most].share)})" in sentence
+    worst = max(scores, key=lambda k: scores[k].diverged_share)
+    if scores[worst].diverged:
+        assert f"**{ov.optimizers.get(worst).display_name}** diverges most often" in sentence
+    for score in scores.values():
+        assert sens.score_note(score).endswith(f"{100 * score.diverged_share:.2g}% diverged")
 
 
 # --- the app ---------------------------------------------------------------------------------
@@ -418,11 +425,11 @@ def test_metric_and_resolution_change_the_data():
     assert at.select_slider(key=sens.RESOLUTION_KEY).value == 20
 
 
-def test_the_share_sentence_in_the_app_matches_insensitivity_share():
+def test_the_score_table_in_the_app_is_grid_score_of_independent_sweeps():
     at = app({"steps": "100", "res": "10", "objective": "booth"})
     obj = ov.objectives.get("booth")
-    results = {}
-    for key in DEFAULT_FOUR:
+    rows = []
+    for key in sens.swept_optimizers(DEFAULT_FOUR):  # ADADELTA first, as the view
         hp = {
             "sgd": {"lr": 0.02},
             "momentum": {"lr": 0.02, "beta": 0.9},
@@ -430,19 +437,18 @@ def test_the_share_sentence_in_the_app_matches_insensitivity_share():
             "adadelta": {"rho": 0.95, "eps": 1e-6, "lr": 1.0},
         }[key]
         grid = sweeps.default_grid(key, 10)
-        results[key] = sweeps.sweep(
+        result = sweeps.sweep(
             obj, key, grid, obj.start, 100, fixed={k: v for k, v in hp.items() if k not in grid}
         )
-    shares = sweeps.insensitivity_share(
-        {k: np.maximum(r.final_value, obj.f_min + r.tol) for k, r in results.items()},
-        10.0,
-        f_min=obj.f_min,
-    )
-    (sentence,) = [m.value for m in at.markdown if "lands within 10×" in m.value]
-    for key, share in shares.items():
-        label = ov.optimizers.get(key).display_name
-        found = re.search(rf"\*\*{label}\*\*: ([0-9.]+)% of", sentence)
-        assert float(found.group(1)) == pytest.approx(100 * share, rel=5e-3, abs=1e-9)
+        rows.append((ov.optimizers.get(key).display_name, sweeps.grid_score(result)))
+    table = sweeps.score_table(rows)
+    assert any(m.value == table for m in at.markdown), table
+    # the paper's grid, one click away: ADADELTA's row becomes its 3 × 4
+    at.radio(key=sens.GRID_KEY).set_value("paper").run()
+    assert not at.exception
+    (md,) = [m.value for m in at.markdown if m.value.startswith("| optimizer |")]
+    assert "| ADADELTA | ρ × ε, 3 × 4 | 100 |" in md
+    assert query(at)["grid"] == "paper"
 
 
 def test_a_selected_cell_loads_into_the_trajectory_view():
@@ -562,3 +568,14 @@ def test_a_clicked_cell_writes_its_scene_into_the_controls():
     at.button[0].click().run()
     assert not at.exception, at.exception
     assert at.markdown[0].value == "['sgd', 'adadelta'] trajectories 0.9 0.0001 0.5"
+
+
+def test_the_papers_grid_is_adadeltas_only_and_ascending():
+    grid = sens.grid_for("adadelta", 30, "paper")
+    assert grid["rho"].tolist() == [0.9, 0.95, 0.99]
+    assert grid["eps"].tolist() == [1e-8, 1e-6, 1e-4, 1e-2]  # the heatmap needs ascending axes
+    assert (
+        sens.grid_for("sgd", 10, "paper")["lr"].tolist()
+        == sweeps.default_grid("sgd", 10)["lr"].tolist()
+    )
+    assert sens.uses_paper_grid("adadelta", "paper") and not sens.uses_paper_grid("sgd", "paper")

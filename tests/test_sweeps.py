@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 
 import numpy as np
@@ -273,59 +274,88 @@ def test_bad_arguments_raise_clear_errors(kwargs, message):
 
 
 # ---------------------------------------------------------------------------
-# insensitivity_share
+# grid_score: the one measure of insensitivity
 # ---------------------------------------------------------------------------
 
 
-def test_insensitivity_share_hand_made():
-    u = 1 / 1024  # every number below is exact in binary, so the shares are exact
-    finals = {
-        # gaps to f_min = 2: u (the best of all), 4u, 10u (exactly 10 × best: counts), 11u
-        "a": 2.0 + np.array([[u, 4 * u], [10 * u, 11 * u]]),
-        # u, a failure (NaN), a failure (inf), 512u
-        "b": 2.0 + np.array([u, np.nan, np.inf, 512 * u]),
-        "c": np.array([np.nan, np.nan]),
-    }
-    assert ov.sweeps.insensitivity_share(finals, factor=10.0, f_min=2.0) == {
-        "a": 0.75,
-        "b": 0.25,
-        "c": 0.0,
-    }
-    assert ov.sweeps.insensitivity_share(finals, factor=11.0, f_min=2.0)["a"] == 1.0
-    assert ov.sweeps.insensitivity_share(finals, factor=1.0, f_min=2.0) == {
-        "a": 0.25,
-        "b": 0.25,
-        "c": 0.0,
-    }
-    assert ov.sweeps.insensitivity_share(finals, factor=512.0, f_min=2.0)["b"] == 0.5
-    # the default reference (no f_min) is the best finite final value, 2 + u: gaps 0 -> floor
-    assert ov.sweeps.insensitivity_share(finals) == {"a": 0.25, "b": 0.25, "c": 0.0}
-
-
-def test_insensitivity_share_exact_minimum_and_no_f_min():
-    # a final value exactly at f_min: the best gap is the floor 1e-300, so only exact hits count
-    exact = {"x": np.array([0.0, 1e-310, 1e-12]), "y": np.array([-1e-20, 5.0])}
-    assert ov.sweeps.insensitivity_share(exact, f_min=0.0) == {"x": 2 / 3, "y": 0.5}
-    # without f_min the reference is the smallest finite final value over everyone
-    relative = {"p": np.array([-3.0, -2.5, -1.0, np.nan]), "q": np.array([-2.0, -2.9])}
-    # gaps: p: 0 (floor), 0.5, 2, fail; q: 1, 0.1 -> best 1e-300: only p's first counts
-    assert ov.sweeps.insensitivity_share(relative) == {"p": 0.25, "q": 0.0}
-    assert ov.sweeps.insensitivity_share({"p": [np.nan], "q": [np.inf]}) == {"p": 0.0, "q": 0.0}
-
-
-def test_insensitivity_share_of_sweep_results():
-    grid = {"lr": [1e-4, 1e-3, 1e-2, 0.1]}
-    booth = ov.objectives.get("booth")
-    sgd = ov.sweep(booth, "sgd", grid, booth.start, 200)
-    ada = ov.sweep(booth, "adagrad", grid, booth.start, 200)
-    shares = ov.sweeps.insensitivity_share({"sgd": sgd, "adagrad": ada}, factor=10.0)
-    by_hand = ov.sweeps.insensitivity_share(
-        {"sgd": sgd.final_value, "adagrad": ada.final_value}, factor=10.0, f_min=0.0
+def _result(finals, *, f_min=2.0, start_value=2.0 + 1000.0, diverged=None):
+    finals = np.asarray(finals, dtype=np.float64)
+    return ov.sweeps.SweepResult(
+        final_value=finals,
+        best_value=finals,
+        steps_to_tol=np.full(finals.shape, -1),
+        diverged=~np.isfinite(finals) if diverged is None else np.asarray(diverged),
+        diverged_at=np.full(finals.shape, -1),
+        final_distance=np.full(finals.shape, np.nan),
+        grid={"lr": np.linspace(0.1, 1.0, finals.size)},
+        axes=("lr",),
+        objective="hand",
+        optimizer="sgd",
+        x0=(0.0, 0.0),
+        steps=50,
+        noise=0.0,
+        seed=0,
+        f_min=f_min,
+        start_value=start_value,
     )
-    assert shares == by_hand
-    assert 0.0 < max(shares.values()) <= 1.0
-    with pytest.raises(ValueError, match="≥ 1"):
-        ov.sweeps.insensitivity_share({"sgd": sgd}, factor=0.5)
+
+
+def test_grid_score_hand_made():
+    # start gap 1000, so a cell is solved at a final gap ≤ 1 (exactly 1 counts)
+    gaps = [1e-20, 0.5, 1.0, 1.5, 100.0, np.inf, np.nan, 1e-3]
+    score = ov.sweeps.grid_score(_result(2.0 + np.array(gaps)))
+    assert score.cells == 8 and score.target == 1.0
+    assert score.solved == 4  # 1e-20, 0.5, 1.0, 1e-3; inf and NaN are failures
+    assert score.diverged == 2 and score.diverged_share == 0.25
+    assert score.share == 0.5
+    # log10 of max(gap, 1e-12): -12, log 0.5, 0, log 1.5, 2, inf, inf, -3 -> quartiles
+    # sorted: -12, -3, log 0.5, 0, log 1.5, 2, inf, inf; linear quantiles at 1.75, 3.5, 5.25
+    q1 = -3.0 + 0.75 * (np.log10(0.5) + 3.0)
+    q2 = 0.5 * np.log10(1.5)
+    q3 = 2.0 + 0.25 * np.inf  # between 2 and +inf: +inf
+    assert score.quartiles[0] == pytest.approx(q1, rel=1e-12)
+    assert score.quartiles[1] == pytest.approx(q2, rel=1e-12)
+    assert score.quartiles[2] == q3 and score.spread == math.inf
+    assert score.grid_text == "η, 8 values" and score.budget == 50
+
+
+def test_grid_score_spread_is_infinite_once_a_quarter_diverged():
+    score = ov.sweeps.grid_score(_result(2.0 + np.array([1.0, 2.0, np.inf, np.inf])))
+    assert score.quartiles[2] == math.inf and score.spread == math.inf
+    assert "over a quarter diverged" in score.spread_text()
+
+
+def test_grid_score_does_not_hinge_on_another_optimizers_lucky_cell():
+    # the old "within 10× of anyone's best" flipped when one cell of another optimizer
+    # hit the minimum; a grid score reads only the optimizer's own cells
+    mine = _result(2.0 + np.array([0.1, 0.2, 0.3, 50.0]))
+    assert ov.sweeps.grid_score(mine).share == 0.75
+    # a finer grid over the same range converges instead of flipping
+    coarse = _result(2.0 + np.logspace(-3, 3, 7))
+    fine = _result(2.0 + np.logspace(-3, 3, 601))
+    assert ov.sweeps.grid_score(coarse).share == pytest.approx(4 / 7)
+    assert ov.sweeps.grid_score(fine).share == pytest.approx(0.5, abs=0.01)
+
+
+def test_grid_score_without_a_minimum():
+    score = ov.sweeps.grid_score(_result([1.0, -5.0, np.inf], f_min=None))
+    assert score.solved is None and score.share is None and score.spread is None
+    assert score.diverged == 1 and score.spread_text() == "—"
+
+
+def test_grid_score_of_a_real_sweep_matches_its_definition():
+    booth = ov.objectives.get("booth")
+    grid = {"lr": [1e-4, 1e-3, 1e-2, 0.1, 0.2]}
+    sgd = ov.sweep(booth, "sgd", grid, booth.start, 200)
+    v0 = float(booth.value(np.array(booth.start)))
+    assert sgd.start_value == v0
+    score = ov.sweeps.grid_score(sgd)
+    gaps = np.where(sgd.diverged, np.inf, sgd.final_value - booth.f_min)
+    assert score.solved == int(np.sum(gaps <= 1e-3 * (v0 - booth.f_min)))
+    assert score.diverged == int(sgd.diverged.sum()) >= 1  # η = 0.2 diverges on Booth
+    assert 0 < score.solved < 5
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        ov.sweeps.grid_score(sgd, reduction=2.0)
 
 
 # ---------------------------------------------------------------------------

@@ -7,9 +7,12 @@ hyperparameters at their slider values):
   η as a strip; momentum: η × β; ADAGRAD: η × ε; RMSprop, Adam, Nesterov when selected),
   one metric on one shared colour scale (:mod:`optviz.sweep_figures`); a click on a cell
   loads that configuration into the trajectory view (:func:`apply_cell`);
-* the insensitivity share (:func:`optviz.sweeps.insensitivity_share`, with final gaps
-  below the tolerance counted as the tolerance: see :func:`shares_of`) as bars, with a
-  sentence read from the numbers;
+* each optimizer's grid score (:func:`optviz.sweeps.grid_score`: the share of its own grid
+  that solved the problem, that diverged, and the spread of its final gaps) as a table and
+  stacked bars, with its grid, resolution and budget beside every number;
+* ADADELTA on the paper's own 3 × 4 grid (ρ ∈ {0.9, 0.95, 0.99} × ε ∈ {10⁻², 10⁻⁴, 10⁻⁶,
+  10⁻⁸}, :data:`optviz.sweeps.PAPER_GRID`) instead of its sliders' ranges, one click away
+  (:data:`GRID_KEY`);
 * a σ sweep: the final loss against the gradient-noise scale, averaged over 5 seeds.
 
 The robustness demos apply here as in the trajectory view: with f × 10ᵏ and x stretched
@@ -51,9 +54,9 @@ from ..sweep_figures import (
     heatmap_figure,
     metrics_for,
     noise_figure,
-    share_figure,
+    score_figure,
 )
-from ..sweeps import SweepResult, sweep_axes
+from ..sweeps import GridScore, SweepResult, sweep_axes
 from .compute import SCENE_KEY
 from .controls import write_scene
 from .state import Presentation, options_for, scene_of, snap
@@ -61,10 +64,15 @@ from .state import Presentation, options_for, scene_of, snap
 #: session-state keys of the view's own controls (and the URL's names for them: url.py)
 METRIC_KEY = "sens_metric"
 RESOLUTION_KEY = "sens_resolution"
+GRID_KEY = "sens_grid"
 CHART_KEY = "sensitivity_chart"
 #: the last value chosen, kept while the view is not shown (Streamlit forgets the state
 #: of widgets that are not drawn)
-KEEP = {METRIC_KEY: "_keep.sens_metric", RESOLUTION_KEY: "_keep.sens_resolution"}
+KEEP = {
+    METRIC_KEY: "_keep.sens_metric",
+    RESOLUTION_KEY: "_keep.sens_resolution",
+    GRID_KEY: "_keep.sens_grid",
+}
 
 METRICS = ("final", "best", "steps", "distance")
 DEFAULT_METRIC = "final"
@@ -72,12 +80,19 @@ RESOLUTIONS = (10, 20, 30, 50, 100)
 DEFAULT_RESOLUTION = 30
 #: steps × cells allowed per optimizer's sweep
 WORK_BUDGET = 2e7
-FACTOR = 10.0
+#: ADADELTA's grid: its sliders' ranges at the chosen resolution, or the paper's 3 × 4
+GRIDS = ("sliders", "paper")
+DEFAULT_GRID = "sliders"
+GRID_LABELS = {"sliders": "its sliders' ranges", "paper": "the paper's 3 × 4"}
 SIGMAS = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 N_SEEDS = 5
 REFERENCE_SIGMA = 1.0
 
-DEFAULTS = {METRIC_KEY: DEFAULT_METRIC, RESOLUTION_KEY: DEFAULT_RESOLUTION}
+DEFAULTS = {
+    METRIC_KEY: DEFAULT_METRIC,
+    RESOLUTION_KEY: DEFAULT_RESOLUTION,
+    GRID_KEY: DEFAULT_GRID,
+}
 
 
 # ---------------------------------------------------------------------------
@@ -89,6 +104,20 @@ def swept_optimizers(selected: tuple[str, ...] | list[str]) -> list[str]:
     """The selected optimizers that have a default grid, ADADELTA first."""
     keys = [k for k in dict.fromkeys(selected) if k in optimizers.REGISTRY and sweep_axes(k)]
     return sorted(keys, key=lambda k: k != "adadelta")
+
+
+def uses_paper_grid(key: str, grid: str) -> bool:
+    """Whether optimizer ``key`` runs on the paper's grid (ADADELTA, when asked)."""
+    return grid == "paper" and key == "adadelta"
+
+
+def grid_for(key: str, resolution: int, grid: str = DEFAULT_GRID) -> dict[str, Any]:
+    """The grid the view sweeps for ``key``: the paper's 3 × 4 for ADADELTA when ``grid``
+    is ``"paper"``, else :func:`optviz.sweeps.default_grid` at ``resolution``."""
+    if uses_paper_grid(key, grid):
+        # ascending, as every grid the heatmaps draw (the paper lists ε from 10⁻² down)
+        return {a: np.sort(np.asarray(v, dtype=np.float64)) for a, v in sweeps.PAPER_GRID.items()}
+    return sweeps.default_grid(key, resolution)
 
 
 def resolution_for(key: str, requested: int, steps: int) -> int:
@@ -122,15 +151,19 @@ def problem_of(scene: Scene) -> Scene:
 
 @st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=SCENE_KEY)
 def sweep_for(
-    problem: Scene, key: str, resolution: int, fixed: tuple[tuple[str, float], ...]
+    problem: Scene,
+    key: str,
+    resolution: int,
+    fixed: tuple[tuple[str, float], ...],
+    grid_choice: str = DEFAULT_GRID,
 ) -> tuple[SweepResult, float]:
-    """One optimizer's sweep over its default grid, and the seconds it took.
+    """One optimizer's sweep over its grid (:func:`grid_for`), and the seconds it took.
 
     Keyed on the problem, the optimizer, the resolution and its hyperparameters *off*
     the grid only: moving a slider of a gridded hyperparameter (or another optimizer's)
     moves a marker and reuses the sweep.
     """
-    grid = sweeps.default_grid(key, resolution)
+    grid = grid_for(key, resolution, grid_choice)
     started = time.perf_counter()
     result = sweeps.sweep(
         problem.run_objective(),
@@ -152,40 +185,22 @@ class SweepSet:
     results: dict[str, SweepResult]
     resolutions: dict[str, int]  # what each optimizer actually got
     seconds: float  # compute time of the sweeps (when first computed)
-    shares: dict[str, float] | None  # None: the function has no minimum
+    scores: dict[str, GridScore]  # optviz.sweeps.grid_score of each
 
 
-def sweep_set(sc: Scene, resolution: int) -> SweepSet:
-    """Every optimizer's sweep (each cached) and their insensitivity shares, for a
+def sweep_set(sc: Scene, resolution: int, grid: str = DEFAULT_GRID) -> SweepSet:
+    """Every optimizer's sweep (each cached) and its grid score, for a
     :func:`swept_scene`."""
     results, resolutions, seconds = {}, {}, 0.0
     for key in sc.optimizers:
         res = resolution_for(key, resolution, sc.steps)
         axes = sweep_axes(key)
         fixed = tuple(sorted((k, v) for k, v in sc.hp(key).items() if k not in axes))
-        results[key], took = sweep_for(problem_of(sc), key, res, fixed)
+        results[key], took = sweep_for(problem_of(sc), key, res, fixed, grid)
         resolutions[key] = res
         seconds += took
-    return SweepSet(results, resolutions, seconds, shares_of(results))
-
-
-def shares_of(
-    results: Mapping[str, SweepResult], factor: float = FACTOR
-) -> dict[str, float] | None:
-    """Each optimizer's insensitivity share (:func:`optviz.sweeps.insensitivity_share`).
-
-    Gaps below the sweeps' tolerance (10⁻⁶) count as converged, the best possible
-    (``floor=tol``). Without this floor one lucky cell that lands on the minimum to 10⁻³⁰
-    (or exactly) makes "within 10× of the best" mean "below 10⁻²⁹", and every share is
-    about 0 %. None when the function has no minimum (there is no "close to the best" then).
-    """
-    if not results:
-        return None
-    first = next(iter(results.values()))
-    if first.f_min is None:
-        return None
-    finals = {k: np.asarray(r.final_value) for k, r in results.items()}
-    return sweeps.insensitivity_share(finals, factor, f_min=first.f_min, floor=first.tol)
+    scores = {k: sweeps.grid_score(r) for k, r in results.items()}
+    return SweepSet(results, resolutions, seconds, scores)
 
 
 def _label(key: str) -> str:
@@ -193,17 +208,20 @@ def _label(key: str) -> str:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=SCENE_KEY)
-def heatmap_for(sc: Scene, metric: str, resolution: int, presenter: bool = False) -> SpecFigure:
-    """The heatmap figure of a :func:`swept_scene`, metric and resolution (built once)."""
-    data = sweep_set(sc, resolution)
+def heatmap_for(
+    sc: Scene,
+    metric: str,
+    resolution: int,
+    presenter: bool = False,
+    grid: str = DEFAULT_GRID,
+) -> SpecFigure:
+    """The heatmap figure of a :func:`swept_scene`, metric, resolution and grid (built
+    once)."""
+    data = sweep_set(sc, resolution, grid)
     panels = []
     for key, result in data.results.items():
         hp = sc.hp(key)
-        note = (
-            f"{share(data.shares[key])} within {FACTOR:g}× of the best"
-            if data.shares is not None
-            else ""
-        )
+        note = score_note(data.scores[key])
         panels.append(
             Panel(
                 key,
@@ -320,27 +338,45 @@ def grid_phrase(key: str) -> str:
     return "its " + " × ".join(spec.hyperparam(a).label.split()[0] for a in axes) + " grid"
 
 
-def share_sentence(
-    shares: Mapping[str, float], results: Mapping[str, SweepResult], factor: float = FACTOR
-) -> str:
-    """ "ADADELTA: 71.1% of its ρ × ε grid lands within 10× of the best; SGD: 9% of …"."""
-    parts = [f"**{_label(k)}**: {share(s)} of {grid_phrase(k)}" for k, s in shares.items()]
-    if not parts:
+def score_note(score: GridScore) -> str:
+    """The words beside a heatmap's title: "33% solved · 0% diverged" (2 digits: the table
+    under the heatmaps has 3)."""
+    parts = []
+    if score.share is not None:
+        parts.append(f"{100 * score.share:.2g}% solved")
+    parts.append(f"{100 * score.diverged_share:.2g}% diverged")
+    return " · ".join(parts)
+
+
+def score_sentence(scores: Mapping[str, GridScore]) -> str:
+    """What the table says, in words, from its numbers: who solved the most of its own
+    grid, who diverged the most, whose results spread the least."""
+    known = {k: s for k, s in scores.items() if s.share is not None}
+    if not scores:
         return ""
-    first = next(iter(results.values()))
-    finals = np.concatenate([np.ravel(r.final_value) for r in results.values()])
-    finite = finals[np.isfinite(finals)]
-    if finite.size == 0 or first.f_min is None:
-        best = "no run of any optimizer ended with a finite value"
-    else:
-        gap = float(finite.min()) - first.f_min
-        best = f"the best final f − f_min of any cell is {max(gap, 0.0):.3g}" + (
-            f", counted as {first.tol:g}: below the tolerance every run has converged"
-            if gap < first.tol
-            else ""
+    words = []
+    if known:
+        most = max(known, key=lambda k: known[k].share)
+        words.append(
+            f"**{_label(most)}** solves the largest share of its own grid "
+            f"({share(known[most].share)})"
         )
-    head = parts[0] + f" lands within {factor:g}× of the best"
-    return "; ".join([head, *parts[1:]]) + f" ({best}; diverged cells count as misses)."
+        finite = {k: s.spread for k, s in known.items() if math.isfinite(s.spread)}
+        if finite:
+            tight = min(finite, key=finite.__getitem__)
+            words.append(
+                f"**{_label(tight)}**'s final gaps spread the least (the middle half within "
+                f"{finite[tight]:.2g} decades)"
+            )
+    worst = max(scores, key=lambda k: scores[k].diverged_share)
+    if scores[worst].diverged:
+        words.append(
+            f"**{_label(worst)}** diverges most often ({share(scores[worst].diverged_share)} "
+            "of its grid)"
+        )
+    else:
+        words.append("no configuration of any optimizer diverged")
+    return "; ".join(words) + "."
 
 
 def noise_paragraph(ns: NoiseSweep) -> str:
@@ -476,9 +512,9 @@ def current_setting(state: Mapping[str, Any], key: str) -> Any:
 # ---------------------------------------------------------------------------
 
 
-def _controls(has_minimum: bool) -> tuple[str, int]:
+def _controls(has_minimum: bool, adadelta: bool) -> tuple[str, int, str]:
     state = st.session_state
-    for key in (METRIC_KEY, RESOLUTION_KEY):
+    for key in (METRIC_KEY, RESOLUTION_KEY, GRID_KEY):
         if key not in state:
             state[key] = state.get(KEEP[key], DEFAULTS[key])
     offered = metrics_for(has_minimum)
@@ -486,7 +522,9 @@ def _controls(has_minimum: bool) -> tuple[str, int]:
         state[METRIC_KEY] = DEFAULT_METRIC
     if state[RESOLUTION_KEY] not in RESOLUTIONS:
         state[RESOLUTION_KEY] = DEFAULT_RESOLUTION
-    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    if state[GRID_KEY] not in GRIDS:
+        state[GRID_KEY] = DEFAULT_GRID
+    left, middle, right = st.columns([5, 3, 3], vertical_alignment="bottom")
     with left:
         metric = st.radio(
             "Metric",
@@ -498,7 +536,7 @@ def _controls(has_minimum: bool) -> tuple[str, int]:
                 f"{m.label.replace('<sub>min</sub>', '_min')}: {m.help}" for m in offered.values()
             ),
         )
-    with right:
+    with middle:
         resolution = st.select_slider(
             "Resolution (cells per axis)",
             options=list(RESOLUTIONS),
@@ -506,9 +544,21 @@ def _controls(has_minimum: bool) -> tuple[str, int]:
             format_func=lambda r: f"{r} × {r}",
             help="every cell is one full run; 100 × 100 is 10,000 runs per optimizer",
         )
+    with right:
+        grid = st.radio(
+            "ADADELTA's grid",
+            list(GRIDS),
+            key=GRID_KEY,
+            horizontal=True,
+            format_func=GRID_LABELS.__getitem__,
+            disabled=not adadelta,
+            help="the paper's Table 2 tried ρ ∈ {0.9, 0.95, 0.99} × ε ∈ {10⁻², 10⁻⁴, 10⁻⁶, "
+            "10⁻⁸}: 12 cells, whatever the resolution",
+        )
     state[KEEP[METRIC_KEY]] = metric
     state[KEEP[RESOLUTION_KEY]] = resolution
-    return str(metric), int(resolution)
+    state[KEEP[GRID_KEY]] = grid
+    return str(metric), int(resolution), str(grid)
 
 
 def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
@@ -528,7 +578,7 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
         st.error(f"This function cannot be swept: {err}")
         return
     has_min = obj.f_min is not None
-    metric, resolution = _controls(has_min)
+    metric, resolution, grid = _controls(has_min, "adadelta" in sc.optimizers)
     if not has_min:
         why = (
             "no minimum is known for a typed formula"
@@ -542,7 +592,11 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
             icon=":material/info:",
         )
 
-    lowered = {k: resolution_for(k, resolution, sc.steps) for k in sc.optimizers}
+    lowered = {
+        k: resolution_for(k, resolution, sc.steps)
+        for k in sc.optimizers
+        if not uses_paper_grid(k, grid)
+    }
     lowered = {k: r for k, r in lowered.items() if r < resolution}
     if lowered:
         st.warning(
@@ -559,12 +613,15 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
         )
 
     cells = sum(
-        resolution_for(k, resolution, sc.steps) ** len(sweep_axes(k)) for k in sc.optimizers
+        math.prod(
+            len(v) for v in grid_for(k, resolution_for(k, resolution, sc.steps), grid).values()
+        )
+        for k in sc.optimizers
     )
     try:
         with st.spinner(f"Running {cells:,} configurations × {sc.steps} steps…"):
-            data = sweep_set(sc, resolution)
-            fig = heatmap_for(sc, metric, resolution, presenter)
+            data = sweep_set(sc, resolution, grid)
+            fig = heatmap_for(sc, metric, resolution, presenter, grid)
     except ValueError as err:  # a bad combination of settings: say so, plainly
         st.error(f"These settings cannot be swept: {err}")
         return
@@ -608,35 +665,38 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
         f"{sum(r.size for r in data.results.values()):,} runs took {data.seconds:.2f} s."
     )
 
-    st.markdown("#### How much of the grid works?")
-    if data.shares is None:
+    st.markdown("#### How much of each optimizer's own grid works?")
+    rows = [(_label(k), score) for k, score in data.scores.items()]
+    st.markdown(sweeps.score_table(rows))
+    if not has_min:
         st.info(
-            "“Within 10× of the best” needs a known minimum to measure the distance "
-            "from, and this function has none, so there is no insensitivity share here. "
-            "Pick a function with a minimum (Rosenbrock, Booth, the valleys…)."
+            "Without a known minimum there is no f − f_min, so nothing counts as solved "
+            "and there is no spread of gaps: only the diverged share is measured here. "
+            "Pick a function with a minimum (Rosenbrock, Booth, the valleys…).",
+            icon=":material/info:",
         )
     else:
-        st.markdown(share_sentence(data.shares, data.results))
-        st.plotly_chart(
-            share_figure(
-                data.shares,
-                {k: _label(k) for k in data.shares},
-                factor=FACTOR,
-                presenter=presenter,
-            ),
-            key="sensitivity_shares",
-            width="stretch",
-            theme=None,
-            config={"displaylogo": False, "displayModeBar": False},
-        )
-        st.caption(
-            "Insensitivity share (`optviz.sweeps.insensitivity_share`): the fraction of an "
-            "optimizer's grid — log-uniform over its slider ranges, diverged cells included "
-            f"as misses — whose final f − f_min is within {FACTOR:g}× of the best final "
-            "f − f_min any optimizer reached here (a final f − f_min below the tolerance, "
-            "10⁻⁶, counts as 10⁻⁶: converged is converged). It does not depend on the "
-            "metric shown above."
-        )
+        st.markdown(score_sentence(data.scores))
+    st.plotly_chart(
+        score_figure(data.scores, {k: _label(k) for k in data.scores}, presenter=presenter),
+        key="sensitivity_shares",
+        width="stretch",
+        theme=None,
+        config={"displaylogo": False, "displayModeBar": False},
+    )
+    target = next((s.target for s in data.scores.values() if s.target is not None), None)
+    st.caption(
+        "Grid score (`optviz.sweeps.grid_score`, the one measure optviz uses for "
+        "insensitivity): each optimizer over **its own** grid — log-uniform over its "
+        "sliders' ranges, or the paper's 3 × 4 for ADADELTA when chosen — and never against "
+        "another's best cell. A cell **solved** the problem when its final f − f_min is at "
+        f"most {sweeps.SUCCESS_REDUCTION:g} × the start's gap"
+        + (f" (here {target:.3g})" if target is not None else "")
+        + ", i.e. it closed 99.9 % of the gap within the steps; the **spread** is how many "
+        "decades the middle half of the final gaps covers (gaps below 10⁻¹² count as "
+        "10⁻¹², diverged cells as infinitely bad). It does not depend on the metric "
+        "shown above."
+    )
 
     st.markdown("#### Gradient noise: final loss against σ")
     try:

@@ -24,8 +24,11 @@ from ..numbers import query_text, slider_value
 from . import network_view as nv
 from .controls import custom_objective
 from .sensitivity import (
+    DEFAULT_GRID,
     DEFAULT_METRIC,
     DEFAULT_RESOLUTION,
+    GRID_KEY,
+    GRIDS,
     METRIC_KEY,
     METRICS,
     RESOLUTION_KEY,
@@ -73,6 +76,14 @@ VIEW_CONTROLS: tuple[Control, ...] = (
         int,
         RESOLUTIONS.__contains__,
         one_of(RESOLUTIONS),
+    ),
+    Control(
+        GRID_KEY,
+        lambda _s, _p: DEFAULT_GRID,
+        "grid",
+        str,
+        GRIDS.__contains__,
+        one_of(GRIDS),
     ),
     # the Network view's
     Control(
