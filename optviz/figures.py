@@ -11,8 +11,9 @@ cursors), so a new panel is one class:
   ``f``), minima, the start, each optimizer's whole path drawn once, a ✕ where a path
   diverged, and an invisible grid of points that makes a click on the contour selectable;
 * :class:`LossPanel`: ``f − f_min`` per optimizer (log y);
-* :class:`RatePanel`: each optimizer's per-dimension effective learning rate, x and y in
-  separate panels (log y);
+* :class:`RatePanel`: each optimizer's realised per-dimension rate −Δxᵢ/gᵢ
+  (``Trajectory.step_factor``, one quantity for every optimizer), x and y in separate
+  panels (log y);
 * :class:`AccumulatorPanel`: one panel per optimizer with state: every accumulator, x
   solid and y dotted, read generically from the optimizer's state fields and their symbols
   (signed fields, such as a velocity or Adam's m, are drawn as magnitudes ``|v|``, and
@@ -854,20 +855,23 @@ class LossPanel(Panel):
 
 
 class RatePanel(Panel):
-    """Each optimizer's per-dimension effective learning rate: x and y, one panel each,
-    on one log scale."""
+    """Each optimizer's realised per-dimension rate −Δxᵢ/gᵢ (``Trajectory.step_factor``):
+    x and y, one panel each, on one log scale — the same quantity for every optimizer, so
+    side by side they compare like with like. Where it is not positive (a momentum step
+    against the gradient) a log scale has no place for it: the line has a gap there."""
 
     def place(self, canvas: _Canvas) -> None:
         super().place(canvas)
         rows = canvas.geo.right_rows
         self.axes = [
-            canvas.axis_pair(3, _RIGHT, rows[1], "effective learning rate, x (log scale)"),
-            canvas.axis_pair(4, _RIGHT, rows[2], "effective learning rate, y (log scale)"),
+            canvas.axis_pair(3, _RIGHT, rows[1], "rate −Δx/g, x (log scale)"),
+            canvas.axis_pair(4, _RIGHT, rows[2], "rate −Δy/g, y (log scale)"),
         ]
         self.series: list[Array] = []
 
     def path_traces(self, path: PathView) -> list[dict]:
-        eff = path.trajectory.effective_lr
+        realised = path.trajectory.step_factor
+        eff = np.where(realised > 0, realised, np.nan)  # NaN stays NaN
         self.series.append(eff)
         eidx = _thin(eff.shape[0])
         return [
@@ -878,7 +882,7 @@ class RatePanel(Panel):
                 x=typed(eidx + 1),
                 y=typed(eff[eidx, dim]),
                 showlegend=False,
-                hovertemplate=f"{path.label}<br>step %{{x}}<br>rate %{{y:.4g}}<extra></extra>",
+                hovertemplate=f"{path.label}<br>step %{{x}}<br>−Δx/g %{{y:.4g}}<extra></extra>",
             )
             for dim, axes in enumerate(self.axes)
         ]

@@ -76,8 +76,12 @@ def step_details(traj: Trajectory, t: int) -> StepDetail:
         sym = symbols[name].symbol
         rows.append((rf"{sym}_{{t-1}}", f"{symbols[name].meaning}, before", *b.tolist()))
         rows.append((rf"{sym}_{{t}}", f"{symbols[name].meaning}, after", *a.tolist()))
-    rows.append((spec.effective_lr_latex, "effective learning rate", *eff.tolist()))
+    rows.append((spec.effective_lr_latex, "the optimizer's own rate factor", *eff.tolist()))
     rows.append((r"\Delta x_t", "update applied", *update.tolist()))
+    realised = traj.step_factor[t - 1]
+    rows.append(
+        (r"-\Delta x_t / g_t", "realised rate (the rate panel's curve)", *realised.tolist())
+    )
     rows.append((r"x_t", "position after the step", *traj.positions[t].tolist()))
 
     equations: dict[str, tuple[str, ...]] = {}

@@ -19,6 +19,7 @@ exception, no clipping and no RuntimeWarning.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,7 +47,9 @@ class Trajectory:
     ``values``                ``(T+1, B)``           :math:`f(x_t)` (without noise)
     ``grads``                 ``(T, B, 2)``          :math:`g_t`, the gradient used (noise included)
     ``updates``               ``(T, B, 2)``          :math:`\\Delta x_t`
-    ``effective_lr``          ``(T, B, 2)``          per-dimension factor applied to :math:`g_t`
+    ``effective_lr``          ``(T, B, 2)``          the optimizer's own per-dimension rate factor
+                                                     (see each optimizer; :attr:`step_factor`
+                                                     is the realised −Δx/g)
     ``states``                each ``(T+1, B, 2)``   the optimizer state before step t (index t)
     ``diverged_at``           ``(B,)``               first diverged index, −1 if never
     ========================  =====================  ===========================================
@@ -78,6 +81,24 @@ class Trajectory:
     @property
     def state_fields(self) -> tuple[str, ...]:
         return tuple(self.states._fields)
+
+    @functools.cached_property
+    def step_factor(self) -> Array:
+        """The realised per-dimension step factor :math:`-\\Delta x_{t,i} / g_{t,i}`, ``(T, B, 2)``:
+        one quantity for every optimizer, the one the rate panel draws.
+
+        For SGD, ADAGRAD, RMSprop and ADADELTA it equals ``effective_lr`` up to rounding
+        (their step is that factor times the current gradient). For momentum and Nesterov
+        ``effective_lr`` is the constant η while the realised factor carries the velocity
+        (it may be far larger, or negative when the step goes against the gradient); for
+        Adam ``effective_lr`` multiplies the average m, not g. NaN where :math:`g_{t,i} = 0`
+        (no factor exists) and after divergence. Read-only.
+        """
+        with np.errstate(all="ignore"):
+            out = -self.updates / self.grads
+        out[(self.grads == 0) | ~np.isfinite(out) | np.isnan(self.effective_lr)] = np.nan
+        out.setflags(write=False)
+        return out
 
     @property
     def loss_gap(self) -> Array:

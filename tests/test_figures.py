@@ -144,12 +144,21 @@ def test_frame_markers_sit_on_the_trajectories(default_figure):
     xs, ys = decode(frame["data"][0]["x"]), decode(frame["data"][0]["y"])
     for i, p in enumerate(paths):
         np.testing.assert_allclose([xs[i], ys[i]], p.trajectory.positions[s], rtol=1e-5)
-    # loss panel: f − f_min at step s; effective rate panels: the rate used for step s
+    # loss panel: f − f_min at step s; rate panels: the realised −Δx/g of step s (not
+    # positive: no place on a log scale, so no cursor)
     loss = decode(frame["data"][1]["y"])
     lr_x = decode(frame["data"][2]["y"])
     for i, p in enumerate(paths):
         np.testing.assert_allclose(loss[i], p.trajectory.values[s], rtol=1e-5)
-        np.testing.assert_allclose(lr_x[i], p.trajectory.effective_lr[s - 1, 0], rtol=1e-5)
+        realised = p.trajectory.step_factor[s - 1, 0]
+        if realised > 0:
+            np.testing.assert_allclose(lr_x[i], realised, rtol=1e-5)
+        else:
+            assert lr_x[i] is None or np.isnan(lr_x[i])
+    keys = [p.key for p in paths]
+    if "momentum" in keys:  # the panel shows the velocity's part too, not the constant η
+        m = paths[keys.index("momentum")].trajectory
+        assert not np.allclose(m.step_factor[s - 1], m.effective_lr[s - 1])
 
 
 def test_paths_are_the_trajectories_bit_for_bit(default_figure):

@@ -706,3 +706,37 @@ def test_empty_hyperparameter_arrays_and_empty_batches_are_rejected():
 def test_numpy_integers_are_fine_as_steps_and_seed():
     traj = ov.run(obj.get("noisy_quadratic"), opt.sgd(), (1.0, 1.0), np.int64(4), seed=np.int32(2))
     assert traj.steps == 4 and traj.seed == 2 and isinstance(traj.seed, int)
+
+
+# ---------------------------------------------------------------------------
+# The realised rate −Δx/g: one quantity for every optimizer
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["sgd", "adagrad", "rmsprop", "adadelta"])
+def test_the_realised_rate_is_the_effective_rate_where_the_step_is_rate_times_g(key):
+    obj = ov.objectives.get("rosenbrock")
+    traj = ov.run(obj, ov.optimizers.build(key), (-1.5, 2.0), 200)
+    np.testing.assert_allclose(traj.step_factor, traj.effective_lr, rtol=4e-16, atol=0)
+
+
+def test_the_realised_rate_of_momentum_carries_its_velocity():
+    obj = ov.objectives.get("rosenbrock")
+    traj = ov.run(obj, ov.optimizers.momentum(lr=1e-4, beta=0.9), (-1.5, 2.0), 200)
+    assert traj.step_factor[0] == pytest.approx(traj.effective_lr[0])  # no velocity yet
+    later = traj.step_factor[50:]
+    # −Δx/g = η + β·(−v_{t−1})/g: far from the constant η the optimizer calls its rate
+    assert np.nanmax(np.abs(later / 1e-4)) > 5
+    expected = -traj.updates / traj.grads
+    np.testing.assert_array_equal(traj.step_factor, expected)
+
+
+def test_the_realised_rate_is_undefined_where_the_gradient_is_zero_or_after_divergence():
+    flat_y = ov.formula.from_expression("x^2", bounds=((-2, 2), (-2, 2)))
+    traj = ov.run(flat_y, ov.optimizers.sgd(lr=0.1), (1.0, 1.0), 5)
+    assert np.isnan(traj.step_factor[:, 1]).all()  # ∂f/∂y = 0: no factor exists
+    assert traj.step_factor[:, 0] == pytest.approx(0.1)
+    boom = ov.run(ov.objectives.get("rosenbrock"), ov.optimizers.sgd(lr=1.0), (-1.5, 2.0), 50)
+    assert boom.diverged_at > 0
+    assert np.isnan(boom.step_factor[boom.diverged_at :]).all()
+    assert not boom.step_factor.flags.writeable

@@ -287,7 +287,12 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
             "update and state to the last bit."
         )
     spec = optimizers.get(p.key)
-    st.caption(f"Effective learning rate ${spec.effective_lr_latex}$: {spec.effective_lr_meaning}.")
+    st.caption(
+        f"The optimizer's own rate factor ${spec.effective_lr_latex}$: "
+        f"{spec.effective_lr_meaning}. The rate panels draw the realised $-\\Delta x_t/g_t$ for "
+        "every optimizer (the same for SGD, ADAGRAD, RMSprop and ADADELTA; for momentum and "
+        "Adam it also carries the velocity or the average of past gradients)."
+    )
 
 
 #: How long the script waits, after sending a new figure, before it sends the rest of
