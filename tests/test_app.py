@@ -601,7 +601,7 @@ def test_the_lesson_text_follows_the_sliders():
 
 def test_a_link_opens_a_lesson():
     at = with_query({"lesson": "units"})
-    assert widget(at, "scale_exp").value == 2
+    assert widget(at, "stretch").value == 10.0 and widget(at, "scale_exp").value == 0
     assert widget(at, "objective").value == "himmelblau"
     assert any(m.value.startswith("#### Lesson 6") for m in at.markdown)
 

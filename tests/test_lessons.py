@@ -373,26 +373,49 @@ def test_per_dimension_against_the_catalogue_rotated_valley(runs, texts):
 # ---------------------------------------------------------------------------
 
 
-def test_units_factor_on_f(runs, texts):
+def test_units_probe_by_hand(texts):
+    """The probe's ratios against the rules written out by hand, and the table in the text."""
+    s = lessons.get("units").scene
+    assert s.transform == Transform(stretch=10.0)
+    base = s.replace(transform=Transform()).runs()
+    k = 10.0
+    ad = base["adadelta"]
+    hp = ad.optimizer.hyperparams
+    rho, eps = hp["rho"], hp["eps"]
+    g1 = ad.grads[0, 0]
+    first = -math.sqrt(eps) / math.sqrt((1 - rho) * g1 * g1 + eps) * g1
+    stretched = -math.sqrt(eps) / math.sqrt((1 - rho) * (g1 / k) ** 2 + eps) * (g1 / k)
+    probe = lessons.units_probe(ad, k)
+    assert probe[0] == pytest.approx((stretched / k) / first, rel=1e-12)
+    assert probe[0] == pytest.approx(1 / k, rel=1e-3)  # like ADAGRAD's, not 1
+    paired = lessons.units_probe(ad, k, k * k)
+    stretched = -math.sqrt(eps * k * k) / math.sqrt((1 - rho) * (g1 / k) ** 2 + eps * k * k)
+    assert paired[0] == pytest.approx((stretched * g1 / k / k) / first, rel=1e-12)
+    assert paired[0] == pytest.approx(1.0, abs=0.01) and paired[-1] < 0.9
+    sgd = lessons.units_probe(base["sgd"], k)
+    np.testing.assert_allclose(sgd, 1 / k**2, rtol=1e-14)
+    text = texts["units"]
+    last = s.steps
+    row = " | ".join(fmt(float(paired[t - 1]), 3) for t in (1, 10, 100, last))
+    assert f"| ADADELTA, ε × s² | {row} |" in text
+    assert "no single ε is invariant to every change of units" in text
+    # the other direction: ε × s² keeps the units for the whole run
+    reverse = lessons.units_probe(ad, 1 / k, 1 / k**2)
+    assert np.nanmax(np.abs(reverse - 1)) < 0.01
+    assert f"within {pct(float(np.nanmax(np.abs(reverse - 1))))} of 1" in text
+
+
+def test_units_says_how_far_each_path_moved(runs, texts):
     r = runs["units"]
     s = lessons.get("units").scene
-    assert s.transform == Transform(scale_exp=2)
-    plain = objectives.get(s.objective)
-    width = max(b[1] - b[0] for b in plain.bounds)
+    flat = s.replace(transform=Transform()).runs()
     text = texts["units"]
-    ad0 = ov.run(plain, r["adadelta"].optimizer, s.start, s.steps)
-    dev = float(np.max(np.linalg.norm(ad0.positions - r["adadelta"].positions, axis=-1)))
-    assert dev < 0.01 * width
-    assert f"at most {fmt(dev)}" in text
-    sgd0 = ov.run(plain, r["sgd"].optimizer, s.start, s.steps)
-    assert r["sgd"].diverged_at >= 0 and sgd0.diverged_at < 0
-    assert f"diverged at step {r['sgd'].diverged_at}" in text
-
-
-def test_units_explains_a_stretch_honestly():
-    s = lessons.get("units").scene.replace(transform=Transform(2, 10.0))
-    text = lessons.get("units").explain(s, s.runs())
-    assert "stretched by 10" in text and "No optimizer here is invariant" in text
+    for key in ("sgd", "adagrad", "adadelta"):
+        dev = lessons.path_deviation(r[key], flat[key])
+        assert math.isfinite(dev) and dev > 0.05 * 10  # every path moves, ADADELTA's too
+        assert f"**{ov.optimizers.get(key).display_name}** {fmt(dev)}" in text
+    unstretched = lessons.get("units").explain(s.replace(transform=Transform()), flat)
+    assert "The scene has no stretch; the probe used s = 10" in unstretched
 
 
 # ---------------------------------------------------------------------------

@@ -49,7 +49,9 @@ The lessons, in teaching order (each ``_check_*`` docstring states exactly what 
                        ``sweeps.grid_score``: ADADELTA rarely diverges, but on a 2-D toy it
                        does not solve more of its grid (said so; lesson 12 shows Table 2).
 ``per_dimension``      The axis-aligned valley against the same valley turned by 45°.
-``units``              f × 100: ADADELTA's path is unchanged, SGD's diverges.
+``units``              x in units 10× smaller (§3.2): a teacher-forced probe of each
+                       optimizer's x-steps (``units_probe``): SGD 1/s², ADAGRAD and ADADELTA
+                       1/s, ADADELTA with ε × s² 1 until ε takes over RMS[g].
 ``large_gradient``     A valley with a cliff (:data:`CLIFF_FORMULA`): SGD leaps, ADADELTA's
                        step stays below RMS[Δx]_(t−1)/√(1−ρ).
 ``noisy_gradients``    The noisy quadratic: ADADELTA settles below SGD (five seeds).
@@ -62,8 +64,9 @@ The lessons, in teaching order (each ``_check_*`` docstring states exactly what 
 
 Where a claim of the paper does not hold as stated on a 2-D problem, the lesson says what
 the numbers show: a tuned SGD beats ADADELTA at its defaults (no_learning_rate); ε matters
-more than ρ (insensitive); ADAGRAD and RMSprop are as unaffected by a factor on f as
-ADADELTA, and no optimizer is invariant to stretching one axis (units); ADADELTA does not
+more than ρ (insensitive); ADADELTA's step has the units of x only when ε is given
+them, and no single ε keeps them for every change of units (units); lesson 4 also says
+that momentum solves more of its grid on Rosenbrock (insensitive); ADADELTA does not
 escape the saddle fastest (saddle).
 """
 
@@ -99,7 +102,7 @@ from .adagrad_bad_start import restart_after_steep, steep_phase_end
 from .no_learning_rate import SGD_RATES, sgd_rates, sgd_sweep
 from .insensitive import LESSON_RESOLUTION, insensitivity
 from .per_dimension import axis_ratio, rotate_point, rotated_run
-from .units import path_deviation
+from .units import path_deviation, units_probe
 from .large_gradient import CLIFF_BOUNDS, CLIFF_FORMULA, adadelta_step_bound, jump
 from .noisy_gradients import SEEDS, tail_mean_gap, tail_step
 from .eps_warmup import EPS_VALUES, first_step_formula, warmup_steps
@@ -156,6 +159,7 @@ __all__ = [
     "tail_mean_gap",
     "tail_step",
     "times",
+    "units_probe",
     "warmup_steps",
 ]
 

@@ -97,11 +97,21 @@ def robustness_caption(scene: Scene, paths: list[PathView]) -> None:
         else:
             moved = float(np.hypot(*(tr.positions[-1] - base.positions[-1])))
             parts.append(f"**{p.label}** ends {moved:.2g} away from where it ended before")
+    why = []
+    if k:
+        why.append(
+            "a factor on f: ADAGRAD, RMSprop and Adam divide by a running size of the "
+            "gradient, so it cancels up to their ε, and ADADELTA's nearly; SGD's and "
+            "momentum's steps scale with it"
+        )
+    if s != 1.0:
+        why.append(
+            "new units of x: no optimizer here is invariant — ADADELTA's step has the units "
+            "of x only when ε is given them (lesson 6 measures it)"
+        )
     st.info(
         "Robustness demo — " + " and ".join(what) + ". Compared with the original "
-        "problem, at the last step: " + "; ".join(parts) + ". (ADAGRAD and ADADELTA "
-        "divide by a running size of the gradient, so a constant factor cancels, "
-        "up to ε.)",
+        "problem, at the last step: " + "; ".join(parts) + ". (" + "; ".join(why) + ".)",
         icon=":material/biotech:",
     )
 
