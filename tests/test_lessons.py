@@ -553,6 +553,32 @@ def test_price_oscillation(runs, texts):
     assert "| ADADELTA | 2 |" in text and "| SGD | 0 |" in text
 
 
+def test_price_names_the_eps_floor_and_the_stability_limit(runs, texts):
+    """§4.3's mechanism, recomputed: the rate RMS[Δx]/RMS[g] passes the stability limit of
+    a gradient step at the minimum while E[Δx²] ≪ ε, and the run ends on that limit."""
+    ad = runs["the_price"]["adadelta"]
+    eps = ad.optimizer.hyperparams["eps"]
+    minimum = min(ad.objective.minima, key=lambda m: np.hypot(*(ad.positions[-1] - m.point)))
+    h = ad.objective.hessian(np.array(minimum.point))
+    radius = [max(abs(np.linalg.eigvals(np.eye(2) - np.diag(r) @ h))) for r in ad.effective_lr]
+    crossed = int(np.flatnonzero(np.array(radius) > 1)[0])
+    assert np.all(ad.states.sq_step_avg[crossed] < 0.1 * eps)  # RMS[Δx] on its √ε floor
+    best = int(np.argmin(ad.loss_gap))
+    assert abs(crossed - best) < 10  # the oscillation starts where the rate passes the limit
+    assert abs(radius[-1] - 1) < 0.01
+    lam = float(np.linalg.eigvalsh(h).max())
+    text = texts["the_price"]
+    assert f"It passed 1 at step {crossed + 1}" in text
+    assert f"2/λ = {fmt(2 / lam)}" in text
+    assert "memory of earlier" not in text  # the old, wrong mechanism
+    # on the plain quadratic with ε = 1e-4: back up by many orders, x's rate at 1 (§4.3)
+    q = lessons.the_price._quadratic_run()
+    assert q.loss_gap[-1] > 1e20 * np.min(q.loss_gap)
+    assert q.effective_lr[-1, 0] == pytest.approx(1.0, abs=1e-3)
+    assert q.effective_lr[-1, 1] == pytest.approx(0.02, rel=1e-3)
+    assert f"climbs back to {fmt(q.loss_gap[-1])} by step {q.steps}" in text
+
+
 # ---------------------------------------------------------------------------
 # Any settings: text, never an exception
 # ---------------------------------------------------------------------------

@@ -57,7 +57,9 @@ The lessons, in teaching order (each ``_check_*`` docstring states exactly what 
 ``noisy_gradients``    The noisy quadratic: ADADELTA settles below SGD (five seeds).
 ``eps_warmup``         Booth: the first step is −√ε·g/√((1−ρ)g² + ε), the rate then grows.
 ``saddle``             x² − y² from y = 0.001: escape steps (RMSprop is the fastest here).
-``the_price``          Himmelblau: ADADELTA oscillates near the minimum; the memory table.
+``the_price``          Himmelblau: ADADELTA oscillates near the minimum once ε takes over
+                       both roots and its rate passes the curvature's stability limit
+                       (``stability_onset``, §4.3); the memory table.
 ``paper_experiment``   The network on digits (:mod:`optviz.network`, the Network view):
                        Tables 1–2 after 6 epochs, Keras' η = 0.001, step sizes → 1 (§4.3).
 =====================  ====================================================================
@@ -107,7 +109,7 @@ from .large_gradient import CLIFF_BOUNDS, CLIFF_FORMULA, adadelta_step_bound, ju
 from .noisy_gradients import SEEDS, tail_mean_gap, tail_step
 from .eps_warmup import EPS_VALUES, first_step_formula, warmup_steps
 from .saddle import ESCAPE, escape_step
-from .the_price import EXPECTED_MEMORY, memory_table, sign_change_share
+from .the_price import EXPECTED_MEMORY, memory_table, sign_change_share, stability_onset
 from . import paper_experiment  # noqa: F401  (no public helpers: imported to register)
 
 # isort: on
@@ -154,6 +156,7 @@ __all__ = [
     "sgd_rates",
     "sgd_sweep",
     "sign_change_share",
+    "stability_onset",
     "steep_phase_end",
     "stretch_of",
     "tail_mean_gap",
