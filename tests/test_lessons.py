@@ -672,3 +672,61 @@ def test_a_typed_formula_objective():
     assert r["sgd"].values[0] == pytest.approx(4.0)
     assert s.base_objective().bounds == ((-2.0, 2.0), (-2.0, 2.0))
     assert FALLBACK not in lessons.get("saddle").explain(s, r)
+
+
+# ---------------------------------------------------------------------------
+# The fair-comparison rule (lessons.fair)
+# ---------------------------------------------------------------------------
+
+
+def test_every_baseline_is_set_against_its_stated_sweep():
+    """Each lesson with a baseline says how its learning rate relates to the best of the
+    stated sweep on its own scene — numbers from independent single runs."""
+    from optviz.lessons import fair
+
+    for key in lessons.names():
+        lesson = lessons.get(key)
+        runs = lesson.scene.runs()
+        text = lesson.markdown(lesson.scene, runs)
+        baselines = [k for k in runs if fair.has_own_rate(k)]
+        if key in ("no_learning_rate", "insensitive", "paper_experiment"):
+            continue  # their own sweeps are the lesson (checked above)
+        assert "**Fair comparison.**" in text, key
+        if key == "units":
+            continue  # a stated rule: the probe does not depend on η
+        for k in baselines:
+            tr = runs[k]
+            hp = dict(tr.optimizer.hyperparams)
+            finals = {}
+            for lr in sorted({*fair.TUNING_RATES, float(hp["lr"])}):
+                one = ov.run(
+                    tr.objective,
+                    optimizers.build(k, **{**hp, "lr": lr}),
+                    tuple(tr.positions[0]),
+                    tr.steps,
+                    seed=tr.seed,
+                    noise=tr.noise,
+                )
+                if one.diverged_at < 0:
+                    finals[lr] = float(one.loss_gap[-1])
+            best = min(finals, key=finals.__getitem__)
+            name = optimizers.get(k).display_name
+            if finals.get(float(hp["lr"]), math.inf) <= finals[best]:
+                assert f"{name}'s η = {fmt(hp['lr'])} is the best of the sweep." in text, key
+            else:
+                assert (
+                    f"{name}'s η = {fmt(hp['lr'])} is *not* the best of the sweep: η = "
+                    f"{fmt(best)} ends at {fmt(finals[best])}" in text
+                ), key
+            ad = runs.get("adadelta")
+            if ad is not None and ad.diverged_at < 0 and finals[best] < ad.loss_gap[-1]:
+                assert "a tuned baseline wins, and what ADADELTA buys is not having to tune" in (
+                    text
+                ), key
+
+
+def test_a_lesson_beyond_the_paper_says_so():
+    saddle = lessons.get("saddle")
+    assert saddle.beyond_paper
+    assert saddle.markdown().startswith("*Beyond the paper:*")
+    assert lessons.get("adagrad_decay").markdown().startswith("*The paper:*")

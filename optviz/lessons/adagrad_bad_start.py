@@ -9,6 +9,7 @@ import numpy as np
 
 from ..runner import Trajectory
 from .base import Array, Ghost, Runs, Scene, _lesson, hyperparams, register
+from .fair import tuned_paragraph
 from .runs import (
     _diverged,
     _final_gap,
@@ -145,5 +146,6 @@ LESSON = register(
         _explain_bad_start,
         _check_bad_start,
         _ghosts_bad_start,
+        baselines=tuned_paragraph,
     )
 )

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..runner import Trajectory
 from .base import Array, Runs, Scene, _lesson, hyperparams, register
+from .fair import tuned_paragraph
 from .runs import _diverged, _final_gap, _finite_rows
 from .text import _bold, _hp_text, _usable, fmt, pct, times
 
@@ -106,5 +107,6 @@ LESSON = register(
         "the minimum.",
         _explain_adagrad_decay,
         _check_adagrad_decay,
+        baselines=tuned_paragraph,
     )
 )

@@ -93,6 +93,10 @@ def _no_ghosts(_scene: Scene) -> list[Ghost]:
     return []
 
 
+def _no_baselines(_scene: Scene, _runs: Runs) -> str:
+    return ""
+
+
 @dataclass(frozen=True)
 class Lesson:
     """One claim of the paper, the scene that shows it, and its live explanation."""
@@ -109,15 +113,23 @@ class Lesson:
     #: ("<optimizer>.<name>", as the sidebar's "Ghost paths" picker names it; "" for none)
     view: str = "trajectories"
     fan: str = ""
+    #: how the lesson's baselines were chosen, from the numbers (``lessons.fair``): the
+    #: paragraph that states the fair-comparison rule; "" for a lesson without baselines
+    baselines: Callable[[Scene, Runs], str] = field(repr=False, default=_no_baselines)
+    #: the lesson shows something the paper does not claim (said under the title)
+    beyond_paper: bool = False
 
     def markdown(self, scene: Scene | None = None, runs: Runs | None = None) -> str:
-        """Claim, explanation (for ``scene``/``runs``, default the lesson's own) and
-        what to look at, as one markdown text."""
+        """Claim, explanation (for ``scene``/``runs``, default the lesson's own), how
+        its baselines were chosen and what to look at, as one markdown text."""
         scene = self.scene if scene is None else scene
         runs = scene.runs() if runs is None else runs
+        fair = self.baselines(scene, runs)
+        lead = "*Beyond the paper:*" if self.beyond_paper else "*The paper:*"
         return (
-            f"*The paper:* {self.claim}\n\n{self.explain(scene, runs)}\n\n"
-            f"**What to look at:** {self.look_at}"
+            f"{lead} {self.claim}\n\n{self.explain(scene, runs)}\n\n"
+            + (f"{fair}\n\n" if fair else "")
+            + f"**What to look at:** {self.look_at}"
         )
 
 
@@ -133,6 +145,8 @@ def _lesson(
     *,
     view: str = "trajectories",
     fan: str = "",
+    baselines: Callable[[Scene, Runs], str] = _no_baselines,
+    beyond_paper: bool = False,
 ) -> Lesson:
     return Lesson(
         key=key,
@@ -145,6 +159,8 @@ def _lesson(
         ghosts=ghosts,
         view=view,
         fan=fan,
+        baselines=_explainer(baselines),
+        beyond_paper=beyond_paper,
     )
 
 

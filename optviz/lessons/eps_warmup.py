@@ -9,6 +9,7 @@ import numpy as np
 
 from ..runner import Trajectory
 from .base import Array, Runs, Scene, _lesson, hyperparams, register
+from .fair import tuned_paragraph
 from .runs import _diverged, _final_gap, _finite_rows, _rerun, _scalar_hp
 from .text import _bold, _diverged_at, _missing, _point, _table, fmt
 
@@ -107,5 +108,6 @@ LESSON = register(
         "nothing.",
         _explain_eps,
         _check_eps,
+        baselines=tuned_paragraph,
     )
 )

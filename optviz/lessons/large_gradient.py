@@ -13,6 +13,7 @@ from .. import objectives
 from ..objectives import Minimum, Objective, X, Y
 from ..runner import Trajectory
 from .base import Bounds, Runs, Scene, _lesson, hyperparams, register
+from .fair import tuned_paragraph
 from .runs import _diverged, _nanmedian, _scalar_hp, original_positions
 from .text import _bold, _diverged_at, _missing, _needs_a_run, _point, fmt, times
 
@@ -154,5 +155,6 @@ LESSON = register(
         "step.",
         _explain_large_gradient,
         _check_large_gradient,
+        baselines=tuned_paragraph,
     )
 )

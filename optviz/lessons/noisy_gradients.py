@@ -9,6 +9,7 @@ import numpy as np
 
 from ..runner import Trajectory
 from .base import Runs, Scene, _lesson, hyperparams, register
+from .fair import tuned_paragraph
 from .runs import _any_run, _diverged, _rerun
 from .text import _bold, _diverged_at, _hp_text, _missing_from, _needs_a_run, fmt
 
@@ -107,5 +108,6 @@ LESSON = register(
         "falling.",
         _explain_noisy,
         _check_noisy,
+        baselines=tuned_paragraph,
     )
 )

@@ -14,6 +14,7 @@ from .. import objectives, optimizers
 from ..objectives import Minimum, Objective, X, Y
 from ..runner import Trajectory
 from .base import Runs, Scene, _lesson, hyperparams, register
+from .fair import tuned_paragraph
 from .runs import _any_run, _diverged, _final_gap, _nanmedian, _rerun, run_positions
 from .text import _bold, _missing, _needs_a_run, _point, fmt, times
 
@@ -182,5 +183,6 @@ LESSON = register(
         "them close up, and the end of the run get worse.",
         _explain_per_dimension,
         _check_per_dimension,
+        baselines=tuned_paragraph,
     )
 )

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..runner import Trajectory
 from .base import Runs, Scene, _lesson, hyperparams, register
+from .fair import tuned_paragraph
 from .runs import _any_run, original_positions
 from .text import _missing_from, _name, _needs_a_run, _table, fmt
 
@@ -108,5 +109,7 @@ LESSON = register(
         "escape step named in the table.",
         _explain_saddle,
         _check_saddle,
+        baselines=tuned_paragraph,
+        beyond_paper=True,
     )
 )

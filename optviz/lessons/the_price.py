@@ -11,6 +11,7 @@ import numpy as np
 from .. import optimizers
 from ..runner import Trajectory
 from .base import Array, Runs, Scene, _lesson, hyperparams, register
+from .fair import tuned_paragraph
 from .runs import _diverged, _final_gap
 from .text import _bold, _name, _table, _usable, fmt, pct
 
@@ -248,5 +249,6 @@ LESSON = register(
         "falling; the accumulator panels; then the memory table.",
         _explain_price,
         _check_price,
+        baselines=tuned_paragraph,
     )
 )

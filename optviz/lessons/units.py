@@ -199,6 +199,14 @@ def _unstretched(tr: Trajectory) -> Trajectory:
     return _rerun(tr, objective=tr.objective.stretched(1.0 / s), start=plot_positions(tr)[0])
 
 
+def _units_rule(_scene: Scene, _runs: Runs) -> str:
+    return (
+        "**Fair comparison.** The probe compares each optimizer with itself in other units, "
+        "so no learning rate can favour anyone: SGD's ratio is 1/s² and ADAGRAD's 1/s at "
+        "any η (both are homogeneous in g), and ADADELTA has none."
+    )
+
+
 def _check_units(runs: Runs) -> bool:
     """The probe at s = 10 and s = 1/10 on the lesson's unstretched runs: SGD's ratio is
     1/s² and ADAGRAD's 1/s at every step (within 1 %); ADADELTA's with the same ε is 1/s
@@ -242,5 +250,6 @@ LESSON = register(
         "slider under Robustness demos.",
         _explain_units,
         _check_units,
+        baselines=_units_rule,
     )
 )

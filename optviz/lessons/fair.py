@@ -1,0 +1,163 @@
+"""The one fair-comparison rule every lesson states: a baseline's learning rate is set
+against the best of a stated sweep on the lesson's own scene.
+
+For every optimizer of a scene that has a learning rate of its own (SGD, momentum,
+Nesterov, ADAGRAD, RMSprop, Adam — not ADADELTA, whose ``lr`` is only the libraries'
+multiplier), :func:`tuning` runs it at every rate of :data:`TUNING_RATES` (and the slider's
+own) as one batched run, from the same start, for the same steps, noise and seed, its
+other hyperparameters as on the sliders. The best rate is the one with the lowest final
+f − f_min (f without a minimum); a diverged run is never best. :func:`tuned_paragraph`
+writes the table and what it means for the lesson: whether the slider's rate is the best,
+and whether a tuned baseline ends below ADADELTA — in which case the lesson says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import optimizers
+from ..runner import Trajectory
+from .base import Runs, Scene
+from .runs import _conditions, _diverged, _final_gap, _run_cached, _scalar_hp
+from .text import _name, _table, fmt
+
+#: The sweep every baseline's learning rate is set against: 10⁻⁵ … 1 in half decades.
+TUNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """One baseline's sweep of learning rates on a lesson's scene."""
+
+    key: str
+    rates: tuple[float, ...]  # ascending, the slider's own included
+    finals: tuple[float, ...]  # final f − f_min per rate (inf: diverged)
+    diverged: int
+    own: float  # the slider's rate
+    own_final: float
+
+    @property
+    def best(self) -> float:
+        """The rate with the lowest final gap (NaN when every rate diverged)."""
+        finite = [(f, r) for f, r in zip(self.finals, self.rates) if math.isfinite(f)]
+        return min(finite)[1] if finite else math.nan
+
+    @property
+    def best_final(self) -> float:
+        finite = [f for f in self.finals if math.isfinite(f)]
+        return min(finite) if finite else math.inf
+
+    @property
+    def own_is_best(self) -> bool:
+        return self.own == self.best or self.own_final <= self.best_final
+
+
+def has_own_rate(key: str) -> bool:
+    """Whether optimizer ``key`` has a learning rate to tune (ADADELTA has none)."""
+    spec = optimizers.get(key)
+    return spec.lr_kind != optimizers.LR_NONE and "lr" in spec.defaults
+
+
+def tuning(tr: Trajectory, rates: tuple[float, ...] = TUNING_RATES) -> Tuning:
+    """``tr``'s optimizer at every rate of ``rates`` and its own, on ``tr``'s objective,
+    start, steps, noise and seed (one batched, cached run)."""
+    hp = _scalar_hp(tr)
+    own = float(hp["lr"])
+    grid = tuple(sorted({*(float(r) for r in rates), own}))
+    others = tuple(sorted((k, float(v)) for k, v in hp.items() if k != "lr"))
+    batch = _run_cached(tr.objective, tr.optimizer.key, (("lr", grid), *others), *_conditions(tr))
+    gaps = batch.loss_gap[-1]
+    finals = tuple(
+        math.inf if batch.diverged_at[i] >= 0 or not math.isfinite(gaps[i]) else float(gaps[i])
+        for i in range(len(grid))
+    )
+    own_final = math.inf if _diverged(tr) else _final_gap(tr)
+    return Tuning(
+        key=tr.optimizer.key,
+        rates=grid,
+        finals=finals,
+        diverged=int(np.count_nonzero(batch.diverged_at >= 0)),
+        own=own,
+        own_final=own_final,
+    )
+
+
+def _gap_text(v: float) -> str:
+    return "diverged" if not math.isfinite(v) else fmt(v)
+
+
+def tuned_paragraph(_scene: Scene, runs: Runs) -> str:
+    """The rule, the table of every baseline's sweep and what it means (see the module
+    docstring); "" when the scene has no optimizer with a learning rate."""
+    keys = [k for k in runs if has_own_rate(k)]
+    if not keys:
+        return ""
+    tunings = {k: tuning(runs[k]) for k in keys}
+    ad = runs.get("adadelta")
+    ad_final = math.inf if ad is None or _diverged(ad) else _final_gap(ad)
+    rows = [
+        (
+            _name(k),
+            fmt(t.own),
+            _gap_text(t.own_final),
+            fmt(t.best) if math.isfinite(t.best) else "—",
+            _gap_text(t.best_final),
+            f"{t.diverged} of {len(t.rates)}",
+        )
+        for k, t in tunings.items()
+    ]
+    head = (
+        "**Fair comparison.** Every baseline's learning rate is set against the best of "
+        f"{len(TUNING_RATES)} rates from {fmt(TUNING_RATES[0])} to {fmt(TUNING_RATES[-1])} "
+        "(half decades, and the slider's own) on this very scene — the same start, steps "
+        "and noise, its other settings as on the sliders (`optviz.lessons.fair`)."
+    )
+    what = "final f − f_min" if next(iter(runs.values())).objective.f_min is not None else "final f"
+    table = _table(
+        [
+            "optimizer",
+            "η on the slider",
+            what,
+            "best η of the sweep",
+            f"{what} there",
+            "diverged in the sweep",
+        ],
+        rows,
+    )
+    notes, winners, holders = [], [], []
+    for k, t in tunings.items():
+        if not math.isfinite(t.best):
+            notes.append(f"{_name(k)} diverged at every rate of the sweep.")
+            continue
+        edge = (
+            " — at the edge of the sweep, so a rate beyond it might do better"
+            if t.best in (t.rates[0], t.rates[-1]) and not t.own_is_best
+            else ""
+        )
+        notes.append(
+            f"{_name(k)}'s η = {fmt(t.own)} is the best of the sweep."
+            if t.own_is_best
+            else f"{_name(k)}'s η = {fmt(t.own)} is *not* the best of the sweep: η = "
+            f"{fmt(t.best)} ends at {fmt(t.best_final)}{edge}."
+        )
+        if math.isfinite(ad_final):
+            (winners if t.best_final < ad_final else holders).append(_name(k))
+    if winners:
+        notes.append(
+            f"**Tuned, {_join(winners)} end{'s' * (len(winners) == 1)} below ADADELTA's "
+            f"{fmt(ad_final)}**: on this scene a tuned baseline wins, and what ADADELTA buys "
+            "is not having to tune."
+        )
+    if holders:
+        notes.append(
+            f"No rate of the sweep takes {_join(holders)} below ADADELTA's {fmt(ad_final)}: "
+            "there the comparison holds for every rate tried."
+        )
+    return "\n\n".join([head, table, " ".join(notes)])
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
