@@ -110,6 +110,8 @@ class PathView:
     spec: OptimizerSpec
     trajectory: Trajectory
     color: str = ""
+    #: drawn faint: an open lesson is about other optimizers (``Lesson.focus``)
+    dimmed: bool = False
 
     @property
     def colour(self) -> str:
@@ -656,8 +658,12 @@ class Panel:
         return None
 
 
+#: the opacity of a dimmed path (an open lesson is about another optimizer)
+DIMMED_OPACITY = 0.35
+
+
 def _path_line(path: PathView, style: Style, axes: tuple[str, str], **extra: object) -> dict:
-    return {
+    line = {
         "type": "scatter",
         "mode": "lines",
         "legendgroup": path.key,
@@ -667,6 +673,9 @@ def _path_line(path: PathView, style: Style, axes: tuple[str, str], **extra: obj
         "yaxis": axes[1],
         **extra,
     }
+    if path.dimmed:
+        line["opacity"] = DIMMED_OPACITY
+    return line
 
 
 class ContourPanel(Panel):
@@ -768,6 +777,34 @@ class ContourPanel(Panel):
                 hovertemplate=f"{path.label}<br>x=%{{x:.4g}}, y=%{{y:.4g}}<extra></extra>",
             )
         ]
+        if tr.diverged_at < 0:  # where it ended: visible even under the start's marker
+            end = tr.positions[-1]
+            value = float(tr.values[-1])
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": [float(end[0])],
+                    "y": [float(end[1])],
+                    "mode": "markers",
+                    "legendgroup": path.key,
+                    "showlegend": False,
+                    "name": f"{path.label}: end",
+                    "opacity": DIMMED_OPACITY if path.dimmed else 1.0,
+                    "marker": {
+                        "symbol": "square",
+                        "size": max(style.marker - 4, 5),
+                        "color": path.colour,
+                        "line": {"color": "white", "width": 1},
+                    },
+                    # the value as text: a slider move then only moves it (chart.js
+                    # updates x, y and text in place; anything else redraws the figure)
+                    "text": [f"{value:.6g}"],
+                    "hovertemplate": f"{path.label} ends at step {tr.steps}<br>"
+                    "(%{x:.4g}, %{y:.4g}), f = %{text}<extra></extra>",
+                    "xaxis": self.axes[0],
+                    "yaxis": self.axes[1],
+                }
+            )
         if tr.diverged_at >= 0:
             mx, my, at_edge = divergence_mark(tr.positions, objective.bounds)
             where = ""

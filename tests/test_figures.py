@@ -285,3 +285,40 @@ def test_an_optimizer_without_a_colour_of_its_own_gets_the_same_one_in_every_pro
         for seed in ("1", "2", "3")
     }
     assert len(seen) == 1 and seen.pop().split()[1] == "#0072B2"
+
+
+def test_every_path_shows_where_it_ended(default_figure):
+    _obj, paths, fig = default_figure
+    ends = {t["legendgroup"]: t for t in fig.spec["data"] if str(t.get("name")).endswith(": end")}
+    for p in paths:
+        tr = p.trajectory
+        if tr.diverged_at >= 0:
+            assert p.key not in ends  # a diverged run ends in ✕ instead
+            continue
+        mark = ends[p.key]
+        assert [mark["x"][0], mark["y"][0]] == tr.positions[-1].tolist()
+        assert mark["marker"]["color"] == p.colour and mark["opacity"] == 1.0
+
+
+def test_an_open_lessons_focus_is_drawn_on_top_and_the_others_dimmed():
+    from optviz import lessons
+    from optviz.ui.compute import scene_paths
+
+    lesson = lessons.get("adagrad_decay")
+    assert lesson.focus == ("adagrad", "adadelta")
+    paths = scene_paths(lesson.scene, lesson.focus)
+    assert [p.key for p in paths] == ["rmsprop", "adagrad", "adadelta"]  # focus last: on top
+    assert [p.dimmed for p in paths] == [True, False, False]
+    fig = trajectory_figure(lesson.scene.plot_objective(), paths)
+    shared = {"x", "x2", "x3", "x4"}  # contour, loss, rates (each optimizer's accumulators
+    # have a panel of their own: nothing to dim there)
+    lines = [
+        t for t in fig.spec["data"] if t.get("legendgroup") == "rmsprop" and t["xaxis"] in shared
+    ]
+    assert lines and all(t.get("opacity") == figures.DIMMED_OPACITY for t in lines)
+    bold = [t for t in fig.spec["data"] if t.get("legendgroup") == "adagrad"]
+    assert bold and all(t.get("opacity", 1.0) == 1.0 for t in bold)
+    # without a lesson nothing is dimmed and the sidebar's order stays
+    plain = scene_paths(lesson.scene)
+    assert [p.key for p in plain] == list(lesson.scene.optimizers)
+    assert not any(p.dimmed for p in plain)

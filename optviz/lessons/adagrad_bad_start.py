@@ -147,5 +147,6 @@ LESSON = register(
         _check_bad_start,
         _ghosts_bad_start,
         baselines=tuned_paragraph,
+        focus=("adagrad",),
     )
 )

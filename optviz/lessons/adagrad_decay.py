@@ -102,11 +102,12 @@ LESSON = register(
             optimizers=("adagrad", "rmsprop", "adadelta"),
             hyperparams=hyperparams(adagrad={"lr": 0.01}, rmsprop={"lr": 0.01}, adadelta={}),
         ),
-        "The effective-learning-rate panels, x and y: ADAGRAD's curve falls for the whole run "
-        "while ADADELTA's rises and then settles. Then the contour: ADAGRAD stops short of "
-        "the minimum.",
+        "The rate panels (−Δx/g), x and y: ADAGRAD's curve falls for the whole run while "
+        "ADADELTA's rises and then settles. Then the contour: ADAGRAD's small square, where "
+        "it stopped, short of the minimum (RMSprop is drawn faint).",
         _explain_adagrad_decay,
         _check_adagrad_decay,
         baselines=tuned_paragraph,
+        focus=("adagrad", "adadelta"),
     )
 )

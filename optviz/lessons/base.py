@@ -118,6 +118,8 @@ class Lesson:
     baselines: Callable[[Scene, Runs], str] = field(repr=False, default=_no_baselines)
     #: the lesson shows something the paper does not claim (said under the title)
     beyond_paper: bool = False
+    #: the optimizers its text is about: drawn on top, the others dimmed (() for none)
+    focus: tuple[str, ...] = ()
 
     def markdown(self, scene: Scene | None = None, runs: Runs | None = None) -> str:
         """Claim, explanation (for ``scene``/``runs``, default the lesson's own), how
@@ -147,6 +149,7 @@ def _lesson(
     fan: str = "",
     baselines: Callable[[Scene, Runs], str] = _no_baselines,
     beyond_paper: bool = False,
+    focus: tuple[str, ...] = (),
 ) -> Lesson:
     return Lesson(
         key=key,
@@ -161,6 +164,7 @@ def _lesson(
         fan=fan,
         baselines=_explainer(baselines),
         beyond_paper=beyond_paper,
+        focus=tuple(focus),
     )
 
 

@@ -109,5 +109,6 @@ LESSON = register(
         _explain_eps,
         _check_eps,
         baselines=tuned_paragraph,
+        focus=("adadelta",),
     )
 )

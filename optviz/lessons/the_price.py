@@ -250,5 +250,6 @@ LESSON = register(
         _explain_price,
         _check_price,
         baselines=tuned_paragraph,
+        focus=("adadelta",),
     )
 )

@@ -17,7 +17,7 @@ from .. import optimizers
 from ..figures import PathView, SpecFigure, colour_of, trajectory_figure
 from ..optimizers import HyperParam
 from ..scene import Scene
-from .state import Presentation, lesson_ghosts
+from .state import Presentation, lesson_focus, lesson_ghosts
 
 # A Scene is a frozen dataclass of numbers, strings and tuples, so its repr is a complete,
 # exact key; Streamlit's generic hashing of it costs ~1 ms per cached call.
@@ -59,15 +59,21 @@ def fan(hp: HyperParam, count: int) -> np.ndarray:
     return np.linspace(lo, hi, count)
 
 
-def scene_paths(scene: Scene) -> list[PathView]:
+def scene_paths(scene: Scene, focus: tuple[str, ...] = ()) -> list[PathView]:
     """Every compared optimizer's run in ``scene`` (each cached: ``Scene.run``), as the
-    figure wants them (``ValueError`` for a hyperparameter a spec refuses)."""
+    figure wants them (``ValueError`` for a hyperparameter a spec refuses). With a
+    ``focus`` (the optimizers an open lesson is about) the others are dimmed and the focus
+    is drawn last, on top."""
+    focus = tuple(k for k in focus if k in scene.optimizers)
     paths = []
     for key in scene.optimizers:
         spec = optimizers.get(key)
         label = spec.label(scene.hp(key))
-        paths.append(PathView(key=key, label=label, spec=spec, trajectory=scene.run(key)))
-    return paths
+        dimmed = bool(focus) and key not in focus
+        paths.append(
+            PathView(key=key, label=label, spec=spec, trajectory=scene.run(key), dimmed=dimmed)
+        )
+    return [p for p in paths if p.dimmed] + [p for p in paths if not p.dimmed]
 
 
 @st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=SCENE_KEY)
@@ -75,7 +81,7 @@ def scene_figure(scene: Scene, presentation: Presentation) -> SpecFigure:
     """The animated figure of ``scene`` as ``presentation`` shows it (built once each)."""
     return trajectory_figure(
         scene.plot_objective(),
-        scene_paths(scene),
+        scene_paths(scene, lesson_focus(presentation)),
         start=scene.start,
         frame_ms=presentation.frame_ms,
         presenter=presentation.presenter,

@@ -50,6 +50,7 @@ __all__ = [
     "Presentation",
     "all_defaults",
     "hp_key",
+    "lesson_focus",
     "lesson_ghosts",
     "lesson_state",
     "options_for",
@@ -408,6 +409,13 @@ def lesson_presentation(lesson: lessons.Lesson) -> Presentation:
 def lesson_state(lesson: lessons.Lesson) -> dict[str, Any]:
     """The session-state values that open ``lesson`` (every control: its scene, its view)."""
     return state_of(lesson.scene, lesson_presentation(lesson))
+
+
+def lesson_focus(presentation: Presentation) -> tuple[str, ...]:
+    """The optimizers the open lesson is about (the figure dims the others), or ()."""
+    if not presentation.lesson:
+        return ()
+    return lessons.get(presentation.lesson).focus
 
 
 def lesson_ghosts(scene: Scene, presentation: Presentation) -> list:
