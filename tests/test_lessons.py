@@ -467,6 +467,22 @@ def test_noisy_text_numbers(runs, texts):
     assert "in 5 of 5" in texts["noisy_gradients"]
 
 
+def test_noisy_says_which_way_adadeltas_rate_goes(runs, texts):
+    """The panel shows ADADELTA's rate rising as RMS[g] falls to the noise level; the text
+    used to say it fell."""
+    ad = runs["noisy_gradients"]["adadelta"]
+    n = round(0.2 * ad.steps)
+    early = np.nanmedian(ad.step_factor[:n], axis=0)
+    late = np.nanmedian(ad.step_factor[-n:], axis=0)
+    assert np.all(late > 1.5 * early)
+    text = texts["noisy_gradients"]
+    assert "**rises**" in text and f"median {fmt(early[0])} in x" in text
+    eps = ad.optimizer.hyperparams["eps"]
+    rms_g = np.sqrt(ad.states.sq_grad_avg[-1] + eps)
+    assert np.all(np.abs(rms_g - ad.noise) < 0.1 * ad.noise)  # at the noise level σ
+    assert "rate rises as RMS[g] falls" in lessons.get("noisy_gradients").look_at
+
+
 # ---------------------------------------------------------------------------
 # 9. ε warm-up
 # ---------------------------------------------------------------------------
