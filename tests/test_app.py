@@ -707,3 +707,15 @@ def test_icons_come_from_the_bundled_material_font_not_emoji():
     icons = [e.proto.icon for kind in ("warning", "error", "info") for e in getattr(at, kind)]
     icons += [e.proto.icon for e in at.expander if e.proto.icon]
     assert icons and all(i.startswith(":material/") for i in icons), icons
+
+
+def test_a_lessons_follow_up_button_loads_its_next_scene_and_keeps_the_lesson():
+    at = with_query({"lesson": "per_dimension"})
+    at.button(key="follow.per_dimension.0").click().run()
+    assert not at.exception
+    assert widget(at, "objective").value == "rotated_ill_conditioned"
+    assert at.session_state["lesson"] == "per_dimension"
+    assert any(m.value.startswith("#### Lesson 5") for m in at.markdown)
+    # on the turned valley the button turns it back
+    at.button(key="follow.per_dimension.0").click().run()
+    assert widget(at, "objective").value == "ill_conditioned"

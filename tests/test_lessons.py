@@ -746,3 +746,36 @@ def test_a_lesson_beyond_the_paper_says_so():
     assert saddle.beyond_paper
     assert saddle.markdown().startswith("*Beyond the paper:*")
     assert lessons.get("adagrad_decay").markdown().startswith("*The paper:*")
+
+
+def test_follow_ups_make_the_scenes_their_buttons_name():
+    from optviz.lessons.per_dimension import rotate_point, turned_scene
+
+    five = lessons.get("per_dimension")
+    (turn,) = five.follow_ups
+    assert turn.available(five.scene)
+    turned = turn.scene(five.scene)
+    assert turned.objective == "rotated_ill_conditioned"
+    assert turned.start == pytest.approx(rotate_point(five.scene.start), abs=1e-6)
+    rot = objectives.get("rotated_ill_conditioned")
+    plain = objectives.get("ill_conditioned")
+    assert rot.value(np.array(turned.start)) == pytest.approx(
+        plain.value(np.array(five.scene.start)), rel=1e-5
+    )
+    back = turned_scene(turned)  # and back again
+    assert back.objective == "ill_conditioned"
+    assert back.start == pytest.approx(five.scene.start, abs=1e-5)
+    assert not turn.available(five.scene.replace(objective="booth"))
+
+    six = lessons.get("units")
+    (other_way,) = six.follow_ups
+    assert other_way.scene(six.scene).transform == Transform(stretch=0.1)
+    assert other_way.scene(other_way.scene(six.scene)).transform == Transform(stretch=10.0)
+
+    eleven = lessons.get("the_price")
+    (quad,) = eleven.follow_ups
+    q = quad.scene(eleven.scene)
+    assert (q.objective, q.steps, q.hp("adadelta")["eps"]) == ("ill_conditioned", 5000, 1e-4)
+    assert not quad.available(q)
+    text = eleven.explain(q, q.runs())
+    assert "came within" in text and "ends at" in text  # the same oscillation, on screen

@@ -39,6 +39,16 @@ class Ghost(NamedTuple):
     label: str
 
 
+class FollowUp(NamedTuple):
+    """A lesson's next step, as a button under its text ("now turn the valley by 45°"):
+    ``scene`` makes the next scene from the one on screen; the button is offered while
+    ``available`` says so."""
+
+    label: str
+    scene: Callable[[Scene], Scene]
+    available: Callable[[Scene], bool] = lambda _scene: True
+
+
 #: Fewer steps than this and a lesson has nothing to say.
 MIN_STEPS = 10
 
@@ -120,6 +130,8 @@ class Lesson:
     beyond_paper: bool = False
     #: the optimizers its text is about: drawn on top, the others dimmed (() for none)
     focus: tuple[str, ...] = ()
+    #: its next steps, offered as buttons (the lesson stays open)
+    follow_ups: tuple[FollowUp, ...] = ()
 
     def markdown(self, scene: Scene | None = None, runs: Runs | None = None) -> str:
         """Claim, explanation (for ``scene``/``runs``, default the lesson's own), how
@@ -150,6 +162,7 @@ def _lesson(
     baselines: Callable[[Scene, Runs], str] = _no_baselines,
     beyond_paper: bool = False,
     focus: tuple[str, ...] = (),
+    follow_ups: tuple[FollowUp, ...] = (),
 ) -> Lesson:
     return Lesson(
         key=key,
@@ -165,6 +178,7 @@ def _lesson(
         baselines=_explainer(baselines),
         beyond_paper=beyond_paper,
         focus=tuple(focus),
+        follow_ups=tuple(follow_ups),
     )
 
 

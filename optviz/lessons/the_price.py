@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import optimizers
 from ..runner import Trajectory
-from .base import Array, Runs, Scene, _lesson, hyperparams, register
+from .base import Array, FollowUp, Runs, Scene, _lesson, hyperparams, register
 from .fair import tuned_paragraph
 from .runs import _diverged, _final_gap
 from .text import _bold, _name, _table, _usable, fmt, pct
@@ -250,6 +250,15 @@ LESSON = register(
         _explain_price,
         _check_price,
         baselines=tuned_paragraph,
+        follow_ups=(
+            FollowUp(
+                "Show it on the plain quadratic (ε = 10⁻⁴, 5000 steps)",
+                lambda scene: scene.replace(
+                    objective=QUADRATIC, start=(-3.5, 1.5), steps=QUADRATIC_STEPS
+                ).with_hp("adadelta", {**scene.hp("adadelta", paper=False), "eps": QUADRATIC_EPS}),
+                lambda scene: "adadelta" in scene.optimizers and scene.objective != QUADRATIC,
+            ),
+        ),
         focus=("adadelta",),
     )
 )

@@ -14,7 +14,7 @@ from .. import optimizers
 from ..objectives import Objective
 from ..runner import Trajectory
 from ..scene import Transform, plot_positions, stretch_of
-from .base import Runs, Scene, _lesson, hyperparams, register
+from .base import FollowUp, Runs, Scene, _lesson, hyperparams, register
 from .runs import _diverged, _rerun, original_positions
 from .text import _bold, _name, _needs_a_run, fmt, pct
 
@@ -251,5 +251,14 @@ LESSON = register(
         _explain_units,
         _check_units,
         baselines=_units_rule,
+        follow_ups=(
+            FollowUp(
+                "Measure x the other way round (s ↦ 1/s)",
+                lambda scene: scene.replace(
+                    transform=Transform(scene.transform.scale_exp, 1.0 / _stretch(scene))
+                ),
+                lambda scene: _stretch(scene) in (DEFAULT_STRETCH, 1 / DEFAULT_STRETCH),
+            ),
+        ),
     )
 )

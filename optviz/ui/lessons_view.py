@@ -61,6 +61,15 @@ def lesson_panel(scene: Scene, presentation: Presentation, runs: dict[str, Traje
     with st.container(border=True):
         st.markdown(f"#### Lesson {lessons.names().index(lesson.key) + 1}: {lesson.title}")
         st.markdown(text)
+        offered = [(i, f) for i, f in enumerate(lesson.follow_ups) if f.available(scene)]
+        for i, follow in offered:
+            st.button(
+                follow.label,
+                key=f"follow.{lesson.key}.{i}",
+                on_click=_follow,
+                args=(lesson.key, i),
+                icon=":material/arrow_forward:",
+            )
         if scene == own_scene(lesson):
             st.caption(
                 "✓ With the lesson's own settings its claim holds numerically."
@@ -72,6 +81,19 @@ def lesson_panel(scene: Scene, presentation: Presentation, runs: dict[str, Traje
                 "You have changed the lesson's settings: the text above follows your "
                 "numbers." + ("" if holds else " Its claim does not hold with them.")
             )
+
+
+def follow_scene(key: str, index: int, scene: Scene) -> Scene:
+    """The scene lesson ``key``'s follow-up ``index`` makes of ``scene``."""
+    return lessons.get(key).follow_ups[index].scene(scene)
+
+
+def _follow(key: str, index: int) -> None:
+    """A follow-up button: its scene in the controls, the lesson still open (the whole app
+    reruns: the sidebar shows the new settings)."""
+    scene, presentation = scene_of(st.session_state)
+    write_scene(follow_scene(key, index, scene), presentation)
+    st.rerun()
 
 
 def own_scene(lesson: lessons.Lesson) -> Scene:
