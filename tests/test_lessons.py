@@ -779,3 +779,20 @@ def test_follow_ups_make_the_scenes_their_buttons_name():
     assert not quad.available(q)
     text = eleven.explain(q, q.runs())
     assert "came within" in text and "ends at" in text  # the same oscillation, on screen
+
+
+def test_large_gradient_says_who_got_there_first(runs, texts):
+    """On the cliff SGD's leap helps it (past the cliff at step ~17, ADADELTA at ~679) and
+    no rate of the fair sweep diverges: the lesson says so instead of implying a disaster."""
+    from optviz.lessons.fair import tuning
+    from optviz.lessons.large_gradient import crossing_step
+
+    r = runs["large_gradient"]
+    t_sgd, t_ad = crossing_step(r["sgd"]), crossing_step(r["adadelta"])
+    x = r["sgd"].positions[:, 0]
+    assert x[t_sgd] > 0 and x[t_sgd - 1] <= 0 and 0 < t_sgd < t_ad
+    text = texts["large_gradient"]
+    assert f"SGD is past the cliff at step {t_sgd}, ADADELTA at step {t_ad}" in text
+    assert "Here SGD's leap *helped*" in text
+    assert tuning(r["sgd"]).diverged == 0
+    assert "a protection this cliff does not need" in text

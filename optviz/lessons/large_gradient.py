@@ -119,7 +119,56 @@ def _explain_large_gradient(_scene: Scene, runs: Runs) -> str:
             "bounded too, by η and η/√(1−ρ): the protection comes from dividing by a root mean "
             "square of gradients; ADADELTA's bound is in units of its own recent steps.)"
         )
-    return "\n\n".join(parts)
+    parts.append(_who_got_there(runs))
+    return "\n\n".join(p for p in parts if p)
+
+
+def crossing_step(tr: Trajectory) -> int:
+    """The first step after which the path is past the cliff (x > 0, in the original
+    coordinates), −1 if never (or after a divergence)."""
+    x = original_positions(tr)[:, 0]
+    past = np.flatnonzero(np.isfinite(x) & (x > 0))
+    if not past.size or (tr.diverged_at >= 0 and past[0] >= tr.diverged_at):
+        return -1
+    return int(past[0])
+
+
+def _who_got_there(runs: Runs) -> str:
+    """Who crossed the cliff when, and whether the leap hurt anyone: the honest half of
+    the lesson (on this cliff the leap does not throw SGD away)."""
+    from .fair import tuning
+
+    ad, sgd = runs.get("adadelta"), runs.get("sgd")
+    if ad is None or sgd is None or _diverged(sgd) or _diverged(ad):
+        return ""
+    t_sgd, t_ad = crossing_step(sgd), crossing_step(ad)
+    if t_sgd < 0 or t_ad < 0:
+        return ""
+    sweep = tuning(sgd)
+    gap_s, gap_a = float(sgd.loss_gap[-1]), float(ad.loss_gap[-1])
+    text = (
+        f"**Who got there first.** SGD is past the cliff at step {t_sgd}, ADADELTA at step "
+        f"{t_ad}; they end at f − f_min = {fmt(gap_s)} and {fmt(gap_a)}. "
+    )
+    if t_sgd < t_ad:
+        text += (
+            "Here SGD's leap *helped*: the huge gradient points down the cliff, towards the "
+            "minimum, and a step as large as the gradient got there sooner. "
+        )
+    if sweep.diverged:
+        text += (
+            f"The bound is what protects ADADELTA where a leap throws a run away: "
+            f"{sweep.diverged} of SGD's {len(sweep.rates)} rates in the fair comparison "
+            "diverged on this cliff."
+        )
+    else:
+        text += (
+            f"No rate of the fair comparison's sweep ({fmt(sweep.rates[0])} … "
+            f"{fmt(sweep.rates[-1])}) made SGD diverge on this cliff: ADADELTA's bounded "
+            "step is a protection this cliff does not need, and ADADELTA reaches the cliff "
+            f"{t_ad - t_sgd} steps later (its steps start at about √ε and grow from there)."
+        )
+    return text
 
 
 def _check_large_gradient(runs: Runs) -> bool:
