@@ -719,3 +719,24 @@ def test_a_lessons_follow_up_button_loads_its_next_scene_and_keeps_the_lesson():
     # on the turned valley the button turns it back
     at.button(key="follow.per_dimension.0").click().run()
     assert widget(at, "objective").value == "ill_conditioned"
+
+
+def test_the_default_scene_says_what_a_newcomer_is_looking_at():
+    from optviz.scene import Scene
+    from optviz.ui.compute import scene_paths
+    from optviz.numbers import fmt
+    from optviz.ui.trajectories import reading_text
+
+    at = fresh()
+    (caption,) = [c.value for c in at.caption if "Reading this picture" in c.value]
+    scene = Scene()
+    paths = scene_paths(scene)
+    gaps = {p.key: float(p.trajectory.loss_gap[-1]) for p in paths}
+    best = min(gaps, key=gaps.__getitem__)
+    assert reading_text(scene, paths) in caption
+    assert f"lowest final f − f_min: {ov.optimizers.get(best).display_name}" in caption
+    assert f"ADADELTA ends at {fmt(gaps['adadelta'])}" in caption  # and why: its warm-up
+    assert "√(ε/(1−ρ)) = 0.00447" in caption and "The **Lessons** tab" in caption
+    # with a lesson open the lesson speaks instead
+    at = with_query({"lesson": "units"})
+    assert not any("Reading this picture" in c.value for c in at.caption)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from time import sleep
 
 import numpy as np
@@ -10,7 +11,7 @@ import streamlit as st
 from .. import export, lessons, optimizers
 from ..figures import PathView, left_bounds_at
 from ..inspector import step_details
-from ..numbers import plain_number
+from ..numbers import fmt, plain_number
 from ..scene import CUSTOM, Scene, Transform
 from .chart import animated_chart
 from .compute import scene_figure, scene_figure_json, scene_paths
@@ -73,6 +74,40 @@ def problem_messages(scene: Scene, paths: list[PathView]) -> None:
                 "finite); the path is drawn up to the edge.",
                 icon=":material/open_in_new:",
             )
+
+
+def _ordinal(index: int) -> str:
+    return ("", "second", "third", "fourth", "fifth", "sixth", "seventh")[index] or "first"
+
+
+def reading_text(scene: Scene, paths: list[PathView]) -> str:
+    """What a newcomer is looking at, from the runs on screen: who ends lowest, where
+    ADADELTA stands and why a short run shows mostly its warm-up, how the baselines' rates
+    were chosen, and where the lessons are."""
+    finished = {p.key: p for p in paths if p.trajectory.diverged_at < 0}
+    if not finished:
+        return "Every run here diverged. The **Lessons** tab has scenes that show each claim."
+    gap = {k: float(p.trajectory.loss_gap[-1]) for k, p in finished.items()}
+    what = "f − f_min" if scene.plot_objective().f_min is not None else "f"
+    order = sorted(gap, key=gap.__getitem__)
+    best = finished[order[0]]
+    words = [f"**Reading this picture:** lowest final {what}: {best.label} ({fmt(gap[order[0]])})."]
+    if "adadelta" in finished and order[0] != "adadelta":
+        hp = scene.hp("adadelta")
+        first = math.sqrt(hp["eps"] / (1 - hp["rho"]))
+        words.append(
+            f"ADADELTA ends at {fmt(gap['adadelta'])}, the {_ordinal(order.index('adadelta'))} "
+            f"lowest of {len(order)}: it has no learning rate, its first steps are about "
+            f"√(ε/(1−ρ)) = {fmt(first)} and it grows them itself, so a short run shows mostly "
+            "its warm-up."
+        )
+    if any(optimizers.get(p.key).lr_kind != optimizers.LR_NONE for p in paths):
+        words.append(
+            "The baselines' learning rates are the function's suggested ones, not tuned "
+            "(the lessons compare each with the best of a sweep)."
+        )
+    words.append("The **Lessons** tab walks through the paper's claims, one scene each.")
+    return " ".join(words)
 
 
 def robustness_caption(scene: Scene, paths: list[PathView]) -> None:
@@ -360,6 +395,7 @@ def trajectory_view(scene: Scene, presentation: Presentation) -> None:
     st.caption(
         "▶ Play animates every panel together; the slider under the chart moves the "
         "step cursor. Click anywhere on the contour to start from there."
+        + ("" if presentation.lesson else " " + reading_text(scene, paths))
     )
     summary_table(scene, paths)
     export_panel(scene, presentation, paths, fig)
