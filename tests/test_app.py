@@ -722,9 +722,9 @@ def test_a_lessons_follow_up_button_loads_its_next_scene_and_keeps_the_lesson():
 
 
 def test_the_default_scene_says_what_a_newcomer_is_looking_at():
+    from optviz.numbers import fmt
     from optviz.scene import Scene
     from optviz.ui.compute import scene_paths
-    from optviz.numbers import fmt
     from optviz.ui.trajectories import reading_text
 
     at = fresh()

@@ -796,3 +796,26 @@ def test_large_gradient_says_who_got_there_first(runs, texts):
     assert "Here SGD's leap *helped*" in text
     assert tuning(r["sgd"]).diverged == 0
     assert "a protection this cliff does not need" in text
+
+
+def test_adagrad_decay_holds_across_the_sweep_and_says_where_it_stalls(runs, texts):
+    from optviz.lessons.fair import TUNING_RATES
+
+    ag = runs["adagrad_decay"]["adagrad"]
+    hp = dict(ag.optimizer.hyperparams)
+    ratios, finals = [], {}
+    for lr in sorted({*TUNING_RATES, hp["lr"]}):
+        one = ov.run(
+            ag.objective, optimizers.adagrad(**{**hp, "lr": lr}), ag.positions[0], ag.steps
+        )
+        assert one.diverged_at < 0
+        ratios.append(one.effective_lr[-1] / one.effective_lr[0])
+        finals[lr] = float(one.loss_gap[-1])
+    ratios = np.array(ratios)
+    assert np.all(ratios < 1)  # the decay, at every rate
+    text = texts["adagrad_decay"]
+    assert f"fell at every one, to {pct(ratios.min())}–{pct(ratios.max(axis=1).max())}" in text
+    stalled = max(lr for lr, f in finals.items() if f > 1)
+    reached = min(lr for lr, f in finals.items() if f < 1e-6)
+    assert f"with η ≤ {fmt(stalled)} it ends above f − f_min = 1" in text
+    assert f"with η ≥ {fmt(reached)} it reaches" in text

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..runner import Trajectory
 from .base import Array, Runs, Scene, _lesson, hyperparams, register
-from .fair import tuned_paragraph
+from .fair import sweep_run, tuned_paragraph
 from .runs import _diverged, _final_gap, _finite_rows
 from .text import _bold, _hp_text, _usable, fmt, pct, times
 
@@ -61,6 +61,7 @@ def _explain_adagrad_decay(_scene: Scene, runs: Runs) -> str:
             f"half of the run and {fmt(second)} in the second, and ends at f − f_min = "
             f"{fmt(_final_gap(ag))}."
         )
+        parts.append(_across_the_sweep(ag))
     ad = _usable(runs, "adadelta", "to compare with a rate that can recover", parts)
     if ad is not None:
         r = _rate_ratio(ad)
@@ -80,13 +81,54 @@ def _explain_adagrad_decay(_scene: Scene, runs: Runs) -> str:
     return " ".join(parts)
 
 
+def sweep_ratios(ag: Trajectory) -> tuple[tuple[float, ...], Array, Array]:
+    """ADAGRAD at every rate of the fair comparison's sweep: the rates, the last effective
+    rate over the first per rate and dimension ``(R, 2)`` (NaN where it diverged), and the
+    final f − f_min per rate (NaN where it diverged)."""
+    rates, batch = sweep_run(ag)
+    e = batch.effective_lr  # (T, R, 2)
+    ok = batch.diverged_at < 0
+    ratios = np.where(ok[:, None], e[-1] / e[0], np.nan)
+    finals = np.where(ok, batch.loss_gap[-1], np.nan)
+    return rates, ratios, finals
+
+
+def _across_the_sweep(ag: Trajectory) -> str:
+    rates, ratios, finals = sweep_ratios(ag)
+    ok = np.isfinite(finals)
+    if not ok.any():
+        return ""
+    slower = np.nanmax(ratios, axis=1)  # the slower-falling dimension, per rate
+    fell = bool(np.all(slower[ok] < 1))
+    stalled = [r for r, f in zip(rates, finals) if math.isfinite(f) and f > 1.0]
+    reached = [(r, f) for r, f in zip(rates, finals) if math.isfinite(f) and f < 1e-6]
+    text = f"Across the fair comparison's {len(rates)} rates " + (
+        f"ADAGRAD's rate fell at every one, to {pct(float(np.nanmin(ratios)))}–"
+        f"{pct(float(np.nanmax(slower[ok])))} of its first value: the decay is what the "
+        "growing sum does, whatever η."
+        if fell
+        else "its rate did not fall at every one."
+    )
+    if stalled and reached:
+        text += (
+            f" Whether it *stalls* depends on η: with η ≤ {fmt(max(stalled))} it ends above "
+            f"f − f_min = 1; with η ≥ {fmt(min(r for r, _ in reached))} it reaches "
+            f"{fmt(max(f for _, f in reached))} or better before its rate has fallen too far."
+        )
+    return text
+
+
 def _check_adagrad_decay(runs: Runs) -> bool:
     """ADAGRAD's last effective rate is below 1 % of its first in both dimensions,
-    ADADELTA's is not (neither diverged)."""
+    ADADELTA's is not (neither diverged); and at every rate of the fair comparison's sweep
+    that did not diverge ADAGRAD's rate ends below its first in both dimensions."""
     ag, ad = runs["adagrad"], runs["adadelta"]
     if _diverged(ag, ad):
         return False
-    return bool(np.all(_rate_ratio(ag) < 0.01) and np.all(_rate_ratio(ad) >= 0.01))
+    _rates, ratios, finals = sweep_ratios(ag)
+    ok = np.isfinite(finals)
+    falls = bool(ok.any() and np.all(ratios[ok] < 1))
+    return bool(falls and np.all(_rate_ratio(ag) < 0.01) and np.all(_rate_ratio(ad) >= 0.01))
 
 
 LESSON = register(

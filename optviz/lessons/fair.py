@@ -61,14 +61,25 @@ def has_own_rate(key: str) -> bool:
     return spec.lr_kind != optimizers.LR_NONE and "lr" in spec.defaults
 
 
-def tuning(tr: Trajectory, rates: tuple[float, ...] = TUNING_RATES) -> Tuning:
-    """``tr``'s optimizer at every rate of ``rates`` and its own, on ``tr``'s objective,
-    start, steps, noise and seed (one batched, cached run)."""
+def sweep_run(
+    tr: Trajectory, rates: tuple[float, ...] = TUNING_RATES
+) -> tuple[tuple[float, ...], Trajectory]:
+    """The rates (``rates`` and ``tr``'s own, ascending) and ``tr``'s optimizer run at every
+    one of them on ``tr``'s objective, start, steps, noise and seed: one batched, cached
+    run whose row i has rate i."""
     hp = _scalar_hp(tr)
     own = float(hp["lr"])
     grid = tuple(sorted({*(float(r) for r in rates), own}))
     others = tuple(sorted((k, float(v)) for k, v in hp.items() if k != "lr"))
     batch = _run_cached(tr.objective, tr.optimizer.key, (("lr", grid), *others), *_conditions(tr))
+    return grid, batch
+
+
+def tuning(tr: Trajectory, rates: tuple[float, ...] = TUNING_RATES) -> Tuning:
+    """``tr``'s optimizer at every rate of ``rates`` and its own, on ``tr``'s objective,
+    start, steps, noise and seed (one batched, cached run)."""
+    own = float(_scalar_hp(tr)["lr"])
+    grid, batch = sweep_run(tr, rates)
     gaps = batch.loss_gap[-1]
     finals = tuple(
         math.inf if batch.diverged_at[i] >= 0 or not math.isfinite(gaps[i]) else float(gaps[i])
