@@ -819,3 +819,16 @@ def test_adagrad_decay_holds_across_the_sweep_and_says_where_it_stalls(runs, tex
     reached = min(lr for lr, f in finals.items() if f < 1e-6)
     assert f"with η ≤ {fmt(stalled)} it ends above f − f_min = 1" in text
     assert f"with η ≥ {fmt(reached)} it reaches" in text
+
+
+def test_bad_start_says_for_which_rates_the_memory_costs(texts):
+    from optviz.lessons.adagrad_bad_start import sweep_memory
+
+    ag = lessons.get("adagrad_bad_start").scene.run("adagrad")
+    rows = dict(sweep_memory(ag))
+    assert rows[1e-5] is None and rows[0.003] is None  # no steep phase ends
+    assert np.all(rows[0.01] > 10) and np.all(rows[0.05] > 10)  # the claim
+    assert not np.all(rows[0.1] > 10) and np.all(rows[1.0] < 1)  # a large η: little memory
+    text = texts["adagrad_bad_start"]
+    assert "with η from 0.01 to 0.05 the restart's rate is" in text
+    assert "with η ∈ {0.1, 0.3, 1} only" in text

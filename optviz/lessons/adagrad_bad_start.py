@@ -9,7 +9,7 @@ import numpy as np
 
 from ..runner import Trajectory
 from .base import Array, Ghost, Runs, Scene, _lesson, hyperparams, register
-from .fair import tuned_paragraph
+from .fair import TUNING_RATES, tuned_paragraph
 from .runs import (
     _diverged,
     _final_gap,
@@ -103,13 +103,58 @@ def _explain_bad_start(_scene: Scene, runs: Runs) -> str:
         )
     if "adadelta" not in runs:
         others.append(_missing("adadelta", "to compare with a memory that fades"))
-    return " ".join(parts + others)
+    if ag is not None:
+        others.append(_across_the_sweep(ag))
+    return " ".join(p for p in parts + others if p)
+
+
+def sweep_memory(ag: Trajectory) -> list[tuple[float, Array | None]]:
+    """ADAGRAD's restart ratio (:func:`_memory_ratio`, per dimension) at every rate of the
+    fair comparison's sweep; None where no steep phase ends within the run."""
+    out = []
+    for lr in sorted({*TUNING_RATES, float(_scalar_hp(ag)["lr"])}):
+        m = _memory_ratio(_rerun(ag, lr=lr))
+        out.append((lr, None if m is None else m[2]))
+    return out
+
+
+def _across_the_sweep(ag: Trajectory) -> str:
+    rows = sweep_memory(ag)
+    none = [lr for lr, r in rows if r is None]
+    big = [(lr, r) for lr, r in rows if r is not None and np.all(r > 10)]
+    small = [(lr, r) for lr, r in rows if r is not None and not np.all(r > 10)]
+    words = [f"Across the fair comparison's {len(rows)} rates:"]
+    if none:
+        words.append(
+            f"with η ≤ {fmt(max(none))} no steep phase ends within the run (|g| never falls "
+            "below a tenth of its peak);"
+        )
+    if big:
+        lo = min(float(np.min(r)) for _, r in big)
+        hi = max(float(np.max(r)) for _, r in big)
+        words.append(
+            f"with η from {fmt(big[0][0])} to {fmt(big[-1][0])} the restart's rate is "
+            f"{times(lo)}–{times(hi)} larger (the claim);"
+        )
+    if small:
+        lo = min(float(np.min(r)) for _, r in small)
+        hi = max(float(np.max(r)) for _, r in small)
+        words.append(
+            f"with η ∈ {{{', '.join(fmt(lr) for lr, _ in small)}}} only {times(lo)}–"
+            f"{times(hi)}: a large η leaves the steep wall within a few steps, with little "
+            "to remember."
+        )
+    words.append(
+        "How much ADAGRAD's memory costs depends on how long the steep phase lasts, which η sets."
+    )
+    return " ".join(words)
 
 
 def _check_bad_start(runs: Runs) -> bool:
     """Restarted with an empty memory at the end of its steep phase, ADAGRAD ends with
     an effective rate more than 10× larger in both dimensions; ADADELTA's restart ends
-    within a factor 2 of the remembering run."""
+    within a factor 2 of the remembering run. (Across the fair sweep the ratio is measured
+    and said, not asserted: it holds for η from 0.01 to 0.05 only — :func:`sweep_memory`.)"""
     ag, ad = _memory_ratio(runs["adagrad"]), _memory_ratio(runs["adadelta"])
     if ag is None or ad is None:
         return False
