@@ -832,3 +832,43 @@ def test_bad_start_says_for_which_rates_the_memory_costs(texts):
     text = texts["adagrad_bad_start"]
     assert "with η from 0.01 to 0.05 the restart's rate is" in text
     assert "with η ∈ {0.1, 0.3, 1} only" in text
+
+
+# ---------------------------------------------------------------------------
+# The audit: one notch of any slider either keeps the claim or the panel says it broke
+# ---------------------------------------------------------------------------
+
+
+def _notches(lesson):
+    """Every scene one notch away from the lesson's on one optimizer's hyperparameter."""
+    from optviz.ui.state import options_for, snap
+
+    scene = lesson.scene
+    for key in scene.optimizers:
+        hp = scene.hp(key, paper=False)
+        for param in optimizers.get(key).hyperparams:
+            opts = options_for(param)
+            if not opts or param.name not in hp:
+                continue
+            at = opts.index(snap(hp[param.name], opts))
+            for step in (-1, 1):
+                if 0 <= at + step < len(opts):
+                    yield key, param.name, scene.with_hp(key, {**hp, param.name: opts[at + step]})
+
+
+@pytest.mark.parametrize("key", [k for k in lessons.names() if k != "paper_experiment"])
+def test_one_notch_of_any_slider_keeps_the_claim_or_the_panel_says_it_broke(key):
+    from optviz.ui.lessons_view import verdict
+
+    lesson = lessons.get(key)
+    assert lesson.check(lesson.scene.runs())
+    moved = 0
+    for opt, name, scene in _notches(lesson):
+        runs = scene.runs()
+        text = lesson.markdown(scene, runs)
+        assert lessons.FALLBACK not in text, (opt, name)
+        holds = lesson.check(runs)
+        line = verdict(holds, own=False)
+        assert holds or "Its claim does not hold with them." in line, (opt, name)
+        moved += 1
+    assert moved >= 2 or key == "units"  # every lesson has sliders to move

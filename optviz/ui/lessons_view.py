@@ -70,17 +70,21 @@ def lesson_panel(scene: Scene, presentation: Presentation, runs: dict[str, Traje
                 args=(lesson.key, i),
                 icon=":material/arrow_forward:",
             )
-        if scene == own_scene(lesson):
-            st.caption(
-                "✓ With the lesson's own settings its claim holds numerically."
-                if holds
-                else "✗ With these settings the claim does not hold: see the numbers above."
-            )
-        else:
-            st.caption(
-                "You have changed the lesson's settings: the text above follows your "
-                "numbers." + ("" if holds else " Its claim does not hold with them.")
-            )
+        st.caption(verdict(holds, own=scene == own_scene(lesson)))
+
+
+def verdict(holds: bool, *, own: bool) -> str:
+    """The line under a lesson's text: whether its claim holds numerically with the
+    settings on screen (``own``: the lesson's own settings)."""
+    if own:
+        return (
+            "✓ With the lesson's own settings its claim holds numerically."
+            if holds
+            else "✗ With these settings the claim does not hold: see the numbers above."
+        )
+    return "You have changed the lesson's settings: the text above follows your numbers." + (
+        "" if holds else " Its claim does not hold with them."
+    )
 
 
 def follow_scene(key: str, index: int, scene: Scene) -> Scene:
