@@ -708,8 +708,8 @@ def test_every_baseline_is_set_against_its_stated_sweep():
         if key in ("no_learning_rate", "insensitive", "paper_experiment"):
             continue  # their own sweeps are the lesson (checked above)
         assert "**Fair comparison.**" in text, key
-        if key == "units":
-            continue  # a stated rule: the probe does not depend on η
+        if key in ("units", "saddle"):
+            continue  # a stated rule (the probe does not depend on η); escape steps (below)
         for k in baselines:
             tr = runs[k]
             hp = dict(tr.optimizer.hyperparams)
@@ -872,3 +872,23 @@ def test_one_notch_of_any_slider_keeps_the_claim_or_the_panel_says_it_broke(key)
         assert holds or "Its claim does not hold with them." in line, (opt, name)
         moved += 1
     assert moved >= 2 or key == "units"  # every lesson has sliders to move
+
+
+def test_the_saddles_fair_comparison_is_in_escape_steps():
+    from optviz.lessons.fair import TUNING_RATES
+    from optviz.lessons.saddle import escape_step
+
+    scene = lessons.get("saddle").scene
+    runs = scene.runs()
+    ad = escape_step(runs["adadelta"])
+    text = lessons.get("saddle").markdown(scene, runs)
+    assert f"ADADELTA, with no rate to tune, escapes at step {ad}." in text
+    sgd = runs["sgd"]
+    escapes = {}
+    for lr in sorted({*TUNING_RATES, 0.05}):
+        one = ov.run(sgd.objective, optimizers.sgd(lr=lr), sgd.positions[0], sgd.steps)
+        escapes[lr] = escape_step(one)
+    before = min(lr for lr, t in escapes.items() if t is not None and t < ad)
+    assert f"SGD escapes from η = {fmt(min(lr for lr, t in escapes.items() if t))} on" in text
+    assert f"it escapes before ADADELTA with η ≥ {fmt(before)}" in text
+    assert escapes[0.05] > ad  # at the lesson's η ADADELTA is first; tuned, it is not
