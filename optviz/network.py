@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from . import optimizers
+from .memory import reuse_freed_memory
 
 Array = np.ndarray
 
@@ -303,10 +304,11 @@ class NetworkResult:
 
 def _median_factor(grads: Array, updates: Array) -> Array:
     """Per row, the median of −Δw/g over the weights with g ≠ 0 (NaN if there are none):
-    NaNs sort last, so the median of the k finite values is read off the sorted row."""
+    the undefined ones (g = 0: ±inf or NaN) become +inf and sort last, so the median of the
+    k finite values is read off the row after one sort."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.sort(-updates / grads, axis=-1)  # g = 0: ±inf or NaN
-    factor[~np.isfinite(factor)] = np.nan
+        factor = -updates / grads
+    factor[~np.isfinite(factor)] = np.inf
     factor.sort(axis=-1)
     k = np.isfinite(factor).sum(axis=-1)
     rows = np.arange(len(k))
@@ -355,6 +357,7 @@ def sweep(
     if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
         raise ValueError(f"seeds must be distinct whole numbers ≥ 0, got {seeds!r}")
     net = Net(tuple(hidden), activation)
+    reuse_freed_memory()  # megabyte temporaries: reuse, do not page-fault (memory.py)
     axes = _check_grid(key, grid)
     fixed = {k: float(v) for k, v in (fixed or {}).items()}
     spec = optimizers.get(key)

@@ -195,3 +195,27 @@ def test_every_optimizer_trains_the_network():
             grid = {spec.axes[0]: [spec.defaults[spec.axes[0]]]}
         r = nw.sweep(key, grid, epochs=1)
         assert r.test_error.shape[-1] == 1 and not r.diverged.any(), key
+
+
+def test_the_median_step_factor_is_the_median_over_the_weights_with_a_gradient():
+    rng = np.random.default_rng(3)
+    grads = rng.normal(size=(4, 50))
+    updates = -rng.uniform(0.1, 2.0, size=(4, 50)) * grads
+    grads[0, :7] = 0.0  # no factor there
+    grads[1, :] = 0.0  # none at all
+    got = nw._median_factor(grads, updates)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(grads != 0, -updates / grads, np.nan)
+    assert np.isnan(got[1])
+    for row in (0, 2, 3):
+        assert got[row] == np.nanmedian(factor[row])
+
+
+def test_freed_memory_is_reused_on_glibc():
+    from optviz import memory
+
+    assert memory.reuse_freed_memory() is memory.reuse_freed_memory()  # once per process
+    import platform
+
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert memory.reuse_freed_memory()
