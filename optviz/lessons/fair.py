@@ -14,14 +14,15 @@ and whether a tuned baseline ends below ADADELTA — in which case the lesson sa
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import optimizers
 from ..runner import Trajectory
-from .base import Runs, Scene
-from .runs import _conditions, _diverged, _final_gap, _run_cached, _scalar_hp
+from .base import Array, Runs, Scene
+from .runs import _conditions, _diverged, _run_cached, _scalar_hp
 from .text import _name, _table, fmt
 
 #: The sweep every baseline's learning rate is set against: 10⁻⁵ … 1 in half decades.
@@ -41,9 +42,14 @@ class Tuning:
 
     @property
     def best(self) -> float:
-        """The rate with the lowest final gap (NaN when every rate diverged)."""
+        """The rate with the lowest final gap (NaN when every rate diverged); on a tie the
+        slider's own, so that the table and the sentence name the same rate."""
         finite = [(f, r) for f, r in zip(self.finals, self.rates) if math.isfinite(f)]
-        return min(finite)[1] if finite else math.nan
+        if not finite:
+            return math.nan
+        low = min(f for f, _ in finite)
+        tied = [r for f, r in finite if f == low]
+        return self.own if self.own in tied else min(tied)
 
     @property
     def best_final(self) -> float:
@@ -52,7 +58,7 @@ class Tuning:
 
     @property
     def own_is_best(self) -> bool:
-        return self.own == self.best or self.own_final <= self.best_final
+        return self.own == self.best
 
 
 def has_own_rate(key: str) -> bool:
@@ -75,17 +81,35 @@ def sweep_run(
     return grid, batch
 
 
-def tuning(tr: Trajectory, rates: tuple[float, ...] = TUNING_RATES) -> Tuning:
+def final_value(loss_gap: Array) -> Array:
+    """The measure most lessons compare: f − f_min (f without a minimum) at the last step,
+    of a history ``(T+1,)`` or a batch's ``(T+1, B)``."""
+    return loss_gap[-1]
+
+
+def tail_mean(loss_gap: Array, fraction: float = 0.2) -> Array:
+    """The mean f − f_min over the last ``fraction`` of the run (noisy lessons: one final
+    sample of a jittering run says little)."""
+    n = max(1, round(fraction * loss_gap.shape[0]))
+    return np.mean(loss_gap[-n:], axis=0)
+
+
+def tuning(
+    tr: Trajectory,
+    rates: tuple[float, ...] = TUNING_RATES,
+    measure: Callable[[Array], Array] = final_value,
+) -> Tuning:
     """``tr``'s optimizer at every rate of ``rates`` and its own, on ``tr``'s objective,
-    start, steps, noise and seed (one batched, cached run)."""
+    start, steps, noise and seed (one batched, cached run), scored by ``measure`` of the
+    loss-gap history (lower is better)."""
     own = float(_scalar_hp(tr)["lr"])
     grid, batch = sweep_run(tr, rates)
-    gaps = batch.loss_gap[-1]
+    gaps = np.asarray(measure(batch.loss_gap), dtype=np.float64)
     finals = tuple(
         math.inf if batch.diverged_at[i] >= 0 or not math.isfinite(gaps[i]) else float(gaps[i])
         for i in range(len(grid))
     )
-    own_final = math.inf if _diverged(tr) else _final_gap(tr)
+    own_final = math.inf if _diverged(tr) else float(measure(tr.loss_gap))
     return Tuning(
         key=tr.optimizer.key,
         rates=grid,
@@ -100,15 +124,21 @@ def _gap_text(v: float) -> str:
     return "diverged" if not math.isfinite(v) else fmt(v)
 
 
-def tuned_paragraph(_scene: Scene, runs: Runs) -> str:
+def tuned_paragraph(
+    _scene: Scene,
+    runs: Runs,
+    measure: Callable[[Array], Array] = final_value,
+    measure_name: str = "",
+) -> str:
     """The rule, the table of every baseline's sweep and what it means (see the module
-    docstring); "" when the scene has no optimizer with a learning rate."""
+    docstring); "" when the scene has no optimizer with a learning rate. ``measure`` and
+    its name (``"mean f − f_min over the last 20 %"``) make it the lesson's own measure."""
     keys = [k for k in runs if has_own_rate(k)]
     if not keys:
         return ""
-    tunings = {k: tuning(runs[k]) for k in keys}
+    tunings = {k: tuning(runs[k], measure=measure) for k in keys}
     ad = runs.get("adadelta")
-    ad_final = math.inf if ad is None or _diverged(ad) else _final_gap(ad)
+    ad_final = math.inf if ad is None or _diverged(ad) else float(measure(ad.loss_gap))
     rows = [
         (
             _name(k),
@@ -126,7 +156,9 @@ def tuned_paragraph(_scene: Scene, runs: Runs) -> str:
         "(half decades, and the slider's own) on this very scene — the same start, steps "
         "and noise, its other settings as on the sliders (`optviz.lessons.fair`)."
     )
-    what = "final f − f_min" if next(iter(runs.values())).objective.f_min is not None else "final f"
+    what = measure_name or (
+        "final f − f_min" if next(iter(runs.values())).objective.f_min is not None else "final f"
+    )
     table = _table(
         [
             "optimizer",
@@ -138,6 +170,18 @@ def tuned_paragraph(_scene: Scene, runs: Runs) -> str:
         ],
         rows,
     )
+    if measure_name:  # e.g. a mean over the last part of the run
+        verb = f"gives a {measure_name} of"
+
+        def below(n: int) -> str:
+            return "score below" if n > 1 else "scores below"
+
+    else:
+        verb = "ends at"
+
+        def below(n: int) -> str:
+            return "end below" if n > 1 else "ends below"
+
     notes, winners, holders = [], [], []
     for k, t in tunings.items():
         if not math.isfinite(t.best):
@@ -152,13 +196,13 @@ def tuned_paragraph(_scene: Scene, runs: Runs) -> str:
             f"{_name(k)}'s η = {fmt(t.own)} is the best of the sweep."
             if t.own_is_best
             else f"{_name(k)}'s η = {fmt(t.own)} is *not* the best of the sweep: η = "
-            f"{fmt(t.best)} ends at {fmt(t.best_final)}{edge}."
+            f"{fmt(t.best)} {verb} {fmt(t.best_final)}{edge}."
         )
         if math.isfinite(ad_final):
             (winners if t.best_final < ad_final else holders).append(_name(k))
     if winners:
         notes.append(
-            f"**Tuned, {_join(winners)} end{'s' * (len(winners) == 1)} below ADADELTA's "
+            f"**Tuned, {_join(winners)} {below(len(winners))} ADADELTA's "
             f"{fmt(ad_final)}**: on this scene a tuned baseline wins, and what ADADELTA buys "
             "is not having to tune."
         )
@@ -172,3 +216,8 @@ def tuned_paragraph(_scene: Scene, runs: Runs) -> str:
 
 def _join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def tail_mean_paragraph(scene: Scene, runs: Runs) -> str:
+    """:func:`tuned_paragraph` scored by :func:`tail_mean` — for a noisy lesson."""
+    return tuned_paragraph(scene, runs, tail_mean, "mean f − f_min over the last 20 %")

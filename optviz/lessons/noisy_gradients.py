@@ -9,7 +9,7 @@ import numpy as np
 
 from ..runner import Trajectory
 from .base import Runs, Scene, _lesson, hyperparams, register
-from .fair import tuned_paragraph
+from .fair import tail_mean_paragraph
 from .runs import _any_run, _diverged, _nanmedian, _rerun
 from .text import _bold, _diverged_at, _hp_text, _missing_from, _needs_a_run, fmt
 
@@ -69,6 +69,7 @@ def _explain_noisy(_scene: Scene, runs: Runs) -> str:
     n = max(1, round(0.2 * ad.steps))
     early = np.array([_nanmedian(ad.step_factor[:n, d]) for d in range(2)])
     late = np.array([_nanmedian(ad.step_factor[-n:, d]) for d in range(2)])
+    steps_xy = np.sqrt(np.mean(ad.updates[-n:] ** 2, axis=0))
     lower = math.isfinite(a_gap) and math.isfinite(s_gap) and a_gap < s_gap
     parts.append(
         (
@@ -83,8 +84,9 @@ def _explain_noisy(_scene: Scene, runs: Runs) -> str:
         f"by RMS[Δx], its own recent step size ({fmt(rms_dx[0])}, {fmt(rms_dx[1])}): its "
         f"rate −Δx/g **{'rises' if late[0] > early[0] else 'falls'}** — median "
         f"{fmt(early[0])} in x over the first 20 % of the run, {fmt(late[0])} over the "
-        "last — while its steps stay about RMS[Δx] "
-        f"({fmt(tail_step(ad))}). It jitters at a level set by its own step history, not by "
+        "last — while its steps per coordinate stay about RMS[Δx] (the RMS of its x- and "
+        f"y-steps over the last 20 %: {fmt(steps_xy[0])}, {fmt(steps_xy[1])}). It jitters "
+        "at a level set by its own step history, not by "
         f"a learning rate. With seeds {seeds[0]}–{seeds[-1]} ADADELTA's mean was lower than "
         f"SGD's (η = {fmt(float(sgd.optimizer.hyperparams['lr']))}) in {wins} of "
         f"{len(seeds)}; whether a tuned SGD does better is in the fair comparison below."
@@ -118,10 +120,10 @@ LESSON = register(
             seed=0,
         ),
         "The f − f_min panel over the last part of the run: SGD and RMSprop jitter at a level "
-        "set by their learning rate while ADADELTA keeps settling; the rate panels: "
+        "set by their learning rate, ADADELTA at one set by its own steps; the rate panels: "
         "ADADELTA's rate rises as RMS[g] falls to the noise level.",
         _explain_noisy,
         _check_noisy,
-        baselines=tuned_paragraph,
+        baselines=tail_mean_paragraph,
     )
 )
