@@ -219,3 +219,19 @@ def test_freed_memory_is_reused_on_glibc():
 
     if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
         assert memory.reuse_freed_memory()
+
+
+def test_lesson_twelve_says_which_eps_columns_work_and_how_far_figure_two_is():
+    from optviz import lessons
+    from optviz.lessons import paper_experiment as pe
+
+    data = pe.results()
+    works = nw.works(data["tables"]["adadelta"])
+    text = lessons.get("paper_experiment").explain(lessons.get("paper_experiment").scene, {})
+    every = [n for n, col in zip(("10⁻²", "10⁻⁴", "10⁻⁶", "10⁻⁸"), works.T) if col.all()]
+    assert f"every ρ works at ε = {', '.join(every)}" in text
+    assert "10⁻⁸" not in every or works[:, 3].all()  # never "10⁻⁴ to 10⁻⁸" unless it is so
+    assert "insensitivity holds for ε from" not in text
+    assert "move its epochs slider to 60" in text  # the view's default shows 6 epochs
+    keras = float(data["keras"].test_error[0, 0, -1])
+    assert f"is at {lessons.pct(keras)} after the same budget" in text
