@@ -701,22 +701,48 @@ class ContourPanel(Panel):
         traces = [_colorbar_trace(grid, style)]
         if self.clickable:
             traces.append(click)
-        for positions, colour, label in self.ghosts:
+        for positions, colour, label, *rest in self.ghosts:
+            strong = bool(rest and rest[0])  # a lesson's named path: dotted, not faint
             traces.append(
                 {
                     "type": "scatter",
                     "x": typed(positions[:, 0], "f4"),
                     "y": typed(positions[:, 1], "f4"),
                     "mode": "lines",
-                    "opacity": 0.3,
-                    "hoverinfo": "skip",
-                    "line": {"color": colour, "width": max(1.0, style.line / 2)},
-                    "showlegend": False,
+                    "opacity": 0.95 if strong else 0.3,
+                    "hoverinfo": "name" if strong else "skip",
+                    "line": {
+                        "color": colour,
+                        "width": style.line if strong else max(1.0, style.line / 2),
+                        **({"dash": "dot"} if strong else {}),
+                    },
+                    "showlegend": strong,
                     "name": label,
                     "xaxis": cx,
                     "yaxis": cy,
                 }
             )
+            end = positions[-1]
+            if strong and np.isfinite(end).all():
+                traces.append(
+                    {
+                        "type": "scatter",
+                        "x": [float(end[0])],
+                        "y": [float(end[1])],
+                        "mode": "markers",
+                        "marker": {
+                            "symbol": "square-open",
+                            "size": style.marker - 2,
+                            "color": colour,
+                            "line": {"width": 2},
+                        },
+                        "name": f"{label}: end",
+                        "showlegend": False,
+                        "hovertemplate": f"{label} ends at (%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+                        "xaxis": cx,
+                        "yaxis": cy,
+                    }
+                )
         for m in objective.minima:
             traces.append(
                 {
@@ -1104,7 +1130,9 @@ def trajectory_figure(
     :class:`AccumulatorPanel`.
 
     ``paths`` are single-start runs of the same length on ``objective``. ``ghosts`` are
-    extra faint paths ``(positions, colour, label)`` drawn under the bold ones.
+    extra faint paths ``(positions, colour, label)`` drawn under the bold ones; a fourth
+    element ``True`` makes one a lesson's named path (dotted, strong, in the legend, its
+    end marked).
 
     The figure is assembled as plain dicts and wrapped without plotly's per-property
     validation (validating ~200 frames costs about a second per slider move); the tests

@@ -71,7 +71,7 @@ def _explain_bad_start(_scene: Scene, runs: Runs) -> str:
                 f"{_bold('adagrad')} ({_hp_text(ag, ['lr'])}) met gradients up to |g| = "
                 f"{fmt(peak)} on the way down; they fell below a tenth of that at step {t}, "
                 f"at {_point(original_positions(ag)[t])}. A fresh ADAGRAD started there — "
-                f"same point, empty memory, the faint path — ends with an effective rate "
+                f"same point, empty memory, the dotted path — ends with an effective rate "
                 f"{times(r[0])} larger in x and {times(r[1])} in y than the one that "
                 f"remembers the steep start, and reaches f − f_min = "
                 f"{fmt(_final_gap(fresh))} instead of {fmt(_final_gap(ag))}."
@@ -169,7 +169,7 @@ def _ghosts_bad_start(scene: Scene) -> list[Ghost]:
     if out is None:
         return []
     t, fresh = out
-    return [Ghost(original_positions(fresh), "adagrad", f"ADAGRAD restarted at step {t}")]
+    return [Ghost(original_positions(fresh), "adagrad", f"ADAGRAD restarted at step {t}", True)]
 
 
 LESSON = register(
@@ -185,7 +185,7 @@ LESSON = register(
             optimizers=("adagrad", "rmsprop", "adadelta"),
             hyperparams=hyperparams(adagrad={"lr": 0.05}, rmsprop={"lr": 0.01}, adadelta={}),
         ),
-        "The contour: the faint path is ADAGRAD restarted with an empty memory where the steep "
+        "The contour: the dotted path is ADAGRAD restarted with an empty memory where the steep "
         "descent ends; the bold one remembers the wall. Then ADAGRAD's effective-rate curves "
         "just after the steep first steps.",
         _explain_bad_start,

@@ -37,6 +37,9 @@ class Ghost(NamedTuple):
     positions: Array  #: (T+1, 2), in the original x
     key: str  #: the optimizer key whose colour it is drawn in
     label: str
+    #: the path the lesson's text is about: drawn dotted and strong, with its end marked,
+    #: not faint like a fan of ghosts
+    emphasis: bool = False
 
 
 class FollowUp(NamedTuple):

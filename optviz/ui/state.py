@@ -424,7 +424,7 @@ def lesson_ghosts(scene: Scene, presentation: Presentation) -> list:
     if not presentation.lesson:
         return []
     ghosts = lessons.get(presentation.lesson).ghosts(scene)
-    return [(g.positions, colour_of(g.key), g.label) for g in ghosts]
+    return [(g.positions, colour_of(g.key), g.label, g.emphasis) for g in ghosts]
 
 
 def objective_names() -> list[str]:
