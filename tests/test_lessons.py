@@ -269,7 +269,8 @@ def test_bad_start_fresh_restart_computed_independently(runs, texts):
     # the memory costs ADAGRAD: the fresh restart ends far lower
     ghost = lessons.get("adagrad_bad_start").ghosts(lessons.get("adagrad_bad_start").scene)
     assert len(ghost) == 1
-    positions, _, label = ghost[0]
+    positions, _, label, emphasis = ghost[0]
+    assert emphasis  # the path the text names: drawn dotted and strong
     assert "ADAGRAD" in label
     assert gap(r["adagrad"]) > 5 * float(r["adagrad"].objective.value(positions[-1]))
 
