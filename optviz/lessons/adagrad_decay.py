@@ -42,6 +42,19 @@ def _ratio_pair(r: Array) -> str:
     return f"ends at {_ratio_words(x)} in x and {_ratio_words(y)} in y"
 
 
+def _came_back(tr: Trajectory) -> str:
+    """ ", after coming within 1.58e-29 at step 437 — the oscillation of lesson 11" when the
+    run ended far above the best it reached; "" otherwise."""
+    gap = tr.loss_gap
+    best = int(np.nanargmin(gap))
+    if not gap[-1] > 100 * gap[best]:
+        return ""
+    return (
+        f", after coming within {fmt(gap[best])} of the minimum at step {best}: its rising "
+        "rate overshoots there, the price lesson 11 explains"
+    )
+
+
 def _travel_halves(tr: Trajectory) -> tuple[float, float]:
     steps = np.linalg.norm(tr.updates, axis=-1)
     half = tr.steps // 2
@@ -67,8 +80,8 @@ def _explain_adagrad_decay(_scene: Scene, runs: Runs) -> str:
         r = _rate_ratio(ad)
         parts.append(
             f"{_bold('adadelta')} divides by a running average that forgets old gradients "
-            f"instead: its rate {_ratio_pair(r)}, and it reaches f − f_min = "
-            f"{fmt(_final_gap(ad))}."
+            f"instead: its rate {_ratio_pair(r)}, and it ends at f − f_min = "
+            f"{fmt(_final_gap(ad))}" + _came_back(ad) + "."
         )
     for key in ("rmsprop", "adam"):
         tr = runs.get(key)

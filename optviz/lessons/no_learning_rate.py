@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 from .. import optimizers
 from ..runner import Trajectory
 from .base import Ghost, Runs, Scene, _lesson, hyperparams, register
@@ -99,12 +101,24 @@ def _explain_no_lr(_scene: Scene, runs: Runs) -> str:
             summary += (
                 f" So {better} well-chosen learning rate{'s' if better > 1 else ''} "
                 "beat ADADELTA here: its promise is not to beat a tuned SGD but to need "
-                "no tuning — it got this far without a search over η."
+                "no tuning — it got this far without a search over η." + _final_not_best(ad)
             )
         else:
             summary += " None of them beat ADADELTA, which needed no search at all."
     parts.append(summary)
     return "\n".join(parts)
+
+
+def _final_not_best(ad: Trajectory) -> str:
+    """The comparison is by final values; say so when ADADELTA's best was much lower."""
+    gap = ad.loss_gap
+    best = int(np.nanargmin(gap))
+    if not gap[-1] > 2 * gap[best]:
+        return ""
+    return (
+        f" (The comparison is of final values: ADADELTA's best was {fmt(gap[best])}, at step "
+        f"{best}, before it rose to {fmt(gap[-1])}.)"
+    )
 
 
 def _check_no_lr(runs: Runs) -> bool:

@@ -227,9 +227,10 @@ LESSON = register(
             optimizers=("sgd", "adagrad", "adadelta"),
             hyperparams=hyperparams(sgd={"lr": 0.01}, adagrad={"lr": 0.1}, adadelta={}),
         ),
-        "The two effective-rate panels: on this valley ADADELTA's and ADAGRAD's x and y curves "
-        "sit far apart. Then load the rotated valley from the corresponding start and watch "
-        "them close up, and the end of the run get worse.",
+        "The two rate panels: on this valley ADADELTA's and ADAGRAD's x and y curves sit far "
+        "apart for the first part of the run (SGD has no y-rate: its first step lands on the "
+        "valley's floor, where the gradient in y vanishes). Then turn the valley with the "
+        "button and watch them close up, and the end of the run get worse.",
         _explain_per_dimension,
         _check_per_dimension,
         baselines=tuned_paragraph,

@@ -245,8 +245,8 @@ LESSON = register(
             optimizers=("sgd", "adagrad", "adadelta"),
             hyperparams=hyperparams(sgd={"lr": 0.01}, adagrad={"lr": 0.1}, adadelta={}),
         ),
-        "The f − f_min panel at the end of the run: ADADELTA rises again while the others keep "
-        "falling; the accumulator panels; then the memory table.",
+        "The f − f_min panel at the end of the run: ADADELTA rises again while the others stay "
+        "down; the accumulator panels; then the memory table.",
         _explain_price,
         _check_price,
         baselines=tuned_paragraph,

@@ -34,6 +34,15 @@ def path_deviation(a: Trajectory, b: Trajectory) -> float:
     return float(np.max(np.linalg.norm(pa[:n] - pb[:n], axis=-1)))
 
 
+def end_distance(a: Trajectory, b: Trajectory) -> float:
+    """Distance between where two paths end, in the original coordinates; ∞ if either
+    diverged (the robustness box under the lesson measures the same)."""
+    if _diverged(a, b):
+        return math.inf
+    pa, pb = original_positions(a)[-1], original_positions(b)[-1]
+    return float(np.hypot(*(pa - pb)))
+
+
 def _width(obj: Objective) -> float:
     (x0, x1), (y0, y1) = obj.bounds
     return max(x1 - x0, y1 - y0)
@@ -165,7 +174,7 @@ def _explain_units(scene: Scene, runs: Runs) -> str:
         other = base.get(key)
         if other is None:
             continue
-        dev = path_deviation(tr, other)
+        dev = end_distance(tr, other)
         items.append(
             f"{_bold(key)} {fmt(dev)} ({pct(dev / width)})"
             if math.isfinite(dev)
@@ -174,9 +183,10 @@ def _explain_units(scene: Scene, runs: Runs) -> str:
     if scene.transform.stretch != 1.0 and items:
         parts.append(
             f"**The paths.** On the contour x is stretched by {fmt(scene.transform.stretch)}; "
-            "back in the original coordinates the largest distance from the unstretched path "
-            f"is {'; '.join(items)} (as a share of the plot's width {fmt(width)}). No "
-            "optimizer here is invariant to stretching one axis."
+            "back in the original coordinates each path ends this far from where the "
+            f"unstretched one ends: {'; '.join(items)} (as a share of the plot's width "
+            f"{fmt(width)}; the same distances as the box under this text). No optimizer here "
+            "is invariant to stretching one axis."
         )
     else:
         parts.append(
