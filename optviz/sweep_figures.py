@@ -739,7 +739,7 @@ def score_figure(
         }
 
     traces = [
-        bar("solved", solved, [colour_of(k) for k in keys], "solved the problem"),
+        bar("solved (in its colour)", solved, [colour_of(k) for k in keys], "solved the problem"),
         bar("neither", rest, "#d9d9d9", "neither solved it nor diverged"),
         bar("diverged", diverged, DIVERGED_COLOR, "diverged"),
     ]
@@ -749,8 +749,15 @@ def score_figure(
         "font": {"size": style.font, "family": "Arial, Helvetica, sans-serif"},
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
-        "margin": {"l": 10, "r": 20, "t": 10, "b": 50},
-        "legend": {"orientation": "h", "x": 0, "y": -0.35, "traceorder": "normal"},
+        "margin": {"l": 10, "r": 20, "t": 34, "b": 50},
+        # above the bars: below, it ran into the x-axis title
+        "legend": {
+            "orientation": "h",
+            "x": 0,
+            "y": 1.0,
+            "yanchor": "bottom",
+            "traceorder": "normal",
+        },
         "xaxis": {
             "range": [0, 100],
             "title": {"text": "% of the optimizer's own grid"},

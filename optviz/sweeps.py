@@ -554,13 +554,24 @@ def score_table(rows: Sequence[tuple[str, GridScore]]) -> str:
 
 
 def grid_text(result: SweepResult) -> str:
-    """ "ρ × ε, 30 × 30" or "η, 4 values": the grid of a sweep, for the words beside a
-    score."""
+    """ "ρ 0.5–0.9999 × ε 1e-10–0.1, 30 × 30" or "η 1e-5–1, 4 values": the grid of a sweep
+    (each axis with its range), for the words beside a score."""
     spec = optimizers.get(result.optimizer)
-    names = " × ".join(spec.hyperparam(a).label.split()[0] for a in result.axes)
+
+    def axis(name: str) -> str:
+        values = np.asarray(result.grid[name], dtype=np.float64)
+        symbol = spec.hyperparam(name).label.split()[0]
+        return f"{symbol} {_short(float(values.min()))}–{_short(float(values.max()))}"
+
+    names = " × ".join(axis(a) for a in result.axes)
     if len(result.axes) == 1:
         return f"{names}, {result.shape[0]} values"
     return f"{names}, " + " × ".join(str(n) for n in result.shape)
+
+
+def _short(v: float) -> str:
+    """1e-10, 0.9999, 10: a grid's end as the table prints it."""
+    return f"{v:.4g}".replace("e-0", "e-").replace("e+0", "e")
 
 
 def grid_score(result: SweepResult, reduction: float = SUCCESS_REDUCTION) -> GridScore:

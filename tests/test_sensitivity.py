@@ -447,7 +447,7 @@ def test_the_score_table_in_the_app_is_grid_score_of_independent_sweeps():
     at.radio(key=sens.GRID_KEY).set_value("paper").run()
     assert not at.exception
     (md,) = [m.value for m in at.markdown if m.value.startswith("| optimizer |")]
-    assert "| ADADELTA | ρ × ε, 3 × 4 | 100 |" in md
+    assert "| ADADELTA | ρ 0.9–0.99 × ε 1e-8–0.01, 3 × 4 | 100 |" in md
     assert query(at)["grid"] == "paper"
 
 

@@ -316,7 +316,7 @@ def test_grid_score_hand_made():
     assert score.quartiles[0] == pytest.approx(q1, rel=1e-12)
     assert score.quartiles[1] == pytest.approx(q2, rel=1e-12)
     assert score.quartiles[2] == q3 and score.spread == math.inf
-    assert score.grid_text == "η, 8 values" and score.budget == 50
+    assert score.grid_text == "η 0.1–1, 8 values" and score.budget == 50
 
 
 def test_grid_score_spread_is_infinite_once_a_quarter_diverged():
