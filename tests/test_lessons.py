@@ -912,3 +912,17 @@ def test_the_saddles_fair_comparison_is_in_escape_steps():
     assert f"SGD escapes from η = {fmt(min(lr for lr, t in escapes.items() if t))} on" in text
     assert f"it escapes before ADADELTA with η ≥ {fmt(before)}" in text
     assert escapes[0.05] > ad  # at the lesson's η ADADELTA is first; tuned, it is not
+
+
+def test_the_saddle_says_when_adadelta_is_not_first(texts):
+    from optviz.lessons.saddle import escape_step
+
+    runs = lessons.get("saddle").scene.runs()
+    esc = {k: escape_step(tr) for k, tr in runs.items()}
+    text = texts["saddle"]
+    ahead = [k for k, t in esc.items() if k != "adadelta" and t is not None and t < esc["adadelta"]]
+    assert ahead  # RMSprop, at the lesson's η
+    assert "ADADELTA is not first here" in text
+    for k in ahead:
+        assert f"{optimizers.get(k).display_name} escapes earlier (step {esc[k]})" in text
+    assert f"ADAGRAD, also per-dimension, needs {esc['adagrad']}" in text

@@ -49,7 +49,28 @@ def _explain_saddle(_scene: Scene, runs: Runs) -> str:
     done = {k: t for k, t in escapes.items() if t is not None}
     if done:
         fastest = min(done, key=done.__getitem__)
-        parts.append(f"Fastest: {_name(fastest)} (step {done[fastest]}).")
+        line = f"Fastest: {_name(fastest)} (step {done[fastest]})."
+        ad = done.get("adadelta")
+        if ad is not None:
+            ahead = [k for k, t in done.items() if k != "adadelta" and t < ad]
+            tied = [k for k, t in done.items() if k != "adadelta" and t == ad]
+            if ahead or tied:
+                line += (
+                    " ADADELTA is not first here: "
+                    + ", ".join(
+                        [f"{_name(k)} escapes earlier (step {done[k]})" for k in ahead]
+                        + [f"{_name(k)} at the same step" for k in tied]
+                    )
+                    + "."
+                )
+            slow = [k for k in ("adagrad", "rmsprop", "adam") if k in done and done[k] > ad]
+            if slow:
+                line += (
+                    " Per-dimension scaling alone does not make an escape fast: "
+                    + ", ".join(f"{_name(k)}, also per-dimension, needs {done[k]}" for k in slow)
+                    + " — the learning rate matters as much (the fair comparison below)."
+                )
+        parts.append(line)
     missing = _missing_from(runs, ("adadelta", "sgd"), "for the comparison")
     if missing:
         parts.append(missing)
