@@ -740,3 +740,16 @@ def test_the_default_scene_says_what_a_newcomer_is_looking_at():
     # with a lesson open the lesson speaks instead
     at = with_query({"lesson": "units"})
     assert not any("Reading this picture" in c.value for c in at.caption)
+
+
+def test_an_inspection_button_opens_the_step_inspector_where_the_text_points():
+    from optviz.lessons.large_gradient import jump
+
+    at = with_query({"lesson": "large_gradient"})
+    at.button(key="inspect.large_gradient.0").click().run()
+    assert not at.exception
+    ad = lessons.get("large_gradient").scene.run("adadelta")
+    step = jump(ad)[0] + 1
+    assert at.slider(key="inspect_step").value == step
+    assert next(b for b in at.get("button_group") if b.key == "inspect_key").value == "adadelta"
+    assert any(f"step {step}" in b.proto.label for b in at.button if b.key.startswith("inspect."))

@@ -52,6 +52,15 @@ class FollowUp(NamedTuple):
     available: Callable[[Scene], bool] = lambda _scene: True
 
 
+class Inspect(NamedTuple):
+    """A button under a lesson's text that opens the step inspector where the text points
+    ("ADADELTA at its steepest step"): ``at(runs)`` gives (optimizer key, step t ≥ 1), or
+    None when there is no such step in these runs."""
+
+    label: str
+    at: Callable[[Runs], tuple[str, int] | None]
+
+
 #: Fewer steps than this and a lesson has nothing to say.
 MIN_STEPS = 10
 
@@ -135,6 +144,8 @@ class Lesson:
     focus: tuple[str, ...] = ()
     #: its next steps, offered as buttons (the lesson stays open)
     follow_ups: tuple[FollowUp, ...] = ()
+    #: steps its text points the step inspector at, offered as buttons
+    inspections: tuple[Inspect, ...] = ()
 
     def markdown(self, scene: Scene | None = None, runs: Runs | None = None) -> str:
         """Claim, explanation (for ``scene``/``runs``, default the lesson's own), how
@@ -166,6 +177,7 @@ def _lesson(
     beyond_paper: bool = False,
     focus: tuple[str, ...] = (),
     follow_ups: tuple[FollowUp, ...] = (),
+    inspections: tuple[Inspect, ...] = (),
 ) -> Lesson:
     return Lesson(
         key=key,
@@ -182,6 +194,7 @@ def _lesson(
         beyond_paper=beyond_paper,
         focus=tuple(focus),
         follow_ups=tuple(follow_ups),
+        inspections=tuple(inspections),
     )
 
 

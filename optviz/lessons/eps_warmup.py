@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from ..runner import Trajectory
-from .base import Array, Runs, Scene, _lesson, hyperparams, register
+from .base import Array, Inspect, Runs, Scene, _lesson, hyperparams, register
 from .fair import tuned_paragraph
 from .runs import _diverged, _final_gap, _finite_rows, _rerun, _scalar_hp
 from .text import _bold, _diverged_at, _missing, _point, _table, fmt
@@ -109,6 +109,12 @@ LESSON = register(
         _explain_eps,
         _check_eps,
         baselines=tuned_paragraph,
+        inspections=(
+            Inspect(
+                "Inspect ADADELTA's first step",
+                lambda runs: ("adadelta", 1) if "adadelta" in runs else None,
+            ),
+        ),
         focus=("adadelta",),
     )
 )

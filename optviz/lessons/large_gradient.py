@@ -12,7 +12,7 @@ import sympy as sp
 from .. import objectives
 from ..objectives import Minimum, Objective, X, Y
 from ..runner import Trajectory
-from .base import Bounds, Runs, Scene, _lesson, hyperparams, register
+from .base import Bounds, Inspect, Runs, Scene, _lesson, hyperparams, register
 from .fair import tuned_paragraph
 from .runs import _diverged, _nanmedian, _scalar_hp, original_positions
 from .text import _bold, _diverged_at, _missing, _needs_a_run, _point, fmt, times
@@ -123,6 +123,15 @@ def _explain_large_gradient(_scene: Scene, runs: Runs) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
+def _steepest(runs: Runs, key: str) -> tuple[str, int] | None:
+    """(key, the inspector's step t) of ``key``'s steepest step: :func:`jump`'s index t is
+    the update of step t + 1."""
+    if key not in runs:
+        return None
+    j = jump(runs[key])
+    return None if j is None else (key, j[0] + 1)
+
+
 def crossing_step(tr: Trajectory) -> int:
     """The first step after which the path is past the cliff (x > 0, in the original
     coordinates), −1 if never (or after a divergence)."""
@@ -205,5 +214,11 @@ LESSON = register(
         _explain_large_gradient,
         _check_large_gradient,
         baselines=tuned_paragraph,
+        inspections=(
+            Inspect(
+                "Inspect ADADELTA at its steepest step", lambda runs: _steepest(runs, "adadelta")
+            ),
+            Inspect("Inspect SGD at its steepest step", lambda runs: _steepest(runs, "sgd")),
+        ),
     )
 )

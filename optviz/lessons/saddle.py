@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..runner import Trajectory
-from .base import Runs, Scene, _lesson, hyperparams, register
+from .base import Inspect, Runs, Scene, _lesson, hyperparams, register
 from .fair import TUNING_RATES, has_own_rate, sweep_run
 from .runs import _any_run, original_positions
 from .text import _missing_from, _name, _needs_a_run, _table, fmt
@@ -154,6 +154,12 @@ def _fair_escapes(_scene: Scene, runs: Runs) -> str:
     return " ".join(words)
 
 
+def _escape(runs: Runs, key: str) -> tuple[str, int] | None:
+    """(key, the step that takes ``key`` past |y| = 1), for the step inspector."""
+    t = escape_step(runs[key]) if key in runs else None
+    return None if not t else (key, t)
+
+
 def _check_saddle(runs: Runs) -> bool:
     """ADADELTA reaches |y| > 1 and does so before SGD (or SGD never does)."""
     ad, sgd = escape_step(runs["adadelta"]), escape_step(runs["sgd"])
@@ -184,6 +190,10 @@ LESSON = register(
         _explain_saddle,
         _check_saddle,
         baselines=_fair_escapes,
+        inspections=(
+            Inspect("Inspect ADADELTA at its escape step", lambda runs: _escape(runs, "adadelta")),
+            Inspect("Inspect SGD at its escape step", lambda runs: _escape(runs, "sgd")),
+        ),
         beyond_paper=True,
     )
 )

@@ -15,7 +15,14 @@ from .. import lessons, optimizers
 from ..runner import Trajectory
 from ..scene import Scene
 from .controls import write_scene
-from .state import Presentation, lesson_presentation, lesson_state, scene_of
+from .state import (
+    INSPECT_KEY,
+    KEPT_STEP,
+    Presentation,
+    lesson_presentation,
+    lesson_state,
+    scene_of,
+)
 
 NONE = ""
 
@@ -61,6 +68,16 @@ def lesson_panel(scene: Scene, presentation: Presentation, runs: dict[str, Traje
     with st.container(border=True):
         st.markdown(f"#### Lesson {lessons.names().index(lesson.key) + 1}: {lesson.title}")
         st.markdown(text)
+        for i, inspect in enumerate(lesson.inspections):
+            target = inspect.at(runs)
+            if target is not None and target[0] in runs:
+                st.button(
+                    f"{inspect.label} (step {target[1]})",
+                    key=f"inspect.{lesson.key}.{i}",
+                    on_click=_inspect,
+                    args=target,
+                    icon=":material/search:",
+                )
         offered = [(i, f) for i, f in enumerate(lesson.follow_ups) if f.available(scene)]
         for i, follow in offered:
             st.button(
@@ -85,6 +102,13 @@ def verdict(holds: bool, *, own: bool) -> str:
     return "You have changed the lesson's settings: the text above follows your numbers." + (
         "" if holds else " Its claim does not hold with them."
     )
+
+
+def _inspect(key: str, step: int) -> None:
+    """An inspection button: the step inspector (under the chart) at that optimizer and
+    step."""
+    st.session_state[INSPECT_KEY] = key
+    st.session_state[KEPT_STEP] = int(step)
 
 
 def follow_scene(key: str, index: int, scene: Scene) -> Scene:

@@ -61,6 +61,10 @@ __all__ = [
 ]
 
 SPEEDS = {"¼×": 240, "½×": 120, "1×": 60, "2×": 30, "4×": 15}
+#: the step inspector's widgets, and the step it keeps while the number of steps changes
+INSPECT_STEP = "inspect_step"
+INSPECT_KEY = "inspect_key"
+KEPT_STEP = "_inspect_step_kept"
 SCALE_EXPONENTS = tuple(range(-3, 4))
 STRETCHES = (0.01, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0)
 GHOST_COUNTS = (10, 30)

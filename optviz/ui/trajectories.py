@@ -17,7 +17,7 @@ from .chart import animated_chart
 from .compute import scene_figure, scene_figure_json, scene_paths
 from .controls import apply_click
 from .lessons_view import lesson_panel
-from .state import Presentation
+from .state import INSPECT_KEY, INSPECT_STEP, KEPT_STEP, Presentation
 
 CHART_KEY = "trajectory_chart"
 
@@ -267,12 +267,8 @@ def export_panel(
         )
 
 
-INSPECT_STEP = "inspect_step"
-_KEPT_STEP = "_inspect_step_kept"
-
-
 def _keep_inspected_step() -> None:
-    st.session_state[_KEPT_STEP] = st.session_state[INSPECT_STEP]
+    st.session_state[KEPT_STEP] = st.session_state[INSPECT_STEP]
 
 
 @st.fragment
@@ -284,7 +280,7 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
     c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
     # The step stays where the student left it when the number of steps changes
     # (Streamlit starts a slider with a new range afresh): it is kept in a key of its own.
-    kept = int(st.session_state.get(_KEPT_STEP, 10))
+    kept = int(st.session_state.get(KEPT_STEP, 10))
     st.session_state[INSPECT_STEP] = min(max(kept, 1), scene.steps)
     t = c1.slider(
         "step t (the move from x₍ₜ₋₁₎ to xₜ)",
@@ -294,11 +290,11 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
         on_change=_keep_inspected_step,
     )
     keys = [p.key for p in paths]
-    if st.session_state.get("inspect_key") not in keys:
-        st.session_state["inspect_key"] = "adadelta" if "adadelta" in keys else keys[0]
+    if st.session_state.get(INSPECT_KEY) not in keys:
+        st.session_state[INSPECT_KEY] = "adadelta" if "adadelta" in keys else keys[0]
     labels = {p.key: p.label for p in paths}
     key = (
-        c2.segmented_control("optimizer", keys, key="inspect_key", format_func=labels.__getitem__)
+        c2.segmented_control("optimizer", keys, key=INSPECT_KEY, format_func=labels.__getitem__)
         or keys[0]
     )
     p = next(p for p in paths if p.key == key)
