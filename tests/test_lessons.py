@@ -438,7 +438,7 @@ def test_large_gradient_jump_and_bound(runs, texts):
         u = np.linalg.norm(tr.updates, axis=-1)
         t = int(np.argmax(g[1:])) + 1
         assert abs(tr.positions[t, 0]) < 0.5  # the steepest point is the cliff at x = 0
-        assert f"at step {t}: |g| = {fmt(g[t])}" in text
+        assert f"at step {t + 1}: |g| = {fmt(g[t])}" in text  # the inspector's step
         assert f"{times(u[t] / u[t - 1])} the step before" in text
         if key == "sgd":
             assert u[t] / u[t - 1] >= 10

@@ -72,3 +72,22 @@ def test_the_network_lesson_opens_the_view_and_exports_its_tables():
     assert len(rows) - header - 1 == (3 * 4 + 12) * 6  # every cell, every epoch
     data = json.loads(render("paper_experiment", "json"))
     assert data["settings"]["epochs"] == 6 and len(data["rows"]) == 144
+
+
+def test_the_figure_two_sentence_names_no_largest_layer_when_they_are_level():
+    import types
+
+    import numpy as np
+
+    from optviz.ui import network_view as nv
+
+    def result(last):
+        rates = np.full((3, 4, 26, 3), 0.5)
+        rates[1, 2, 13:] = last  # the defaults' cell, over its last epoch
+        return types.SimpleNamespace(layer_rates=rates, updates_per_epoch=13)
+
+    level = nv._rates_sentence(result([0.99925, 1.00024, 1.00023]))  # measured at 60 epochs
+    assert "no layer's is clearly the largest" in level
+    assert "has the largest and layer" not in level
+    apart = nv._rates_sentence(result([0.51, 0.76, 0.39]))  # 6 epochs
+    assert "layer 2 has the largest and layer 3 the smallest" in apart

@@ -20,6 +20,12 @@ def first_step_formula(g: Array, rho: float, eps: float, lr: float = 1.0) -> Arr
     return -lr * (np.sqrt(eps) / np.sqrt((1.0 - rho) * g * g + eps)) * g
 
 
+def _longest_over_first(tr: Trajectory) -> float:
+    """The longest step's length over the first's (NaN-safe)."""
+    lengths = np.linalg.norm(tr.updates, axis=-1)
+    return float(np.nanmax(lengths) / lengths[0]) if lengths[0] > 0 else math.nan
+
+
 def warmup_steps(tr: Trajectory, factor: float = 10.0) -> int | None:
     """The first step at which ADADELTA's step length reaches ``factor`` × its first."""
     u = np.linalg.norm(tr.updates, axis=-1)
@@ -58,7 +64,8 @@ def _explain_eps(_scene: Scene, runs: Runs) -> str:
         grow = (
             f"its step length first reaches 10× the first at step {t10}"
             if t10 is not None
-            else "its step length never reaches 10× the first"
+            else "its step length never reaches 10× the first (the longest is "
+            f"{fmt(_longest_over_first(ad), 3)}× the first)"
         )
         when = "at the last step, still growing" if peak == rows[-1] else f"at step {peak}"
         parts.append(

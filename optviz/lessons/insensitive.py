@@ -175,7 +175,8 @@ def _explain_insensitive(_scene: Scene, runs: Runs) -> str:
     )
     if math.isfinite(rho_spread) and math.isfinite(eps_spread):
         knobs += (
-            f" Its knobs are not equal: changing ρ alone changes the final f − f_min by a "
+            f" Its knobs are not equal (over the cells that did not diverge): changing ρ alone "
+            "changes the final f − f_min by a "
             f"factor of {fmt(rho_spread, 2)} (median over ε), changing ε alone by "
             f"{fmt(eps_spread, 2)} (median over ρ)"
             + (

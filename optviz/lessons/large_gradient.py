@@ -82,7 +82,8 @@ def _explain_large_gradient(_scene: Scene, runs: Runs) -> str:
         before = _nanmedian(np.linalg.norm(tr.grads[:t], axis=-1))
         div = f"; it {_diverged_at(tr)}" if _diverged(tr) else ""
         items.append(
-            f"- {_bold(key)} meets its steepest gradient at step {t}: |g| = {fmt(g)}, "
+            # step t + 1 uses g_t (the inspector's count: step t moves x_(t−1) to x_t)
+            f"- {_bold(key)} meets its steepest gradient at step {t + 1}: |g| = {fmt(g)}, "
             f"{times(g / before)} its median gradient before that. Its step there is "
             f"{fmt(u)}, {times(ratio)} the step before, and lands at "
             f"{_point(original_positions(tr)[t + 1])}{div}."

@@ -90,6 +90,19 @@ def _explain_no_lr(_scene: Scene, runs: Runs) -> str:
                 best_rate, best_gap = lr, gap
         rows.append((fmt(lr), cell))
     parts.append("\n" + _table(["η", "SGD's final f − f_min"], rows) + "\n")
+    if "sgd" in runs:
+        own = float(runs["sgd"].optimizer.hyperparams["lr"])
+        own_gap = _final_gap(runs["sgd"]) if not _diverged(runs["sgd"]) else math.nan
+        parts.append(
+            f"(On the contour the bold SGD path is the slider's η = {fmt(own)}"
+            + (
+                f", which ends at {fmt(own_gap)}"
+                + (" — above ADADELTA" if math.isfinite(ad_gap) and own_gap > ad_gap else "")
+                if math.isfinite(own_gap)
+                else ", which diverges"
+            )
+            + "; the faint ones are the table's other rates.)\n"
+        )
     summary = f"{diverged} of the {len(rates)} learning rates diverged" + (
         f" and {slower} ended above ADADELTA" if math.isfinite(ad_gap) else ""
     )

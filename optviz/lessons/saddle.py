@@ -83,7 +83,11 @@ def _explain_saddle(_scene: Scene, runs: Runs) -> str:
         elif sgd is None:
             result = f"Here ADADELTA escapes at step {ad} and SGD not at all."
         else:
-            first = "ADADELTA first" if ad < sgd else ("together" if ad == sgd else "SGD first")
+            first = (
+                "ADADELTA before SGD"
+                if ad < sgd
+                else ("together" if ad == sgd else "SGD before ADADELTA")
+            )
             result = f"Here ADADELTA escapes at step {ad}, SGD at step {sgd}: {first}."
         parts.append(
             "SGD's step in y is η·|∂f/∂y|"

@@ -204,13 +204,20 @@ def _rates_sentence(result: network.NetworkResult) -> str:
     items = ", ".join(f"layer {k + 1} {v:.3g}" for k, v in enumerate(final))
     top = int(np.nanargmax(final))
     low = int(np.nanargmin(final))
+    close = float(np.nanmax(final) / np.nanmin(final) - 1.0) < 0.02
+    order = (
+        f"Here all end within {100 * (np.nanmax(final) / np.nanmin(final) - 1):.2g} % of each "
+        "other, so no layer's is clearly the largest"
+        if close
+        else f"Here layer {top + 1} has the largest and layer {low + 1} the smallest"
+    )
     return (
         f"At the first update ADADELTA's median step size is {np.nanmedian(first):.2g} "
         "(√ε / √(ε + (1−ρ)g²) while E[Δx²] is still empty: near 1 wherever (1−ρ)g² ≪ ε); "
         f"over the last epoch it is "
         f"{items}. §4.3 of the paper: as ε comes to dominate, the step sizes approach 1. "
-        f"Here layer {top + 1} has the largest and layer {low + 1} the smallest (the paper's "
-        "Figure 2 has the lowest layer largest and the output layer smallest)."
+        f"{order} (the paper's Figure 2 has the lowest layer largest and the output layer "
+        "smallest)."
     )
 
 
