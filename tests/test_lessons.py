@@ -926,3 +926,21 @@ def test_the_saddle_says_when_adadelta_is_not_first(texts):
     for k in ahead:
         assert f"{optimizers.get(k).display_name} escapes earlier (step {esc[k]})" in text
     assert f"ADAGRAD, also per-dimension, needs {esc['adagrad']}" in text
+
+
+def test_large_gradient_and_per_dimension_say_how_their_claims_fare_across_the_sweep(texts):
+    from optviz.lessons.large_gradient import leaps
+    from optviz.lessons.per_dimension import adagrad_sweep
+
+    sgd = lessons.get("large_gradient").scene.run("sgd")
+    rows = leaps(sgd)
+    big = [lr for lr, _c, r in rows if r is not None and r >= 10]
+    assert big == [0.1]  # the leap the lesson shows needs its η
+    text = texts["large_gradient"]
+    assert "A tenfold leap happens at η = 0.1 only." in text
+    assert "The slider's η = 0.1 was chosen to show it." in text
+    ag = lessons.get("per_dimension").scene.run("adagrad")
+    sweep = [(lr, t) for lr, t in adagrad_sweep(ag) if t is not None]
+    assert all(t[0] > 5 and t[0] > 3 * t[1] for _lr, t in sweep)  # lopsided at every rate
+    worse = [lr for lr, t in sweep if t[3] > 10 * t[2]]
+    assert min(worse) == 0.1 and "ends over 10× higher only with η ≥ 0.1" in texts["per_dimension"]

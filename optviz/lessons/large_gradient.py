@@ -14,7 +14,7 @@ from ..objectives import Minimum, Objective, X, Y
 from ..runner import Trajectory
 from .base import Bounds, Inspect, Runs, Scene, _lesson, hyperparams, register
 from .fair import tuned_paragraph
-from .runs import _diverged, _nanmedian, _scalar_hp, original_positions
+from .runs import _diverged, _nanmedian, _rerun, _scalar_hp, original_positions
 from .text import _bold, _diverged_at, _missing, _needs_a_run, _point, fmt, times
 
 #: The cliff: a gentle valley whose floor drops by 10 over a narrow band at x = 0.
@@ -121,6 +121,8 @@ def _explain_large_gradient(_scene: Scene, runs: Runs) -> str:
             "square of gradients; ADADELTA's bound is in units of its own recent steps.)"
         )
     parts.append(_who_got_there(runs))
+    if "sgd" in runs:
+        parts.append(_leap_across_the_sweep(runs["sgd"]))
     return "\n\n".join(p for p in parts if p)
 
 
@@ -131,6 +133,43 @@ def _steepest(runs: Runs, key: str) -> tuple[str, int] | None:
         return None
     j = jump(runs[key])
     return None if j is None else (key, j[0] + 1)
+
+
+def leaps(sgd: Trajectory) -> list[tuple[float, int, float | None]]:
+    """SGD at every rate of the fair sweep: (η, step past the cliff or −1, how many times
+    its previous step its step at the steepest point was — None if it never got there)."""
+    from .fair import TUNING_RATES
+
+    out = []
+    for lr in sorted({*TUNING_RATES, float(_scalar_hp(sgd)["lr"])}):
+        tr = _rerun(sgd, lr=lr)
+        crossed = crossing_step(tr)
+        j = jump(tr)
+        out.append((lr, crossed, j[3] if j is not None and crossed >= 0 else None))
+    return out
+
+
+def _leap_across_the_sweep(sgd: Trajectory) -> str:
+    rows = leaps(sgd)
+    never = [lr for lr, c, _ in rows if c < 0]
+    big = [lr for lr, _, r in rows if r is not None and r >= 10]
+    crossed = [(lr, r) for lr, _, r in rows if r is not None]
+    if not crossed:
+        return ""
+    text = "Across the fair sweep of SGD's rates the leap is not always dramatic: "
+    parts = [f"η = {fmt(lr)}: {times(r)}" for lr, r in crossed]
+    text += "its step at the cliff is " + ", ".join(parts) + " the step before"
+    if never:
+        text += f"; with η ≤ {fmt(max(never))} it never reaches the cliff in {sgd.steps} steps"
+    text += (
+        f". A tenfold leap happens at η = {', '.join(fmt(lr) for lr in big)} only."
+        if big
+        else ". No rate of the sweep makes a tenfold leap."
+    )
+    own = float(_scalar_hp(sgd)["lr"])
+    if own in big and len(big) < len(crossed):
+        text += f" The slider's η = {fmt(own)} was chosen to show it."
+    return text
 
 
 def crossing_step(tr: Trajectory) -> int:

@@ -179,6 +179,8 @@ def _explain_per_dimension(_scene: Scene, runs: Runs) -> str:
             )
     elif ad is None:
         parts.append(_missing("adadelta", "to see its per-dimension rates"))
+    if "adagrad" in runs and not _diverged(runs["adagrad"]):
+        parts.append(_adagrad_across_the_sweep(runs["adagrad"]))
     sgd = runs.get("sgd")
     if ad is not None and sgd is not None and not _diverged(ad, sgd):
         a_gap, s_gap = _final_gap(ad), _final_gap(sgd)
@@ -196,6 +198,37 @@ def _explain_per_dimension(_scene: Scene, runs: Runs) -> str:
                 f"{fmt(a_gap)}."
             )
     return "\n\n".join(parts)
+
+
+def adagrad_sweep(ag: Trajectory) -> list[tuple[float, tuple[float, float, float, float] | None]]:
+    """ADAGRAD at every rate of the fair sweep against its turned run
+    (:func:`_against_turned`)."""
+    from .fair import TUNING_RATES
+
+    rates = sorted({*TUNING_RATES, float(ag.optimizer.hyperparams["lr"])})
+    return [(lr, _against_turned(_rerun(ag, lr=lr))) for lr in rates]
+
+
+def _adagrad_across_the_sweep(ag: Trajectory) -> str:
+    rows = [(lr, t) for lr, t in adagrad_sweep(ag) if t is not None]
+    if not rows:
+        return ""
+    ratios = [t[0] for _, t in rows]
+    worse = [lr for lr, t in rows if t[3] > 10 * t[2]]
+    text = (
+        f"Across the fair sweep of ADAGRAD's rates its x and y rates differ by "
+        f"{times(min(ratios))}–{times(max(ratios))} on this valley at every rate"
+    )
+    if worse and len(worse) < len(rows):
+        text += (
+            f", but the turned valley ends over 10× higher only with η ≥ {fmt(min(worse))}: "
+            "with a smaller η neither run gets far enough for the rotation to matter."
+        )
+    elif worse:
+        text += ", and the turned valley ends over 10× higher at every one."
+    else:
+        text += "; the turned valley never ends 10× higher."
+    return text
 
 
 def _check_per_dimension(runs: Runs) -> bool:
