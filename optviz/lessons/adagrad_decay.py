@@ -11,7 +11,7 @@ import numpy as np
 from ..runner import Trajectory
 from .base import Array, Runs, Scene, _lesson, hyperparams, register
 from .fair import sweep_run, tuned_paragraph
-from .runs import _diverged, _final_gap, _finite_rows
+from .runs import _diverged, _final_gap, _finite_rows, rose_back
 from .text import _bold, _hp_text, _usable, fmt, pct, times
 
 
@@ -45,12 +45,11 @@ def _ratio_pair(r: Array) -> str:
 def _came_back(tr: Trajectory) -> str:
     """ ", after coming within 1.58e-29 at step 437 — the oscillation of lesson 11" when the
     run ended far above the best it reached; "" otherwise."""
-    gap = tr.loss_gap
-    best = int(np.nanargmin(gap))
-    if not gap[-1] > 100 * gap[best]:
+    back = rose_back(tr, 100.0)
+    if back is None:
         return ""
     return (
-        f", after coming within {fmt(gap[best])} of the minimum at step {best}: its rising "
+        f", after coming within {fmt(back[1])} of the minimum at step {back[0]}: its rising "
         "rate overshoots there, the price lesson 11 explains"
     )
 

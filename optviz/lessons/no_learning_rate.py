@@ -7,8 +7,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
-
 from .. import optimizers
 from ..runner import Trajectory
 from .base import Ghost, Runs, Scene, _lesson, hyperparams, register
@@ -20,6 +18,7 @@ from .runs import (
     _run_cached,
     _scalar_hp,
     original_positions,
+    rose_back,
 )
 from .text import _bold, _diverged_text, _hp_text, _missing, _needs_a_run, _table, fmt, pct
 
@@ -124,13 +123,12 @@ def _explain_no_lr(_scene: Scene, runs: Runs) -> str:
 
 def _final_not_best(ad: Trajectory) -> str:
     """The comparison is by final values; say so when ADADELTA's best was much lower."""
-    gap = ad.loss_gap
-    best = int(np.nanargmin(gap))
-    if not gap[-1] > 2 * gap[best]:
+    back = rose_back(ad, 2.0)
+    if back is None:
         return ""
     return (
-        f" (The comparison is of final values: ADADELTA's best was {fmt(gap[best])}, at step "
-        f"{best}, before it rose to {fmt(gap[-1])}.)"
+        f" (The comparison is of final values: ADADELTA's best was {fmt(back[1])}, at step "
+        f"{back[0]}, before it rose to {fmt(_final_gap(ad))}.)"
     )
 
 

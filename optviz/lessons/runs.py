@@ -86,6 +86,14 @@ def _nanmedian(arr: Any) -> float:
     return float(np.median(a)) if a.size else math.nan
 
 
+def rose_back(tr: Trajectory, factor: float) -> tuple[int, float] | None:
+    """(step, f − f_min) of the best point of ``tr`` when it ended more than ``factor`` ×
+    above it (it came close and rose back); None otherwise."""
+    gap = tr.loss_gap
+    best = int(np.nanargmin(gap))
+    return (best, float(gap[best])) if gap[-1] > factor * gap[best] else None
+
+
 def _final_gap(tr: Trajectory) -> float:
     return float(tr.loss_gap[-1])
 
