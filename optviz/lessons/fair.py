@@ -5,10 +5,13 @@ For every optimizer of a scene that has a learning rate of its own (SGD, momentu
 Nesterov, ADAGRAD, RMSprop, Adam — not ADADELTA, whose ``lr`` is only the libraries'
 multiplier), :func:`tuning` runs it at every rate of :data:`TUNING_RATES` (and the slider's
 own) as one batched run, from the same start, for the same steps, noise and seed, its
-other hyperparameters as on the sliders. The best rate is the one with the lowest final
-f − f_min (f without a minimum); a diverged run is never best. :func:`tuned_paragraph`
-writes the table and what it means for the lesson: whether the slider's rate is the best,
-and whether a tuned baseline ends below ADADELTA — in which case the lesson says so.
+other hyperparameters as on the sliders. The best rate is the one with the lowest score
+by the lesson's own measure — the final f − f_min (f without a minimum) by default,
+:func:`tail_mean` for a noisy lesson — a diverged run is never best, and on a tie the
+slider's rate is named. :func:`tuned_paragraph` writes the table and what it means for the
+lesson: whether the slider's rate is the best, and whether a tuned baseline scores below
+ADADELTA — in which case the lesson says so. (The saddle lesson measures escape steps
+instead, with its own paragraph.)
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ class Tuning:
 
     key: str
     rates: tuple[float, ...]  # ascending, the slider's own included
-    finals: tuple[float, ...]  # final f − f_min per rate (inf: diverged)
+    finals: tuple[float, ...]  # the measure per rate, lower is better (inf: diverged)
     diverged: int
     own: float  # the slider's rate
     own_final: float
