@@ -741,7 +741,9 @@ def test_every_baseline_is_set_against_its_stated_sweep():
                 else "ends at"
             )
             if best == float(hp["lr"]):
-                assert f"{name}'s η = {fmt(hp['lr'])} is the best of the sweep." in text, key
+                others = [fmt(lr) for lr in sorted(tied) if lr != best]
+                tie = f" (tied with η = {', '.join(others)})" if others else ""
+                assert f"{name}'s η = {fmt(hp['lr'])} is the best of the sweep{tie}." in text, key
             else:
                 assert (
                     f"{name}'s η = {fmt(hp['lr'])} is *not* the best of the sweep: η = "

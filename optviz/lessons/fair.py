@@ -195,8 +195,10 @@ def tuned_paragraph(
             if t.best in (t.rates[0], t.rates[-1]) and not t.own_is_best
             else ""
         )
+        ties = [r for r, f in zip(t.rates, t.finals) if f == t.best_final and r != t.own]
+        tie = f" (tied with η = {', '.join(fmt(r) for r in ties)})" if ties else ""
         notes.append(
-            f"{_name(k)}'s η = {fmt(t.own)} is the best of the sweep."
+            f"{_name(k)}'s η = {fmt(t.own)} is the best of the sweep{tie}."
             if t.own_is_best
             else f"{_name(k)}'s η = {fmt(t.own)} is *not* the best of the sweep: η = "
             f"{fmt(t.best)} {verb} {fmt(t.best_final)}{edge}."
