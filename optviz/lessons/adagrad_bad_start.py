@@ -129,20 +129,22 @@ def _across_the_sweep(ag: Trajectory) -> str:
             f"with η ≤ {fmt(max(none))} no steep phase ends within the run (|g| never falls "
             "below a tenth of its peak);"
         )
+
+    def span(rows: list[tuple[float, Array]]) -> str:
+        """ "20×–106×": the smallest and largest ratio of ``rows``, either dimension."""
+        lo = min(float(np.min(r)) for _, r in rows)
+        hi = max(float(np.max(r)) for _, r in rows)
+        return f"{times(lo)}–{times(hi)}"
+
     if big:
-        lo = min(float(np.min(r)) for _, r in big)
-        hi = max(float(np.max(r)) for _, r in big)
         words.append(
             f"with η from {fmt(big[0][0])} to {fmt(big[-1][0])} the restart's rate is "
-            f"{times(lo)}–{times(hi)} larger (the claim);"
+            f"{span(big)} larger (the claim);"
         )
     if small:
-        lo = min(float(np.min(r)) for _, r in small)
-        hi = max(float(np.max(r)) for _, r in small)
         words.append(
-            f"with η ∈ {{{', '.join(fmt(lr) for lr, _ in small)}}} only {times(lo)}–"
-            f"{times(hi)}: a large η leaves the steep wall within a few steps, with little "
-            "to remember."
+            f"with η ∈ {{{', '.join(fmt(lr) for lr, _ in small)}}} only {span(small)}: a "
+            "large η leaves the steep wall within a few steps, with little to remember."
         )
     words.append(
         "How much ADAGRAD's memory costs depends on how long the steep phase lasts, which η sets."

@@ -9,15 +9,15 @@ import numpy as np
 
 from ..runner import Trajectory
 from .base import Runs, Scene, _lesson, hyperparams, register
-from .fair import tail_mean_paragraph
+from .fair import tail_mean, tail_mean_paragraph
 from .runs import _any_run, _diverged, _nanmedian, _rerun
 from .text import _bold, _diverged_at, _hp_text, _missing_from, _needs_a_run, fmt
 
 
 def tail_mean_gap(tr: Trajectory, fraction: float = 0.2) -> float:
-    """Mean f − f_min over the last ``fraction`` of the run (NaN if it diverged)."""
-    n = max(1, round(fraction * (tr.steps + 1)))
-    return float(np.mean(tr.loss_gap[-n:])) if not _diverged(tr) else math.nan
+    """Mean f − f_min over the last ``fraction`` of the run (:func:`fair.tail_mean`, the
+    measure its fair comparison uses too; NaN if it diverged)."""
+    return float(tail_mean(tr.loss_gap, fraction)) if not _diverged(tr) else math.nan
 
 
 def tail_step(tr: Trajectory, fraction: float = 0.2) -> float:
