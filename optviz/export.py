@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import plotly.io as pio
 
+from .figures import with_frames
 from .runner import Trajectory
 
 __all__ = [
@@ -159,7 +160,7 @@ def to_html(fig: Any, *, title: str, caption: str = "") -> str:
     figures = list(fig) if isinstance(fig, (list, tuple)) else [fig]
     chart = "\n".join(
         pio.to_html(
-            one,
+            _spec(one),
             include_plotlyjs=i == 0,
             full_html=False,
             auto_play=False,
@@ -340,11 +341,13 @@ def trajectories_to_json(runs: Mapping[str, Trajectory], settings: Any = None) -
 
 
 def _spec(fig: Any) -> dict:
+    """The figure's dict; a trajectory figure made for the app's chart (its step cursor
+    a table, no plotly frames) gets plotly's frames and ▶ Play (``figures.with_frames``)."""
     if isinstance(fig, Mapping):
-        return dict(fig)
+        return with_frames(dict(fig))
     spec = getattr(fig, "spec", None)
     if isinstance(spec, dict):
-        return spec
+        return with_frames(spec)
     return fig.to_dict()
 
 
@@ -352,11 +355,18 @@ def frame_spec(fig: Any, step: int | None = None) -> dict:
     """The figure as a static dict showing animation frame ``step`` (the frame named
     ``str(step)``, or the last frame at or before it; ``None``: the figure as it opens).
     The frame's data is merged into the traces it names; frames, sliders and buttons are
-    dropped."""
-    spec = _spec(fig)
+    dropped. A trajectory figure (``SpecFigure``) shows its cursors exactly at ``step``,
+    whichever steps its frames hold."""
+    spec = fig.spec if hasattr(fig, "cursor_at") else _spec(fig)
     data = [dict(trace) for trace in spec.get("data", [])]
     frames = spec.get("frames") or []
-    if step is not None and frames:
+    table = (spec.get("layout", {}).get("meta") or {}).get("optvizCursor")
+    if step is not None and table and hasattr(fig, "cursor_at"):
+        # a trajectory figure knows every step: the cursors exactly at ``step``
+        at = min(max(int(step), 0), int(table["steps"]))
+        for index, update in zip(table["traces"], fig.cursor_at(at)):
+            data[index] = {**data[index], **update}
+    elif step is not None and frames:
 
         def number(frame: Mapping) -> float:
             try:
@@ -371,7 +381,9 @@ def frame_spec(fig: Any, step: int | None = None) -> dict:
             if 0 <= index < len(data):
                 data[index] = {**data[index], **update}
     layout = {
-        k: v for k, v in spec.get("layout", {}).items() if k not in ("sliders", "updatemenus")
+        k: v
+        for k, v in spec.get("layout", {}).items()
+        if k not in ("sliders", "updatemenus", "meta")
     }
     return {"data": data, "layout": layout}
 

@@ -58,6 +58,8 @@ def colour_of(key: str) -> str:
 
 MAX_FRAMES = 200
 MAX_LINE_POINTS = 1500  # line panels are thinned to this many points (markers use exact values)
+#: the room plotly's own ▶ Play buttons and slider take under the panels, in pixels
+PLAY_CONTROLS_PX = 88
 
 __all__ = [
     "MAX_FRAMES",
@@ -80,9 +82,10 @@ class SpecFigure(go.Figure):
     to inspect it (``fig.data`` of this object is empty by design).
     """
 
-    def __init__(self, spec: dict) -> None:
+    def __init__(self, spec: dict, cursors: list[Cursor] | None = None) -> None:
         super().__init__()
         self._spec = spec
+        self._cursors = cursors or []  # every step's cursor values (:meth:`cursor_at`)
 
     @property
     def spec(self) -> dict:
@@ -93,6 +96,11 @@ class SpecFigure(go.Figure):
 
     def to_plotly_json(self) -> dict:
         return self._spec
+
+    def cursor_at(self, step: int) -> list[dict]:
+        """Every step cursor's points at ``step`` (exact, any step: the figure's cursor
+        table may keep only some steps), in the order of ``layout.meta.optvizCursor``."""
+        return _cursor_values(self._cursors, step)
 
     def __repr__(self) -> str:
         return (
@@ -522,15 +530,29 @@ class _Layout:
     top: tuple[float, float]
     right_rows: tuple[tuple[float, float], ...]
     acc_rows: tuple[tuple[float, float], ...]
+    #: the height as fixed and flexible bands (see :func:`_grid_layout`)
+    fit: dict
 
 
-def _grid_layout(acc_rows: int, style: Style) -> _Layout:
+def _grid_layout(acc_rows: int, style: Style, *, controls: bool = True) -> _Layout:
+    """Where the panels sit. ``controls``: room at the bottom for plotly's ▶ Play buttons
+    and step slider (the app's chart draws its own control bar above the figure instead).
+
+    ``fit`` describes the figure's height as bands of pixels from the top, each fixed (a
+    gap holding titles and tick labels) or flexible (a panel): a viewer that must fit the
+    figure to a smaller window shrinks the flexible bands only, so that titles and tick
+    labels keep their room (the app's chart does, see ``chart_frontend/chart.js``).
+    """
     grow = 3 * (style.font - Style().font)  # presenter mode: bigger type needs more room
     top_margin = 34 + grow  # the legend sits above the panels
-    row_gap = 58 + grow  # room for a panel's x-axis title and the next panel's title
+    # between the right-hand panels: the next panel's title (the three share the step
+    # axis, whose tick labels and title only the lowest shows)
+    row_gap = 32 + grow // 2
+    axis_room = 50 + grow * 2 // 3  # under a panel: its tick labels and axis title
     block_gap = 130 + 2 * grow  # between the top block and the accumulator rows
-    controls = 150 + 2 * grow  # below the lowest panel: its axis title, the play button, slider
-    height = top_margin + style.height_top + acc_rows * (style.height_row + block_gap) + controls
+    # below the lowest panel: its axis title (and the play buttons and slider)
+    bottom = 62 + (PLAY_CONTROLS_PX if controls else 0) + 2 * grow
+    height = top_margin + style.height_top + acc_rows * (style.height_row + block_gap) + bottom
     px = 1.0 / height
 
     def band(top_px: float, h_px: float) -> tuple[float, float]:
@@ -546,7 +568,24 @@ def _grid_layout(acc_rows: int, style: Style) -> _Layout:
         )
         for i in range(acc_rows)
     )
-    return _Layout(height, top, right, acc)
+    bands: list[tuple[float, float, bool]] = [(0.0, top_margin, False)]
+    for i in range(3):
+        at = top_margin + i * (sub + row_gap)
+        if i:
+            bands.append((at - row_gap, at, False))
+        bands.append((at, at + sub, True))
+    at = top_margin + style.height_top
+    for _ in range(acc_rows):
+        bands += [
+            (at, at + block_gap, False),
+            (at + block_gap, at + block_gap + style.height_row, True),
+        ]
+        at += block_gap + style.height_row
+    bands.append((at, height, False))
+    # what must be seen on the first screen: the top block and its step axis' title
+    anchor = top_margin + style.height_top + axis_room
+    fit = {"height": height, "bands": [list(b) for b in bands], "anchor": anchor}
+    return _Layout(height, top, right, acc, fit)
 
 
 #: How every panel's axes look, in this figure and the Sensitivity view's.
@@ -568,14 +607,21 @@ class _Canvas:
     axes and titles they place."""
 
     def __init__(
-        self, objective: Objective, paths: list[PathView], style: Style, shown: Array
+        self,
+        objective: Objective,
+        paths: list[PathView],
+        style: Style,
+        shown: Array,
+        *,
+        controls: bool = True,
     ) -> None:
         self.objective = objective
         self.paths = paths
         self.style = style
-        self.shown = shown  # the step of each animation frame
+        self.shown = shown  # the steps the cursors' columns hold: every step
         self.steps = paths[0].trajectory.steps if paths else 0
-        self.geo = _grid_layout(math.ceil(sum(bool(p.spec.state_fields) for p in paths) / 3), style)
+        acc_rows = math.ceil(sum(bool(p.spec.state_fields) for p in paths) / 3)
+        self.geo = _grid_layout(acc_rows, style, controls=controls)
         self.layout: dict = {}
         self.annotations: list[dict] = []
 
@@ -614,10 +660,12 @@ class _Canvas:
         """The layout entry of axis ``x3`` / ``y3`` (``xaxis3`` / ``yaxis3``)."""
         return self.layout[f"{name[0]}axis{name[1:]}"]
 
-    def step_axis(self, x: str, *, titled: bool = False) -> None:
+    def step_axis(self, x: str, *, titled: bool = False, labelled: bool = True) -> None:
         self.axis(x)["range"] = [-0.02 * max(self.steps, 1), self.steps * 1.02 + 1]
         if titled:
             self.axis(x)["title"] = {"text": "step"}
+        if not labelled:  # a panel above another on the same steps: its labels are below
+            self.axis(x)["showticklabels"] = False
 
 
 @dataclass
@@ -909,7 +957,7 @@ class LossPanel(Panel):
         return [Cursor(self.axes, self.canvas.paths, [v[self.canvas.shown] for v in self.series])]
 
     def finish(self) -> None:
-        self.canvas.step_axis(self.axes[0])
+        self.canvas.step_axis(self.axes[0], labelled=False)
         y = self.canvas.axis(self.axes[1])
         if self.has_min:
             y.update(type="log", range=_log_range(self.series))
@@ -965,7 +1013,8 @@ class RatePanel(Panel):
     def finish(self) -> None:
         lr_range = _log_range(self.series)
         for i, (x, y) in enumerate(self.axes):
-            self.canvas.step_axis(x, titled=i == len(self.axes) - 1)
+            lowest = i == len(self.axes) - 1
+            self.canvas.step_axis(x, titled=lowest, labelled=lowest)
             self.canvas.axis(y).update(type="log", range=lr_range)
 
 
@@ -1085,9 +1134,20 @@ def _cursor_trace(cursor: Cursor, style: Style) -> dict:
     }
 
 
+def _at_rows(cursor: Cursor, rows: Array) -> Cursor:
+    """``cursor`` with its columns (one value per step) kept at ``rows`` only."""
+    return Cursor(
+        cursor.axes,
+        cursor.owners,
+        [y[rows] for y in cursor.ys],
+        None if cursor.xs is None else [x[rows] for x in cursor.xs],
+    )
+
+
 def _frames(cursors: list[Cursor], indices: list[int], shown: Array) -> list[dict]:
-    """One frame per shown step, moving every cursor. Each cursor's columns are rounded
-    in one pass (building the values frame by frame cost ~10 ms of Python per move)."""
+    """One frame per shown step, moving every cursor (whose columns hold the values at
+    ``shown``). Each cursor's columns are rounded in one pass (building the values frame
+    by frame cost ~10 ms of Python per move)."""
 
     def rows(columns: list[Array]) -> list[list]:
         """One list per frame: the columns' values at that frame, as :func:`_round` gives."""
@@ -1113,64 +1173,66 @@ def _frames(cursors: list[Cursor], indices: list[int], shown: Array) -> list[dic
     return frames
 
 
-def trajectory_figure(
-    objective: Objective,
-    paths: Sequence[PathView],
-    *,
-    start: tuple[float, float] | None = None,
-    max_frames: int = MAX_FRAMES,
-    frame_ms: int = 60,
-    presenter: bool = False,
-    clickable: bool = True,
-    contour_resolution: int = 320,
-    ghosts: Sequence[tuple[Array, str, str]] = (),
-) -> go.Figure:
-    """The synchronised, animated figure of one scene (see the module docstring), made of
-    panels: :class:`ContourPanel`, :class:`LossPanel`, :class:`RatePanel` and
-    :class:`AccumulatorPanel`.
+#: The step cursor's table holds every step while it has at most this many values (steps
+#: × cursor points); beyond, every step of the first :data:`DENSE_STEPS` and the rest thinned
+#: (a viewer asks for any other step's values on demand: :meth:`SpecFigure.cursor_at`).
+CURSOR_TABLE_VALUES = 160_000
+DENSE_STEPS = 1000
 
-    ``paths`` are single-start runs of the same length on ``objective``. ``ghosts`` are
-    extra faint paths ``(positions, colour, label)`` drawn under the bold ones; a fourth
-    element ``True`` makes one a lesson's named path (dotted, strong, in the legend, its
-    end marked).
 
-    The figure is assembled as plain dicts and wrapped without plotly's per-property
-    validation (validating ~200 frames costs about a second per slider move); the tests
-    check the structure instead.
-    """
-    style = Style.presenter() if presenter else Style()
-    paths = list(paths)
-    steps = paths[0].trajectory.steps if paths else 0
-    canvas = _Canvas(objective, paths, style, frame_steps(steps, max_frames).astype(int))
-    contour = ContourPanel(
-        start=start, clickable=clickable, resolution=contour_resolution, ghosts=ghosts
-    )
-    path_panels: list[Panel] = [contour, LossPanel(), RatePanel()]
-    panels: list[Panel] = [*path_panels, AccumulatorPanel()]
-    for panel in panels:
-        panel.place(canvas)
+def cursor_rows(steps: int, points: int, budget: int = CURSOR_TABLE_VALUES) -> Array:
+    """The steps the cursor table keeps, for a figure of ``steps`` steps whose cursors
+    have ``points`` points in all: every step ``0 … steps`` when that fits in ``budget``
+    values, else every step up to :data:`DENSE_STEPS` (or half the rows) and evenly
+    spread steps after it, the last step always kept."""
+    n = steps + 1
+    rows = max(budget // max(points, 1), 2 * MAX_FRAMES)
+    if n <= rows:
+        return np.arange(n)
+    dense = min(DENSE_STEPS, rows // 2)
+    rest = np.round(np.linspace(dense, steps, rows - dense)).astype(int)
+    return np.unique(np.concatenate([np.arange(dense), rest]))
 
-    traces: list[dict] = []
-    for panel in panels[:1]:
-        traces += panel.static_traces()
-    for p in paths:  # an optimizer's path and curves together, panel by panel
-        for panel in path_panels:
-            traces += panel.path_traces(p)
-    for panel in panels[1:]:
-        traces += panel.static_traces()
 
-    cursors = [c for panel in panels for c in panel.cursors()]
-    indices = list(range(len(traces), len(traces) + len(cursors)))
-    frames = _frames(cursors, indices, canvas.shown)
-    for c, d in zip(cursors, frames[0]["data"] if frames else []):
-        traces.append({**_cursor_trace(c, style), "x": d["x"], "y": d["y"]})
-    for panel in panels:
-        panel.finish()
+def _cursor_table(cursors: list[Cursor], indices: list[int], steps: int) -> dict:
+    """The step cursor as data (``layout.meta.optvizCursor``): for each cursor trace, its
+    points' x and y at each kept step, as ``(rows, points)`` float64 typed arrays (x null
+    when the points sit at the step itself). The app's chart moves the cursors from it;
+    :func:`with_frames` makes plotly frames of it."""
+    points = sum(len(c.owners) * (1 if c.xs is None else 2) for c in cursors)
+    rows = cursor_rows(steps, points)
 
-    # --- animation controls ------------------------------------------------------------
-    geo = canvas.geo
-    controls_y = 95 / geo.height  # the lowest panel ends 150 px (or more) above the bottom
-    slider_y = (95 - 36 - style.font) / geo.height  # below the buttons, with its label
+    def block(columns: list[Array]) -> dict:
+        return typed(np.stack(columns, axis=1) if columns else np.zeros((rows.size, 0)))
+
+    return {
+        "steps": int(steps),
+        "rows": typed(rows),
+        "traces": indices,
+        "x": [None if c.xs is None else block([x[rows] for x in c.xs]) for c in cursors],
+        "y": [block([y[rows] for y in c.ys]) for c in cursors],
+    }
+
+
+def _cursor_values(cursors: list[Cursor], step: int) -> list[dict]:
+    """Every cursor trace's points at ``step`` (``{"x", "y"}`` lists, None where NaN)."""
+
+    def clean(values: list[float]) -> list:
+        return [float(v) if math.isfinite(v) else None for v in values]
+
+    out = []
+    for c in cursors:
+        y = clean([float(col[step]) for col in c.ys])
+        x = [step] * len(c.owners) if c.xs is None else clean([float(col[step]) for col in c.xs])
+        out.append({"x": x, "y": y})
+    return out
+
+
+def _play_controls(layout: dict, shown: Array, font: int, frame_ms: int, height: int) -> None:
+    """plotly's own ▶ Play / ❚❚ Pause buttons and step slider under the panels (for
+    figures shown outside the app: the offline HTML export, ``fig.show()``)."""
+    controls_y = 95 / height  # the lowest panel ends 150 px (or more) above the bottom
+    slider_y = (95 - 36 - font) / height  # below the buttons, with its label
     animate = {
         "frame": {"duration": 0, "redraw": False},
         "mode": "immediate",
@@ -1182,26 +1244,7 @@ def trajectory_figure(
         "transition": {"duration": 0},
         "mode": "immediate",
     }
-    layout = canvas.layout
     layout.update(
-        height=geo.height,
-        font={"size": style.font, "family": "Arial, Helvetica, sans-serif"},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        margin={"l": 80, "r": 20, "t": 20, "b": 10},
-        legend={
-            "orientation": "h",
-            "x": 0.0,
-            "y": 1.0,
-            "yanchor": "bottom",
-            "font": {"size": style.font + 1},
-        },
-        hovermode="closest",
-        dragmode="pan",
-        clickmode="event+select",
-        uirevision=objective.name,
-        annotations=canvas.annotations,
-        images=[contour.image],
         updatemenus=[
             {
                 "type": "buttons",
@@ -1212,7 +1255,7 @@ def trajectory_figure(
                 "xanchor": "left",
                 "yanchor": "top",
                 "pad": {"t": 10, "r": 10},
-                "font": {"size": style.font},
+                "font": {"size": font},
                 "buttons": [
                     {"label": "▶ Play", "method": "animate", "args": [None, play]},
                     {"label": "❚❚ Pause", "method": "animate", "args": [[None], animate]},
@@ -1233,18 +1276,169 @@ def trajectory_figure(
                 "currentvalue": {
                     "prefix": "step ",
                     "xanchor": "right",
-                    "font": {"size": style.font, "color": "#222"},
+                    "font": {"size": font, "color": "#222"},
                 },
                 "font": {"color": "rgba(0,0,0,0)"},  # 200 tick labels would be unreadable
                 "ticklen": 3,
                 "steps": [
                     {"label": str(int(s)), "method": "animate", "args": [[str(int(s))], animate]}
-                    for s in canvas.shown
+                    for s in shown
                 ],
             }
         ],
     )
-    return SpecFigure({"data": traces, "layout": layout, "frames": frames})
+
+
+def trajectory_figure(
+    objective: Objective,
+    paths: Sequence[PathView],
+    *,
+    start: tuple[float, float] | None = None,
+    max_frames: int = MAX_FRAMES,
+    frame_ms: int = 60,
+    presenter: bool = False,
+    clickable: bool = True,
+    contour_resolution: int = 320,
+    ghosts: Sequence[tuple[Array, str, str]] = (),
+    frames: bool = True,
+) -> go.Figure:
+    """The synchronised, animated figure of one scene (see the module docstring), made of
+    panels: :class:`ContourPanel`, :class:`LossPanel`, :class:`RatePanel` and
+    :class:`AccumulatorPanel`.
+
+    ``paths`` are single-start runs of the same length on ``objective``. ``ghosts`` are
+    extra faint paths ``(positions, colour, label)`` drawn under the bold ones; a fourth
+    element ``True`` makes one a lesson's named path (dotted, strong, in the legend, its
+    end marked).
+
+    The step cursor is data: ``layout.meta.optvizCursor`` holds every cursor point at every
+    step (:func:`_cursor_table`; thinned past :data:`DENSE_STEPS` for long, crowded runs),
+    and ``layout.meta.optvizFit`` how the figure may shrink to fit a window. With
+    ``frames`` (for figures shown by plotly alone: the HTML export) the figure also has
+    ``max_frames`` plotly frames and plotly's ▶ Play button and slider; the app's chart
+    (``frames=False``) draws its own control bar and moves the cursors from the table, so
+    that every step can be shown.
+
+    The figure is assembled as plain dicts and wrapped without plotly's per-property
+    validation (validating ~200 frames costs about a second per slider move); the tests
+    check the structure instead.
+    """
+    style = Style.presenter() if presenter else Style()
+    paths = list(paths)
+    steps = paths[0].trajectory.steps if paths else 0
+    canvas = _Canvas(objective, paths, style, np.arange(steps + 1), controls=frames)
+    contour = ContourPanel(
+        start=start, clickable=clickable, resolution=contour_resolution, ghosts=ghosts
+    )
+    path_panels: list[Panel] = [contour, LossPanel(), RatePanel()]
+    panels: list[Panel] = [*path_panels, AccumulatorPanel()]
+    for panel in panels:
+        panel.place(canvas)
+
+    traces: list[dict] = []
+    for panel in panels[:1]:
+        traces += panel.static_traces()
+    for p in paths:  # an optimizer's path and curves together, panel by panel
+        for panel in path_panels:
+            traces += panel.path_traces(p)
+    for panel in panels[1:]:
+        traces += panel.static_traces()
+
+    cursors = [c for panel in panels for c in panel.cursors()]
+    indices = list(range(len(traces), len(traces) + len(cursors)))
+    for c, d in zip(cursors, _cursor_values(cursors, 0)):
+        traces.append({**_cursor_trace(c, style), "x": d["x"], "y": d["y"]})
+    for panel in panels:
+        panel.finish()
+
+    geo = canvas.geo
+    layout = canvas.layout
+    layout.update(
+        height=geo.height,
+        font={"size": style.font, "family": "Arial, Helvetica, sans-serif"},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin={"l": 80, "r": 20, "t": 20, "b": 10},
+        legend={
+            "orientation": "h",
+            "x": 0.0,
+            "y": 1.0,
+            "yanchor": "bottom",
+            "font": {"size": style.font + 1},
+        },
+        hovermode="closest",
+        dragmode="pan",
+        clickmode="event+select",
+        uirevision=objective.name,
+        annotations=canvas.annotations,
+        images=[contour.image],
+        meta={
+            "optvizCursor": _cursor_table(cursors, indices, steps),
+            "optvizFit": geo.fit,
+            "optvizPlay": {"frame_ms": int(frame_ms), "frames": int(max_frames)},
+        },
+    )
+    spec: dict = {"data": traces, "layout": layout}
+    if frames:
+        shown = frame_steps(steps, max_frames).astype(int)
+        spec["frames"] = _frames([_at_rows(c, shown) for c in cursors], indices, shown)
+        _play_controls(layout, shown, style.font, frame_ms, geo.height)
+    return SpecFigure(spec, cursors)
+
+
+def with_frames(spec: dict, max_frames: int = MAX_FRAMES) -> dict:
+    """A figure spec made by :func:`trajectory_figure` with ``frames=False`` as plotly
+    alone can animate it: frames from its cursor table (at most ``max_frames`` of its
+    kept steps), and plotly's ▶ Play button and step slider. A spec that has frames, or
+    no cursor table, is returned as it is."""
+    layout = spec.get("layout", {})
+    table = (layout.get("meta") or {}).get("optvizCursor")
+    if spec.get("frames") or not table:
+        return spec
+    rows = untyped(table["rows"]).astype(int)
+    pick = np.unique(np.round(np.linspace(0, rows.size - 1, min(max_frames, rows.size))))
+    pick = pick.astype(int)
+    columns = []
+    for x, y in zip(table["x"], table["y"]):
+        ys = untyped(y)[pick]
+        xs = None if x is None else untyped(x)[pick]
+        owners = [None] * ys.shape[1]
+        columns.append(
+            Cursor(("x", "y"), owners, list(ys.T), None if xs is None else list(xs.T))  # type: ignore[arg-type]
+        )
+    shown = rows[pick]
+    old = int(layout["height"])
+    new_layout = {**layout, "height": old + PLAY_CONTROLS_PX}
+    spec = {**spec, "data": [dict(t) for t in spec["data"]]}
+    _rescale_for_bottom(spec, new_layout, old=old, new=old + PLAY_CONTROLS_PX)
+    font = int((layout.get("font") or {}).get("size", Style().font))
+    frame_ms = int(layout["meta"]["optvizPlay"]["frame_ms"])
+    _play_controls(new_layout, shown, font, frame_ms, old + PLAY_CONTROLS_PX)
+    return {**spec, "layout": new_layout, "frames": _frames(columns, table["traces"], shown)}
+
+
+def _rescale_for_bottom(spec: dict, layout: dict, *, old: float, new: float) -> None:
+    """Make room at the bottom of a figure grown from ``old`` to ``new`` pixels high: every
+    vertical paper position (axes, titles, colour bars) keeps its distance in pixels from
+    the top."""
+    k = old / new
+    for trace in spec.get("data", []):
+        bar = (trace.get("marker") or {}).get("colorbar")
+        if bar and "len" in bar:
+            trace["marker"] = {**trace["marker"], "colorbar": {**bar, "len": bar["len"] * k}}
+            if "y" in bar:
+                trace["marker"]["colorbar"]["y"] = 1 - (1 - bar["y"]) * k
+
+    def top_kept(y: float) -> float:
+        return 1 - (1 - y) * k
+
+    for name, axis in list(layout.items()):
+        if name.startswith("yaxis") and isinstance(axis, dict) and "domain" in axis:
+            layout[name] = {**axis, "domain": [top_kept(v) for v in axis["domain"]]}
+    layout["annotations"] = [
+        {**note, "y": top_kept(note["y"])} if note.get("yref") == "paper" else note
+        for note in layout.get("annotations", [])
+    ]
 
 
 def _latex_to_text(symbol: str) -> str:

@@ -272,20 +272,41 @@ def test_png_writes_the_requested_frame(figure, monkeypatch, tmp_path):
     assert seen["spec"] == export.frame_spec(figure, 30)
 
 
-def test_frame_spec_applies_the_frame(figure):
+def test_frame_spec_shows_the_cursors_exactly_at_any_step(figure):
     spec = figure.spec
+    table = spec["layout"]["meta"]["optvizCursor"]
     frame = next(f for f in spec["frames"] if f["name"] == "30")
     static = export.frame_spec(figure, 30)
     assert "frames" not in static and "sliders" not in static["layout"]
-    for index, update in zip(frame["traces"], frame["data"]):
-        assert static["data"][index]["x"] == update["x"]
-        assert static["data"][index]["y"] == update["y"]
-    # a step between frames shows the last frame before it; None is the figure as it opens
+    assert "meta" not in static["layout"]  # the cursor table is not drawn
+    assert frame["traces"] == table["traces"]
+    for index, update, exact in zip(frame["traces"], frame["data"], figure.cursor_at(30)):
+        assert static["data"][index]["x"] == exact["x"]
+        assert static["data"][index]["y"] == exact["y"]
+        # the frame holds the same values, rounded to 6 digits
+        shown = [v for v in exact["y"] if v is not None]
+        framed = [v for v in update["y"] if v is not None]
+        np.testing.assert_allclose(framed, shown, rtol=1e-5)
+    # a step between frames is shown exactly too (the contour cursor at step 31)
+    steps = figure.spec["layout"]["meta"]["optvizCursor"]["steps"]
+    assert "31" not in {f["name"] for f in spec["frames"]} or steps < 200
     assert (
-        export.frame_spec(figure, 10_000)["data"]
-        == export.frame_spec(figure, int(spec["frames"][-1]["name"]))["data"]
+        export.frame_spec(figure, 31)["data"][table["traces"][0]]["y"]
+        == figure.cursor_at(31)[0]["y"]
     )
+    # past the last step: the last step; None is the figure as it opens
+    assert export.frame_spec(figure, 10_000)["data"] == export.frame_spec(figure, steps)["data"]
     assert export.frame_spec(figure)["data"] == spec["data"]
+
+
+def test_a_frame_spec_of_a_plain_dict_uses_its_frames(figure):
+    """A figure read back as a dict (no step table to compute from) shows the last frame
+    at or before the step, as plotly would."""
+    spec = figure.spec
+    frame = next(f for f in spec["frames"] if f["name"] == "30")
+    static = export.frame_spec(dict(spec), 30)
+    for index, update in zip(frame["traces"], frame["data"]):
+        assert static["data"][index]["y"] == update["y"]
 
 
 def test_the_checks_would_catch_a_cdn_page(figure):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import os
 import struct
@@ -322,3 +323,103 @@ def test_an_open_lessons_focus_is_drawn_on_top_and_the_others_dimmed():
     plain = scene_paths(lesson.scene)
     assert [p.key for p in plain] == list(lesson.scene.optimizers)
     assert not any(p.dimmed for p in plain)
+
+
+# --- the step cursor as data (the app's chart) ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app_figure(default_figure):
+    obj, paths, _ = default_figure
+    return obj, paths, trajectory_figure(obj, paths, frames=False)
+
+
+def test_the_app_figure_carries_every_step_of_every_cursor(app_figure):
+    _, paths, fig = app_figure
+    spec = fig.spec
+    assert "frames" not in spec
+    assert "sliders" not in spec["layout"] and "updatemenus" not in spec["layout"]
+    table = spec["layout"]["meta"]["optvizCursor"]
+    cursor = [i for i, t in enumerate(spec["data"]) if t.get("name") == "cursor"]
+    assert table["traces"] == cursor and table["steps"] == 500
+    rows = decode(table["rows"])
+    assert rows.tolist() == list(range(501))  # every step, the first ones one at a time
+    # the contour cursor: each optimizer's position at every step, exactly (float64)
+    xy_x, xy_y = decode(table["x"][0]), decode(table["y"][0])
+    assert xy_x.shape == (501, len(paths))
+    for i, p in enumerate(paths):
+        np.testing.assert_array_equal(xy_x[:, i], p.trajectory.positions[:, 0])
+        np.testing.assert_array_equal(xy_y[:, i], p.trajectory.positions[:, 1])
+    # the loss cursor sits at the step itself (x null) and holds f − f_min
+    assert table["x"][1] is None
+    loss = decode(table["y"][1])
+    np.testing.assert_array_equal(loss[7, 0], paths[0].trajectory.values[7] - 0.0)
+    # the cursors as drawn at first: step 0
+    assert spec["data"][cursor[0]]["x"] == [p.trajectory.positions[0, 0] for p in paths]
+
+
+def test_cursor_at_gives_any_step_exactly_and_matches_the_table(app_figure):
+    fig = app_figure[2]
+    table = fig.spec["layout"]["meta"]["optvizCursor"]
+    for step in (0, 1, 2, 37, 499, 500):
+        values = fig.cursor_at(step)
+        assert len(values) == len(table["traces"])
+        for column, (x, y) in enumerate(zip(table["x"], table["y"])):
+            want = decode(y)[step]
+            got = np.array([np.nan if v is None else v for v in values[column]["y"]])
+            np.testing.assert_array_equal(got, want)
+            if x is None:
+                assert values[column]["x"] == [step] * len(want)
+
+
+def test_a_long_crowded_run_keeps_its_first_steps_whole_and_thins_the_rest():
+    rows = figures.cursor_rows(5000, 60)
+    assert rows[0] == 0 and rows[-1] == 5000
+    assert rows.size * 60 <= figures.CURSOR_TABLE_VALUES + 60
+    assert rows[: figures.DENSE_STEPS].tolist() == list(range(figures.DENSE_STEPS))
+    assert np.all(np.diff(rows) >= 1)
+    # a short run keeps every step
+    assert figures.cursor_rows(500, 60).tolist() == list(range(501))
+
+
+def test_with_frames_makes_the_same_animation_as_plotly_frames(default_figure, app_figure):
+    """The HTML export animates the app's figure with plotly's own frames, made from the
+    cursor table: the same frames, buttons and slider as a figure built with them."""
+    built = default_figure[2].spec
+    made = figures.with_frames(app_figure[2].spec)
+    assert [f["name"] for f in made["frames"]] == [f["name"] for f in built["frames"]]
+    assert made["frames"] == built["frames"]
+    assert made["layout"]["height"] == built["layout"]["height"]
+    assert made["layout"]["sliders"] == built["layout"]["sliders"]
+    assert made["layout"]["updatemenus"] == built["layout"]["updatemenus"]
+    for name in ("yaxis", "yaxis2", "yaxis3", "yaxis4", "yaxis5"):
+        np.testing.assert_allclose(made["layout"][name]["domain"], built["layout"][name]["domain"])
+    # the app's figure itself is left as it was
+    assert "frames" not in app_figure[2].spec and "sliders" not in app_figure[2].spec["layout"]
+
+
+def test_the_fit_bands_cover_the_figure_and_keep_its_gaps():
+    for style in (figures.Style(), figures.Style.presenter()):
+        for acc_rows in (0, 1, 2):
+            geo = figures._grid_layout(acc_rows, style, controls=False)
+            bands = geo.fit["bands"]
+            assert bands[0][0] == 0 and bands[-1][1] == pytest.approx(geo.height)
+            for (_, b, _), (a, _, _) in itertools.pairwise(bands):
+                assert a == pytest.approx(b)  # contiguous
+            # the panels flex, the gaps (titles, tick labels) do not
+            flex = [(a, b) for a, b, f in bands if f]
+            assert len(flex) == 3 + acc_rows
+            for (top, bottom), (lo, hi) in zip(flex, [*geo.right_rows, *geo.acc_rows]):
+                assert (1 - bottom / geo.height, 1 - top / geo.height) == pytest.approx((lo, hi))
+            # the anchor (what must be on the first screen): under the top block
+            top_end = (1 - geo.top[0]) * geo.height
+            assert top_end < geo.fit["anchor"] < top_end + 80
+
+
+def test_the_right_hand_panels_share_one_labelled_step_axis(app_figure):
+    layout = app_figure[2].spec["layout"]
+    assert layout["xaxis2"]["showticklabels"] is False  # f − f_min
+    assert layout["xaxis3"]["showticklabels"] is False  # rate x
+    assert layout["xaxis4"].get("showticklabels", True) is True  # rate y: labels, title
+    assert layout["xaxis4"]["title"]["text"] == "step"
+    assert layout["xaxis2"]["range"] == layout["xaxis3"]["range"] == layout["xaxis4"]["range"]
