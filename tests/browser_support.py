@@ -152,7 +152,7 @@ CHART_AT_REST_JS = """() => {
     const c = window.optvizChart;
     if (!gd || !gd._fullLayout || !c || !gd.querySelector('.legend .traces')) return false;
     const drawn = c.full + c.inPlace + c.unchanged;
-    const playing = !!(gd._transitionData && gd._transitionData._animationRaf);
+    const playing = c.playing || !!(gd._transitionData && gd._transitionData._animationRaf);
     const width = gd.getBoundingClientRect().width;
     return drawn > 0 && drawn === window.optvizRenders && !playing &&
         Math.abs(gd._fullLayout.width - width) < 1;
@@ -228,15 +228,16 @@ CURSOR_OPACITY_JS = """() => document.querySelector('.js-plotly-plot').data
 SAME_AS_FRESH_JS = """async () => {
     const gd = document.querySelector('.js-plotly-plot');
     const spec = JSON.parse(window.optvizChart.lastSpec);
+    delete spec.layout.meta;
+    const at = window.optvizChart.step;
+    const cursor = window.optvizChart.cursorAt(at);  // the newest table's points at the step
+    cursor.traces.forEach((i, k) => {
+        spec.data[i] = Object.assign({}, spec.data[i], {x: cursor.data[k].x, y: cursor.data[k].y});
+    });
     const div = document.createElement('div');
     div.style.width = gd.offsetWidth + 'px';
     document.body.appendChild(div);
     await Plotly.newPlot(div, spec.data, spec.layout);
-    await Plotly.addFrames(div, spec.frames);
-    const at = gd.layout.sliders[0].active || 0;
-    const now = {transition: {duration: 0}, frame: {duration: 0, redraw: false},
-                 mode: 'immediate'};
-    if (at > 0) await Plotly.animate(div, [spec.frames[at].name], now);
     const text = v => JSON.stringify(Array.from(v || []));
     const differ = [];
     gd._fullData.forEach((t, i) => {
@@ -297,8 +298,8 @@ def open_app(page, url: str, timeout: float = 90_000):
 
 
 def step_label(chart) -> str:
-    """The step slider's label, 'step N'."""
-    return (chart.locator(".slider-container .slider-label").first.text_content() or "").strip()
+    """The chart's step label, 'step N of M'."""
+    return (chart.locator("#label").text_content() or "").strip()
 
 
 def step_of(chart) -> int:
@@ -307,19 +308,38 @@ def step_of(chart) -> int:
     return int(label.split()[1])
 
 
-# The step shown by the slider's label is past ``arg``.
+# The step shown by the chart's label is past ``arg``.
 STEP_PAST_JS = """(past) => {
-    const el = document.querySelector('.slider-container .slider-label');
-    const m = el && /^step (\\d+)$/.exec(el.textContent.trim());
+    const el = document.getElementById('label');
+    const m = el && /^step (\\d+)/.exec(el.textContent.trim());
     return !!m && Number(m[1]) > past;
 }"""
 
 
 def play_until(chart, past: int, timeout: float = 30_000) -> int:
-    """Press ▶ Play, wait until the step label shows a step past ``past``, press ❚❚ Pause
+    """Press ▶ Play, wait until the step label shows a step past ``past``, press Pause
     and wait until the animation has stopped. Returns the step it stopped at."""
-    chart.locator(".updatemenu-item-text", has_text="Play").click()
+    chart.locator("#play").click()
     wait_for(chart, STEP_PAST_JS, f"▶ Play past step {past}", arg=past, timeout=timeout)
-    chart.locator(".updatemenu-item-text", has_text="Pause").click()
-    wait_for(chart, f"() => !({PLAYING_JS})()", "❚❚ Pause stops the animation", timeout=timeout)
-    return step_of(chart)
+    chart.locator("#play").click()
+    wait_for(
+        chart, "() => !window.optvizChart.playing", "Pause stops the animation", timeout=timeout
+    )
+    # the step reaches the server (the inspector follows it): then the page is at rest
+    wait_for(chart, TOLD_JS, "the step told to the server", timeout=timeout)
+    step = step_of(chart)
+    wait_for(
+        chart.page, INSPECTED_JS, "the inspector at the step", arg=max(step, 1), timeout=timeout
+    )
+    wait_until_idle(chart.page, chart, timeout=timeout)
+    return step
+
+
+# The chart has told the server the step it shows (a moment after it came to rest).
+TOLD_JS = "() => window.optvizChart.told === window.optvizChart.step"
+
+# The step inspector shows step ``arg`` (the server has run with the chart's step).
+INSPECTED_JS = """(step) => {
+    const box = document.querySelector('.st-key-inspect_step input');
+    return !!box && Number(box.value) === step;
+}"""

@@ -46,6 +46,11 @@ def path_of(spec: dict, legendgroup: str) -> np.ndarray:
     return np.stack([decode(trace["x"]), decode(trace["y"])], axis=-1)
 
 
+def lesson_titles(at: AppTest) -> list[str]:
+    """The open lesson's title: the label of the box that holds its text."""
+    return [e.label for e in at.expander if e.label.startswith("**Lesson ")]
+
+
 def widget(at: AppTest, key: str):
     for kind in (
         "select_slider",
@@ -72,7 +77,10 @@ def test_the_default_page_renders(app):
     legend = [t["name"] for t in spec["data"] if t.get("showlegend")]
     assert legend == ["SGD", "Momentum", "ADAGRAD", "ADADELTA"]
     assert spec["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
-    assert len(spec["frames"]) == 200
+    # no plotly frames: the chart moves its cursor from the table of every step
+    assert "frames" not in spec and "sliders" not in spec["layout"]
+    table = spec["layout"]["meta"]["optvizCursor"]
+    assert table["steps"] == 500 and decode(table["rows"]).tolist() == list(range(501))
     assert not app.error
     assert (
         "Rosenbrock" in str(widget(app, "objective").value)
@@ -183,11 +191,11 @@ def test_a_click_on_the_contour_reruns_the_whole_app():
         import streamlit as st
 
         from optviz.ui.controls import ensure_defaults
-        from optviz.ui.trajectories import CHART_KEY, _on_chart_click
+        from optviz.ui.trajectories import CHART_KEY, _on_chart_message
 
         st.session_state["app_runs"] = st.session_state.get("app_runs", 0) + 1
         ensure_defaults()
-        st.session_state[CHART_KEY] = {"x": 0.5, "y": -0.25, "at": 1700000000000}
+        st.session_state[CHART_KEY] = {"kind": "click", "x": 0.5, "y": -0.25, "at": 1700000000000}
         st.write(
             f"runs {st.session_state.app_runs} start {st.session_state.start_x} "
             f"{st.session_state.start_y}"
@@ -195,7 +203,7 @@ def test_a_click_on_the_contour_reruns_the_whole_app():
 
         @st.fragment
         def view():
-            st.button("stands in for a click on the chart", on_click=_on_chart_click)
+            st.button("stands in for a click on the chart", on_click=_on_chart_message)
 
         view()
 
@@ -229,14 +237,16 @@ def test_the_page_pauses_for_the_browser_only_after_a_new_figure(monkeypatch):
     assert pauses == [0.01]  # the same figure: nothing new to draw, no pause
     at.select_slider(key="hp.adadelta.rho").set_value(0.9).run()
     assert pauses == [0.01, 0.01]
-    widget(at, "inspect_step").set_value(7).run()  # the inspector's own fragment
+    widget(at, "inspect_step").set_value(7).run()  # the step moves: the same figure
     assert pauses == [0.01, 0.01]
 
 
 def test_the_inspected_step_stays_when_the_number_of_steps_changes():
     at = fresh()
-    assert widget(at, "inspect_step").value == 10
+    assert widget(at, "inspect_step").value == 1  # the cursor at the start: the first move
+    assert at.session_state["step"] == 0
     widget(at, "inspect_step").set_value(13).run()
+    assert at.session_state["step"] == 13  # the one step cursor: the chart follows
     widget(at, "steps").set_value(510).run()  # a new range for the inspector's slider
     assert not at.exception
     assert widget(at, "inspect_step").value == 13
@@ -468,6 +478,7 @@ def test_the_inspector_gives_the_stretch_demo_in_the_optimizers_units():
 
     at = fresh()
     widget(at, "stretch").set_value(10.0).run()
+    widget(at, "inspect_step").set_value(10).run()
     assert not at.exception
     run = ov.run(
         ov.objectives.get("rosenbrock").stretched(10.0), ov.optimizers.adadelta(), (-15.0, 2.0), 500
@@ -574,8 +585,9 @@ def test_each_lesson_loads_and_sets_the_controls_it_names(key):
             if opt_key == "adadelta" and name == "lr":
                 continue
             assert widget(at, f"hp.{opt_key}.{name}").value == pytest.approx(value)
-    titles = [m.value for m in at.markdown if m.value.startswith("#### Lesson")]
-    assert titles == [f"#### Lesson {lessons.names().index(key) + 1}: {lessons.get(key).title}"]
+    assert lesson_titles(at) == [
+        f"**Lesson {lessons.names().index(key) + 1}: {lessons.get(key).title}**"
+    ]
     assert any("claim holds numerically" in c.value for c in at.caption)
     assert query(at)["lesson"] == key
 
@@ -603,7 +615,7 @@ def test_a_link_opens_a_lesson():
     at = with_query({"lesson": "units"})
     assert widget(at, "stretch").value == 10.0 and widget(at, "scale_exp").value == 0
     assert widget(at, "objective").value == "himmelblau"
-    assert any(m.value.startswith("#### Lesson 6") for m in at.markdown)
+    assert lesson_titles(at)[0].startswith("**Lesson 6:")
 
 
 def test_the_lessons_view_lists_every_lesson_and_the_memory_table():
@@ -623,7 +635,7 @@ def test_the_scene_can_be_exported():
     labels = [b.proto.label for b in at.get("download_button")]
     expected = ["Offline HTML animation", "Trajectories as CSV", "Trajectories as JSON"]
     if export.png_unavailable_reason() is None:
-        expected.append("PNG of step 10 (the inspector's step)")
+        expected.append("PNG of step 0 (the step cursor's)")
     else:  # the page says why, instead of a button that would fail
         assert any("PNG made on the server is not available" in c.value for c in at.caption)
     assert labels == expected
@@ -715,7 +727,7 @@ def test_a_lessons_follow_up_button_loads_its_next_scene_and_keeps_the_lesson():
     assert not at.exception
     assert widget(at, "objective").value == "rotated_ill_conditioned"
     assert at.session_state["lesson"] == "per_dimension"
-    assert any(m.value.startswith("#### Lesson 5") for m in at.markdown)
+    assert lesson_titles(at)[0].startswith("**Lesson 5:")
     # on the turned valley the button turns it back
     at.button(key="follow.per_dimension.0").click().run()
     assert widget(at, "objective").value == "ill_conditioned"
@@ -750,6 +762,110 @@ def test_an_inspection_button_opens_the_step_inspector_where_the_text_points():
     assert not at.exception
     ad = lessons.get("large_gradient").scene.run("adadelta")
     step = jump(ad)[0] + 1
-    assert at.slider(key="inspect_step").value == step
+    assert widget(at, "inspect_step").value == step
+    assert at.session_state["step"] == step  # the chart's cursor too
+    (chart,) = trajectory_charts(at)
+    args = json.loads(chart.proto.json_args)
+    assert args["step"] == step and args["step_rev"] >= 1
     assert next(b for b in at.get("button_group") if b.key == "inspect_key").value == "adadelta"
     assert any(f"step {step}" in b.proto.label for b in at.button if b.key.startswith("inspect."))
+
+
+# --- the one step cursor, and the lecture -----------------------------------------------------
+
+
+def chart_args(at: AppTest) -> dict:
+    (chart,) = trajectory_charts(at)
+    return json.loads(chart.proto.json_args)
+
+
+def test_a_link_opens_the_chart_and_the_inspector_at_its_step():
+    at = with_query({"step": "37"})
+    assert at.session_state["step"] == 37
+    assert widget(at, "inspect_step").value == 37
+    assert chart_args(at)["step"] == 37
+    assert query(at)["step"] == "37"  # and the address keeps it
+    # a step past the run's end shows the last step; a bad one is refused, once
+    at = with_query({"step": "4999", "steps": "100"})
+    assert widget(at, "inspect_step").value == 100 and chart_args(at)["step"] == 100
+    at = with_query({"step": "-3"})
+    assert any("Ignored `step=-3`" in w.value for w in at.warning)
+    assert at.session_state["step"] == 0 and "step" not in query(at)
+
+
+def test_the_inspectors_step_moves_the_chart_and_the_address():
+    at = fresh()
+    rev = chart_args(at)["step_rev"]
+    widget(at, "inspect_step").set_value(12).run()
+    args = chart_args(at)
+    assert args["step"] == 12 and args["step_rev"] == rev + 1  # a new step for the chart
+    assert query(at)["step"] == "12"
+    assert widget(at, "inspect_step").value == 12
+
+
+def test_the_chart_s_step_reaches_the_inspector():
+    def page():
+        import streamlit as st
+
+        from optviz.ui.controls import ensure_defaults
+        from optviz.ui.trajectories import CHART_KEY, _on_chart_message
+
+        ensure_defaults()
+        st.session_state.setdefault("step", 0)
+        st.session_state.setdefault("_step_rev", 0)
+        st.session_state[CHART_KEY] = {"kind": "step", "step": 42, "at": 1}
+        st.write(f"step {st.session_state.step} rev {st.session_state._step_rev}")
+        st.button("the chart speaks", on_click=_on_chart_message)
+
+    at = AppTest.from_function(page).run()
+    at.button[0].click().run()
+    assert not at.exception
+    # the step is the chart's: it is not sent back as a new one (the revision stays)
+    assert at.markdown[0].value == "step 42 rev 0"
+
+
+def test_the_chart_s_lesson_keys_open_the_next_and_previous_lesson():
+    def page():
+        import streamlit as st
+
+        from optviz.ui.controls import ensure_defaults
+        from optviz.ui.trajectories import CHART_KEY, _on_chart_message
+
+        ensure_defaults()
+        st.session_state.setdefault("step", 5)
+        delta = 1 if st.session_state.get("n", 0) < 2 else -1
+        st.session_state[CHART_KEY] = {"kind": "lesson", "delta": delta, "at": 1}
+        st.write(f"lesson {st.session_state.get('lesson', '')} step {st.session_state.step}")
+
+        def speak():
+            st.session_state["n"] = st.session_state.get("n", 0) + 1
+            _on_chart_message()
+
+        st.button("the chart speaks", on_click=speak)
+
+    at = AppTest.from_function(page).run()
+    names = lessons.names()
+    at.button[0].click().run()
+    assert at.markdown[0].value == f"lesson {names[0]} step 0"  # the first, at its start
+    at.button[0].click().run()
+    assert at.markdown[0].value == f"lesson {names[1]} step 0"
+    at.button[0].click().run()  # back
+    assert at.markdown[0].value == f"lesson {names[0]} step 0"
+
+
+def test_the_lecture_buttons_go_through_the_lessons_in_order():
+    at = fresh()
+    names = lessons.names()
+    widget(at, "lecture_next").click().run()
+    assert not at.exception
+    assert at.session_state["lesson"] == names[0]
+    assert widget(at, "lecture_back").proto.disabled  # the first lesson: nothing before
+    assert lesson_titles(at)[0].startswith("**Lesson 1:")
+    widget(at, "lecture_next").click().run()
+    assert at.session_state["lesson"] == names[1]
+    assert widget(at, "objective").value == lessons.get(names[1]).scene.objective
+    assert lesson_titles(at)[0].startswith("**Lesson 2:")
+    widget(at, "lecture_back").click().run()
+    assert at.session_state["lesson"] == names[0]
+    # the picker names the lesson's place in the lecture
+    assert widget(at, "lesson").format_func(names[0]).startswith(f"1/{len(names)}. ")

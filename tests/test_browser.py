@@ -164,7 +164,7 @@ class TestTheAppInABrowser:
         assert narrow["height"] == wide["height"], (wide, narrow)
 
     def test_play_advances_the_step_cursor_and_the_contour_survives(self, app):
-        assert step_label(app.chart) == "step 0"
+        assert step_label(app.chart) == "step 0 of 500"
         assert play_until(app.chart, past=0) > 0
         assert app.chart.locator(CONTOUR_IMAGE).count() == 1
 
@@ -200,13 +200,14 @@ class TestTheAppInABrowser:
         assert step_of(chart) == at
         chart.evaluate(
             """() => { window.optvizPlayed = [];
-                document.querySelector('.js-plotly-plot').on('plotly_animatingframe',
-                    e => window.optvizPlayed.push(Number(e.name))); }"""
+                new MutationObserver(() => window.optvizChart.playing &&
+                        window.optvizPlayed.push(window.optvizChart.step))
+                    .observe(document.getElementById('label'), {childList: true}); }"""
         )
         resumed = play_until(chart, past=at)
         played = chart.evaluate("() => window.optvizPlayed")
-        # every frame played comes after the cursor's step: ▶ Play did not start over
-        assert played and min(played) > at, (at, played[:5])
+        # every step played is at or after the cursor's: ▶ Play did not start over
+        assert played and min(played) >= at, (at, played[:5])
         assert resumed > at, (at, resumed)
 
     def test_hiding_sgd_in_the_legend_hides_its_cursors_showing_it_brings_them_back(self, app):
@@ -255,7 +256,7 @@ class TestTheAppInABrowser:
         small = chart.evaluate(PLOT_SIZE_JS)
         full = chart.evaluate(COUNTS_JS)["full"]
         chart.evaluate("() => { window.optvizSameFrame = true; }")
-        page.get_by_role("switch", name="Presenter mode").click(force=True)
+        page.get_by_role("switch", name="Presenter").click(force=True)
         wait_for(chart, "(n) => window.optvizChart.full > n", "the figure drawn anew", full)
         wait_for(page, SIDEBAR_FOLDED_JS, "the sidebar folded away")
         wait_until_idle(page, chart, timeout=30_000)
@@ -266,6 +267,131 @@ class TestTheAppInABrowser:
         assert page.locator(CHART_IFRAME).count() == 1
         assert not chart.is_detached()
         assert chart.evaluate("() => window.optvizSameFrame") is True
+
+    # --- the one step cursor ---------------------------------------------------------
+
+    def test_the_keys_and_buttons_move_every_panels_cursor_one_step_at_a_time(self, app):
+        page, chart = app.page, app.chart
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        page.keyboard.press("ArrowRight")
+        wait_for(chart, "() => window.optvizChart.step === 1", "→: step 1")
+        page.keyboard.press("Shift+ArrowRight")
+        wait_for(chart, "() => window.optvizChart.step === 11", "Shift+→: ten more")
+        chart.locator("#back").click()
+        wait_for(chart, "() => window.optvizChart.step === 10", "◀: one back")
+        page.keyboard.press("End")
+        wait_for(chart, "() => window.optvizChart.step === 500", "End: the last step")
+        page.keyboard.press("Home")
+        wait_for(chart, "() => window.optvizChart.step === 0", "Home: the start")
+        chart.locator("#forward").click()
+        wait_for(chart, "() => window.optvizChart.step === 1", "▶: one on")
+        wait_until_idle(page, chart)
+        # every panel's cursor is at step 1: the contour's at each path's second point
+        at = chart.evaluate(CURSOR_POINTS_JS)
+        assert at["contour"] == at["path1"], at
+        assert step_label(chart) == "step 1 of 500"
+        # Space plays (and pauses)
+        page.keyboard.press(" ")
+        wait_for(chart, "() => window.optvizChart.step > 5", "Space: ▶ Play")
+        page.keyboard.press(" ")
+        wait_for(chart, "() => !window.optvizChart.playing", "Space: pause")
+
+    def test_go_to_a_step_and_the_inspector_and_address_follow(self, app):
+        page, chart = app.page, app.chart
+        box = chart.locator("#goto")
+        box.fill("123")
+        box.press("Enter")
+        wait_for(chart, "() => window.optvizChart.step === 123", "go to step 123")
+        inspector = page.get_by_role("spinbutton", name="step t")
+        expect(inspector).to_have_value("123", timeout=30_000)
+        wait_for(page, "() => location.search.includes('step=123')", "the step in the address")
+        # and the inspector's field moves the chart
+        wait_until_idle(page, chart)
+        inspector.fill("7")
+        inspector.press("Enter")
+        wait_for(chart, "() => window.optvizChart.step === 7", "the chart at the inspector's step")
+
+    def test_keys_typed_into_a_field_stay_in_the_field(self, app):
+        page, chart = app.page, app.chart
+        start = page.get_by_role("spinbutton", name="start x")
+        start.click()
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("End")
+        wait_until_idle(page, chart)
+        assert chart.evaluate("() => window.optvizChart.step") == 0
+
+    def test_a_link_with_a_step_opens_the_chart_there(self, server, browser_context):
+        url, _log = server
+        page = browser_context.new_page()
+        try:
+            chart = open_app(page, url + "?step=42")
+            wait_for(chart, "() => window.optvizChart.step === 42", "the link's step")
+            assert step_label(chart) == "step 42 of 500"
+        finally:
+            page.close()
+
+
+# The contour cursor's points, and each optimizer's path at step 1 (its second point).
+CURSOR_POINTS_JS = """() => {
+    const gd = document.querySelector('.js-plotly-plot');
+    const cursor = gd.data.find(t => t.name === 'cursor' && (t.xaxis || 'x') === 'x');
+    const paths = gd._fullData.filter(t => t.showlegend && t.legendgroup);
+    const r = v => Math.round(v * 1e9) / 1e9;
+    return {contour: Array.from(cursor.x).map(r),
+            path1: paths.map(t => r(t.x[1]))};
+}"""
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "query"),
+    [
+        (1280, 720, ""),
+        (1024, 768, "?presenter=1&lesson=per_dimension"),
+        (1280, 720, "?lesson=eps_warmup"),
+    ],
+    ids=["laptop", "projector-lesson", "laptop-lesson"],
+)
+def test_the_figure_its_controls_and_the_lesson_fit_on_the_first_screen(width, height, query):
+    """At scroll 0: the step controls, the legend and the whole top block of the figure
+    (contour, f − f_min and both rate panels with their step axis) are inside the window,
+    and so is the lesson's title; nothing overlaps the bar."""
+    from playwright.sync_api import sync_playwright
+
+    need_browser()
+    with running_app() as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        chart = open_app(page, url + query)
+        wait_for(chart, "() => window.optvizChart.scale <= 1", "the figure fitted")
+        frame = page.locator(CHART_IFRAME).bounding_box()
+        inside = chart.evaluate(FIRST_SCREEN_JS)
+        bottom = frame["y"] + inside["topBlockBottom"]
+        assert frame["y"] + inside["playBottom"] < height, (frame, inside)
+        assert bottom <= height, f"the top block ends at {bottom:.0f} px of {height}"
+        assert inside["barBottom"] <= inside["legendTop"] + 1, inside  # bar above the legend
+        if "lesson" in query:
+            title = page.locator(".st-key-lesson_text summary").bounding_box()
+            assert title and title["y"] + title["height"] < frame["y"], (title, frame)
+        browser.close()
+
+
+# Where, inside the chart's frame, the bar, the legend and the top block's lowest step-axis
+# labels end (pixels from the frame's top).
+FIRST_SCREEN_JS = """() => {
+    const gd = document.querySelector('.js-plotly-plot');
+    const box = el => el.getBoundingClientRect();
+    const labels = Array.from(gd.querySelectorAll('.g-xtitle, .xtick text')).map(box);
+    const plotTop = box(gd).top;
+    const axisBottom = plotTop + gd._fullLayout._size.t +
+        (1 - gd._fullLayout.yaxis4.domain[0]) * gd._fullLayout._size.h;
+    const below = labels.filter(b => b.top >= axisBottom - 2 && b.top < axisBottom + 80);
+    return {
+        playBottom: box(document.getElementById('play')).bottom,
+        barBottom: box(document.getElementById('bar')).bottom,
+        legendTop: box(gd.querySelector('.legend')).top,
+        topBlockBottom: Math.max(axisBottom, ...below.map(b => b.bottom)),
+    };
+}"""
 
 
 # Plotly hovers a point of the contour panel (its invisible grid, or a path on it): a

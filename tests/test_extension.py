@@ -293,7 +293,7 @@ def test_a_lesson_registered_from_outside_opens_in_the_app_and_the_link():
         at = with_query({"lesson": "bowl_demo"})
         assert widget(at, "lesson").value == "bowl_demo"
         assert widget(at, "objective").value == "bowl"
-        text = " ".join(m.value for m in at.markdown)
+        text = " ".join([*(m.value for m in at.markdown), *(e.label for e in at.expander)])
         assert "A bowl, from outside" in text and "above the minimum" in text
         assert query(at)["lesson"] == "bowl_demo"
         # and the exports (the CLI's renderer, in this process where it is registered)

@@ -4,13 +4,14 @@
 and re-registers every frame: on this project's reference machine that alone took
 0.23–0.34 s per slider move, too slow for "the picture follows the hand". This component
 (``chart_frontend/chart.js``, no build step) keeps the figure and, when only some traces'
-data and axis ranges changed, moves those traces with ``Plotly.animate`` and replaces the
-frames by name; anything else is drawn anew with ``Plotly.react``.
+data and axis ranges changed, moves those traces with ``Plotly.animate``; anything else is
+drawn anew with ``Plotly.react``. It also owns the step cursor: a control bar above the
+panels and the keys move every panel's cursor to any step, from the cursor table the
+figure carries, and the step comes back to Python for the step inspector and the link.
 
-The figure is the same spec ``st.plotly_chart`` would get (built by
-:func:`optviz.figures.trajectory_figure`). plotly.js is the copy shipped inside the
-installed ``plotly`` package, served from the same directory as the component: nothing
-is fetched from the internet.
+The figure is built by :func:`optviz.figures.trajectory_figure` (``frames=False``).
+plotly.js is the copy shipped inside the installed ``plotly`` package, served from the
+same directory as the component: nothing is fetched from the internet.
 """
 
 from __future__ import annotations
@@ -95,15 +96,33 @@ def animated_chart(
     *,
     key: str,
     config: dict | None = None,
-    on_click: Callable[[], None] | None = None,
+    on_change: Callable[[], None] | None = None,
+    step: int = 0,
+    step_rev: int = 0,
+    exact: dict | None = None,
 ) -> Any:
-    """Show a figure given as its JSON text (``plotly.io.to_json`` of a plotly figure or
-    :class:`~optviz.figures.SpecFigure`).
+    """Show a figure given as its JSON text (``plotly.io.to_json`` of a figure made by
+    :func:`optviz.figures.trajectory_figure` with ``frames=False``: its step cursor is
+    the component's, from the figure's cursor table).
 
-    Returns the last click on the contour panel as ``{"x", "y", "at"}`` (``at`` is the
-    browser's clock, so two clicks on the same point are two events), or None.
-    ``on_click`` runs, before the rerun, when a new click arrives.
+    ``step`` is where Python puts the cursor: it moves there whenever ``step_rev`` is new
+    (so a step the student has moved on from since is not forced back). ``exact``:
+    ``{"step", "data"}``, the cursors' points at a step the figure's table does not keep
+    (:meth:`~optviz.figures.SpecFigure.cursor_at`).
+
+    Returns the component's last message, or None: ``{"kind": "click", "x", "y", "at"}``
+    (a click on the contour panel, in its coordinates), ``{"kind": "step", "step", "at"}``
+    (the cursor came to rest at a step), or ``{"kind": "lesson", "delta", "at"}`` (the
+    next or previous lesson asked for by its keys). ``at`` is the browser's clock, so two
+    equal messages are two events. ``on_change`` runs, before the rerun, when one arrives.
     """
     return _chart_component()(
-        spec=spec_json, config=config or {}, key=key, default=None, on_change=on_click
+        spec=spec_json,
+        config=config or {},
+        step=int(step),
+        step_rev=int(step_rev),
+        exact=exact,
+        key=key,
+        default=None,
+        on_change=on_change,
     )

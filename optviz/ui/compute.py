@@ -86,6 +86,7 @@ def scene_figure(scene: Scene, presentation: Presentation) -> SpecFigure:
         frame_ms=presentation.frame_ms,
         presenter=presentation.presenter,
         ghosts=ghost_paths_for(scene, presentation) + lesson_ghosts(scene, presentation),
+        frames=False,  # the chart's own step cursor (an export adds plotly's frames)
     )
 
 

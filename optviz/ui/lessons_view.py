@@ -17,10 +17,10 @@ from ..scene import Scene
 from .controls import write_scene
 from .state import (
     INSPECT_KEY,
-    KEPT_STEP,
     Presentation,
     lesson_presentation,
     lesson_state,
+    move_step,
     scene_of,
 )
 
@@ -29,18 +29,17 @@ NONE = ""
 
 def _label(key: str) -> str:
     if key == NONE:
-        return "— free exploration —"
-    return f"{lessons.names().index(key) + 1}. {lessons.get(key).title}"
+        return "No lesson: free exploration"
+    return f"{lessons.names().index(key) + 1}/{len(lessons.names())}. {lessons.get(key).title}"
 
 
 def _on_lesson_change() -> None:
     key = st.session_state.get("lesson", NONE)
     if key:
-        lesson = lessons.get(key)
-        write_scene(lesson.scene, lesson_presentation(lesson))
+        open_lesson(key)
 
 
-def lesson_picker() -> None:
+def lesson_picker(label_visibility: str = "visible") -> None:
     """The lesson selector (loading a lesson sets every control it names)."""
     st.selectbox(
         "Lesson",
@@ -48,8 +47,47 @@ def lesson_picker() -> None:
         key="lesson",
         format_func=_label,
         on_change=_on_lesson_change,
+        label_visibility=label_visibility,
         help="one lesson per claim of the paper: it loads a scene, and its text "
         "is computed from the live numbers as you move the sliders",
+    )
+
+
+def _step_lecture(delta: int) -> None:
+    open_next_lesson(delta)
+
+
+def lecture_controls() -> None:
+    """The lecture: the previous lesson, the lesson picker (its number of the whole shown),
+    the next lesson. The chart's keys N / P (or Page Down / Page Up) do the same."""
+    names = lessons.names()
+    current = st.session_state.get("lesson", NONE)
+    at = names.index(current) if current in names else -1
+    with st.container(key="lecture"):
+        _lecture_row(names, at)
+
+
+def _lecture_row(names: list[str], at: int) -> None:
+    back, picker, forward = st.columns([1, 7, 1], vertical_alignment="center", gap="small")
+    back.button(
+        "",
+        key="lecture_back",
+        icon=":material/chevron_left:",
+        on_click=_step_lecture,
+        args=(-1,),
+        disabled=at == 0,
+        help="the previous lesson (key P or Page Up)",
+    )
+    with picker:
+        lesson_picker("collapsed")
+    forward.button(
+        "",
+        key="lecture_next",
+        icon=":material/chevron_right:",
+        on_click=_step_lecture,
+        args=(1,),
+        disabled=at == len(names) - 1,
+        help="the next lesson (key N or Page Down)" if at >= 0 else "the first lesson (key N)",
     )
 
 
@@ -65,8 +103,11 @@ def lesson_panel(scene: Scene, presentation: Presentation, runs: dict[str, Traje
         return
     lesson = lessons.get(presentation.lesson)
     text, holds = _lesson_text(lesson.key, scene, runs)
-    with st.container(border=True):
-        st.markdown(f"#### Lesson {lessons.names().index(lesson.key) + 1}: {lesson.title}")
+    number = lessons.names().index(lesson.key) + 1
+    with (
+        st.container(key="lesson_text"),
+        st.expander(f"**Lesson {number}: {lesson.title}**", expanded=True),
+    ):
         st.markdown(text)
         for i, inspect in enumerate(lesson.inspections):
             target = inspect.at(runs)
@@ -108,7 +149,7 @@ def _inspect(key: str, step: int) -> None:
     """An inspection button: the step inspector (under the chart) at that optimizer and
     step."""
     st.session_state[INSPECT_KEY] = key
-    st.session_state[KEPT_STEP] = int(step)
+    move_step(st.session_state, int(step))
 
 
 def follow_scene(key: str, index: int, scene: Scene) -> Scene:
@@ -150,9 +191,29 @@ def lessons_overview() -> None:
     )
 
 
+def open_next_lesson(delta: int) -> bool:
+    """Open the lesson ``delta`` places after (or before) the open one, in the lecture's
+    order (with none open, the first or the last); False when there is none."""
+    names = lessons.names()
+    current = st.session_state.get("lesson", NONE)
+    first = 0 if delta > 0 else len(names) - 1
+    index = names.index(current) + delta if current in names else first
+    if not 0 <= index < len(names):
+        return False
+    open_lesson(names[index])
+    return True
+
+
+def open_lesson(key: str) -> None:
+    """Open lesson ``key``: its scene and presentation become the controls', the step
+    cursor at the start."""
+    lesson = lessons.get(key)
+    write_scene(lesson.scene, lesson_presentation(lesson))
+    move_step(st.session_state, 0)
+
+
 def _open(key: str) -> None:
     """Open a lesson from the overview: its scene and presentation become the controls'
     (the header's picker included), so the whole app reruns (not only the view's fragment)."""
-    lesson = lessons.get(key)
-    write_scene(lesson.scene, lesson_presentation(lesson))
+    open_lesson(key)
     st.rerun()

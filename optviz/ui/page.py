@@ -21,18 +21,37 @@ from .controls import (
     sidebar_bottom,
     sidebar_top,
 )
-from .lessons_view import lesson_panel, lesson_picker, lessons_overview
+from .lessons_view import lecture_controls, lesson_panel, lessons_overview
 from .network_view import network_view
 from .sensitivity import sensitivity_view
+from .state import STEP, lesson_state
 from .state import VIEWS as VIEW_KEYS
-from .state import lesson_state
 from .trajectories import trajectory_view
 from .url import link, read_query, to_query
 
+# A compact page, so that the figure, its step controls and a lesson's text share the first
+# screen (1280×720, or 1024×768 on a projector): less padding above and beside the page,
+# a one-row header, the lesson's text in a box of bounded height that scrolls.
+_PAGE_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 2.75rem; padding-bottom: 3rem;
+  padding-left: 1.5rem; padding-right: 1.5rem; }
+[data-testid="stHeader"] { height: 2.5rem; }
+.st-key-page_header { gap: 0.25rem; }
+.st-key-page_header [data-testid="stMarkdownContainer"] p { margin-bottom: 0; }
+/* a narrow window (the sidebar open on a projector): the header wraps, nothing is cut */
+.st-key-page_header [data-testid="stHorizontalBlock"] { flex-wrap: wrap; row-gap: 0.4rem; }
+.st-key-page_header [data-testid="stColumn"]:has(.st-key-view) { min-width: 22rem; }
+.st-key-page_header [data-testid="stColumn"]:has(.st-key-lesson) { min-width: 20rem; }
+.st-key-lecture [data-testid="stHorizontalBlock"] { flex-wrap: nowrap; }
+.st-key-lecture [data-testid="stColumn"] { min-width: 0 !important; }
+.st-key-lesson_text [data-testid="stExpanderDetails"] { max-height: 20vh; overflow-y: auto; }
+</style>"""
 # Presenter mode: bigger type for a projector, and the sidebar folded away once.
 _PRESENTER_CSS = """<style>
 [data-testid="stMainBlockContainer"] p,
 [data-testid="stMainBlockContainer"] li { font-size: 1.25rem; }
+.st-key-page_header p { font-size: 1rem; }
+.st-key-lesson_text [data-testid="stExpanderDetails"] { max-height: 16vh; }
 </style>"""
 _COLLAPSE_SIDEBAR = """<script>
 (function () {
@@ -71,7 +90,7 @@ def _load_url_once() -> None:
     defaults = all_defaults(values.get("objective", "rosenbrock"))
     if values.get("lesson"):  # a lesson's scene first, then what the link changed in it
         defaults = lesson_state(lessons.get(values["lesson"]))
-    for k, v in {**defaults, **values}.items():
+    for k, v in {STEP: 0, **defaults, **values}.items():
         st.session_state[k] = v
     st.session_state["_url_warnings"] = warnings
     st.session_state["_url_loaded"] = True
@@ -90,33 +109,44 @@ def _sync_url() -> str:
 
 
 def _header(presenter_was: bool) -> None:
-    left, right = st.columns([5, 2], vertical_alignment="bottom")
-    with left:
-        st.title("optviz: watch optimizers think")
-        st.caption(
-            "Zeiler (2012), *ADADELTA: An Adaptive Learning Rate Method* — paths, "
-            "per-dimension learning rates and accumulators, step by step."
+    """One row: the name, the view, the lesson (with the lecture's ◀ ▶) and presenter mode."""
+    st.html(_PAGE_CSS)
+    presenting = bool(st.session_state.get("presenter"))
+    with st.container(key="page_header"):
+        # (on a projector the room goes to the controls: the name is in the window's title)
+        widths = [4.4, 4.4, 1.7] if presenting else [0.9, 4.4, 4.4, 1.5]
+        name, views, lesson, switch = (
+            [None, *st.columns(widths, vertical_alignment="center", gap="small")]
+            if presenting
+            else st.columns(widths, vertical_alignment="center", gap="small")
         )
-    with right:
-        lesson_picker()
-        presenter = st.toggle(
-            "Presenter mode",
+        if name is not None:
+            name.markdown(
+                "**optviz**",
+                help="Watch optimizers think: Zeiler (2012), *ADADELTA: An Adaptive Learning "
+                "Rate Method* — paths, per-dimension learning rates and accumulators, step by "
+                "step.",
+            )
+        if len(VIEWS) > 1:
+            views.segmented_control(
+                "View",
+                list(VIEWS),
+                key="view",
+                format_func=VIEWS.__getitem__,
+                label_visibility="collapsed",
+            )
+        with lesson:
+            lecture_controls()
+        presenter = switch.toggle(
+            "Presenter",
             key="presenter",
-            help="larger type, thicker lines and bigger markers for a "
+            help="presenter mode: larger type, thicker lines and bigger markers for a "
             "projector; the sidebar folds away",
         )
     if presenter:
         st.html(_PRESENTER_CSS)
         if not presenter_was:
             st.html(_COLLAPSE_SIDEBAR, unsafe_allow_javascript=True)
-    if len(VIEWS) > 1:
-        st.segmented_control(
-            "View",
-            list(VIEWS),
-            key="view",
-            format_func=VIEWS.__getitem__,
-            label_visibility="collapsed",
-        )
 
 
 def _report_time(what: str, started: float) -> None:

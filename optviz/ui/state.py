@@ -61,10 +61,27 @@ __all__ = [
 ]
 
 SPEEDS = {"¼×": 240, "½×": 120, "1×": 60, "2×": 30, "4×": 15}
-#: the step inspector's widgets, and the step it keeps while the number of steps changes
+#: The one step cursor: the step every panel, the step inspector and the link show
+#: (0 … steps; kept while the number of steps changes), and a count of the times Python
+#: moved it (the inspector, a lesson's button, a link), which the chart follows.
+STEP = "step"
+STEP_REV = "_step_rev"
+#: the step inspector's widgets (its step field shows :data:`STEP`)
 INSPECT_STEP = "inspect_step"
 INSPECT_KEY = "inspect_key"
-KEPT_STEP = "_inspect_step_kept"
+
+
+def move_step(state: Any, step: int) -> None:
+    """Put the shared step cursor at ``step`` from Python: the chart follows."""
+    state[STEP] = max(int(step), 0)
+    state[STEP_REV] = int(state.get(STEP_REV, 0)) + 1
+
+
+def shared_step(state: Mapping[str, Any], steps: int) -> int:
+    """The shared step, within ``0 … steps``."""
+    return min(max(int(state.get(STEP, 0) or 0), 0), steps)
+
+
 SCALE_EXPONENTS = tuple(range(-3, 4))
 STRETCHES = (0.01, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0)
 GHOST_COUNTS = (10, 30)

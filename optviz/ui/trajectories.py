@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from time import sleep
 
@@ -9,23 +10,45 @@ import numpy as np
 import streamlit as st
 
 from .. import export, lessons, optimizers
-from ..figures import PathView, left_bounds_at
+from ..figures import DENSE_STEPS, PathView, left_bounds_at, untyped
 from ..inspector import step_details
 from ..numbers import fmt, plain_number
 from ..scene import CUSTOM, Scene, Transform
 from .chart import animated_chart
 from .compute import scene_figure, scene_figure_json, scene_paths
 from .controls import apply_click
-from .lessons_view import lesson_panel
-from .state import INSPECT_KEY, INSPECT_STEP, KEPT_STEP, Presentation
+from .lessons_view import lesson_panel, open_next_lesson
+from .state import (
+    INSPECT_KEY,
+    INSPECT_STEP,
+    STEP,
+    STEP_REV,
+    Presentation,
+    move_step,
+    shared_step,
+)
 
 CHART_KEY = "trajectory_chart"
 
 
-def _on_chart_click() -> None:
-    """A click on the contour sets the start point, which the sidebar shows too: the
-    whole app reruns (not only the view, whose fragment holds the chart)."""
-    if apply_click(st.session_state.get(CHART_KEY)):
+def _on_chart_message() -> None:
+    """What the chart says. A click on the contour sets the start point, which the sidebar
+    shows too, and the next or previous lesson (its keys) changes the header: the whole
+    app reruns. A step is where the cursor came to rest: the step inspector and the link
+    follow it (the view's fragment reruns)."""
+    message = st.session_state.get(CHART_KEY)
+    if not isinstance(message, dict):
+        return
+    kind = message.get("kind", "click")
+    if kind == "step":
+        step = message.get("step")
+        if isinstance(step, int) and not isinstance(step, bool) and step >= 0:
+            st.session_state[STEP] = step
+    elif kind == "lesson":
+        delta = message.get("delta")
+        if delta in (1, -1) and open_next_lesson(delta):
+            st.rerun()
+    elif apply_click(message):
         st.rerun()
 
 
@@ -242,10 +265,10 @@ def export_panel(
             data=lambda: export.trajectories_to_json(runs, header()),
         )
         reason = export.png_unavailable_reason()
-        t = int(st.session_state.get(INSPECT_STEP, min(scene.steps, 10)))
+        t = shared_step(st.session_state, scene.steps)
         if reason is None:
             st.download_button(
-                f"PNG of step {t} (the inspector's step)",
+                f"PNG of step {t} (the step cursor's)",
                 on_click="ignore",
                 icon=":material/image:",
                 mime="image/png",
@@ -267,27 +290,34 @@ def export_panel(
         )
 
 
-def _keep_inspected_step() -> None:
-    st.session_state[KEPT_STEP] = st.session_state[INSPECT_STEP]
+def _inspect_step_typed() -> None:
+    """The inspector's step field moves the one step cursor (the chart follows)."""
+    move_step(st.session_state, int(st.session_state[INSPECT_STEP]))
 
 
-@st.fragment
 def step_inspector(scene: Scene, paths: list[PathView]) -> None:
-    """At the chosen step, each optimizer's rule in LaTeX and with the numbers filled in."""
+    """At the shared step, each optimizer's rule in LaTeX and with the numbers filled in.
+
+    Its step is the chart's cursor (:data:`~optviz.ui.state.STEP`): ◀ ▶, the keys and the
+    chart's "go to" move both; the field here moves both too. At step 0 (the start) it
+    shows the first move."""
     if scene.steps < 1 or not paths:
         return
     st.subheader("Step inspector")
-    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
-    # The step stays where the student left it when the number of steps changes
-    # (Streamlit starts a slider with a new range afresh): it is kept in a key of its own.
-    kept = int(st.session_state.get(KEPT_STEP, 10))
-    st.session_state[INSPECT_STEP] = min(max(kept, 1), scene.steps)
-    t = c1.slider(
-        "step t (the move from x₍ₜ₋₁₎ to xₜ)",
-        min_value=1,
-        max_value=scene.steps,
-        key=INSPECT_STEP,
-        on_change=_keep_inspected_step,
+    c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
+    at = shared_step(st.session_state, scene.steps)
+    if st.session_state.get(INSPECT_STEP) != max(at, 1):  # (written only when it moved)
+        st.session_state[INSPECT_STEP] = max(at, 1)
+    t = int(
+        c1.number_input(
+            "step t (the move from x₍ₜ₋₁₎ to xₜ) — the chart's cursor",
+            min_value=1,
+            max_value=scene.steps,
+            step=1,
+            key=INSPECT_STEP,
+            on_change=_inspect_step_typed,
+            help="the same step as the chart's cursor: ◀ ▶ or ← → in the chart move both",
+        )
     )
     keys = [p.key for p in paths]
     if st.session_state.get(INSPECT_KEY) not in keys:
@@ -307,6 +337,8 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
             "and accumulators — is in x′, the optimizer's own units (the contour "
             "draws the path in x)."
         )
+    if at == 0:
+        st.caption("The cursor is at step 0, the start: this is the first move, step 1.")
     if d.diverged:
         st.error(f"{p.label} has diverged by step {t}: the numbers are NaN.")
     # The equations of both coordinates, one below the other (with numbers they are
@@ -357,6 +389,20 @@ def _picture_first(spec_json: str) -> None:
         sleep(PICTURE_FIRST_S)
 
 
+def _exact_cursor(fig: object, step: int) -> dict | None:
+    """The cursors' points at ``step`` when the figure's cursor table does not keep it (a
+    long, crowded run), so the chart shows that step exactly; None when it does."""
+    table = fig.spec["layout"]["meta"]["optvizCursor"]  # type: ignore[attr-defined]
+    if step <= DENSE_STEPS or step in _kept_steps(table["rows"]["bdata"]):
+        return None
+    return {"step": step, "data": fig.cursor_at(step)}  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=8)
+def _kept_steps(bdata: str) -> frozenset[int]:
+    return frozenset(untyped({"dtype": "f8", "bdata": bdata}).astype(int).tolist())
+
+
 def trajectory_view(scene: Scene, presentation: Presentation) -> None:
     if not scene.optimizers:
         st.info("Choose at least one optimizer in the sidebar.")
@@ -372,10 +418,14 @@ def trajectory_view(scene: Scene, presentation: Presentation) -> None:
         return
     above = st.container()  # filled after the figure, which the browser gets first
     spec_json = scene_figure_json(scene, presentation)
+    step = shared_step(st.session_state, scene.steps)
     animated_chart(
         spec_json,
         key=CHART_KEY,
-        on_click=_on_chart_click,
+        on_change=_on_chart_message,
+        step=step,
+        step_rev=int(st.session_state.get(STEP_REV, 0)),
+        exact=_exact_cursor(fig, step),
         config={
             "displaylogo": False,
             "scrollZoom": False,
@@ -389,8 +439,9 @@ def trajectory_view(scene: Scene, presentation: Presentation) -> None:
         problem_messages(scene, paths)
         robustness_caption(scene, paths)
     st.caption(
-        "▶ Play animates every panel together; the slider under the chart moves the "
-        "step cursor. Click anywhere on the contour to start from there."
+        "▶ Play animates every panel together; ◀ ▶ (or the keys ← →, Shift for ten, Space "
+        "to play, Home and End) move the one step cursor of every panel and of the step "
+        "inspector below. Click anywhere on the contour to start from there."
         + ("" if presentation.lesson else " " + reading_text(scene, paths))
     )
     summary_table(scene, paths)

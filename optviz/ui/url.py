@@ -40,6 +40,8 @@ from .state import (
     CUSTOM,
     DEFAULT_FORMULA,
     DEFAULT_WINDOW,
+    STEP,
+    STEPS_RANGE,
     WINDOW_KEYS,
     Control,
     all_defaults,
@@ -139,7 +141,16 @@ SENSITIVITY = {c.name: c.key for c in VIEW_CONTROLS}
 #: Query name -> session-state key of every scalar setting the link writes as it is.
 SIMPLE = {**DEPENDENT, **{c.name: c.key for c in SETTINGS if c.name not in SENSITIVITY}}
 #: Every query name without a dot the link may carry ("<optimizer>.<name>" are the rest).
-KNOWN = frozenset({*SIMPLE, *SENSITIVITY, "opt"})
+#: The step cursor's step ("step=37": the chart, the inspector at step 37; 0 is left out).
+STEP_SETTING = Control(
+    STEP,
+    lambda _s, _p: 0,
+    "step",
+    int,
+    lambda v: 0 <= v <= STEPS_RANGE[1],
+    lambda: f"a whole number from 0 to {STEPS_RANGE[1]} is needed",
+)
+KNOWN = frozenset({*SIMPLE, *SENSITIVITY, "opt", STEP_SETTING.name})
 
 
 def _read_custom(params: Mapping[str, str], values: dict[str, Any], bad: Any) -> tuple:
@@ -287,7 +298,7 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
     bounds = _read_objective(params, values, bad)
     _read_start(params, values, bad, bounds)
     _read_optimizers(params, values, bad)
-    for setting in SETTINGS:
+    for setting in (*SETTINGS, STEP_SETTING):
         read(setting)
 
     for qname, text in params.items():
@@ -317,6 +328,8 @@ def to_query(state: Mapping[str, Any]) -> dict[str, str]:
         value = kept(state, control.key)
         if value != control.get(None, None):
             out[control.name] = query_text(value)
+    if int(state.get(STEP, 0) or 0) > 0:
+        out[STEP_SETTING.name] = str(int(state[STEP]))
     chosen = list(state.get("optimizers", defaults["optimizers"]))
     if chosen != defaults["optimizers"]:
         out["opt"] = ",".join(chosen)

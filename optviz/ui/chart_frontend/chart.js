@@ -2,42 +2,434 @@
 // streamlit-component-lib, spoken directly: no build step, no npm, no CDN).
 //
 // Why a component and not st.plotly_chart: st.plotly_chart hands every new figure to
-// Plotly.react, which redraws all panels and re-registers all ~200 frames, even when a
-// slider moved one optimizer's path. Here an update that changes only the data of some
-// traces (and perhaps axis ranges) is applied in place:
-//   * the changed traces move with Plotly.animate (redraw: false), as the frames do, in
-//     the same transition as any axis range that must change (see keepsRange);
-//   * the frames are replaced by name (Plotly.addFrames) and the step cursor stays where
-//     the student left it, now showing the new runs at that step.
-// Anything else (another objective, more or fewer traces, a new layout) is drawn anew by
-// Plotly.react. The figure itself is built in Python (optviz.figures); this file only
-// decides how to put it on screen.
+// Plotly.react, which redraws all panels, even when a slider moved one optimizer's path.
+// Here an update that changes only the data of some traces (and perhaps axis ranges) is
+// applied in place: the changed traces move with Plotly.animate (redraw: false), in the
+// same transition as any axis range that must change (see keepsRange). Anything else
+// (another objective, more or fewer traces, a new layout) is drawn anew by Plotly.react.
+//
+// The step cursor is this file's: the figure carries every cursor point at every step as
+// data (layout.meta.optvizCursor, built by optviz.figures), and the control bar above the
+// panels (|◀ ◀ Play ▶ ▶|, a scrubber, "go to", full screen) and the keys (← → one step,
+// Shift ten, Space play/pause, Home/End) move every panel's cursor to any step. The step
+// goes to Python (the component's value), where the step inspector and the link follow it;
+// Python moves it here (the inspector, a lesson's button, a link) through `step`/`step_rev`.
+// The figure shrinks to fit the window (layout.meta.optvizFit): the panels get smaller,
+// the gaps that hold titles and tick labels keep their pixels.
 (function () {
   "use strict";
 
   const gd = document.getElementById("chart");
+  const bar = document.getElementById("bar");
+  const scrub = document.getElementById("scrub");
+  const gotoBox = document.getElementById("goto");
+  const label = document.getElementById("label");
+  const note = document.getElementById("note");
+  const playButton = document.getElementById("play");
   const NOW = { transition: { duration: 0 }, frame: { duration: 0, redraw: false },
                 mode: "immediate" };
   // Trace properties that can change in place; a change to any other redraws the figure.
   const MOVABLE = new Set(["x", "y", "text"]);
+  // The smallest share of its height the figure shrinks its panels to, to fit a window.
+  const SMALLEST = 0.3;
 
   let shown = null;                // what is on screen, as text to diff against
   let pending = Promise.resolve(); // updates are applied one after the other
   let listening = false;
   let height = 0;
+  let table = null;       // the step cursor's data (decoded optvizCursor)
+  let fit = null;         // optvizFit: the figure's bands of pixels
+  let geometry = null;    // the drawn figure's vertical positions before fitting
+  let scale = 1;          // the flexible bands' share now drawn
+  let plotHeight = 0;     // the figure's height as drawn (fitted)
+  let playMs = 60;
+  let playFrames = 200;
+  let step = 0;           // the cursor's step
+  let drawnStep = -1;     // the step the cursor traces show
+  let exact = null;       // {step, data}: Python's values at a step the table does not keep
+  let cursorQueued = false;
+  let timer = null;       // ▶ Play's interval
+  let sendTimer = null;
+  let sentStep = null;
+  let stepRev = null;
   // Counts for tests and curious readers: how each update was drawn.
-  window.optvizChart = { full: 0, inPlace: 0, unchanged: 0, lastMs: 0 };
+  window.optvizChart = { full: 0, inPlace: 0, unchanged: 0, lastMs: 0, step: 0,
+                         playing: false, cursorMoves: 0, scale: 1 };
 
   function send(type, data) {
     window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type: type }, data),
                               "*");
   }
 
-  // plotly.js rejects an animation's promise, with no reason, when it is interrupted (by
-  // Pause, or by an update arriving while playing): expected, so not an error.
+  function sendValue(value) {
+    window.optvizChart.sent = (window.optvizChart.sent || []).concat([value.kind]);
+    send("streamlit:setComponentValue", {
+      value: Object.assign({ at: Date.now() }, value), dataType: "json",
+    });
+  }
+
+  // plotly.js rejects an animation's promise, with no reason, when it is interrupted:
+  // expected, so not an error.
   window.addEventListener("unhandledrejection", function (event) {
     if (event.reason === undefined) { event.preventDefault(); }
   });
+
+  // --- the cursor table --------------------------------------------------------------
+
+  function decode(spec) {  // plotly's typed-array spec {dtype: "f8", bdata} as numbers
+    const text = atob(spec.bdata);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) { bytes[i] = text.charCodeAt(i); }
+    return new Float64Array(bytes.buffer);
+  }
+
+  function readTable(raw) {
+    if (!raw) { return null; }
+    const rows = decode(raw.rows);
+    const y = raw.y.map(decode);
+    return {
+      steps: raw.steps,
+      rows: rows,
+      traces: raw.traces,
+      y: y,
+      x: raw.x.map(function (x) { return x ? decode(x) : null; }),
+      n: y.map(function (col) { return rows.length ? col.length / rows.length : 0; }),
+    };
+  }
+
+  function rowOf(s) {  // the last kept step at or before s
+    const rows = table.rows;
+    let lo = 0;
+    let hi = rows.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (rows[mid] <= s) { lo = mid; } else { hi = mid - 1; }
+    }
+    return lo;
+  }
+
+  function finite(values) {
+    return Array.from(values, function (v) { return Number.isFinite(v) ? v : null; });
+  }
+
+  function cursorAt(s) {  // {data, at}: every cursor trace's points at step s (or at `at`)
+    if (exact && exact.step === s) { return { data: exact.data, at: s }; }
+    const r = rowOf(s);
+    const at = table.rows[r];
+    const data = table.y.map(function (col, i) {
+      const n = table.n[i];
+      const xs = table.x[i];
+      return {
+        type: "scatter",
+        x: xs ? finite(xs.subarray(r * n, (r + 1) * n)) : new Array(n).fill(at),
+        y: finite(col.subarray(r * n, (r + 1) * n)),
+      };
+    });
+    return { data: data, at: at };
+  }
+
+  function showLabel(at) {
+    const total = table ? table.steps : 0;
+    label.textContent = "step " + step + " of " + total;
+    note.textContent = at !== step
+      ? "This long run keeps every step up to " + Math.min(1000, total) + " in the browser; " +
+        "the cursor shows step " + at + " until the exact step arrives from the server."
+      : "";
+    scrub.max = String(total);
+    scrub.value = String(step);
+    gotoBox.max = String(total);
+    if (document.activeElement !== gotoBox) { gotoBox.value = String(step); }
+  }
+
+  async function drawCursor() {
+    cursorQueued = false;
+    if (!table || !gd.data) { return; }
+    const s = step;
+    const now = cursorAt(s);
+    if (s !== drawnStep || now.at !== s) {
+      await Plotly.animate(gd, { data: now.data, traces: table.traces }, NOW);
+      window.optvizChart.cursorMoves += 1;
+    }
+    drawnStep = now.at === s ? s : -1;
+    showLabel(now.at);
+    window.optvizChart.step = s;
+  }
+
+  // The one way the cursor moves: to step s (clamped), every panel, coalesced.
+  function goTo(s, tell) {
+    if (!table) { return; }
+    s = Math.max(0, Math.min(table.steps, Math.round(Number(s) || 0)));
+    step = s;
+    showLabel(table.rows[rowOf(s)]);
+    if (!cursorQueued) {
+      cursorQueued = true;
+      pending = pending.then(drawCursor).catch(function () { cursorQueued = false; });
+    }
+    if (tell !== false) { tellSoon(); }
+  }
+
+  // The step reaches Python a moment after the last move (not every frame of ▶ Play).
+  function tellSoon() {
+    clearTimeout(sendTimer);
+    if (timer) { return; }
+    sendTimer = setTimeout(function () {
+      if (step !== sentStep) {
+        sentStep = step;
+        sendValue({ kind: "step", step: step });
+      }
+      window.optvizChart.told = sentStep;
+    }, 250);
+  }
+
+  // --- ▶ Play --------------------------------------------------------------------------
+
+  function setPlaying(on) {
+    playButton.querySelector("span").textContent = on ? "Pause" : "Play";
+    playButton.setAttribute("aria-label", on ? "Pause" : "Play");
+    playButton.querySelector("svg").innerHTML = on
+      ? '<rect x="3" y="2" width="3.5" height="12"/><rect x="9.5" y="2" width="3.5" height="12"/>'
+      : '<path d="M4 2l10 6-10 6z"/>';
+    window.optvizChart.playing = on;
+  }
+
+  function stop() {
+    if (!timer) { return; }
+    clearInterval(timer);
+    timer = null;
+    setPlaying(false);
+    tellSoon();
+  }
+
+  function play() {
+    if (!table || timer) { return; }
+    if (step >= table.steps) { goTo(0, false); }
+    // as many frames as plotly's own Play had (about 200), at the chosen speed
+    const stride = Math.max(1, Math.round(table.steps / playFrames));
+    setPlaying(true);
+    timer = setInterval(function () {
+      if (cursorQueued) { return; }  // the last frame is still being drawn: no backlog
+      const next = Math.min(table.steps, step + stride);
+      goTo(next, false);
+      if (next >= table.steps) { stop(); }
+    }, playMs);
+  }
+
+  function togglePlay() { if (timer) { stop(); } else { play(); } }
+
+  function nudge(by) { stop(); goTo(step + by); }
+
+  // --- keys ------------------------------------------------------------------------------
+
+  // Keys belong to the chart unless the student is typing or working another control.
+  function ownsKeys(event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) { return false; }
+    const t = event.target;
+    if (!t || !t.tagName) { return true; }
+    if (t === gotoBox) { return false; }
+    if (/^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(t.tagName) || t.isContentEditable) {
+      return false;
+    }
+    return !(t.closest && t.closest(
+      '[role="slider"],[role="listbox"],[role="combobox"],[role="spinbutton"],' +
+      '[role="option"],[role="menu"],[role="dialog"],[contenteditable="true"]'));
+  }
+
+  function onKey(event) {
+    if (!window.frameElement && window.parent !== window) {  // this chart is gone
+      window.parent.document.removeEventListener("keydown", onKey);
+      return;
+    }
+    if (!table || !ownsKeys(event)) { return; }
+    const ten = event.shiftKey ? 10 : 1;
+    switch (event.key) {
+      case "ArrowRight": nudge(ten); break;
+      case "ArrowLeft": nudge(-ten); break;
+      case " ": case "Spacebar": togglePlay(); break;
+      case "Home": stop(); goTo(0); break;
+      case "End": stop(); goTo(table.steps); break;
+      case "f": case "F": fullScreen(); break;
+      case "PageDown": case "n": case "N": sendValue({ kind: "lesson", delta: 1 }); break;
+      case "PageUp": case "p": case "P": sendValue({ kind: "lesson", delta: -1 }); break;
+      default: return;
+    }
+    event.preventDefault();
+  }
+
+  function listenToKeys() {
+    document.addEventListener("keydown", onKey);
+    try {  // the page around the chart too (same origin), one listener whatever reloads
+      const outer = window.parent;
+      if (outer !== window) {
+        if (outer.__optvizKeys) { outer.document.removeEventListener("keydown", outer.__optvizKeys); }
+        outer.__optvizKeys = onKey;
+        outer.document.addEventListener("keydown", onKey);
+      }
+    } catch (err) { /* another origin: the chart's own keys only */ }
+  }
+
+  function fullScreen() {
+    if (document.fullscreenElement) {
+      document.exitFullscreen();
+    } else if (document.documentElement.requestFullscreen) {
+      document.documentElement.requestFullscreen().catch(function () {});
+    }
+  }
+
+  function wireBar() {
+    const click = function (id, act) {
+      document.getElementById(id).addEventListener("click", function (event) {
+        act();
+        event.currentTarget.blur();  // Space goes back to Play/Pause, not to this button
+      });
+    };
+    click("first", function () { stop(); goTo(0); });
+    click("back", function () { nudge(-1); });
+    click("play", togglePlay);
+    click("forward", function () { nudge(1); });
+    click("last", function () { stop(); goTo(table ? table.steps : 0); });
+    click("full", fullScreen);
+    scrub.addEventListener("input", function () { stop(); goTo(scrub.value); });
+    gotoBox.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { stop(); goTo(gotoBox.value); gotoBox.blur(); }
+      if (event.key === "Escape") { gotoBox.value = String(step); gotoBox.blur(); }
+    });
+    gotoBox.addEventListener("change", function () { stop(); goTo(gotoBox.value); });
+    document.addEventListener("fullscreenchange", function () { refit(); });
+    window.addEventListener("resize", function () { refitSoon(); });
+    try { window.parent.addEventListener("resize", refitSoon); } catch (err) { /* */ }
+  }
+
+  // --- fitting the window ------------------------------------------------------------------
+
+  // Where a pixel (from the top of the unfitted figure) goes when the flexible bands are
+  // drawn at share k.
+  function mapped(px, k) {
+    let at = 0;
+    for (const band of fit.bands) {
+      const [a, b, flex] = band;
+      const f = flex ? k : 1;
+      if (px <= b) { return at + (Math.max(px, a) - a) * f; }
+      at += (b - a) * f;
+    }
+    return at + (px - fit.height);
+  }
+
+  function pageTop(el) {  // the element's top in the page, as at scroll 0
+    let top = el.getBoundingClientRect().top;
+    for (let p = el.parentElement; p; p = p.parentElement) { top += p.scrollTop || 0; }
+    return top;
+  }
+
+  function room() {  // the pixels the plot may take so that its top block is on screen
+    const barHeight = bar.offsetHeight + note.offsetHeight;
+    if (document.fullscreenElement) { return window.innerHeight - barHeight - 4; }
+    try {
+      const frame = window.frameElement;
+      if (!frame) { return null; }
+      return window.parent.innerHeight - pageTop(frame) - barHeight - 10;
+    } catch (err) { return null; }
+  }
+
+  function shareFor(available) {
+    if (!fit || available === null) { return 1; }
+    const margin = geometry ? geometry.margin : 20;
+    const low = mapped(fit.anchor, 0);
+    const high = mapped(fit.anchor, 1);
+    // (plotly's top margin comes before the panels' paper coordinates)
+    const k = (available - margin - low) / Math.max(high - low, 1);
+    return Math.max(SMALLEST, Math.min(1, k));
+  }
+
+  function captureGeometry(spec) {
+    const axes = {};
+    for (const name of Object.keys(spec.layout)) {
+      if (/^yaxis\d*$/.test(name) && spec.layout[name].domain) {
+        axes[name] = spec.layout[name].domain.slice();
+      }
+    }
+    const notes = (spec.layout.annotations || []).map(function (a) {
+      return a.yref === "paper" ? a.y : null;
+    });
+    const bars = [];
+    spec.data.forEach(function (t, i) {
+      const c = t.marker && t.marker.colorbar;
+      if (c && c.len !== undefined) { bars.push({ i: i, y: c.y === undefined ? 0.5 : c.y, len: c.len }); }
+    });
+    const font = (spec.layout.font && spec.layout.font.size) || 13;
+    const margin = ((spec.layout.margin || {}).t || 0) + ((spec.layout.margin || {}).b || 0);
+    return { height: spec.layout.height, axes: axes, notes: notes, bars: bars, font: font,
+             margin: margin };
+  }
+
+  // The layout (and colour-bar) changes that draw the figure at share k.
+  function fitted(k) {
+    const H = geometry.height;
+    const newH = mapped(H, k);
+    const y = function (frac) { return 1 - mapped((1 - frac) * H, k) / newH; };
+    const layout = { height: newH };
+    const font = geometry.font;
+    for (const name of Object.keys(geometry.axes)) {
+      const domain = geometry.axes[name].map(y);
+      layout[name + ".domain"] = domain;
+      // a shorter panel gets fewer tick labels, so that they never run into each other
+      const px = (domain[1] - domain[0]) * newH;
+      layout[name + ".nticks"] = k < 1 ? Math.max(2, Math.floor(px / (2.4 * font))) : 0;
+    }
+    geometry.notes.forEach(function (v, i) { if (v !== null) { layout["annotations[" + i + "].y"] = y(v); } });
+    const bars = geometry.bars.map(function (b) {
+      const top = y(b.y);
+      const bottom = y(b.y - b.len);
+      return { i: b.i, y: top, len: top - bottom };
+    });
+    return { layout: layout, bars: bars, height: newH };
+  }
+
+  function applyToSpec(spec, k) {  // before a full drawing: no second drawing
+    const f = fitted(k);
+    spec.layout.height = f.height;
+    for (const key of Object.keys(f.layout)) {
+      const m = /^(yaxis\d*)\.(domain|nticks)$/.exec(key);
+      const n = /^annotations\[(\d+)\]\.y$/.exec(key);
+      if (m) { spec.layout[m[1]][m[2]] = f.layout[key]; }
+      if (n) { spec.layout.annotations[Number(n[1])].y = f.layout[key]; }
+    }
+    f.bars.forEach(function (b) {
+      spec.data[b.i].marker.colorbar.y = b.y;
+      spec.data[b.i].marker.colorbar.len = b.len;
+    });
+    scale = k;
+  }
+
+  let refitTimer = null;
+  function refitSoon() { clearTimeout(refitTimer); refitTimer = setTimeout(refit, 120); }
+
+  function refit() {
+    if (!geometry || !fit || !gd.data) { return; }
+    const k = shareFor(room());
+    if (Math.abs(k - scale) < 0.02) { return; }
+    pending = pending.then(async function () {
+      const f = fitted(k);
+      scale = k;
+      await Plotly.relayout(gd, f.layout);
+      for (const b of f.bars) {
+        await Plotly.restyle(gd, { "marker.colorbar.y": b.y, "marker.colorbar.len": b.len }, [b.i]);
+      }
+      plotHeight = f.height;
+      gd.style.height = Math.ceil(f.height) + "px";
+      tellHeight(f.height);
+      window.optvizChart.scale = k;
+    }).catch(function (err) { console.warn("optviz: could not fit the figure", err); });
+  }
+
+  function tellHeight(plotHeight) {
+    const h = Math.ceil(plotHeight + bar.offsetHeight + note.offsetHeight);
+    if (h !== height) {
+      height = h;
+      send("streamlit:setFrameHeight", { height: h });
+    }
+  }
+
+  // --- updates ------------------------------------------------------------------------
 
   function axisRanges(layout) {
     const out = {};
@@ -53,13 +445,13 @@
     });
   }
 
-  function snapshot(spec) {
+  function snapshot(spec, meta) {
     return {
       traces: spec.data.map(function (t) { return JSON.stringify(t); }),
-      layout: layoutWithoutRanges(spec.layout),
+      layout: layoutWithoutRanges(spec.layout) + JSON.stringify(meta.optvizFit || null) +
+              JSON.stringify(meta.optvizPlay || null),
       ranges: axisRanges(spec.layout),
-      frames: JSON.stringify(spec.frames || []),
-      frameNames: (spec.frames || []).map(function (f) { return f.name; }).join("|"),
+      table: JSON.stringify(meta.optvizCursor || null),
     };
   }
 
@@ -77,21 +469,20 @@
   // least half of it: while a slider is explored the frame stays put (easier to compare
   // by eye, and a range change costs plotly ~100 ms here); nothing is ever cut off, and
   // curves never shrink to less than half the panel. A full redraw takes the new range.
-  function keepsRange(shown, next) {
-    if (!Array.isArray(shown) || !Array.isArray(next)) { return false; }
-    return next[0] >= shown[0] && next[1] <= shown[1] &&
-           next[1] - next[0] >= 0.5 * (shown[1] - shown[0]);
+  function keepsRange(shownRange, next) {
+    if (!Array.isArray(shownRange) || !Array.isArray(next)) { return false; }
+    return next[0] >= shownRange[0] && next[1] <= shownRange[1] &&
+           next[1] - next[0] >= 0.5 * (shownRange[1] - shownRange[0]);
   }
 
   // What changed between the figure on screen and the new one, or null: draw anew.
-  function plan(old, now, spec) {
-    if (old.layout !== now.layout || old.frameNames !== now.frameNames ||
-        old.traces.length !== now.traces.length) {
+  function plan(old, now, spec, cursorTraces) {
+    if (old.layout !== now.layout || old.traces.length !== now.traces.length) {
       return null;
     }
     const traces = [];
     for (let i = 0; i < now.traces.length; i++) {
-      if (now.traces[i] === old.traces[i]) { continue; }
+      if (now.traces[i] === old.traces[i] || cursorTraces.has(i)) { continue; }
       // (the text, not old objects: plotly writes into the objects it was given)
       if (!onlyMovableChanged(JSON.parse(old.traces[i]), spec.data[i])) { return null; }
       traces.push(i);
@@ -102,7 +493,7 @@
       const next = spec.layout[name].range;
       if (!keepsRange((gd.layout[name] || {}).range, next)) { ranges[name] = next; }
     }
-    return { traces: traces, ranges: ranges, frames: now.frames !== old.frames };
+    return { traces: traces, ranges: ranges, table: now.table !== old.table };
   }
 
   // plotly.js draws a transition subplot by subplot, from the animated traces alone, and
@@ -122,27 +513,16 @@
   }
 
   async function inPlace(spec, change) {
-    // Where the step cursor is: after the update it shows the new runs at that step.
-    const slider = (gd.layout.sliders || [])[0];
-    const at = slider ? slider.active || 0 : 0;
-    const frame = change.frames && at > 0 && spec.frames[at];
-    const markers = new Set(frame ? frame.traces : []);
-    const traces = change.traces.filter(function (i) { return !markers.has(i); });
     // One transition for the curves and any new axis range (cartesian ranges are
     // animatable): plotly then recomputes the figure's defaults once.
     const layout = {};
     for (const name of Object.keys(change.ranges)) { layout[name] = { range: change.ranges[name] }; }
-    if (traces.length || Object.keys(layout).length) {
-      const still = bystanders(traces);
-      const data = traces.map(function (i) { return spec.data[i]; }).concat(
+    if (change.traces.length || Object.keys(layout).length) {
+      const still = bystanders(change.traces);
+      const data = change.traces.map(function (i) { return spec.data[i]; }).concat(
         still.map(function (i) { return { x: gd.data[i].x, y: gd.data[i].y }; }));
-      await Plotly.animate(gd, { data: data, traces: traces.concat(still), layout: layout },
+      await Plotly.animate(gd, { data: data, traces: change.traces.concat(still), layout: layout },
                            NOW);
-    }
-    if (change.frames) {
-      await Plotly.addFrames(gd, spec.frames);  // same names: each frame is replaced
-      // By name, so that ▶ Play then goes on from this step and not from step 0.
-      if (frame) { await Plotly.animate(gd, [frame.name], NOW); }
     }
   }
 
@@ -173,49 +553,85 @@
     gd.on("plotly_restyle", function (event) {
       if (event && event[0] && "visible" in event[0]) { syncCursors(); }
     });
-    // A click on the contour panel (its invisible grid of points) sets the start point.
+    // A click on the contour panel sets the start point: where the mouse is, in the
+    // panel's own coordinates (not the nearest point of plotly's hover grid).
     gd.on("plotly_click", function (event) {
       const point = event && event.points && event.points[0];
       if (!point || !point.xaxis || point.xaxis._id !== "x" || point.yaxis._id !== "y") {
         return;
       }
-      if (!Number.isFinite(point.x) || !Number.isFinite(point.y)) { return; }
-      send("streamlit:setComponentValue", {
-        value: { x: point.x, y: point.y, at: Date.now() }, dataType: "json",
-      });
+      let x = point.x;
+      let y = point.y;
+      const e = event.event;
+      const xa = gd._fullLayout.xaxis;
+      const ya = gd._fullLayout.yaxis;
+      if (e && xa && ya && Number.isFinite(e.clientX)) {
+        const box = (gd.querySelector('.nsewdrag[data-subplot="xy"]') ||
+                     gd.querySelector(".nsewdrag")).getBoundingClientRect();
+        const px = e.clientX - box.left;
+        const py = e.clientY - box.top;
+        if (px >= 0 && py >= 0 && px <= box.width && py <= box.height) {
+          x = xa.p2l(px);
+          y = ya.p2l(py);
+        }
+      }
+      if (!Number.isFinite(x) || !Number.isFinite(y)) { return; }
+      sendValue({ kind: "click", x: x, y: y });
     });
+  }
+
+  function themeOf(layout) {
+    const bg = String(layout.paper_bgcolor || "white");
+    const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(bg);
+    const dark = m && (parseInt(m[1], 16) + parseInt(m[2], 16) + parseInt(m[3], 16)) < 3 * 90;
+    document.body.classList.toggle("dark", !!dark);
+    document.body.style.background = bg;
+    const font = (layout.font && layout.font.size) || 13;
+    bar.style.setProperty("--font", Math.round(font > 15 ? font * 0.9 : font * 1.05) + "px");
   }
 
   async function draw(spec, config) {
     const started = performance.now();
+    const meta = spec.layout.meta || {};
+    delete spec.layout.meta;  // the table is this file's, not plotly's
     spec.layout.clickmode = "event";
-    const now = snapshot(spec);
-    const change = shown && plan(shown, now, spec);
-    if (change && !change.traces.length && !Object.keys(change.ranges).length &&
-        !change.frames) {
+    const now = snapshot(spec, meta);
+    const cursorTraces = new Set(((meta.optvizCursor || {}).traces) || []);
+    const change = shown && plan(shown, now, spec, cursorTraces);
+    if (change && !change.traces.length && !Object.keys(change.ranges).length && !change.table) {
       window.optvizChart.unchanged += 1;
     } else if (change) {
       await inPlace(spec, change);
+      if (change.table) { table = readTable(meta.optvizCursor); exact = null; drawnStep = -1; }
       window.optvizChart.inPlace += 1;
     } else {
+      table = readTable(meta.optvizCursor);
+      exact = null;
+      fit = meta.optvizFit || null;
+      const play = meta.optvizPlay || {};
+      playMs = play.frame_ms || 60;
+      playFrames = play.frames || 200;
+      themeOf(spec.layout);
+      bar.classList.toggle("ready", !!table);
+      geometry = captureGeometry(spec);
+      if (fit) { applyToSpec(spec, shareFor(room())); }
+      plotHeight = spec.layout.height || 600;
       // The container gets the figure's height: on a resize (the sidebar folds, the
       // window narrows) plotly's responsive mode re-measures it, and an iframe's body
       // has no height of its own.
-      gd.style.height = Math.ceil(spec.layout.height || 600) + "px";
-      await Plotly.react(gd, { data: spec.data, layout: spec.layout, frames: spec.frames,
-                               config: config });
+      gd.style.height = Math.ceil(plotHeight) + "px";
+      await Plotly.react(gd, { data: spec.data, layout: spec.layout, config: config });
       window.optvizChart.full += 1;
+      window.optvizChart.scale = scale;
+      drawnStep = -1;
       listen();
       await syncCursors();  // a redraw keeps the legend's choices (uirevision)
     }
     shown = now;
+    if (table && step > table.steps) { step = table.steps; }
     document.getElementById("problem").style.display = "none";
     window.optvizChart.lastMs = performance.now() - started;
-    const h = Math.ceil(spec.layout.height || gd.offsetHeight);
-    if (h !== height) {
-      height = h;
-      send("streamlit:setFrameHeight", { height: h });
-    }
+    tellHeight(plotHeight);
   }
 
   function showProblem(text) {
@@ -242,12 +658,31 @@
       // An in-place update that plotly refused: draw the whole figure instead.
       console.warn("optviz: redrawing the figure after", err);
       shown = null;
-      return draw(spec, args.config || {}).catch(function (again) {
+      return draw(JSON.parse(args.spec), args.config || {}).catch(function (again) {
         showProblem("The figure could not be drawn: " + again);
       });
+    }).then(function () {
+      // Python's step: a new one (the inspector, a lesson's button, a link) moves the
+      // cursor; the one it was told is not sent back.
+      if (args.exact && table) { exact = args.exact; }
+      if (args.step_rev !== undefined && args.step_rev !== stepRev) {
+        stepRev = args.step_rev;
+        stop();
+        sentStep = Number(args.step) || 0;
+        goTo(sentStep, false);
+      } else {
+        goTo(step, false);  // the new runs at the cursor's step
+      }
+      refitSoon();  // what lies above the chart may have changed
     });
   });
 
+  // for checks: the cursor's points at a step, as this chart computes them
+  window.optvizChart.cursorAt = function (s) {
+    return table ? { traces: table.traces, data: cursorAt(s).data } : null;
+  };
+  wireBar();
+  listenToKeys();
   if (typeof Plotly === "undefined") {
     showProblem("plotly.js did not load, so the figure cannot be drawn.");
   }
