@@ -9,6 +9,8 @@ move ρ and the numbers in the text move with the picture.
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from .. import lessons, optimizers
@@ -37,7 +39,15 @@ def _on_lesson_change() -> None:
     key = st.session_state.get("lesson", NONE)
     if key:
         lesson = lessons.get(key)
-        write_scene(lesson.scene, lesson_presentation(lesson))
+        write_scene(lesson.scene, _opening(lesson))
+
+
+def _opening(lesson: lessons.Lesson):
+    """How ``lesson`` opens, in the theme the page is in (a theme is the room's, not the
+    lesson's)."""
+    return dataclasses.replace(
+        lesson_presentation(lesson), theme=str(st.session_state.get("theme") or "light")
+    )
 
 
 def lesson_picker() -> None:
@@ -154,5 +164,5 @@ def _open(key: str) -> None:
     """Open a lesson from the overview: its scene and presentation become the controls'
     (the header's picker included), so the whole app reruns (not only the view's fragment)."""
     lesson = lessons.get(key)
-    write_scene(lesson.scene, lesson_presentation(lesson))
+    write_scene(lesson.scene, _opening(lesson))
     st.rerun()
