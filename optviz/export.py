@@ -151,6 +151,22 @@ footer { color: #777; font-size: 0.85rem; margin-top: 1rem; }
 """
 
 
+def _page_theme(fig: Any) -> str:
+    """CSS that puts the page in the figure's colours when it has a dark background (the
+    projector theme, ``optviz.figures.PROJECTOR``); nothing for a light figure."""
+    spec = fig if isinstance(fig, dict) else fig.to_dict()
+    layout = spec.get("layout") or {}
+    background = str(layout.get("paper_bgcolor") or "white")
+    if background.lower() in ("white", "#fff", "#ffffff"):
+        return ""
+    text = (layout.get("font") or {}).get("color") or "#F5F5F5"
+    return (
+        f"\nbody {{ background: {background}; color: {text}; }}\n"
+        "footer { color: #B0B4BC; }\n.caption code { background: #1E222B; }\n"
+        ".caption th, .caption td { border-color: #3A3F4B; }\n"
+    )
+
+
 def to_html(fig: Any, *, title: str, caption: str = "") -> str:
     """A self-contained HTML page: ``title`` as heading, ``caption`` (minimal markdown, see
     :func:`markdown_to_html`) above the chart, plotly.js embedded; it loads nothing from
@@ -175,7 +191,8 @@ def to_html(fig: Any, *, title: str, caption: str = "") -> str:
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{safe_title}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        f"<title>{safe_title}</title>\n<style>{_STYLE}{_page_theme(figures[0])}</style>\n"
+        "</head>\n<body>\n"
         f"<header>\n<h1>{safe_title}</h1>\n"
         f'<div class="caption">\n{markdown_to_html(caption)}\n</div>\n</header>\n'
         f'<main class="chart">\n{chart}\n</main>\n'

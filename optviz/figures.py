@@ -39,7 +39,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from . import optimizers
-from .numbers import tick
+from .colours import hex_rgb, ramp
+from .numbers import distinct_labels, tick
 from .objectives import Objective
 from .optimizers import FALLBACK_COLOURS, OptimizerSpec
 from .runner import Trajectory
@@ -63,7 +64,11 @@ PLAY_CONTROLS_PX = 88
 
 __all__ = [
     "MAX_FRAMES",
+    "THEMES",
+    "GhostFan",
     "PathView",
+    "Style",
+    "Theme",
     "colour_of",
     "contour_grid",
     "frame_steps",
@@ -127,18 +132,159 @@ class PathView:
 
 
 @dataclass(frozen=True)
+class Theme:
+    """The colours of a figure that are not an optimizer's: background, text, grid, the
+    contour's colour scales, the ghost fans' ramp.
+
+    ``edge`` shades the contour's band edges (below 1 darker, above 1 lighter);
+    ``halo`` outlines markers drawn over paths (the background's colour), ``ink`` marks
+    drawn in no optimizer's colour (the start, a divergence's outline).
+    """
+
+    name: str
+    paper: str
+    plot: str
+    text: str
+    grid: str
+    axis_line: str
+    halo: str
+    ink: str
+    sequential: tuple
+    diverging: tuple
+    edge: float
+    #: a ghost fan's sequential ramp, by the swept value (lightness rises with the value)
+    ghost_ramp: tuple
+    #: secondary text of a page around the figure (the HTML export's footer)
+    muted: str = "#777777"
+
+
+# Colour scales as (position, (r, g, b)) anchors; low values get the strong colour so that
+# the valley floor, where the paths end, stands out, and the light background keeps the
+# coloured paths readable.
+SEQUENTIAL = (
+    (0.0, (8, 48, 107)),
+    (0.15, (33, 113, 181)),
+    (0.35, (107, 174, 214)),
+    (0.6, (198, 219, 239)),
+    (0.8, (235, 243, 250)),
+    (1.0, (255, 255, 255)),
+)
+DIVERGING = (
+    (0.0, (33, 102, 172)),
+    (0.25, (146, 197, 222)),
+    (0.5, (247, 247, 247)),
+    (0.75, (244, 165, 130)),
+    (1.0, (178, 24, 43)),
+)
+# On a dark page the contour stays dark and low in colour, so that the paths (mid to
+# light colours) stand out: the valley floor a deep blue-grey, high ground near black.
+SEQUENTIAL_DARK = (
+    (0.0, (44, 74, 110)),
+    (0.15, (36, 58, 86)),
+    (0.35, (30, 44, 62)),
+    (0.6, (24, 31, 42)),
+    (0.8, (19, 23, 30)),
+    (1.0, (14, 17, 23)),
+)
+DIVERGING_DARK = (
+    (0.0, (38, 76, 128)),
+    (0.25, (28, 46, 70)),
+    (0.5, (20, 22, 28)),
+    (0.75, (78, 38, 36)),
+    (1.0, (128, 44, 40)),
+)
+# Plasma (matplotlib's; perceptually uniform, its lightness rising, readable with colour
+# blindness), cut so that neither end disappears into the background.
+PLASMA = (
+    (0.0, (13, 8, 135)),
+    (0.125, (75, 3, 161)),
+    (0.25, (125, 3, 168)),
+    (0.375, (168, 34, 150)),
+    (0.5, (203, 70, 121)),
+    (0.625, (229, 107, 93)),
+    (0.75, (248, 148, 65)),
+    (0.875, (253, 195, 40)),
+    (1.0, (240, 249, 33)),
+)
+
+
+def _cut(scale: tuple, lo: float, hi: float) -> tuple:
+    """The part ``[lo, hi]`` of a colour scale, as a scale of its own."""
+    return tuple(
+        (i / 8, tuple(round(float(255 * c)) for c in hex_rgb(ramp(t, scale))))
+        for i, t in enumerate(np.linspace(lo, hi, 9))
+    )
+
+
+LIGHT = Theme(
+    name="light",
+    paper="white",
+    plot="white",
+    text="#222222",
+    grid="#e6e6e6",
+    axis_line="#888888",
+    halo="white",
+    ink="black",
+    sequential=SEQUENTIAL,
+    diverging=DIVERGING,
+    edge=0.78,
+    ghost_ramp=_cut(PLASMA, 0.0, 0.78),
+)
+#: Dark and high in contrast, for a projector: a near-black page, white text.
+PROJECTOR = Theme(
+    name="projector",
+    paper="#0E1117",
+    plot="#0E1117",
+    text="#F5F5F5",
+    grid="#3A3F4B",
+    axis_line="#9AA0AA",
+    halo="#0E1117",
+    ink="white",
+    sequential=SEQUENTIAL_DARK,
+    diverging=DIVERGING_DARK,
+    edge=1.4,
+    ghost_ramp=_cut(PLASMA, 0.3, 1.0),
+    muted="#B0B4BC",
+)
+#: The themes by name: "light" (the default) and "projector" (the app's and the link's
+#: ``theme``).
+THEMES = {t.name: t for t in (LIGHT, PROJECTOR)}
+
+
+def theme_of(name: str) -> Theme:
+    """The theme called ``name`` (``ValueError`` naming the known ones otherwise)."""
+    try:
+        return THEMES[name]
+    except KeyError:
+        raise ValueError(f"unknown theme {name!r}; known: {', '.join(THEMES)}") from None
+
+
+@dataclass(frozen=True)
 class Style:
-    """Sizes for the screen, or (presenter mode) for a projector."""
+    """Sizes for the screen, or (presenter mode) for a projector; its colours are the
+    :class:`Theme`."""
 
     font: int = 13
     line: float = 2.2
     marker: int = 11
     height_top: int = 560
     height_row: int = 250
+    theme: Theme = LIGHT
+    #: at most this many markers along each path or curve (plotly's
+    #: ``marker.maxdisplayed``, which staggers them between traces, so that two curves
+    #: that coincide show both symbols): enough to tell lines apart, too few to clutter
+    path_markers: int = 12
 
     @classmethod
-    def presenter(cls) -> Style:
-        return cls(font=19, line=4.0, marker=17, height_top=680, height_row=300)
+    def presenter(cls, theme: str = "light") -> Style:
+        return cls(
+            font=19, line=4.0, marker=17, height_top=680, height_row=300, theme=theme_of(theme)
+        )
+
+    @classmethod
+    def of(cls, presenter: bool = False, theme: str = "light") -> Style:
+        """The presenter's sizes or the screen's, in the theme called ``theme``."""
+        return cls.presenter(theme) if presenter else cls(theme=theme_of(theme))
 
 
 # ---------------------------------------------------------------------------
@@ -315,24 +461,6 @@ def contour_grid(objective: Objective, resolution: int = 140) -> ContourGrid:
     return ContourGrid(xs, ys, f, f, False, 0.0, float(f_min) if f_min is not None else 0.0)
 
 
-# Colour scales as (position, (r, g, b)) anchors; low values get the strong colour so that
-# the valley floor, where the paths end, stands out, and the light background keeps the
-# coloured paths readable.
-SEQUENTIAL = (
-    (0.0, (8, 48, 107)),
-    (0.15, (33, 113, 181)),
-    (0.35, (107, 174, 214)),
-    (0.6, (198, 219, 239)),
-    (0.8, (235, 243, 250)),
-    (1.0, (255, 255, 255)),
-)
-DIVERGING = (
-    (0.0, (33, 102, 172)),
-    (0.25, (146, 197, 222)),
-    (0.5, (247, 247, 247)),
-    (0.75, (244, 165, 130)),
-    (1.0, (178, 24, 43)),
-)
 CONTOUR_LEVELS = 24
 
 
@@ -372,13 +500,14 @@ def _levels(grid: ContourGrid) -> tuple[float, float, float]:
     return lo, hi, (hi - lo) / CONTOUR_LEVELS
 
 
-def contour_image(grid: ContourGrid) -> dict:
+def contour_image(grid: ContourGrid, theme: Theme = LIGHT) -> dict:
     """The filled contour as a background image (a ``layout.images`` entry).
 
     Plotly erases contour and heatmap traces when an animation with ``redraw: False``
     starts, and ``redraw: True`` redraws the whole figure at every frame; an image under
     the axes is untouched by animations. Bands are the contour levels, with a darker
-    line where the level changes; points where f is not real and finite are transparent.
+    line where the level changes (lighter, on a dark theme); points where f is not real
+    and finite are transparent.
     """
     lo, hi, size = _levels(grid)
     z = grid.z
@@ -390,11 +519,11 @@ def contour_image(grid: ContourGrid) -> dict:
         band_t = np.floor(t * CONTOUR_LEVELS)
         t = (band_t + 0.5) / CONTOUR_LEVELS
         band = band_t
-    rgb = _colorize(t, DIVERGING if not grid.log and lo < 0 < hi else SEQUENTIAL)
+    rgb = _colorize(t, theme.diverging if not grid.log and lo < 0 < hi else theme.sequential)
     edge = np.zeros(band.shape, dtype=bool)
     edge[:, 1:] |= band[:, 1:] != band[:, :-1]
     edge[1:, :] |= band[1:, :] != band[:-1, :]
-    rgb[edge] *= 0.78
+    rgb[edge] = np.minimum(rgb[edge] * theme.edge, 255.0)
     rgb = np.where(finite[..., None], rgb, 255.0)  # transparent there anyway
     alpha = np.where(finite, 235, 0)
     rgba = np.concatenate([rgb, alpha[..., None]], axis=-1).round().astype(np.uint8)
@@ -415,11 +544,12 @@ def contour_image(grid: ContourGrid) -> dict:
     }
 
 
-def _colorbar_trace(grid: ContourGrid, style: Style) -> dict:
-    """An undrawn scatter whose only job is the colour bar of the contour image."""
+def _colorbar_trace(grid: ContourGrid, style: Style, length: dict | None = None) -> dict:
+    """An undrawn scatter whose only job is the colour bar of the contour image
+    (``length``: its ``len`` and ``lenmode``, when a ghost fan's bar shares the side)."""
     lo, hi, _ = _levels(grid)
     diverging = not grid.log and lo < 0 < hi
-    scale = DIVERGING if diverging else SEQUENTIAL
+    scale = style.theme.diverging if diverging else style.theme.sequential
     colorbar: dict = {
         "thickness": 12,
         "len": 0.45,
@@ -428,6 +558,7 @@ def _colorbar_trace(grid: ContourGrid, style: Style) -> dict:
         "x": -0.07,
         "xanchor": "right",
         "tickfont": {"size": style.font - 2},
+        **(length or {}),
     }
     if grid.log:
         ticks = np.arange(math.ceil(lo), math.floor(hi) + 1)
@@ -496,7 +627,9 @@ def _click_grid(objective: Objective, n: int = 31) -> dict:
 
 
 @functools.lru_cache(maxsize=32)
-def _background(objective: Objective, resolution: int) -> tuple[ContourGrid, dict, dict]:
+def _background(
+    objective: Objective, resolution: int, theme: str = "light"
+) -> tuple[ContourGrid, dict, dict]:
     """The parts of a figure that depend only on the objective, built once per objective.
 
     (Objectives compare by identity; the catalogue and the custom-formula cache hand out
@@ -504,7 +637,7 @@ def _background(objective: Objective, resolution: int) -> tuple[ContourGrid, dic
     nothing: the dicts are treated as read-only.
     """
     grid = contour_grid(objective, resolution)
-    return grid, contour_image(grid), _click_grid(objective)
+    return grid, contour_image(grid, theme_of(theme)), _click_grid(objective)
 
 
 # ---------------------------------------------------------------------------
@@ -644,7 +777,8 @@ class _Canvas:
     def axis_pair(self, n: int, xdom: tuple, ydom: tuple, title: str) -> tuple[str, str]:
         """Axes number ``n`` (``x``/``y`` for 1, ``x2``/``y2``…) over the given domains."""
         suffix = "" if n == 1 else str(n)
-        common = AXIS_STYLE
+        theme = self.style.theme
+        common = {**AXIS_STYLE, "gridcolor": theme.grid, "linecolor": theme.axis_line}
         self.layout[f"xaxis{suffix}"] = {"domain": list(xdom), "anchor": f"y{suffix}", **common}
         self.layout[f"yaxis{suffix}"] = {
             "domain": list(ydom),
@@ -711,12 +845,22 @@ DIMMED_OPACITY = 0.35
 
 
 def _path_line(path: PathView, style: Style, axes: tuple[str, str], **extra: object) -> dict:
+    """One optimizer's path or curve: its colour, its dash and, every so often, its
+    marker (at most ``style.path_markers`` of them; plotly staggers them between traces,
+    so two curves that coincide still show both symbols)."""
     line = {
         "type": "scatter",
-        "mode": "lines",
+        "mode": "lines+markers",
         "legendgroup": path.key,
         "name": path.label,
         "line": {"color": path.colour, "width": style.line, "dash": path.spec.dash},
+        "marker": {
+            "symbol": path.spec.marker,
+            "size": max(6, round(style.marker * 0.7)),
+            "color": path.colour,
+            "maxdisplayed": style.path_markers,
+            "line": {"color": style.theme.halo, "width": 1},
+        },
         "xaxis": axes[0],
         "yaxis": axes[1],
         **extra,
@@ -726,16 +870,149 @@ def _path_line(path: PathView, style: Style, axes: tuple[str, str], **extra: obj
     return line
 
 
+@dataclass(frozen=True)
+class GhostFan:
+    """Faint paths for a fan of values of one hyperparameter (one batched run), drawn
+    under the bold paths: each coloured on a sequential ramp by its value (a colour bar
+    beside the contour states the values), labelled with as many digits as tell the
+    values apart (:func:`~optviz.numbers.distinct_labels`), each ending in a dot (a ✕
+    where it diverged).
+
+    ``positions`` has shape ``(T+1, n, 2)``, one column per value; ``scale`` is how the
+    values are spread over the ramp: ``"log"`` (ε, a learning rate), ``"log1m"``
+    (1 − value on a log scale: a decay rate ρ or β near 1) or ``"linear"``.
+    """
+
+    key: str
+    name: str
+    symbol: str
+    values: tuple[float, ...]
+    positions: Array
+    scale: str = "linear"
+
+    @property
+    def labels(self) -> list[str]:
+        """Each value's label (``adadelta rho=0.9995``: the link's notation)."""
+        return [f"{self.key} {self.name}={t}" for t in distinct_labels(self.values)]
+
+    @property
+    def ramp_positions(self) -> Array:
+        """Where each value sits on the ramp, in [0, 1], increasing with the value."""
+        v = np.asarray(self.values, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.scale == "log":
+                u = np.log10(v)
+            elif self.scale == "log1m":
+                u = -np.log10(1.0 - v)
+            else:
+                u = v
+        lo, hi = float(np.min(u)), float(np.max(u))
+        return (u - lo) / (hi - lo) if hi > lo else np.full(u.shape, 0.5)
+
+    def colours(self, theme: Theme) -> list[str]:
+        """Each ghost's colour on ``theme``'s ramp."""
+        return [ramp(t, theme.ghost_ramp) for t in self.ramp_positions]
+
+
+def _end_point(positions: Array) -> tuple[float, float, bool]:
+    """A path's last finite point, and whether it diverged (NaN after it)."""
+    k = last_finite(positions)
+    return float(positions[k, 0]), float(positions[k, 1]), k < positions.shape[0] - 1
+
+
+def fan_traces(fan: GhostFan, style: Style, axes: tuple[str, str], bar: dict) -> list[dict]:
+    """A ghost fan's lines (thin, translucent: the bold paths stay readable on top), one
+    trace of their ends, and its colour bar (``bar``: where it sits)."""
+    colours, labels = fan.colours(style.theme), fan.labels
+    traces = []
+    for i, (colour, label) in enumerate(zip(colours, labels)):
+        traces.append(
+            {
+                "type": "scatter",
+                "x": typed(fan.positions[:, i, 0], "f4"),
+                "y": typed(fan.positions[:, i, 1], "f4"),
+                "mode": "lines",
+                "opacity": GHOST_OPACITY,
+                "hoverinfo": "name",
+                "line": {"color": colour, "width": max(1.2, style.line * 0.6)},
+                "showlegend": False,
+                "name": label,
+                "xaxis": axes[0],
+                "yaxis": axes[1],
+            }
+        )
+    ends = [_end_point(fan.positions[:, i]) for i in range(len(labels))]
+    traces.append(
+        {
+            "type": "scatter",
+            "x": [e[0] for e in ends],
+            "y": [e[1] for e in ends],
+            "mode": "markers",
+            "marker": {
+                "symbol": ["x" if e[2] else "circle" for e in ends],
+                "size": max(6, style.marker - 4),
+                "color": colours,
+                "line": {"color": style.theme.halo, "width": 1},
+            },
+            "text": [f"{t} ends" + (" (diverged)" if e[2] else "") for t, e in zip(labels, ends)],
+            "hovertemplate": "%{text} at (%{x:.4g}, %{y:.4g})<extra></extra>",
+            "showlegend": False,
+            "name": f"ghost ends: {fan.key} {fan.name}",
+            "xaxis": axes[0],
+            "yaxis": axes[1],
+        }
+    )
+    t = fan.ramp_positions
+    shown = np.unique(np.round(np.linspace(0, len(labels) - 1, min(len(labels), 7))).astype(int))
+    short = distinct_labels(fan.values)
+    traces.append(
+        {
+            "type": "scatter",
+            "x": [None],
+            "y": [None],
+            "mode": "markers",
+            "name": f"ghost colour bar: {fan.key} {fan.name}",
+            "showlegend": False,
+            "hoverinfo": "skip",
+            "xaxis": axes[0],
+            "yaxis": axes[1],
+            "marker": {
+                "color": [0.0],
+                "cmin": 0.0,
+                "cmax": 1.0,
+                "showscale": True,
+                "colorscale": [[a, f"rgb{c}"] for a, c in style.theme.ghost_ramp],
+                "colorbar": {
+                    "thickness": 12,
+                    "x": -0.07,
+                    "xanchor": "right",
+                    "title": {"text": f"ghosts' {fan.symbol}", "side": "top"},
+                    "tickvals": [float(t[i]) for i in shown],
+                    "ticktext": [short[i] for i in shown],
+                    "tickfont": {"size": style.font - 2},
+                    **bar,
+                },
+            },
+        }
+    )
+    return traces
+
+
+#: the opacity of a faint ghost path (the bold paths are drawn over it)
+GHOST_OPACITY = 0.45
+
+
 class ContourPanel(Panel):
     """The objective's contour (a picture), the click grid, ghosts, minima, the start,
     each optimizer's path and a ✕ where one diverged; the cursor is each position."""
 
-    def __init__(self, *, start, clickable: bool, resolution: int, ghosts) -> None:
-        self.start, self.clickable, self.resolution, self.ghosts = (
+    def __init__(self, *, start, clickable: bool, resolution: int, ghosts, fan=None) -> None:
+        self.start, self.clickable, self.resolution, self.ghosts, self.fan = (
             start,
             clickable,
             resolution,
             ghosts,
+            fan,
         )
 
     def place(self, canvas: _Canvas) -> None:
@@ -745,10 +1022,17 @@ class ContourPanel(Panel):
     def static_traces(self) -> list[dict]:
         c, style, objective = self.canvas, self.canvas.style, self.canvas.objective
         cx, cy = self.axes
-        grid, self.image, click = _background(objective, self.resolution)
-        traces = [_colorbar_trace(grid, style)]
+        grid, self.image, click = _background(objective, self.resolution, style.theme.name)
+        if self.fan is not None:  # two colour bars, one above the other, left of the contour
+            half = {"len": 0.47 * style.height_top, "lenmode": "pixels"}
+            traces = [_colorbar_trace(grid, style, half)]
+        else:
+            traces = [_colorbar_trace(grid, style)]
         if self.clickable:
             traces.append(click)
+        if self.fan is not None:
+            bar = {**half, "y": c.geo.top[0], "yanchor": "bottom"}
+            traces += fan_traces(self.fan, style, self.axes, bar)
         for positions, colour, label, *rest in self.ghosts:
             strong = bool(rest and rest[0])  # a lesson's named path: dotted, not faint
             traces.append(
@@ -757,11 +1041,11 @@ class ContourPanel(Panel):
                     "x": typed(positions[:, 0], "f4"),
                     "y": typed(positions[:, 1], "f4"),
                     "mode": "lines",
-                    "opacity": 0.95 if strong else 0.3,
-                    "hoverinfo": "name" if strong else "skip",
+                    "opacity": 0.95 if strong else GHOST_OPACITY,
+                    "hoverinfo": "name",
                     "line": {
                         "color": colour,
-                        "width": style.line if strong else max(1.0, style.line / 2),
+                        "width": style.line if strong else max(1.2, style.line * 0.6),
                         **({"dash": "dot"} if strong else {}),
                     },
                     "showlegend": strong,
@@ -770,19 +1054,22 @@ class ContourPanel(Panel):
                     "yaxis": cy,
                 }
             )
-            end = positions[-1]
-            if strong and np.isfinite(end).all():
+            ex, ey, diverged = _end_point(positions)
+            if np.isfinite([ex, ey]).all():  # every ghost's end is marked
                 traces.append(
                     {
                         "type": "scatter",
-                        "x": [float(end[0])],
-                        "y": [float(end[1])],
+                        "x": [ex],
+                        "y": [ey],
                         "mode": "markers",
+                        "opacity": 1.0 if strong else 0.8,
                         "marker": {
-                            "symbol": "square-open",
-                            "size": style.marker - 2,
+                            "symbol": "x" if diverged else "square-open" if strong else "circle",
+                            "size": style.marker - 2 if strong else max(6, style.marker - 4),
                             "color": colour,
-                            "line": {"width": 2},
+                            "line": {"width": 2}
+                            if strong
+                            else {"color": style.theme.halo, "width": 1},
                         },
                         "name": f"{label}: end",
                         "showlegend": False,
@@ -825,7 +1112,7 @@ class ContourPanel(Panel):
                     "marker": {
                         "symbol": "circle-open",
                         "size": style.marker + 5,
-                        "color": "black",
+                        "color": style.theme.ink,
                         "line": {"width": 2.5},
                     },
                     "name": "start",
@@ -864,11 +1151,11 @@ class ContourPanel(Panel):
                     "showlegend": False,
                     "name": f"{path.label}: end",
                     "opacity": DIMMED_OPACITY if path.dimmed else 1.0,
-                    "marker": {
-                        "symbol": "square",
-                        "size": max(style.marker - 4, 5),
+                    "marker": {  # its own symbol, larger than those along the path
+                        "symbol": path.spec.marker,
+                        "size": style.marker,
                         "color": path.colour,
-                        "line": {"color": "white", "width": 1},
+                        "line": {"color": style.theme.halo, "width": 1.5},
                     },
                     # the value as text: a slider move then only moves it (chart.js
                     # updates x, y and text in place; anything else redraws the figure)
@@ -901,7 +1188,7 @@ class ContourPanel(Panel):
                         "symbol": "x",
                         "size": style.marker + 8,
                         "color": path.colour,
-                        "line": {"width": 1.5, "color": "black"},
+                        "line": {"width": 1.5, "color": style.theme.ink},
                     },
                     "name": f"{path.label} diverged",
                     "xaxis": self.axes[0],
@@ -965,6 +1252,12 @@ class LossPanel(Panel):
             y.update(range=_lin_range(self.series))
 
 
+def _also(template: str, other: str) -> str:
+    """A hover template that adds "the same line as ``other``'s"."""
+    head, extra = template.rsplit("<extra></extra>", 1)
+    return f"{head}<br>(the same line as {other})<extra></extra>{extra}"
+
+
 class RatePanel(Panel):
     """Each optimizer's realised per-dimension rate −Δxᵢ/gᵢ (``Trajectory.step_factor``):
     x and y, one panel each, on one log scale — the same quantity for every optimizer, so
@@ -979,13 +1272,14 @@ class RatePanel(Panel):
             canvas.axis_pair(4, _RIGHT, rows[2], "rate −Δy/g, y (log scale)"),
         ]
         self.series: list[Array] = []
+        self.labels: list[str] = []
+        self.drawn: list[tuple[Array, list[dict]]] = []
 
     def path_traces(self, path: PathView) -> list[dict]:
         realised = path.trajectory.step_factor
         eff = np.where(realised > 0, realised, np.nan)  # NaN stays NaN
-        self.series.append(eff)
         eidx = _thin(eff.shape[0])
-        return [
+        traces = [
             _path_line(
                 path,
                 self.canvas.style,
@@ -997,6 +1291,18 @@ class RatePanel(Panel):
             )
             for dim, axes in enumerate(self.axes)
         ]
+        # two optimizers at one constant rate (SGD's η and momentum's first steps…) draw
+        # one line: their dashes and staggered markers show both, and the hover says so
+        for other, (their, their_traces) in zip(self.labels, self.drawn):
+            for dim, (mine, theirs) in enumerate(zip(traces, their_traces)):
+                same = np.array_equal(eff[:, dim], their[:, dim], equal_nan=True)
+                if same and np.isfinite(eff[:, dim]).any():
+                    mine["hovertemplate"] = _also(mine["hovertemplate"], other)
+                    theirs["hovertemplate"] = _also(theirs["hovertemplate"], path.label)
+        self.series.append(eff)
+        self.labels.append(path.label)
+        self.drawn.append((eff, traces))
+        return traces
 
     def cursors(self) -> list[Cursor]:
         shown = self.canvas.shown
@@ -1300,6 +1606,8 @@ def trajectory_figure(
     clickable: bool = True,
     contour_resolution: int = 320,
     ghosts: Sequence[tuple[Array, str, str]] = (),
+    fan: GhostFan | None = None,
+    theme: str = "light",
     frames: bool = True,
 ) -> go.Figure:
     """The synchronised, animated figure of one scene (see the module docstring), made of
@@ -1309,7 +1617,9 @@ def trajectory_figure(
     ``paths`` are single-start runs of the same length on ``objective``. ``ghosts`` are
     extra faint paths ``(positions, colour, label)`` drawn under the bold ones; a fourth
     element ``True`` makes one a lesson's named path (dotted, strong, in the legend, its
-    end marked).
+    end marked). ``fan`` is a :class:`GhostFan` (the paths of other values of one
+    hyperparameter, on a labelled colour ramp). ``theme`` names a :class:`Theme`
+    (:data:`THEMES`: "light", or "projector", dark and high in contrast).
 
     The step cursor is data: ``layout.meta.optvizCursor`` holds every cursor point at every
     step (:func:`_cursor_table`; thinned past :data:`DENSE_STEPS` for long, crowded runs),
@@ -1323,12 +1633,12 @@ def trajectory_figure(
     validation (validating ~200 frames costs about a second per slider move); the tests
     check the structure instead.
     """
-    style = Style.presenter() if presenter else Style()
+    style = Style.of(presenter, theme)
     paths = list(paths)
     steps = paths[0].trajectory.steps if paths else 0
     canvas = _Canvas(objective, paths, style, np.arange(steps + 1), controls=frames)
     contour = ContourPanel(
-        start=start, clickable=clickable, resolution=contour_resolution, ghosts=ghosts
+        start=start, clickable=clickable, resolution=contour_resolution, ghosts=ghosts, fan=fan
     )
     path_panels: list[Panel] = [contour, LossPanel(), RatePanel()]
     panels: list[Panel] = [*path_panels, AccumulatorPanel()]
@@ -1355,9 +1665,13 @@ def trajectory_figure(
     layout = canvas.layout
     layout.update(
         height=geo.height,
-        font={"size": style.font, "family": "Arial, Helvetica, sans-serif"},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
+        font={
+            "size": style.font,
+            "family": "Arial, Helvetica, sans-serif",
+            "color": style.theme.text,
+        },
+        paper_bgcolor=style.theme.paper,
+        plot_bgcolor=style.theme.plot,
         margin={"l": 80, "r": 20, "t": 20, "b": 10},
         legend={
             "orientation": "h",
@@ -1376,6 +1690,7 @@ def trajectory_figure(
             "optvizCursor": _cursor_table(cursors, indices, steps),
             "optvizFit": geo.fit,
             "optvizPlay": {"frame_ms": int(frame_ms), "frames": int(max_frames)},
+            "optvizTheme": style.theme.name,
         },
     )
     spec: dict = {"data": traces, "layout": layout}
@@ -1383,6 +1698,7 @@ def trajectory_figure(
         shown = frame_steps(steps, max_frames).astype(int)
         spec["frames"] = _frames([_at_rows(c, shown) for c in cursors], indices, shown)
         _play_controls(layout, shown, style.font, frame_ms, geo.height)
+        _theme_controls(layout, style.theme)
     return SpecFigure(spec, cursors)
 
 
@@ -1414,6 +1730,7 @@ def with_frames(spec: dict, max_frames: int = MAX_FRAMES) -> dict:
     font = int((layout.get("font") or {}).get("size", Style().font))
     frame_ms = int(layout["meta"]["optvizPlay"]["frame_ms"])
     _play_controls(new_layout, shown, font, frame_ms, old + PLAY_CONTROLS_PX)
+    _theme_controls(new_layout, THEMES.get(layout["meta"].get("optvizTheme", "light"), LIGHT))
     return {**spec, "layout": new_layout, "frames": _frames(columns, table["traces"], shown)}
 
 
@@ -1439,6 +1756,19 @@ def _rescale_for_bottom(spec: dict, layout: dict, *, old: float, new: float) -> 
         {**note, "y": top_kept(note["y"])} if note.get("yref") == "paper" else note
         for note in layout.get("annotations", [])
     ]
+
+
+def _theme_controls(layout: dict, theme: Theme) -> None:
+    """The play buttons' and the slider's colours in ``theme`` (their layout is the
+    animation's; only colours are set here)."""
+    if theme is LIGHT:
+        return
+    for menu in layout.get("updatemenus", []):
+        menu.update(bgcolor="#2A2F3A", bordercolor=theme.axis_line)
+        menu["font"] = {**menu.get("font", {}), "color": theme.text}
+    for slider in layout.get("sliders", []):
+        slider.update(bgcolor="#2A2F3A", bordercolor=theme.axis_line, tickcolor=theme.axis_line)
+        slider["currentvalue"]["font"]["color"] = theme.text
 
 
 def _latex_to_text(symbol: str) -> str:

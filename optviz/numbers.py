@@ -2,6 +2,7 @@
 
 ==========================  ===================================================================
 :func:`fmt`                 prose (lessons, captions): 3 significant digits, ``1e-6``, ``5.4e73``
+:func:`distinct_labels`     values to tell apart (a ghost fan's): as few digits as keep them apart
 :func:`pct`, :func:`times`  a ratio as a percentage (``0.64 %``) or a factor (``24×``)
 :func:`share`               a share of a sweep's grid (``37.2%``)
 :func:`latex_number`        LaTeX for the step inspector: ``1.234 \\times 10^{-5}``
@@ -22,6 +23,7 @@ import re
 from typing import Any
 
 __all__ = [
+    "distinct_labels",
     "fmt",
     "hover_value",
     "latex_number",
@@ -53,6 +55,25 @@ def fmt(value: Any, digits: int = 3) -> str:
     if "e" in text and 1 <= abs(v) < 1e6:
         return f"{v:.0f}"
     return re.sub(r"e([+-])0*(\d)", lambda m: "e" + ("-" if m[1] == "-" else "") + m[2], text)
+
+
+def distinct_labels(values: Any, digits: int = 3) -> list[str]:
+    """Labels for values that must be told apart, e.g. a fan of ghost paths: :func:`fmt`
+    with the fewest significant digits (at least ``digits``) that give distinct values
+    distinct labels and show no value as a whole number it is not (ρ = 0.9995 is
+    "0.9995", never "1")."""
+    values = [float(v) for v in values]
+    count = len(set(values))
+    for d in range(digits, 18):
+        labels = [fmt(v, d) for v in values]
+        rounded_whole = any(
+            math.isfinite(v) and not v.is_integer() and float(text).is_integer()
+            for v, text in zip(values, labels)
+            if text not in ("NaN", "∞", "−∞")
+        )
+        if len(set(labels)) == count and not rounded_whole:
+            return labels
+    return [repr(v) for v in values]
 
 
 def pct(ratio: Any) -> str:

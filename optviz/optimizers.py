@@ -49,6 +49,7 @@ __all__ = [
     "LR_GRADIENT",
     "LR_NONE",
     "LR_STEP",
+    "MARKERS",
     "REGISTRY",
     "AdaDeltaState",
     "AdaGradState",
@@ -183,8 +184,26 @@ LR_KINDS = (LR_GRADIENT, LR_STEP, LR_NONE)
 
 #: Colours for optimizers that bring none (picked by a checksum of the key).
 FALLBACK_COLOURS = ("#999999", "#882255", "#117733", "#332288")
-#: Plotly's dash names, the line styles a spec may ask for.
-DASHES = ("solid", "dot", "dash", "longdash", "dashdot", "longdashdot")
+#: A seventh line style: dash, dot, dot (Plotly takes a dash as a list of lengths).
+DASH_DOT_DOT = "9px,3px,2px,3px,2px,3px"
+#: The line styles a spec may ask for: Plotly's dash names, and :data:`DASH_DOT_DOT`.
+DASHES = ("solid", "dot", "dash", "longdash", "dashdot", "longdashdot", DASH_DOT_DOT)
+#: The marker symbols a spec may ask for (Plotly's names): its path carries a few of them
+#: and ends in one. (``x`` marks a divergence, a star a minimum, an open circle the start.)
+MARKERS = (
+    "circle",
+    "square",
+    "diamond",
+    "cross",
+    "triangle-up",
+    "triangle-down",
+    "triangle-left",
+    "triangle-right",
+    "pentagon",
+    "hexagon",
+    "hourglass",
+    "bowtie",
+)
 
 
 @dataclass(frozen=True)
@@ -195,8 +214,12 @@ class OptimizerSpec:
 
     * ``equations``: its update rule, one :class:`Equation` each; :attr:`rule_latex` and
       the inspector's lines with numbers are both made from them;
-    * ``colour`` and ``dash``: how its path and curves are drawn (empty colour: a fixed
-      fallback picked from the key);
+    * ``colour``, ``dash`` and ``marker``: how its path and curves are drawn — its line
+      style (one of :data:`DASHES`) and the symbol (one of :data:`MARKERS`) a few points
+      of its path and its end carry, so that paths differ in more than colour (empty
+      colour: a fixed fallback picked from the key). The built-in seven use Paul Tol's
+      "bright" scheme (its grey darkened to #AAAAAA to stand out on white), pairwise
+      distinct for deuteranopes and protanopes too (``tests/test_palette.py``);
     * ``sweep_axes``: the hyperparameters the Sensitivity view and ``default_grid`` sweep
       (default: the first two);
     * ``lr_kind``: :data:`LR_GRADIENT`, :data:`LR_STEP` or :data:`LR_NONE` (which of the
@@ -220,6 +243,7 @@ class OptimizerSpec:
     note: str = ""
     colour: str = ""
     dash: str = "solid"
+    marker: str = "circle"
     sweep_axes: tuple[str, ...] = ()
     lr_kind: str = LR_GRADIENT
     paper_values: Mapping[str, float] = field(default_factory=dict)
@@ -860,7 +884,9 @@ _BUILT_IN: tuple[OptimizerSpec, ...] = (
         state_fields=(),
         effective_lr_latex=r"\eta",
         effective_lr_meaning="the learning rate itself, the same in every dimension",
-        colour="#0072B2",
+        colour="#4477AA",
+        dash="dot",
+        marker="circle",
         sweep_axes=("lr",),
     ),
     OptimizerSpec(
@@ -882,7 +908,9 @@ _BUILT_IN: tuple[OptimizerSpec, ...] = (
             "(a constant gradient is amplified up to η/(1−β))"
         ),
         fixed={"nesterov": False},
-        colour="#E69F00",
+        colour="#AA3377",
+        dash="dash",
+        marker="square",
         sweep_axes=("lr", "beta"),
     ),
     OptimizerSpec(
@@ -904,7 +932,9 @@ _BUILT_IN: tuple[OptimizerSpec, ...] = (
         effective_lr_latex=r"\eta\,(1+\beta)",
         effective_lr_meaning="the factor applied to the current gradient (it enters twice)",
         fixed={"nesterov": True},
-        colour="#CC79A7",
+        colour="#AAAAAA",
+        dash="longdash",
+        marker="triangle-down",
         sweep_axes=("lr", "beta"),
     ),
     OptimizerSpec(
@@ -941,7 +971,9 @@ _BUILT_IN: tuple[OptimizerSpec, ...] = (
         state_fields=(StateField("grad_sq_sum", r"G", "sum of all squared gradients so far"),),
         effective_lr_latex=r"\frac{\eta}{\sqrt{G_t} + \epsilon}",
         effective_lr_meaning="shrinks for ever, because G only grows",
-        colour="#009E73",
+        colour="#228833",
+        dash="dashdot",
+        marker="diamond",
         sweep_axes=("lr", "eps"),
         lr_kind=LR_STEP,
     ),
@@ -991,7 +1023,9 @@ _BUILT_IN: tuple[OptimizerSpec, ...] = (
             "a separate rate per dimension, with the units of x over the units of g"
         ),
         note="η ≠ 1 is the libraries' variant (torch, Keras); it scales only the applied step",
-        colour="#D55E00",
+        colour="#EE6677",
+        dash="solid",
+        marker="pentagon",
         sweep_axes=("rho", "eps"),
         lr_kind=LR_NONE,
         paper_values={"lr": 1.0},
@@ -1023,7 +1057,9 @@ _BUILT_IN: tuple[OptimizerSpec, ...] = (
         ),
         effective_lr_latex=r"\frac{\eta}{\sqrt{E[g^2]_t} + \epsilon}",
         effective_lr_meaning="a separate rate per dimension, still scaled by a chosen η",
-        colour="#56B4E9",
+        colour="#66CCEE",
+        dash="longdashdot",
+        marker="triangle-up",
         sweep_axes=("lr", "rho"),
         lr_kind=LR_STEP,
     ),
@@ -1084,7 +1120,9 @@ _BUILT_IN: tuple[OptimizerSpec, ...] = (
         ),
         effective_lr_latex=r"\frac{\eta/(1-\beta_1^t)}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}",
         effective_lr_meaning="the per-dimension rate applied to the momentum average m",
-        colour="#6A3D9A",
+        colour="#CCBB44",
+        dash=DASH_DOT_DOT,
+        marker="cross",
         sweep_axes=("lr", "beta1"),
         lr_kind=LR_STEP,
     ),
@@ -1104,7 +1142,7 @@ def register(spec: OptimizerSpec, *, replace: bool = False) -> OptimizerSpec:
     message naming the spec: a key that is new (unless ``replace``) and URL-safe, a factory
     that builds with the defaults and steps a ``(1, 2)`` batch, state fields that name the
     state's fields, sweep axes and paper values that name hyperparameters, a known
-    ``lr_kind`` and dash, and inspector placeholders that name values the inspector has.
+    ``lr_kind``, dash and marker, and inspector placeholders that name values the inspector has.
     """
     where = f"optimizer spec {spec.key!r}"
     if not re.fullmatch(r"[a-z][a-z0-9_]*", spec.key):
@@ -1127,6 +1165,8 @@ def register(spec: OptimizerSpec, *, replace: bool = False) -> OptimizerSpec:
         raise ValueError(f"{where}: lr_kind {spec.lr_kind!r} needs a hyperparameter 'lr'")
     if spec.dash not in DASHES:
         raise ValueError(f"{where}: dash must be one of {DASHES}, got {spec.dash!r}")
+    if spec.marker not in MARKERS:
+        raise ValueError(f"{where}: marker must be one of {MARKERS}, got {spec.marker!r}")
     if not spec.equations:
         raise ValueError(f"{where}: it needs its update rule as equations")
     before = REGISTRY.get(spec.key)

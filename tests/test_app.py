@@ -59,11 +59,15 @@ def widget(at: AppTest, key: str):
         "multiselect",
         "number_input",
         "toggle",
+        "radio",
         "button",
     ):
         for w in getattr(at, kind):
             if w.key == key:
                 return w
+    for w in at.get("button_group"):  # segmented controls
+        if w.key == key:
+            return w
     raise KeyError(key)
 
 
@@ -447,6 +451,33 @@ def test_ghost_paths_fan_out_one_hyperparameter():
     assert query(at) == {"ghost": "adadelta.rho", "ghosts": "12"}
 
 
+def test_the_projector_theme_darkens_the_figure_and_the_page_and_goes_in_the_link():
+    at = fresh()
+    assert chart_spec(at)["layout"]["paper_bgcolor"] == "white"
+    widget(at, "theme").set_value("projector").run()
+    assert not at.exception
+    layout = chart_spec(at)["layout"]
+    assert layout["paper_bgcolor"] == ov.figures.PROJECTOR.paper
+    assert layout["font"]["color"] == ov.figures.PROJECTOR.text
+    assert query(at) == {"theme": "projector"}
+    assert any("#0E1117" in h.proto.body for h in at.get("html"))  # the page's dark CSS
+    # a link with the theme opens in it; a bad one is refused with a warning
+    dark = with_query({"theme": "projector"})
+    assert chart_spec(dark)["layout"]["paper_bgcolor"] == ov.figures.PROJECTOR.paper
+    bad = with_query({"theme": "neon"})
+    assert chart_spec(bad)["layout"]["paper_bgcolor"] == "white"
+    assert any("theme=neon" in w.value for w in bad.warning)
+
+
+def test_opening_a_lesson_keeps_the_theme():
+    at = fresh()
+    widget(at, "theme").set_value("projector").run()
+    widget(at, "lesson").set_value("adagrad_decay").run()
+    assert not at.exception
+    assert at.session_state["theme"] == "projector"
+    assert chart_spec(at)["layout"]["paper_bgcolor"] == ov.figures.PROJECTOR.paper
+
+
 def test_scaling_f_leaves_adadelta_nearly_in_place_and_breaks_sgd():
     at = fresh()
     widget(at, "scale_exp").set_value(2).run()
@@ -595,8 +626,10 @@ def test_each_lesson_loads_and_sets_the_controls_it_names(key):
 def test_a_lessons_ghosts_are_drawn_in_their_optimizers_colour():
     at = fresh()
     at.selectbox(key="lesson").set_value("no_learning_rate").run()
-    ghosts = [t for t in chart_spec(at)["data"] if t.get("name", "").startswith("SGD η = ")]
+    named = [t for t in chart_spec(at)["data"] if t.get("name", "").startswith("SGD η = ")]
+    ghosts = [t for t in named if not t["name"].endswith(": end")]
     assert len(ghosts) == 5  # six rates, but the settings' own SGD is the bold path
+    assert len(named) == 10  # each ends in a marker
     assert all(t["line"]["color"] == ov.figures.colour_of("sgd") for t in ghosts)
     assert all(t["opacity"] < 0.5 for t in ghosts)
 

@@ -80,7 +80,7 @@ def test_export_draws_a_lessons_ghosts_in_their_optimizers_colours(monkeypatch):
     cli.render("adagrad_bad_start", "html")
     ghosts = lessons.get("adagrad_bad_start").ghosts(lessons.get("adagrad_bad_start").scene)
     drawn = {t.get("name"): t.get("line", {}).get("color") for t in figures[0].to_dict()["data"]}
-    assert ghosts and all(drawn[g.label] == colour_of(g.key) == "#009E73" for g in ghosts)
+    assert ghosts and all(drawn[g.label] == colour_of(g.key) == "#228833" for g in ghosts)
 
 
 def test_export_csv_from_suffix_and_json_from_flag(tmp_path):

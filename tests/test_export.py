@@ -357,3 +357,14 @@ def test_a_real_png_of_a_frame(tmp_path):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
     assert (width, height) == (600, 500)
+
+
+def test_html_of_a_projector_figure_is_a_dark_page():
+    obj = ov.objectives.get("booth")
+    spec = optimizers.get("adadelta")
+    paths = [PathView("adadelta", "ADADELTA", spec, ov.run(obj, spec.build(), obj.start, 20))]
+    light = export.to_html(trajectory_figure(obj, paths), title="t")
+    dark = export.to_html(trajectory_figure(obj, paths, theme="projector"), title="t")
+    assert "body { background: #0E1117; color: #F5F5F5; }" in dark
+    assert "background: #0E1117" not in light
+    assert '"paper_bgcolor":"#0E1117"' in dark.replace(": ", ":")

@@ -64,7 +64,7 @@ def test_trace_kinds_and_counts(default_figure):
     # per optimizer: path + loss + two effective-rate lines
     for p in paths:
         assert sum(
-            1 for t in data if t.get("legendgroup") == p.key and t["mode"] == "lines"
+            1 for t in data if t.get("legendgroup") == p.key and t["mode"].startswith("lines")
         ) == 4 + 2 * len(p.spec.state_fields)
     # four cursor traces in the top block + one per optimizer that has state
     assert names.count("cursor") == 4 + 3
@@ -285,7 +285,7 @@ def test_an_optimizer_without_a_colour_of_its_own_gets_the_same_one_in_every_pro
         ).stdout
         for seed in ("1", "2", "3")
     }
-    assert len(seen) == 1 and seen.pop().split()[1] == "#0072B2"
+    assert len(seen) == 1 and seen.pop().split()[1] == "#4477AA"
 
 
 def test_every_path_shows_where_it_ended(default_figure):
@@ -423,3 +423,153 @@ def test_the_right_hand_panels_share_one_labelled_step_axis(app_figure):
     assert layout["xaxis4"].get("showticklabels", True) is True  # rate y: labels, title
     assert layout["xaxis4"]["title"]["text"] == "step"
     assert layout["xaxis2"]["range"] == layout["xaxis3"]["range"] == layout["xaxis4"]["range"]
+
+
+# --- paths you can tell apart: styles, ghosts, themes -------------------------------------------
+
+ALL_SEVEN = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adadelta")
+
+
+@pytest.fixture(scope="module")
+def seven():
+    obj = ov.objectives.get("rosenbrock")
+    paths = []
+    for key in ALL_SEVEN:
+        spec = ov.optimizers.get(key)
+        paths.append(
+            PathView(key, spec.display_name, spec, ov.run(obj, spec.build(), obj.start, 200))
+        )
+    return obj, paths
+
+
+def test_each_optimizers_path_has_its_own_colour_dash_and_markers(seven):
+    obj, paths = seven
+    data = trajectory_figure(obj, paths).spec["data"]
+    drawn = {}
+    for p in paths:
+        lines = [t for t in data if t.get("legendgroup") == p.key and t["mode"] == "lines+markers"]
+        assert len(lines) == 4  # path, loss, two rate panels: each in the optimizer's style
+        for t in lines:
+            assert t["line"]["color"] == p.colour and t["line"]["dash"] == p.spec.dash
+            assert t["marker"]["symbol"] == p.spec.marker and t["marker"]["color"] == p.colour
+            assert 0 < t["marker"]["maxdisplayed"] <= 20  # a few markers, not one per step
+        drawn[p.key] = (p.colour, p.spec.dash, p.spec.marker)
+        if p.trajectory.diverged_at >= 0:  # it ends in a ✕ where it left
+            assert any(t.get("name") == f"{p.label} diverged" for t in data)
+            continue
+        end = next(t for t in data if t.get("name") == f"{p.label}: end")
+        assert end["marker"]["symbol"] == p.spec.marker  # its end in its own symbol
+    for i in range(3):
+        assert len({d[i] for d in drawn.values()}) == len(ALL_SEVEN)
+
+
+def test_coinciding_rate_lines_stay_distinguishable():
+    """SGD and momentum with β = 0 take the same steps: their rate lines coincide. Both
+    stay visible (different dashes and symbols, markers staggered by plotly) and the
+    hover says that they are one line; the data are not moved."""
+    obj = ov.objectives.get("rosenbrock")
+    paths = []
+    for key, hp in (("sgd", {"lr": 1e-3}), ("momentum", {"lr": 1e-3, "beta": 0.0})):
+        spec = ov.optimizers.get(key)
+        paths.append(
+            PathView(key, spec.display_name, spec, ov.run(obj, spec.build(**hp), obj.start, 100))
+        )
+    data = trajectory_figure(obj, paths).spec["data"]
+    rates = {
+        p.key: [
+            t
+            for t in data
+            if t.get("legendgroup") == p.key and "−Δx/g" in t.get("hovertemplate", "")
+        ]
+        for p in paths
+    }
+    for a, b in zip(rates["sgd"], rates["momentum"]):
+        np.testing.assert_array_equal(decode(a["y"]), decode(b["y"]))  # the same numbers
+        assert a["line"]["dash"] != b["line"]["dash"]
+        assert a["marker"]["symbol"] != b["marker"]["symbol"]
+        assert "the same line as Momentum" in a["hovertemplate"]
+        assert "the same line as SGD" in b["hovertemplate"]
+
+
+def _fan(values, scale, key="adadelta", name="rho", steps=150):
+    obj = ov.objectives.get("rosenbrock")
+    opt = ov.optimizers.build(key, **{name: np.asarray(values)})
+    traj = ov.run(obj, opt, obj.start, steps)
+    return figures.GhostFan(key, name, "ρ", tuple(float(v) for v in values), traj.positions, scale)
+
+
+def test_ghosts_are_labelled_distinctly_end_in_markers_and_ramp_with_the_value():
+    from optviz.colours import hex_rgb, lab
+    from optviz.ui.compute import fan, fan_scale
+
+    obj, paths = scene(steps=150)
+    hp = ov.optimizers.get("adadelta").hyperparam("rho")
+    rhos = fan(hp, 15)
+    ghost_fan = _fan(rhos, fan_scale(hp))
+    for theme in figures.THEMES:
+        data = trajectory_figure(obj, paths, fan=ghost_fan, theme=theme).spec["data"]
+        ghosts = [t for t in data if t.get("name", "").startswith("adadelta rho=")]
+        names = [t["name"] for t in ghosts]
+        assert len(set(names)) == 15 and "adadelta rho=0.9999" in names
+        assert "adadelta rho=1" not in names
+        lightness = [lab(hex_rgb(t["line"]["color"]))[0] for t in ghosts]
+        assert all(a < b for a, b in itertools.pairwise(lightness))  # monotone in ρ
+        assert all(t["opacity"] < 0.5 for t in ghosts)
+        # under every bold path
+        first_bold = min(i for i, t in enumerate(data) if t.get("showlegend"))
+        assert max(data.index(t) for t in ghosts) < first_bold
+        ends = next(t for t in data if t.get("name") == "ghost ends: adadelta rho")
+        assert len(ends["x"]) == 15 and ends["marker"]["color"] == [
+            t["line"]["color"] for t in ghosts
+        ]
+        for i in range(len(ghosts)):
+            k = figures.last_finite(ghost_fan.positions[:, i])
+            assert [ends["x"][i], ends["y"][i]] == ghost_fan.positions[k, i].tolist()
+        bar = next(t for t in data if t.get("name") == "ghost colour bar: adadelta rho")
+        colorbar = bar["marker"]["colorbar"]
+        assert colorbar["ticktext"][0] == "0.5" and colorbar["ticktext"][-1] == "0.9999"
+        assert "ρ" in colorbar["title"]["text"]
+
+
+def test_thirty_eps_ghosts_get_thirty_labels_and_colours():
+    values = np.logspace(-10, -1, 30)
+    ghost_fan = _fan(values, "log", name="eps", steps=60)
+    obj, paths = scene(steps=60)
+    data = trajectory_figure(obj, paths, fan=ghost_fan).spec["data"]
+    ghosts = [t for t in data if t.get("name", "").startswith("adadelta eps=")]
+    assert len({t["name"] for t in ghosts}) == 30
+    assert len({t["line"]["color"] for t in ghosts}) >= 25  # a ramp, not one colour
+    t = ghost_fan.ramp_positions
+    assert t[0] == 0 and t[-1] == 1 and np.all(np.diff(t) > 0)
+    np.testing.assert_allclose(np.diff(t), np.diff(t)[0])  # log-spaced values, evenly on the ramp
+
+
+def test_every_lesson_ghost_ends_in_a_marker():
+    obj, paths = scene(steps=100)
+    positions = paths[0].trajectory.positions
+    data = trajectory_figure(obj, paths, ghosts=[(positions, "#4477AA", "faint one")]).spec["data"]
+    end = next(t for t in data if t.get("name") == "faint one: end")
+    assert [end["x"][0], end["y"][0]] == positions[-1].tolist()
+
+
+def test_the_projector_theme_changes_the_figures_colours():
+    obj, paths = scene(steps=100)
+    light = trajectory_figure(obj, paths).spec
+    dark = trajectory_figure(obj, paths, theme="projector").spec
+    lay_l, lay_d = light["layout"], dark["layout"]
+    assert lay_l["paper_bgcolor"] == "white" and lay_d["paper_bgcolor"] == figures.PROJECTOR.paper
+    assert lay_d["plot_bgcolor"] == figures.PROJECTOR.plot
+    assert lay_d["font"]["color"] == figures.PROJECTOR.text != lay_l["font"]["color"]
+    assert lay_d["xaxis"]["gridcolor"] == figures.PROJECTOR.grid != lay_l["xaxis"]["gridcolor"]
+    assert lay_d["sliders"][0]["currentvalue"]["font"]["color"] == figures.PROJECTOR.text
+    assert lay_d["images"][0]["source"] != lay_l["images"][0]["source"]  # a dark contour
+    bar_d = next(t for t in dark["data"] if t.get("name") == "f")["marker"]["colorscale"]
+    assert bar_d == [[a, f"rgb{c}"] for a, c in figures.PROJECTOR.sequential]
+    start = next(t for t in dark["data"] if t.get("name") == "start")
+    assert start["marker"]["color"] == figures.PROJECTOR.ink
+    # the paths keep their colours
+    assert [t["line"]["color"] for t in dark["data"] if t.get("showlegend")] == [
+        t["line"]["color"] for t in light["data"] if t.get("showlegend")
+    ]
+    with pytest.raises(ValueError, match="unknown theme"):
+        trajectory_figure(obj, paths, theme="neon")

@@ -14,7 +14,7 @@ import plotly.io as pio
 import streamlit as st
 
 from .. import optimizers
-from ..figures import PathView, SpecFigure, colour_of, trajectory_figure
+from ..figures import GhostFan, PathView, SpecFigure, trajectory_figure
 from ..optimizers import HyperParam
 from ..scene import Scene
 from .state import Presentation, lesson_focus, lesson_ghosts
@@ -25,14 +25,14 @@ SCENE_KEY = {Scene: repr, Presentation: repr}
 
 
 @st.cache_resource(max_entries=64, show_spinner=False, hash_funcs=SCENE_KEY)
-def ghost_paths_for(scene: Scene, presentation: Presentation) -> list[tuple[np.ndarray, str, str]]:
-    """Faint paths for a fan of values of one hyperparameter (one batched run)."""
+def ghost_fan_for(scene: Scene, presentation: Presentation) -> GhostFan | None:
+    """Faint paths for a fan of values of one hyperparameter (one batched run), or None."""
     ghost = presentation.ghost
     if not ghost or "." not in ghost:
-        return []
+        return None
     key, name = ghost.split(".", 1)
     if key not in scene.optimizers:
-        return []
+        return None
     hp = optimizers.get(key).hyperparam(name)
     values = fan(hp, presentation.ghost_count)
     config = {**scene.hp(key), name: values}
@@ -45,16 +45,33 @@ def ghost_paths_for(scene: Scene, presentation: Presentation) -> list[tuple[np.n
         seed=scene.seed,
         noise=scene.noise,
     )
-    colour = colour_of(key)
-    return [(traj.positions[:, i], colour, f"{key} {name}={v:.3g}") for i, v in enumerate(values)]
+    return GhostFan(
+        key=key,
+        name=name,
+        symbol=hp.label.split(" ")[0],
+        values=tuple(float(v) for v in values),
+        positions=traj.positions,
+        scale=fan_scale(hp),
+    )
+
+
+def fan_scale(hp: HyperParam) -> str:
+    """How :func:`fan` spreads a hyperparameter's values (a :class:`GhostFan`'s ``scale``):
+    "log", "log1m" (log(1−ρ), for rates below 1) or "linear"."""
+    if hp.log:
+        return "log"
+    if hp.high == 1.0 and hp.high_open:
+        return "log1m"
+    return "linear"
 
 
 def fan(hp: HyperParam, count: int) -> np.ndarray:
     """``count`` values across a hyperparameter's slider range (log, or log(1−ρ) for rates)."""
     lo, hi = hp.ui_low, hp.ui_high
-    if hp.log:
+    scale = fan_scale(hp)
+    if scale == "log":
         return np.logspace(np.log10(lo), np.log10(hi), count)
-    if hp.high == 1.0 and hp.high_open:
+    if scale == "log1m":
         return 1.0 - np.logspace(np.log10(1.0 - lo), np.log10(1.0 - hi), count)
     return np.linspace(lo, hi, count)
 
@@ -85,7 +102,9 @@ def scene_figure(scene: Scene, presentation: Presentation) -> SpecFigure:
         start=scene.start,
         frame_ms=presentation.frame_ms,
         presenter=presentation.presenter,
-        ghosts=ghost_paths_for(scene, presentation) + lesson_ghosts(scene, presentation),
+        ghosts=lesson_ghosts(scene, presentation),
+        fan=ghost_fan_for(scene, presentation),
+        theme=presentation.theme,
         frames=False,  # the chart's own step cursor (an export adds plotly's frames)
     )
 

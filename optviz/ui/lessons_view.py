@@ -9,6 +9,8 @@ move ρ and the numbers in the text move with the picture.
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from .. import lessons, optimizers
@@ -37,6 +39,14 @@ def _on_lesson_change() -> None:
     key = st.session_state.get("lesson", NONE)
     if key:
         open_lesson(key)
+
+
+def _opening(lesson: lessons.Lesson):
+    """How ``lesson`` opens, in the theme the page is in (a theme is the room's, not the
+    lesson's)."""
+    return dataclasses.replace(
+        lesson_presentation(lesson), theme=str(st.session_state.get("theme") or "light")
+    )
 
 
 def lesson_picker(label_visibility: str = "visible") -> None:
@@ -208,7 +218,7 @@ def open_lesson(key: str) -> None:
     """Open lesson ``key``: its scene and presentation become the controls', the step
     cursor at the start."""
     lesson = lessons.get(key)
-    write_scene(lesson.scene, lesson_presentation(lesson))
+    write_scene(lesson.scene, _opening(lesson))
     move_step(st.session_state, 0)
 
 

@@ -13,6 +13,7 @@ import traceback
 import streamlit as st
 
 from .. import lessons
+from ..figures import THEMES
 from .compute import scene_paths
 from .controls import (
     all_defaults,
@@ -53,6 +54,42 @@ _PRESENTER_CSS = """<style>
 .st-key-page_header p { font-size: 1rem; }
 .st-key-lesson_text [data-testid="stExpanderDetails"] { max-height: 16vh; }
 </style>"""
+# The projector theme: the page dark and high in contrast, like its figures
+# (``optviz.figures.PROJECTOR``). Streamlit's own theme is fixed when the server starts,
+# so the page is restyled here; the data grids (drawn on a canvas) are inverted.
+_PROJECTOR_CSS = """<style>
+[data-testid="stApp"], [data-testid="stHeader"], [data-testid="stBottomBlockContainer"] {
+  background-color: #0E1117 !important; color: #F5F5F5 !important; }
+[data-testid="stSidebar"], [data-testid="stSidebarContent"] {
+  background-color: #1A1D24 !important; }
+[data-testid="stApp"] p, [data-testid="stApp"] li, [data-testid="stApp"] label,
+[data-testid="stApp"] h1, [data-testid="stApp"] h2, [data-testid="stApp"] h3,
+[data-testid="stApp"] td, [data-testid="stApp"] th, [data-testid="stApp"] summary,
+[data-testid="stWidgetLabel"] { color: #F5F5F5 !important; }
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {
+  color: #C9CDD4 !important; }
+[data-testid="stExpander"] details { background-color: #161A22 !important;
+  border-color: #3A3F4B !important; }
+[data-testid="stCode"] pre, [data-testid="stApp"] code { background-color: #1E222B !important;
+  color: #F5F5F5 !important; }
+[data-testid="stExpander"] summary { background-color: #161A22 !important; }
+[data-testid="stApp"] input, [data-testid="stApp"] textarea,
+[data-baseweb="select"] div:not([data-baseweb="tag"]):not([data-baseweb="tag"] *),
+[data-testid="stApp"] [data-baseweb="input"] { background-color: #1E222B !important;
+  color: #F5F5F5 !important; border-color: #5A606C !important; }
+[data-baseweb="popover"] ul, [data-baseweb="popover"] li { background-color: #1E222B !important;
+  color: #F5F5F5 !important; }
+[data-testid^="stBaseButton"]:not([data-testid*="header"]) {
+  background-color: #1E222B !important; color: #F5F5F5 !important;
+  border-color: #5A606C !important; }
+[data-testid="stApp"] button[kind^="segmented"] { background-color: #1E222B !important;
+  color: #F5F5F5 !important; border-color: #5A606C !important; }
+[data-testid="stApp"] button[kind^="segmented"] * { color: #F5F5F5 !important; }
+[data-testid^="stBaseButton"][kind*="Active"], [data-testid="stApp"] button[kind*="Active"] {
+  background-color: #2C3A52 !important; border-color: #8AB4F8 !important; }
+[data-testid="stDataFrame"] { filter: invert(0.92) hue-rotate(180deg); }
+[data-testid="stApp"] a { color: #8AB4F8 !important; }
+</style>"""
 _COLLAPSE_SIDEBAR = """<script>
 (function () {
   const b = window.parent.document.querySelector('[data-testid="stSidebarCollapseButton"] button')
@@ -79,6 +116,7 @@ def _start_up() -> None:
             _started.set()
 
 
+THEME_LABELS = {"light": "Light", "projector": "Dark"}
 VIEWS = dict(zip(VIEW_KEYS, ("Trajectories", "Sensitivity", "Network", "Lessons")))
 
 
@@ -137,12 +175,25 @@ def _header(presenter_was: bool) -> None:
             )
         with lesson:
             lecture_controls()
-        presenter = switch.toggle(
-            "Presenter",
-            key="presenter",
-            help="presenter mode: larger type, thicker lines and bigger markers for a "
-            "projector; the sidebar folds away",
-        )
+        with switch:
+            presenter = st.toggle(
+                "Presenter",
+                key="presenter",
+                help="presenter mode: larger type, thicker lines and bigger markers for a "
+                "projector; the sidebar folds away",
+            )
+            st.segmented_control(
+                "Theme",
+                list(THEMES),
+                key="theme",
+                required=True,
+                format_func=THEME_LABELS.get,
+                label_visibility="collapsed",
+                help="light, or dark and high in contrast for a projector (the figure, the "
+                "page and the HTML export)",
+            )
+    if st.session_state.get("theme") == "projector":
+        st.html(_PROJECTOR_CSS)
     if presenter:
         st.html(_PRESENTER_CSS)
         if not presenter_was:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import lessons, objectives, optimizers
-from ..figures import colour_of
+from ..figures import THEMES, colour_of
 from ..optimizers import HyperParam
 from ..scene import (
     CUSTOM,
@@ -176,6 +176,8 @@ class Presentation:
     ghost_count: int = 15
     #: the lesson whose text is shown (its numbers come from the scene's runs; "" none)
     lesson: str = ""
+    #: the figures' and the page's colours: "light", or "projector" (dark, high contrast)
+    theme: str = "light"
 
     @property
     def frame_ms(self) -> int:
@@ -304,6 +306,7 @@ CONTROLS: tuple[Control, ...] = (
         parse_flag,
         why=lambda: "1 or 0 is needed",
     ),
+    Control("theme", lambda _s, p: p.theme, "theme", str, THEMES.__contains__, one_of(THEMES)),
     Control(
         "lesson",
         lambda _s, p: p.lesson,
@@ -406,6 +409,7 @@ def scene_of(state: Mapping[str, Any]) -> tuple[Scene, Presentation]:
         ghost=str(state.get("ghost") or ""),
         ghost_count=int(state.get("ghost_count", 15)),
         lesson=str(state.get("lesson") or ""),
+        theme=str(state.get("theme") or "light"),
     )
     return scene, presentation
 
