@@ -415,6 +415,40 @@ def test_a_link_with_many_bad_values_warns_once_listing_them_all():
         assert f"`{name}`" in box.value
 
 
+#: a tampered link: 20 settings the app refuses, each for its own reason
+TAMPERED = {
+    "objective": "nope",
+    "x0": "1e308",
+    "y0": "zz",
+    "opt": "sgd,__import__",
+    "steps": "abc",
+    "speed": "9x",
+    "noise": "1e9",
+    "seed": "-3",
+    "variant": "2",
+    "presenter": "maybe",
+    "lesson": "nope",
+    "view": "nope",
+    "scale": "99",
+    "stretch": "3",
+    "ghost": "sgd.zzz",
+    "ghosts": "500",
+    "adadelta.rho": "7",
+    "adadelta.eps": "abc",
+    "sgd.lr": "nan",
+    "momentum.lr": "-1",
+}
+
+
+def test_a_tampered_link_gives_one_box_listing_every_ignored_setting():
+    at = with_query(TAMPERED)
+    (box,) = at.warning
+    assert box.value.count("Ignored") == len(TAMPERED)
+    for name, text in TAMPERED.items():
+        assert f"`{name}={text}`" in box.value
+    assert chart_spec(at)["data"]  # and the page still draws the defaults
+
+
 # --- ghost paths and robustness demos ------------------------------------------------------
 
 
