@@ -2,6 +2,7 @@
 
 ==========================  ===================================================================
 :func:`fmt`                 prose (lessons, captions): 3 significant digits, ``1e-6``, ``5.4e73``
+:func:`table_number`        every table's cells (summary, step inspector, network): ``7e-31``
 :func:`pct`, :func:`times`  a ratio as a percentage (``0.64 %``) or a factor (``24×``)
 :func:`share`               a share of a sweep's grid (``37.2%``)
 :func:`latex_number`        LaTeX for the step inspector: ``1.234 \\times 10^{-5}``
@@ -32,6 +33,7 @@ __all__ = [
     "query_text",
     "share",
     "slider_value",
+    "table_number",
     "tick",
     "times",
 ]
@@ -53,6 +55,19 @@ def fmt(value: Any, digits: int = 3) -> str:
     if "e" in text and 1 <= abs(v) < 1e6:
         return f"{v:.0f}"
     return re.sub(r"e([+-])0*(\d)", lambda m: "e" + ("-" if m[1] == "-" else "") + m[2], text)
+
+
+def table_number(value: Any) -> str:
+    """A number in a table's cell, the one way every table of the app writes them: 3
+    significant digits, scientific outside 10⁻³ … 10⁶ (``7e-31``, ``1.23e-5``, ``0.95``,
+    ``4.2e42``), 0 as ``0``, never a row of zeros such as ``0.0000…07``; ``NaN``, ``∞``."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if v == 0:
+        return "0"
+    return fmt(v)
 
 
 def pct(ratio: Any) -> str:

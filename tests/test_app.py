@@ -156,6 +156,39 @@ def test_a_diverging_setting_shows_a_message_not_an_exception():
     assert len(cross) == 1
 
 
+def test_the_summary_table_writes_numbers_readably():
+    """Himmelblau: SGD ends 7.9e-31 above the minimum, which a table must not print as
+    0.0000000000000000000000000000007 (nor anything as a row of zeros)."""
+    from optviz.numbers import table_number
+
+    at = fresh()
+    widget(at, "objective").set_value("himmelblau").run()
+    assert not at.exception
+    (table,) = [d.value for d in at.dataframe]
+    obj = ov.objectives.get("himmelblau")
+    sgd = ov.run(obj, ov.optimizers.sgd(lr=widget(at, "hp.sgd.lr").value), obj.start, 500)
+    row = table[table["optimizer"].str.startswith("SGD")].iloc[0]
+    gap = float(sgd.values[-1]) - obj.f_min
+    assert 0 < gap < 1e-20
+    assert row["final f − f_min"] == table_number(gap) == "7.89e-31"
+    assert row["final x"] == table_number(sgd.positions[-1, 0])
+    for column in ("final f − f_min", "best", "final x", "final y"):
+        for cell in table[column]:
+            assert isinstance(cell, str) and "0000" not in cell, (column, cell)
+            assert cell == "0" or float(cell) != 0
+
+
+def test_table_number_is_readable_scientific():
+    from optviz.numbers import table_number
+
+    assert table_number(7.000000001e-31) == "7e-31"
+    assert table_number(0.0) == table_number(-0.0) == "0"
+    assert table_number(1.23456e-5) == "1.23e-5"
+    assert table_number(0.95) == "0.95"
+    assert table_number(4.2e42) == "4.2e42"
+    assert table_number(float("nan")) == "NaN"
+
+
 def test_a_click_on_the_contour_sets_the_start_point():
     def page():
         import streamlit as st
@@ -246,7 +279,7 @@ def test_the_inspected_step_stays_when_the_number_of_steps_changes():
 
 
 def test_the_step_inspector_shows_the_trajectorys_numbers():
-    from optviz.ui.trajectories import plain_number
+    from optviz.numbers import table_number
 
     at = fresh()
     widget(at, "inspect_step").set_value(7).run()
@@ -265,7 +298,7 @@ def test_the_step_inspector_shows_the_trajectorys_numbers():
         (r"E[\Delta x^2]_{t-1}", traj.states.sq_step_avg[6]),
     ]:
         row = next(line for line in table.splitlines() if line.startswith(f"| ${symbol}$"))
-        assert f"| {plain_number(value[0])} | {plain_number(value[1])} |" in row, row
+        assert f"| {table_number(value[0])} | {table_number(value[1])} |" in row, row
     # the x coordinate's equations, with the numbers filled in, above the table
     x_part = shown[shown.index("**x coordinate**") : shown.index("**y coordinate**")]
     rms = np.sqrt(traj.states.sq_grad_avg[7, 0] + 1e-6)
@@ -278,7 +311,7 @@ def test_the_step_inspector_shows_the_trajectorys_numbers():
     next(b for b in at.get("button_group") if b.key == "inspect_key").set_value("sgd").run()
     (table,) = [m.value for m in at.markdown if "| quantity |" in m.value]
     sgd = ov.run(obj, ov.optimizers.sgd(lr=1e-3), (-1.5, 2.0), 500)
-    assert plain_number(sgd.updates[6, 0]) in table
+    assert table_number(sgd.updates[6, 0]) in table
 
 
 def test_an_optimizer_taken_out_and_back_keeps_its_settings():
@@ -498,7 +531,7 @@ def test_stretching_x_draws_paths_in_the_original_coordinates():
 
 
 def test_the_inspector_gives_the_stretch_demo_in_the_optimizers_units():
-    from optviz.ui.trajectories import plain_number
+    from optviz.numbers import table_number
 
     at = fresh()
     widget(at, "stretch").set_value(10.0).run()
@@ -515,7 +548,7 @@ def test_the_inspector_gives_the_stretch_demo_in_the_optimizers_units():
     ]:
         assert f"| ${symbol}$ |" in shown
         row = next(r for r in shown.splitlines() if r.startswith(f"| ${symbol}$ |"))
-        assert row.split("|")[3].strip() == plain_number(value), (symbol, row)
+        assert row.split("|")[3].strip() == table_number(value), (symbol, row)
     assert any("the optimizers run in x′ = 10·x" in c.value for c in at.caption)
 
 

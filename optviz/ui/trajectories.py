@@ -11,7 +11,7 @@ import streamlit as st
 from .. import export, lessons, optimizers
 from ..figures import PathView, left_bounds_at
 from ..inspector import step_details
-from ..numbers import fmt, plain_number
+from ..numbers import fmt, table_number
 from ..scene import CUSTOM, Scene, Transform
 from .chart import animated_chart
 from .compute import scene_figure, scene_figure_json, scene_paths
@@ -160,13 +160,13 @@ def summary_table(scene: Scene, paths: list[PathView]) -> None:
         best = float(np.nanmin(tr.values)) if finite.any() else float("nan")
         final = float(tr.values[-1])
         gap = (lambda v: v - obj.f_min) if obj.f_min is not None else (lambda v: v)
-        rows.append(
+        rows.append(  # numbers as text, written as every table writes them (7e-31, 0)
             {
                 "optimizer": p.label,
-                "final f − f_min" if obj.f_min is not None else "final f": gap(final),
-                "best": gap(best),
-                "final x": float(tr.positions[-1, 0]),
-                "final y": float(tr.positions[-1, 1]),
+                "final f − f_min" if obj.f_min is not None else "final f": table_number(gap(final)),
+                "best": table_number(gap(best)),
+                "final x": table_number(tr.positions[-1, 0]),
+                "final y": table_number(tr.positions[-1, 1]),
                 "diverged at": f"step {tr.diverged_at}" if tr.diverged_at >= 0 else "never",
                 "state values / parameter": p.spec.memory_per_parameter,
             }
@@ -318,7 +318,7 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
     ]
     table = ["| quantity | meaning | x | y |", "|---|---|---|---|"]
     table += [
-        f"| ${sym}$ | {meaning} | {plain_number(x)} | {plain_number(y)} |"
+        f"| ${sym}$ | {meaning} | {table_number(x)} | {table_number(y)} |"
         for sym, meaning, x, y in d.rows
     ]
     st.markdown("\n\n".join([*equations, "\n".join(table)]))
