@@ -79,14 +79,22 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _EM = re.compile(r"(?<![\*\w])\*(?=\S)(.+?)(?<=\S)\*(?![\*\w])")
 _CODE = re.compile(r"`([^`]+)`")
 _BULLET = re.compile(r"^\s*[-*] ")
+#: a backslash-escaped character (``\*``: a star, not emphasis), as ``optviz.ui.markup``
+#: writes the user's text; kept aside as a private-use character while the rest is read
+_ESCAPED = re.compile(r"\\([\\`*_\[\]<>|~$#])")
+_PRIVATE = 0xE000
 
 
 def _inline(text: str) -> str:
-    """Escape ``text`` and render **bold**, *italic* and `code`."""
-    out = html.escape(text, quote=False)
+    """Escape ``text`` and render **bold**, *italic*, `code` and backslash escapes."""
+    out = _ESCAPED.sub(lambda m: chr(_PRIVATE + ord(m[1])), text)
+    out = html.escape(out, quote=False)
     out = _CODE.sub(r"<code>\1</code>", out)
     out = _BOLD.sub(r"<strong>\1</strong>", out)
-    return _EM.sub(r"<em>\1</em>", out)
+    out = _EM.sub(r"<em>\1</em>", out)
+    return re.sub(
+        "[\ue000-\ue07f]", lambda m: html.escape(chr(ord(m[0]) - _PRIVATE), quote=False), out
+    )
 
 
 def _cells(line: str) -> list[str]:

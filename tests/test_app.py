@@ -820,3 +820,30 @@ def test_an_inspection_button_opens_the_step_inspector_where_the_text_points():
     assert at.slider(key="inspect_step").value == step
     assert next(b for b in at.get("button_group") if b.key == "inspect_key").value == "adadelta"
     assert any(f"step {step}" in b.proto.label for b in at.button if b.key.startswith("inspect."))
+
+
+def _unescaped(markdown: str, marker: str) -> bool:
+    """Whether ``marker`` (e.g. ``**``) occurs in ``markdown`` outside a code span and not
+    backslash-escaped, where Markdown would read it as emphasis."""
+    import re
+
+    outside = re.sub(r"(`+).*?\1", "", markdown)
+    return re.search(r"(?<!\\)" + re.escape(marker[0]) * len(marker), outside) is not None
+
+
+def test_messages_quoting_the_users_text_are_not_read_as_markdown():
+    """A refused formula's message and a link's warning keep the user's ``**`` (power):
+    Markdown must not eat it as bold."""
+    from optviz.ui.markup import escape
+
+    at = custom_app("x**2 if y else 1")
+    (alert,) = at.sidebar.error
+    message = str(alert.value)
+    assert "** works too" in message.replace("\\", "")  # the message quotes `**`
+    assert not _unescaped(message, "**"), message
+    assert escape("x**2 _a_ $b$ <i>") == r"x\*\*2 \_a\_ \$b\$ \<i\>"
+
+    at = with_query({"objective": "custom", "f": "x**2 if y**2 else 1", "steps": "`a`**b**"})
+    (box,) = at.warning
+    assert not _unescaped(box.value, "**"), box.value
+    assert "``steps=`a`**b**``" in box.value  # the text as typed, in a code span

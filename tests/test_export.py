@@ -336,3 +336,13 @@ def test_a_real_png_of_a_frame(tmp_path):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
     assert (width, height) == (600, 500)
+
+
+def test_backslash_escaped_user_text_is_shown_as_typed():
+    """A typed formula in an export's caption is escaped (``optviz.ui.markup``): its ``**``
+    is two stars, not bold, and no backslash shows."""
+    from optviz.export import markdown_to_html
+    from optviz.ui.markup import escape
+
+    page = markdown_to_html(f"**{escape('f(x, y) = x**2 + y**2 <b>')}**, 500 steps")
+    assert page == "<p><strong>f(x, y) = x**2 + y**2 &lt;b&gt;</strong>, 500 steps</p>"

@@ -19,6 +19,7 @@ from .. import objectives, optimizers
 from ..numbers import slider_value
 from ..optimizers import HyperParam
 from ..scene import Scene
+from .markup import escape
 from .state import (
     CUSTOM,
     DEFAULT_FORMULA,
@@ -234,7 +235,7 @@ def sidebar_top() -> None:
         try:
             obj = custom_objective(st.session_state)
         except ValueError as err:  # ExpressionError: said in place, the page keeps working
-            sb.error(str(err), icon=":material/edit:")
+            sb.error(escape(err), icon=":material/edit:")
         else:
             sb.html(_FORMULA_CSS)
             sb.markdown(formula_markdown(obj.latex))

@@ -22,6 +22,7 @@ from .controls import (
     sidebar_top,
 )
 from .lessons_view import lesson_panel, lesson_picker, lessons_overview
+from .markup import escape
 from .network_view import network_view
 from .sensitivity import sensitivity_view
 from .state import VIEWS as VIEW_KEYS
@@ -132,7 +133,7 @@ def _no_traceback():
     try:
         yield
     except Exception as err:
-        st.error(f"Something went wrong: {err}. Press “Reset to defaults” in the sidebar.")
+        st.error(f"Something went wrong: {escape(err)}. Press “Reset to defaults” in the sidebar.")
         with st.expander("Details for the developers"):
             st.code("".join(traceback.format_exception(err))[-4000:])
 

@@ -59,6 +59,7 @@ from ..sweep_figures import (
 from ..sweeps import GridScore, SweepResult, sweep_axes
 from .compute import SCENE_KEY
 from .controls import write_scene
+from .markup import escape
 from .state import Presentation, options_for, scene_of, snap
 
 #: session-state keys of the view's own controls (and the URL's names for them: url.py)
@@ -575,7 +576,7 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
     try:
         obj = sc.run_objective()
     except (ValueError, KeyError) as err:
-        st.error(f"This function cannot be swept: {err}")
+        st.error(f"This function cannot be swept: {escape(err)}")
         return
     has_min = obj.f_min is not None
     metric, resolution, grid = _controls(has_min, "adadelta" in sc.optimizers)
@@ -623,7 +624,7 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
             data = sweep_set(sc, resolution, grid)
             fig = heatmap_for(sc, metric, resolution, presenter, grid)
     except ValueError as err:  # a bad combination of settings: say so, plainly
-        st.error(f"These settings cannot be swept: {err}")
+        st.error(f"These settings cannot be swept: {escape(err)}")
         return
 
     st.plotly_chart(
@@ -706,7 +707,7 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
         ):
             ns = noise_sweep(sc)
     except ValueError as err:
-        st.error(f"The noise sweep cannot run: {err}")
+        st.error(f"The noise sweep cannot run: {escape(err)}")
         return
     st.plotly_chart(
         noise_figure(

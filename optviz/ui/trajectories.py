@@ -17,6 +17,7 @@ from .chart import animated_chart
 from .compute import scene_figure, scene_figure_json, scene_paths
 from .controls import apply_click
 from .lessons_view import lesson_panel
+from .markup import escape
 from .state import INSPECT_KEY, INSPECT_STEP, KEPT_STEP, Presentation
 
 CHART_KEY = "trajectory_chart"
@@ -186,7 +187,7 @@ def _caption(scene: Scene, presentation: Presentation, paths: list[PathView]) ->
         return f"Lesson: {lesson.title}", lesson.markdown(scene, runs)
     name = paths[0].trajectory.objective.display_name
     lines = [
-        f"**{name}**, start ({scene.start[0]:g}, {scene.start[1]:g}), "
+        f"**{escape(name)}**, start ({scene.start[0]:g}, {scene.start[1]:g}), "
         f"{scene.steps} steps"
         + (f", gradient noise σ = {scene.noise:g} (seed {scene.seed})" if scene.noise else "")
         + "."
@@ -366,9 +367,12 @@ def trajectory_view(scene: Scene, presentation: Presentation) -> None:
         fig = scene_figure(scene, presentation)
     except ValueError as err:  # a bad combination of settings: say so, plainly
         if scene.objective == CUSTOM:
-            st.info(f"The formula in the sidebar cannot be used yet: {err}", icon=":material/edit:")
+            st.info(
+                f"The formula in the sidebar cannot be used yet: {escape(err)}",
+                icon=":material/edit:",
+            )
         else:
-            st.error(f"These settings cannot run: {err}")
+            st.error(f"These settings cannot run: {escape(err)}")
         return
     above = st.container()  # filled after the figure, which the browser gets first
     spec_json = scene_figure_json(scene, presentation)

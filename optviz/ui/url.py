@@ -23,6 +23,7 @@ from .. import lessons, objectives, optimizers
 from ..numbers import query_text, slider_value
 from . import network_view as nv
 from .controls import custom_objective
+from .markup import code, escape
 from .sensitivity import (
     DEFAULT_GRID,
     DEFAULT_METRIC,
@@ -209,7 +210,7 @@ def _read_dotted(
         near = snap(v, opts)
         if near != v:
             warnings.append(
-                f"`{qname}={text}` is not on the slider; using the nearest "
+                f"{code(f'{qname}={text}')} is not on the slider; using the nearest "
                 f"value, {slider_value(near)}."
             )
         v = near
@@ -269,7 +270,9 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
 
     def bad(name: str, text: str, why: str) -> None:
         shown = text if len(text) <= 40 else text[:37] + "…"
-        warnings.append(f"Ignored `{name}={shown}` from the link: {why}; using the default.")
+        warnings.append(  # the link's text as typed: a code span; the reason escaped
+            f"Ignored {code(f'{name}={shown}')} from the link: {escape(why)}; using the default."
+        )
 
     def read(setting: Control) -> None:
         """Parse the setting's text (if given); store it (through ``keep``) if allowed."""
