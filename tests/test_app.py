@@ -847,3 +847,22 @@ def test_messages_quoting_the_users_text_are_not_read_as_markdown():
     (box,) = at.warning
     assert not _unescaped(box.value, "**"), box.value
     assert "``steps=`a`**b**``" in box.value  # the text as typed, in a code span
+
+
+@pytest.mark.parametrize("lesson", ["insensitive", "paper_experiment"])  # Sensitivity, Network
+@pytest.mark.parametrize("bad", [{"formula": "   "}, {"formula": "x^2", "xmin": 3.0}])
+def test_an_empty_or_refused_formula_is_said_plainly_in_every_view(lesson, bad):
+    """An empty formula (or an impossible window) with a lesson open in any view: a
+    message saying what is wrong, never 'Something went wrong' and a traceback."""
+    at = with_query({"lesson": lesson})
+    widget(at, "objective").set_value("custom").run()
+    for key, value in bad.items():
+        if key == "formula":
+            at.text_input(key="formula").set_value(value).run()
+        else:
+            widget(at, key).set_value(value).run()
+    assert not at.exception
+    shown = [e.value for kind in ("error", "info", "warning") for e in getattr(at, kind)]
+    assert not any("Something went wrong" in m for m in shown), shown
+    assert not [e for e in at.expander if "Details for the developers" in e.label]
+    assert any("formula is empty" in m or "range" in m for m in shown), shown

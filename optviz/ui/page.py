@@ -13,6 +13,7 @@ import traceback
 import streamlit as st
 
 from .. import lessons
+from ..scene import Scene
 from .compute import scene_paths
 from .controls import (
     all_defaults,
@@ -26,7 +27,7 @@ from .markup import escape
 from .network_view import network_view
 from .sensitivity import sensitivity_view
 from .state import VIEWS as VIEW_KEYS
-from .state import lesson_state
+from .state import Presentation, lesson_state
 from .trajectories import trajectory_view
 from .url import link, read_query, to_query
 
@@ -138,6 +139,23 @@ def _no_traceback():
             st.code("".join(traceback.format_exception(err))[-4000:])
 
 
+def _lesson_above(scene: Scene, presentation: Presentation) -> None:
+    """The open lesson's text above a view that is not the trajectories' (its numbers come
+    from the scene's runs: when the scene cannot run — an empty or refused formula, an
+    impossible window — it says so instead, and the view below says why)."""
+    if not (presentation.lesson and scene.optimizers):
+        return
+    try:
+        runs = {p.key: p.trajectory for p in scene_paths(scene)}
+    except ValueError as err:  # ExpressionError included: bad input, said plainly
+        st.info(
+            f"The lesson's text needs runs of these settings, which cannot run: {escape(err)}",
+            icon=":material/edit:",
+        )
+        return
+    lesson_panel(scene, presentation, runs)
+
+
 @st.fragment
 def view_of_scene() -> None:
     """The optimizers' hyperparameter sliders (in the sidebar), the chosen view of the
@@ -155,14 +173,10 @@ def view_of_scene() -> None:
         if view == "trajectories":
             trajectory_view(scene, presentation)
         elif view == "sensitivity":
-            if presentation.lesson and scene.optimizers:
-                runs = {p.key: p.trajectory for p in scene_paths(scene)}
-                lesson_panel(scene, presentation, runs)
+            _lesson_above(scene, presentation)
             sensitivity_view(scene, presentation)
         elif view == "network":
-            if presentation.lesson and scene.optimizers:
-                runs = {p.key: p.trajectory for p in scene_paths(scene)}
-                lesson_panel(scene, presentation, runs)
+            _lesson_above(scene, presentation)
             network_view(presentation)
         elif view == "lessons":
             lessons_overview()
