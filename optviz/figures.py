@@ -200,7 +200,12 @@ def typed(values: Array, dtype: str = "f8") -> dict:
     Plotly's graph objects do this during validation, which :class:`SpecFigure` skips; a
     float64 path costs 8 bytes a number this way instead of ~20 as JSON text.
     """
-    arr = np.ascontiguousarray(values, dtype=np.float32 if dtype == "f4" else np.float64)
+    arr = np.asarray(values, dtype=np.float64)
+    if dtype == "f4":  # unless a value is beyond float32 (e.g. a typed x^100): then float64
+        with np.errstate(invalid="ignore"):
+            big = bool(np.any(np.abs(arr[np.isfinite(arr)]) > np.finfo(np.float32).max))
+        dtype = "f8" if big else "f4"
+    arr = np.ascontiguousarray(arr, dtype=np.float32 if dtype == "f4" else np.float64)
     spec = {"dtype": dtype, "bdata": base64.b64encode(arr.tobytes()).decode("ascii")}
     if arr.ndim > 1:
         spec["shape"] = ", ".join(str(n) for n in arr.shape)

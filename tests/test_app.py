@@ -866,3 +866,20 @@ def test_an_empty_or_refused_formula_is_said_plainly_in_every_view(lesson, bad):
     assert not any("Something went wrong" in m for m in shown), shown
     assert not [e for e in at.expander if "Details for the developers" in e.label]
     assert any("formula is empty" in m or "range" in m for m in shown), shown
+
+
+def test_a_steep_bounded_formula_is_not_called_unbounded_below():
+    """(x² + y²)¹⁰⁰ has its minimum 0 at the origin; SGD's first gradient (~7e47) throws
+    it out: the message says the function is steep, not unbounded below."""
+    at = custom_app("(x^2+y^2)^100")
+    shown = [e.value for kind in ("error", "warning") for e in getattr(at, kind)]
+    sgd = [m for m in shown if m.startswith("**SGD**")]
+    assert sgd and "gradient is huge" in sgd[0] and "steep" in sgd[0], shown
+    assert not any("unbounded below" in m and "not a sign" not in m for m in shown), shown
+
+
+def test_an_unbounded_formula_is_still_called_unbounded_below():
+    at = custom_app("-x^2 - y^2")
+    assert any(
+        m.value.startswith("**Momentum**") and "unbounded below" in m.value for m in at.warning
+    ), [m.value for m in at.warning]

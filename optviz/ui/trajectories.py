@@ -12,6 +12,7 @@ from .. import export, lessons, optimizers
 from ..figures import PathView, left_bounds_at
 from ..inspector import step_details
 from ..numbers import fmt, table_number
+from ..runner import OVERFLOW, STEEP, UNDEFINED, divergence_cause
 from ..scene import CUSTOM, Scene, Transform
 from .chart import animated_chart
 from .compute import scene_figure, scene_figure_json, scene_paths
@@ -42,6 +43,24 @@ def _entered_undefined_region(tr) -> bool:
         return not np.isfinite(tr.objective.value(nxt))
 
 
+def _no_minimum_divergence(p: PathView, cause: str) -> str:
+    """Why a run on a function without a known minimum stopped (not steepness)."""
+    at = f"**{p.label}** stopped at step {p.trajectory.diverged_at}"
+    if cause == OVERFLOW:
+        return (
+            f"{at}: the numbers overflow — f or its gradient is beyond what a float64 "
+            "holds (about 1.8e308) — although the point is finite. The function is bounded "
+            "or not, but too large to compute here (a high power?): plot a smaller "
+            "window, or start nearer the minimum."
+        )
+    if cause == UNDEFINED:
+        return f"{at}: f is not a real, finite number there (like the log of a negative number)."
+    return (
+        f"{at}: it escaped to infinity with f falling all the way — this function is "
+        "unbounded below, so the path runs off for ever."
+    )
+
+
 def problem_messages(scene: Scene, paths: list[PathView]) -> None:
     """Divergence and leaving the plot are shown, never hidden."""
     obj = scene.plot_objective()
@@ -55,10 +74,17 @@ def problem_messages(scene: Scene, paths: list[PathView]) -> None:
                     "number). The blank part of the contour is that region.",
                     icon=":material/close:",
                 )
-            elif obj.f_min is None:
-                st.warning(
-                    f"**{p.label}** escaped to infinity at step {tr.diverged_at}: "
-                    "this function is unbounded below, so the path runs off for ever.",
+            elif obj.f_min is None and (cause := divergence_cause(tr)) != STEEP:
+                st.warning(_no_minimum_divergence(p, cause), icon=":material/close:")
+            elif obj.f_min is None:  # steep, not unbounded: say how steep
+                g = float(np.max(np.abs(tr.grads[tr.diverged_at - 1])))
+                f = float(tr.values[tr.diverged_at - 1])
+                st.error(
+                    f"**{p.label}** diverged at step {tr.diverged_at}: where it was, f = "
+                    f"{fmt(f)} and the gradient is huge ({fmt(g)}), so its step threw it far "
+                    "out of the plot. The function is very steep there — that is not a sign "
+                    f"that it is unbounded below. {p.spec.divergence_hint.capitalize()}, "
+                    "start nearer the minimum, or plot a smaller window.",
                     icon=":material/close:",
                 )
             else:
