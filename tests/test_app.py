@@ -883,3 +883,26 @@ def test_an_unbounded_formula_is_still_called_unbounded_below():
     assert any(
         m.value.startswith("**Momentum**") and "unbounded below" in m.value for m in at.warning
     ), [m.value for m in at.warning]
+
+
+def _expanded(at: AppTest, label: str) -> bool:
+    (box,) = [e for e in at.expander if e.label == label]
+    return bool(box.proto.expanded)
+
+
+def test_the_robustness_demos_stay_open_while_used():
+    """Moving k to 2 and back to 0 (or choosing a ghost fan and then "off") keeps the
+    expander open: it folded shut as k came back to 0."""
+    at = fresh()
+    assert not _expanded(at, "Robustness demos")
+    widget(at, "scale_exp").set_value(2).run()
+    assert _expanded(at, "Robustness demos")
+    widget(at, "scale_exp").set_value(0).run()
+    assert not at.exception and _expanded(at, "Robustness demos")
+    widget(at, "stretch").set_value(10.0).run()
+    widget(at, "stretch").set_value(1.0).run()
+    assert _expanded(at, "Robustness demos")
+    widget(at, "ghost").set_value("adadelta.rho").run()
+    widget(at, "ghost").set_value("").run()
+    assert _expanded(at, "Ghost paths")
+    assert _expanded(with_query({"scale": "1"}), "Robustness demos")  # a link's k opens it

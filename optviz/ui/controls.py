@@ -336,7 +336,7 @@ def sidebar_bottom() -> None:
             default_sigma = 0.0
     else:
         default_sigma = objectives.get(st.session_state["objective"]).noise
-    with sb.expander("Gradient noise", expanded=default_sigma > 0):
+    with _sticky_expander(sb, "Gradient noise", "noise", default_sigma > 0):
         noise = st.slider(
             "σ (noise scale)",
             min_value=0.0,
@@ -354,7 +354,7 @@ def sidebar_bottom() -> None:
             disabled=noise == 0,
             help="the same seed replays the same noise",
         )
-    with sb.expander("Ghost paths", expanded=bool(st.session_state.get("ghost"))):
+    with _sticky_expander(sb, "Ghost paths", "ghost", bool(st.session_state.get("ghost"))):
         ghost = st.selectbox(
             "Fan out one hyperparameter",
             _ghost_options(chosen),
@@ -364,9 +364,11 @@ def sidebar_bottom() -> None:
             "the current value drawn bold: the spread of behaviours at a glance",
         )
         st.slider("how many ghost paths", *GHOST_COUNTS, key="ghost_count", disabled=not ghost)
-    with sb.expander(
+    with _sticky_expander(
+        sb,
         "Robustness demos",
-        expanded=bool(st.session_state.get("scale_exp") or st.session_state.get("stretch") != 1.0),
+        "robustness",
+        bool(st.session_state.get("scale_exp") or st.session_state.get("stretch") != 1.0),
     ):
         st.select_slider(
             "multiply f by 10ᵏ: k",
@@ -390,6 +392,23 @@ def sidebar_bottom() -> None:
             "functions, ADAGRAD's 6–45 %",
         )
     sb.button("Reset to defaults", on_click=reset_to_defaults, width="stretch")
+
+
+def _sticky_expander(sb: Any, label: str, name: str, wanted: bool) -> Any:
+    """An expander of the sidebar that stays as the user left it.
+
+    Its ``expanded`` argument never changes (Streamlit would take it for a new expander,
+    folded as the argument says: the robustness demos folded shut when k came back to 0).
+    Its state is kept under a key of its own; it opens by itself when ``wanted`` turns
+    true (a link, a lesson or an objective that sets one of its values), and only the user
+    folds it.
+    """
+    key, seen = f"_open.{name}", f"_wanted.{name}"
+    state = st.session_state
+    if wanted and not state.get(seen):
+        state[key] = True
+    state[seen] = wanted
+    return sb.expander(label, expanded=False, key=key, on_change="rerun")
 
 
 def _on_formula_change() -> None:
