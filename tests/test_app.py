@@ -906,3 +906,41 @@ def test_the_robustness_demos_stay_open_while_used():
     widget(at, "ghost").set_value("").run()
     assert _expanded(at, "Ghost paths")
     assert _expanded(with_query({"scale": "1"}), "Robustness demos")  # a link's k opens it
+
+
+#: characters a browser draws with an emoji font (an empty box without one): everything
+#: from U+1F000 on, the emoji variation selector, and the BMP's emoji-presentation ones
+_EMOJI_BMP = set(
+    "⌚⌛⏩⏪⏫⏬⏰⏳◽◾☔☕♿⚓⚡⚪⚫⚽⚾⛄⛅⛎⛔⛪⛲⛳⛵⛺⛽✅✊✋✨❌❎❓❔❕❗➕➖➗➰➿⬛⬜⭐⭕"
+)
+
+
+def _is_emoji(ch: str) -> bool:
+    return ord(ch) >= 0x1F000 or ch == "\ufe0f" or ch in _EMOJI_BMP or "♈" <= ch <= "♓"
+
+
+def test_the_app_shows_no_emoji_and_its_page_icon_is_an_image(monkeypatch):
+    """No emoji in the app's text (labels, buttons, messages: a classroom machine without
+    an emoji font draws empty boxes), and the tab's icon is an image Streamlit serves
+    itself (a material page icon is fetched from fonts.gstatic.com)."""
+    import ast
+
+    import streamlit as st
+
+    root = pathlib.Path(APP).parent
+    for path in [pathlib.Path(APP), *sorted((root / "optviz" / "ui").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found = [ch for ch in node.value if _is_emoji(ch)]
+                assert not found, (path.name, node.lineno, found)
+    calls = []
+    real = st.set_page_config
+    monkeypatch.setattr(st, "set_page_config", lambda **kw: calls.append(kw) or real(**kw))
+    at = fresh()
+    from PIL import Image
+
+    assert calls and all(isinstance(kw["page_icon"], Image.Image) for kw in calls)
+    assert {kw["page_icon"].size for kw in calls} == {(32, 32)}
+    assert not at.exception
+    labels = [e.label for e in at.expander]
+    assert "Export this scene (offline HTML for slides, CSV, JSON, PNG)" in labels

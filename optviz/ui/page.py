@@ -10,7 +10,9 @@ import threading
 import time
 import traceback
 
+import numpy as np
 import streamlit as st
+from PIL import Image
 
 from .. import lessons
 from ..scene import Scene
@@ -60,6 +62,25 @@ def _start_up() -> None:
         if not _started.is_set():
             gc.freeze()
             _started.set()
+
+
+def page_icon() -> Image.Image:
+    """The browser tab's icon: a falling loss curve on a light square, 32 × 32 RGBA.
+
+    An image, which Streamlit serves itself: a material icon as page icon is fetched from
+    fonts.gstatic.com, and an emoji is drawn by the browser's emoji font (an empty box on
+    a machine without one), so neither works offline on a classroom machine.
+    """
+    n = 32
+    y, x = np.mgrid[0:n, 0:n].astype(np.float64)
+    img = np.zeros((n, n, 4), dtype=np.uint8)
+    inside = (np.abs(x - 15.5) < 15) & (np.abs(y - 15.5) < 15)
+    img[inside] = (242, 246, 252, 255)
+    curve = 4 + 23 * np.exp(-(x - 3) / 7)  # a loss falling towards its minimum
+    line = inside & (np.abs(y - (n - 1 - curve)) < 1.6) & (x > 2) & (x < 29)
+    img[line] = (31, 119, 180, 255)
+    img[inside & (y > 27) & (y < 29) & (x > 2) & (x < 29)] = (120, 120, 120, 255)  # the axis
+    return Image.fromarray(img, mode="RGBA")
 
 
 VIEWS = dict(zip(VIEW_KEYS, ("Trajectories", "Sensitivity", "Network", "Lessons")))
@@ -193,7 +214,7 @@ def view_of_scene() -> None:
 def main() -> None:
     st.set_page_config(
         page_title="optviz — ADADELTA and friends",
-        page_icon="📉",  # a material icon here would be fetched from the internet; an emoji is not
+        page_icon=page_icon(),
         layout="wide",
         initial_sidebar_state="collapsed" if st.query_params.get("presenter") == "1" else "auto",
     )

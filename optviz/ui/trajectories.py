@@ -232,7 +232,10 @@ def export_panel(
     Every file is made only when its button is clicked (the captions, settings headers
     and files are not computed on reruns).
     """
-    with st.expander("⬇ Export this scene (offline HTML for slides, CSV, JSON, PNG)"):
+    with st.expander(
+        "Export this scene (offline HTML for slides, CSV, JSON, PNG)",
+        icon=":material/download:",
+    ):
         runs = {p.key: p.trajectory for p in paths}
 
         def html() -> str:
