@@ -344,7 +344,7 @@ def _customdata(result: SweepResult) -> list[list[float]]:
     grids = [np.asarray(result.grid[a], dtype=float) for a in result.axes]
     mesh = np.meshgrid(*grids, indexing="ij")
     flat = np.stack([m.reshape(-1) for m in mesh], axis=-1)
-    return [[float(f"{v:.6g}") for v in row] for row in flat.tolist()]
+    return flat.tolist()  # exact (JSON keeps every float64): a click loads what was swept
 
 
 @dataclass(frozen=True)

@@ -280,14 +280,15 @@ def _cell_event(key, values, x=None, y=None):
 BASE = Scene(optimizers=("sgd", "adadelta"))
 
 
-def test_a_cell_gives_a_scene_with_its_values_snapped_to_the_sliders():
+def test_a_cell_gives_a_scene_with_exactly_its_values():
     new, message = sens.cell_scene(_cell_event("adadelta", [0.95238, 1.17e-6]), BASE)
-    assert new.hp("adadelta")["rho"] == 0.95 and new.hp("adadelta")["eps"] == 1e-6
-    rho_opts = options_for(ov.optimizers.get("adadelta").hyperparam("rho"))
-    assert new.hp("adadelta")["rho"] in rho_opts
+    assert new.hp("adadelta")["rho"] == 0.95238 and new.hp("adadelta")["eps"] == 1.17e-6
     assert new.optimizers == ("sgd", "adadelta")
     assert new.replace(hyperparams=()) == BASE.replace(hyperparams=())  # nothing else moves
-    assert "ρ = 0.95" in message and "nearest" in message and "0.9524 → 0.95" in message
+    assert "ρ = 0.95238" in message and "beyond" not in message
+    # a value beyond a slider's range is brought to its end, and the message says so
+    new, message = sens.cell_scene(_cell_event("adadelta", [0.99999, 1e-6]), BASE)
+    assert new.hp("adadelta")["rho"] == 0.9999 and "beyond the sliders" in message
 
 
 def test_a_cell_adds_its_optimizer_and_reads_axis_coordinates():
@@ -298,7 +299,7 @@ def test_a_cell_adds_its_optimizer_and_reads_axis_coordinates():
     assert new.hp("adam")["lr"] == pytest.approx(0.02) and new.hp("adam")["beta1"] == 0.9
     assert "nearest" not in message  # on the slider already: nothing snapped
     new, _ = sens.cell_scene(_cell_event("sgd", [3e-3]), Scene(optimizers=()))
-    assert new.hp("sgd")["lr"] in (2e-3, 5e-3) and new.optimizers == ("sgd",)
+    assert new.hp("sgd")["lr"] == 3e-3 and new.optimizers == ("sgd",)
 
 
 @pytest.mark.parametrize(
@@ -471,12 +472,13 @@ def test_a_selected_cell_loads_into_the_trajectory_view():
     new, message = sens.cell_scene(event, scene_of(controls)[0])
     assert message
     at.session_state["view"] = "trajectories"
-    for key, value in state_of(new).items():
+    values = state_of(new)  # on the sliders' grid (exact values: the test below)
+    for key, value in values.items():
         if key.startswith("hp.adadelta."):
             at.session_state[key] = value
     at.run()
     assert not at.exception
-    rho, eps = new.hp("adadelta")["rho"], new.hp("adadelta")["eps"]
+    rho, eps = values["hp.adadelta.rho"], values["hp.adadelta.eps"]
     assert at.select_slider(key="hp.adadelta.rho").value == rho
     assert at.select_slider(key="hp.adadelta.eps").value == eps
     # the trajectory view's animated figure (a component: its ``spec`` argument)
@@ -579,3 +581,72 @@ def test_the_papers_grid_is_adadeltas_only_and_ascending():
         == sweeps.default_grid("sgd", 10)["lr"].tolist()
     )
     assert sens.uses_paper_grid("adadelta", "paper") and not sens.uses_paper_grid("sgd", "paper")
+
+
+def test_a_clicked_cell_loads_exactly_its_configuration_and_reproduces_its_value():
+    """#15: a cell at ρ = 0.99859…, ε = 3.3e-4 loaded ρ = 0.999, ε = 5e-4 (the nearest
+    slider values; its customdata was rounded too) and the run ended elsewhere. The run the
+    cell loads must end at the cell's own value, bit for bit."""
+    at = app({"steps": "100", "opt": "adadelta"})  # 30 × 30 cells: most are off the grids
+    (cells,) = role(heat_spec(at), "cells", "adadelta")
+    scene = scene_of({k: at.session_state[k] for k in at.session_state})[0]
+    rho_opts = options_for(ov.optimizers.get("adadelta").hyperparam("rho"))
+    eps_opts = options_for(ov.optimizers.get("adadelta").hyperparam("eps"))
+    k = next(  # a cell off both sliders' grids
+        i for i, (r, e) in enumerate(cells["customdata"]) if r not in rho_opts and e not in eps_opts
+    )
+    event = {
+        "selection": {
+            "points": [{"legendgroup": cells["legendgroup"], "customdata": cells["customdata"][k]}]
+        }
+    }
+    new, message = sens.cell_scene(event, scene)
+    sweep = sens.sweep_set(sens.swept_scene(scene), 30).results["adadelta"]
+    rho, eps = new.hp("adadelta")["rho"], new.hp("adadelta")["eps"]
+    assert [rho, eps] == cells["customdata"][k]  # exactly the values the sweep ran
+    i, j = list(sweep.grid["rho"]).index(rho), list(sweep.grid["eps"]).index(eps)
+    assert float(new.run("adadelta").values[-1]) == float(sweep.final_value[i, j])
+    assert "nearest" not in message and "beyond" not in message
+
+    # the click's callback writes them into the controls, and the sliders show them
+    def page(event):
+        import streamlit as st
+
+        import optviz as ov
+        from optviz.ui import sensitivity as sens
+        from optviz.ui.controls import _hyperparam_widget, settle_controls
+
+        settle_controls()
+        if "seeded" not in st.session_state:
+            st.session_state["seeded"] = True
+            st.session_state["optimizers"] = ["adadelta"]
+            st.session_state["steps"] = 100
+        st.session_state[sens.CHART_KEY] = event
+        st.button("stands in for a click on a cell", on_click=sens._on_cell_select)
+        for hp in ov.optimizers.get("adadelta").hyperparams:
+            if hp.name != "lr":
+                _hyperparam_widget("adadelta", hp)
+
+    page_at = AppTest.from_function(page, default_timeout=60, args=(event,)).run()
+    page_at.button[0].click().run()
+    page_at.run()  # and it stays so on the next rerun
+    assert not page_at.exception, page_at.exception
+    assert page_at.select_slider(key="hp.adadelta.rho").value == rho
+    assert page_at.select_slider(key="hp.adadelta.eps").value == eps
+    shown = scene_of({k: page_at.session_state[k] for k in page_at.session_state})[0]
+    assert shown.hp("adadelta") == new.hp("adadelta")
+    assert float(shown.run("adadelta").values[-1]) == float(sweep.final_value[i, j])
+
+    # and the link of that scene opens it exactly
+    linked = app(
+        {
+            "steps": "100",
+            "opt": "adadelta",
+            "adadelta.rho": repr(rho),
+            "adadelta.eps": repr(eps),
+            "view": "trajectories",
+        }
+    )
+    assert linked.select_slider(key="hp.adadelta.rho").value == rho
+    assert linked.select_slider(key="hp.adadelta.eps").value == eps
+    assert not linked.warning

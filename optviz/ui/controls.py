@@ -33,6 +33,7 @@ from .state import (
     WINDOW_KEYS,
     Presentation,
     all_defaults,
+    extra_key,
     hp_key,
     objective_names,
     options_for,
@@ -102,6 +103,8 @@ def reset_to_defaults() -> None:
     """Callback of the reset button: every control back to its default."""
     for k, v in all_defaults(DEFAULT_OBJECTIVE).items():
         st.session_state[k] = v
+    for k in [k for k in st.session_state if str(k).startswith(extra_key(""))]:
+        del st.session_state[k]
 
 
 def _on_objective_change() -> None:
@@ -110,18 +113,20 @@ def _on_objective_change() -> None:
 
 
 def _settle_hyperparam(opt_key: str, hp: HyperParam) -> float:
-    """The value of a hyperparameter's control, snapped to a value its slider offers."""
+    """The value of a hyperparameter's control, one its slider offers: a grid value, or
+    the slider's extra position (an exact value a heatmap cell or a link set), else the
+    nearest grid value."""
     key = hp_key(opt_key, hp.name)
-    opts = options_for(hp)
+    opts = options_for(hp, st.session_state.get(extra_key(key)))
     current = st.session_state.get(key, hp.default)
-    if opts is not None and current not in opts:  # e.g. a value from a link: the nearest
+    if opts is not None and current not in opts:
         st.session_state[key] = snap(float(current), opts)
     return float(st.session_state[key])
 
 
 def _hyperparam_widget(opt_key: str, hp: HyperParam) -> None:
     key = hp_key(opt_key, hp.name)
-    opts = options_for(hp)
+    opts = options_for(hp, st.session_state.get(extra_key(key)))
     if opts is not None:
         st.select_slider(hp.label, options=opts, key=key, format_func=slider_value, help=hp.meaning)
         return
@@ -184,9 +189,13 @@ def settle_controls() -> tuple[Scene, Presentation]:
     return scene_of(state)
 
 
-def write_scene(scene: Scene, presentation: Presentation | None = None) -> None:
+def write_scene(
+    scene: Scene, presentation: Presentation | None = None, exact: bool = False
+) -> None:
     """Show ``scene`` (and ``presentation``, if given) in the controls: the callbacks'
     way of changing what is run (a click on the contour, a heatmap cell, a lesson).
+    ``exact``: the compared optimizers' hyperparameters as they are, off the sliders'
+    grid if need be (a heatmap cell's configuration: :func:`state.state_of`).
 
     Every control of the new scene is written, except the sliders of optimizers it does not
     compare: those change only where their default does (a new objective's learning
@@ -205,7 +214,7 @@ def write_scene(scene: Scene, presentation: Presentation | None = None) -> None:
             *(hp_key(opt, hp.name) for hp in optimizers.get(opt).hyperparams),
         )
     }
-    for key, value in state_of(scene, presentation).items():
+    for key, value in state_of(scene, presentation, exact=exact).items():
         opt = owner.get(key)
         if opt is None or opt in scene.optimizers or value != before.get(key) or key not in state:
             state[key] = value

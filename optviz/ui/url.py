@@ -44,13 +44,13 @@ from .state import (
     WINDOW_KEYS,
     Control,
     all_defaults,
+    extra_key,
     hp_key,
     lesson_state,
     one_of,
     options_for,
     parse_flag,
     parse_number,
-    snap,
     variant_key,
 )
 
@@ -174,9 +174,7 @@ def _read_custom(params: Mapping[str, str], values: dict[str, Any], bad: Any) ->
     return ((window["xmin"], window["xmax"]), (window["ymin"], window["ymax"]))
 
 
-def _read_dotted(
-    qname: str, text: str, values: dict[str, Any], warnings: list[str], bad: Callable
-) -> None:
+def _read_dotted(qname: str, text: str, values: dict[str, Any], bad: Callable) -> None:
     """An "<optimizer>.<hyperparameter>" (or "<optimizer>.variant") setting of the link."""
     opt_key, hp_name = qname.split(".", 1)
     if hp_name == VARIANT and opt_key in optimizers.REGISTRY:
@@ -207,13 +205,8 @@ def _read_dotted(
                 f"the slider goes from {slider_value(opts[0])} to {slider_value(opts[-1])}",
             )
             return
-        near = snap(v, opts)
-        if near != v:
-            warnings.append(
-                f"{code(f'{qname}={text}')} is not on the slider; using the nearest "
-                f"value, {slider_value(near)}."
-            )
-        v = near
+        if v not in opts:  # kept exactly (e.g. a heatmap cell's): the slider's extra value
+            values[extra_key(hp_key(opt_key, hp_name))] = v
     elif not hp.ui_low <= v <= hp.ui_high:
         bad(qname, text, f"the slider goes from {hp.ui_low:g} to {hp.ui_high:g}")
         return
@@ -298,7 +291,7 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
             if qname not in KNOWN:
                 bad(qname, text, "not a setting of this app")
             continue
-        _read_dotted(qname, text, values, warnings, bad)
+        _read_dotted(qname, text, values, bad)
     return values, warnings
 
 
