@@ -49,7 +49,7 @@ import numpy as np
 
 from . import optimizers
 from .figures import AXIS_STYLE, SpecFigure, Style, colour_of, finite_extent, typed
-from .numbers import hover_value, power_of_ten
+from .numbers import hover_value, power_of_ten, table_number
 from .optimizers import HyperParam
 from .sweeps import CONVERGED_GAP, GridScore, SweepResult
 
@@ -191,6 +191,13 @@ def display_values(values: Array, scale: str) -> Array:
     return np.where(finite, out, np.nan)
 
 
+#: the colour range ends at these percentiles of the cells' values when values lie far
+#: beyond them (:func:`robust_colour_range`)
+CLIP_PERCENTILES = (1.0, 99.0)
+#: "far": beyond a percentile by more than this share of the percentiles' span
+CLIP_FACTOR = 0.5
+
+
 def colour_range(arrays: Sequence[Array]) -> tuple[float, float]:
     """``(zmin, zmax)`` over every finite value of every array; NaN never takes part.
 
@@ -205,33 +212,148 @@ def colour_range(arrays: Sequence[Array]) -> tuple[float, float]:
     return (lo, hi)
 
 
-def colour_ticks(scale: str, zmin: float, zmax: float) -> tuple[list[float], list[str]]:
-    """Colour-bar tick positions and labels in the metric's own units ([] → automatic)."""
+@dataclass(frozen=True)
+class ColourRange:
+    """The colour scale's ends, and whether each was clipped (values lie beyond it)."""
+
+    zmin: float
+    zmax: float
+    clipped_low: bool = False
+    clipped_high: bool = False
+
+    @property
+    def clipped(self) -> bool:
+        return self.clipped_low or self.clipped_high
+
+
+def robust_colour_range(arrays: Sequence[Array]) -> ColourRange:
+    """:func:`colour_range`, unless a few outliers would spend the scale on themselves (one
+    run ending at 10⁴² turns every other cell one colour): an end lying more than
+    :data:`CLIP_FACTOR` × the span of the 1st–99th percentiles beyond its percentile is
+    clipped there. Cells beyond are drawn in the end colour and marked (the figure's
+    "beyond" markers); their hover still says their value."""
+    lo, hi = colour_range(arrays)
+    values = np.concatenate([np.asarray(a, dtype=float).reshape(-1) for a in arrays] or [[]])
+    values = values[np.isfinite(values)]
+    if values.size < 10:
+        return ColourRange(lo, hi)
+    q_lo, q_hi = (float(q) for q in np.percentile(values, CLIP_PERCENTILES))
+    span = max(q_hi - q_lo, 1e-9)
+    low, high = q_lo - lo > CLIP_FACTOR * span, hi - q_hi > CLIP_FACTOR * span
+    zmin, zmax = (q_lo if low else lo), (q_hi if high else hi)
+    if zmax - zmin < 1e-9:
+        zmin, zmax = zmin - 0.5, zmax + 0.5
+    return ColourRange(zmin, zmax, low, high)
+
+
+def _true_value(z: float, scale: str) -> float:
+    """The metric's own value at colour coordinate ``z`` (the inverse of the scale)."""
+    if scale == "log":
+        return 10.0**z
+    if scale == "symlog":
+        return math.copysign(10.0 ** abs(z) - 1.0, z)
+    return z
+
+
+def _nice_ticks(scale: str, zmin: float, zmax: float) -> list[float]:
+    """Colour coordinates of round values of the metric (1, 2, 5 × 10ᵏ, or finer) inside
+    ``[zmin, zmax]``: at least two, else three evenly spaced ones."""
+    to_z = {"log": math.log10, "symlog": lambda v: math.copysign(math.log10(1 + abs(v)), v)}
+    if scale not in to_z:
+        return []
+    f = to_z[scale]
+    top = max(abs(_true_value(zmin, scale)), abs(_true_value(zmax, scale)), 1e-300)
+    bottom = 1e-300 if scale == "symlog" else _true_value(zmin, scale)
+    exps = range(math.floor(math.log10(max(bottom, 1e-300))) - 1, math.ceil(math.log10(top)) + 1)
+    for mantissas in ((1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+        values = {m * 10.0**e for e in exps for m in mantissas}
+        if scale == "symlog":
+            values |= {-v for v in values} | {0.0}
+        ticks = sorted(z for z in map(f, values) if zmin - 1e-9 <= z <= zmax + 1e-9)
+        if len(ticks) >= 2:
+            step = max(1, math.ceil(len(ticks) / 8))
+            return ticks[::-1][::step][::-1]
+    return [zmin + (zmax - zmin) * k / 2 for k in range(3)]
+
+
+def _tick_label(z: float, scale: str) -> str:
+    v = _true_value(z, scale)
+    e = round(math.log10(abs(v))) if v else 0
+    if v and abs(abs(v) - 10.0**e) <= 1e-9 * abs(v):  # a power of ten
+        return ("−" if v < 0 else "") + power_of_ten(e)
+    return table_number(v).replace("-", "−") if v < 0 else table_number(v)
+
+
+def colour_ticks(
+    scale: str, zmin: float, zmax: float, clipped: ColourRange | None = None
+) -> tuple[list[float], list[str]]:
+    """Colour-bar tick positions and labels, always in the metric's own units (never the
+    log10 coordinates; [] → automatic, for a linear scale). ``clipped``: the ends beyond
+    which values lie are labelled "≥" / "≤" their value."""
     if scale == "log":
         exps = list(range(math.ceil(zmin - 1e-9), math.floor(zmax + 1e-9) + 1))
-        step = max(1, math.ceil(len(exps) / 8))
-        exps = exps[::-1][::step][::-1]  # keep the top tick
-        labels = [power_of_ten(e) for e in exps]
+        if len(exps) >= 2:
+            step = max(1, math.ceil(len(exps) / 8))
+            exps = exps[::-1][::step][::-1]  # keep the top tick
+            ticks, labels = [float(e) for e in exps], [power_of_ten(e) for e in exps]
+        else:  # less than a decade: round values inside it, labelled as themselves
+            ticks = _nice_ticks(scale, zmin, zmax)
+            labels = [_tick_label(z, scale) for z in ticks]
         floor = round(math.log10(DISPLAY_FLOOR))
-        if exps and exps[0] == floor:
+        if ticks and abs(ticks[0] - floor) < 1e-9:
             labels[0] = "≤" + labels[0]
-        return [float(e) for e in exps], labels
-    if scale == "symlog":
-        top = max(abs(zmin), abs(zmax))
-        exps = list(range(0, math.floor(top) + 1))
-        if len(exps) > 3:  # ±1 would crowd 0; keep every step-th power, the largest included
-            exps = exps[1:]
-            step = max(1, math.ceil(len(exps) / 4))
-            exps = exps[::-1][::step][::-1]
-        ticks = {0.0: "0"} if zmin - 1e-9 <= 0 <= zmax + 1e-9 else {}
-        for k in exps:
-            for sign in (-1, 1):
-                z = sign * math.log10(1.0 + 10.0**k)
-                if zmin - 1e-9 <= z <= zmax + 1e-9:
-                    ticks[z] = ("−" if sign < 0 else "") + power_of_ten(k)
-        order = sorted(ticks)
-        return order, [ticks[z] for z in order]
-    return [], []
+        return _mark_clipped(ticks, labels, scale, zmin, zmax, clipped)
+    if scale == "linear":
+        if clipped is None or not clipped.clipped:
+            return [], []
+        ticks = [zmin + (zmax - zmin) * k / 4 for k in range(5)]
+        return _mark_clipped(ticks, [table_number(z) for z in ticks], scale, zmin, zmax, clipped)
+    ticks, labels = _symlog_ticks(zmin, zmax)
+    if len(ticks) < 2:
+        ticks = _nice_ticks(scale, zmin, zmax)
+        labels = [_tick_label(z, scale) for z in ticks]
+    return _mark_clipped(ticks, labels, scale, zmin, zmax, clipped)
+
+
+def _mark_clipped(
+    ticks: list[float],
+    labels: list[str],
+    scale: str,
+    zmin: float,
+    zmax: float,
+    clipped: ColourRange | None,
+) -> tuple[list[float], list[str]]:
+    """Ticks at a clipped end, labelled "≥ value" / "≤ value" (the colour means "this or
+    beyond")."""
+    if clipped is None:
+        return ticks, labels
+    pairs = dict(zip(ticks, labels))
+    for on, z, sign in ((clipped.clipped_low, zmin, "≤"), (clipped.clipped_high, zmax, "≥")):
+        if on:
+            near = [t for t in pairs if abs(t - z) < 0.06 * (zmax - zmin)]
+            for t in near:
+                del pairs[t]
+            pairs[z] = sign + _tick_label(z, scale) if scale != "linear" else sign + table_number(z)
+    order = sorted(pairs)
+    return order, [pairs[t] for t in order]
+
+
+def _symlog_ticks(zmin: float, zmax: float) -> tuple[list[float], list[str]]:
+    """±10ᵏ (and 0) inside the range, as the symlog scale's ticks."""
+    top = max(abs(zmin), abs(zmax))
+    exps = list(range(0, math.floor(top) + 1))
+    if len(exps) > 3:  # ±1 would crowd 0; keep every step-th power, the largest included
+        exps = exps[1:]
+        step = max(1, math.ceil(len(exps) / 4))
+        exps = exps[::-1][::step][::-1]
+    ticks = {0.0: "0"} if zmin - 1e-9 <= 0 <= zmax + 1e-9 else {}
+    for k in exps:
+        for sign in (-1, 1):
+            z = sign * math.log10(1.0 + 10.0**k)
+            if zmin - 1e-9 <= z <= zmax + 1e-9:
+                ticks[z] = ("−" if sign < 0 else "") + power_of_ten(k)
+    order = sorted(ticks)
+    return order, [ticks[z] for z in order]
 
 
 # ---------------------------------------------------------------------------
@@ -412,8 +534,9 @@ def heatmap_figure(
     m = metrics[metric]
     raws = [metric_values(p.result, metric) for p in panels]
     zs = [display_values(r, m.scale) for r in raws]
-    zmin, zmax = colour_range(zs)
-    tickvals, ticktext = colour_ticks(m.scale, zmin, zmax)
+    rng = robust_colour_range(zs)
+    zmin, zmax = rng.zmin, rng.zmax
+    tickvals, ticktext = colour_ticks(m.scale, zmin, zmax, rng)
     geo = _geometry([len(p.result.axes) for p in panels], style)
 
     traces: list[dict] = []
@@ -484,6 +607,35 @@ def heatmap_figure(
         # invisible points at the cell centres: hover, and the cell a click selects
         mesh = np.meshgrid(xc, yc if two_d else np.array([0.0]), indexing="ij")
         cell_px = (ydom[1] - ydom[0]) * geo.height / (len(yc) if two_d else 1)
+        # cells beyond a clipped colour range: drawn in the end colour, and marked
+        zf = z.reshape(-1)
+        for side, mask, symbol in (
+            ("above", np.isfinite(zf) & (zf > zmax + 1e-12), "triangle-up"),
+            ("below", np.isfinite(zf) & (zf < zmin - 1e-12), "triangle-down"),
+        ):
+            if not mask.any():
+                continue
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "x": typed(mesh[0].reshape(-1)[mask]),
+                    "y": typed(mesh[1].reshape(-1)[mask]),
+                    "xaxis": ax,
+                    "yaxis": ay,
+                    "marker": {
+                        "symbol": symbol,
+                        "size": max(5.0, min(12.0, 0.7 * cell_px)),
+                        "color": "white",
+                        "line": {"color": "black", "width": 1},
+                    },
+                    "hoverinfo": "skip",
+                    "name": f"beyond the colour range ({side})",
+                    "legendgroup": f"beyond-{side}",
+                    "showlegend": legend_once(f"beyond-{side}"),
+                    "meta": {"role": "beyond", "side": side, "optimizer": p.key},
+                }
+            )
         sym = [hp.label.split()[0] for hp in hps]
         name = m.label.replace("<sub>min</sub>", "_min")
         lines = "".join(f"<br>{s} = %{{customdata[{i}]:.5g}}" for i, s in enumerate(sym))
@@ -656,8 +808,17 @@ def heatmap_figure(
             }
         )
 
+    note = ""
+    if rng.clipped:
+        low, high = CLIP_PERCENTILES
+        ends = " and ".join(
+            t
+            for t, on in ((f"{low:g}st", rng.clipped_low), (f"{high:g}th", rng.clipped_high))
+            if on
+        )
+        note = f"<br><sub>colours clipped at the {ends} percentile (▲▼: beyond)</sub>"
     colorbar: dict = {
-        "title": {"text": m.label, "side": "right"},
+        "title": {"text": m.label + note, "side": "right"},
         "thickness": 14,
         "len": geo.colorbar[1] - geo.colorbar[0],
         "lenmode": "fraction",

@@ -650,3 +650,68 @@ def test_a_clicked_cell_loads_exactly_its_configuration_and_reproduces_its_value
     assert linked.select_slider(key="hp.adadelta.rho").value == rho
     assert linked.select_slider(key="hp.adadelta.eps").value == eps
     assert not linked.warning
+
+
+def _as_number(label: str) -> float:
+    """A colour-bar label ("10⁻³", "2e-5", "≥10²", "−5") as the number it names."""
+    text = label.lstrip("≤≥").replace("−", "-")
+    sup = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+    if text.startswith("10") and len(text) > 2 and not text[2:].isdigit():
+        return 10.0 ** int(text[2:].translate(sup))
+    return float(text)
+
+
+def _with_gaps(panel: Panel, gaps: np.ndarray) -> Panel:
+    """``panel`` whose cells end at f − f_min = ``gaps`` (NaN: diverged)."""
+    from dataclasses import replace
+
+    r = panel.result
+    f_min = r.f_min or 0.0
+    diverged = np.isnan(gaps)
+    result = replace(
+        r,
+        final_value=gaps + f_min,
+        diverged=diverged,
+        diverged_at=np.where(diverged, 3, -1),
+    )
+    return replace(panel, result=result)
+
+
+@pytest.mark.parametrize("lo, hi", [(2e-5, 5e-5), (0.3, 0.9), (1e-3, 3e-3)])
+def test_colour_bar_labels_are_true_values_within_a_decade(panels, lo, hi):
+    """Less than a decade of f − f_min: the colour bar's ticks were plotly's own, the log10
+    coordinates (−4.6, −4.4) shown as if they were f − f_min."""
+    p = panels[0]
+    gaps = np.geomspace(lo, hi, p.result.final_value.size).reshape(p.result.shape)
+    spec = heatmap_figure([_with_gaps(p, gaps)], "final").to_dict()
+    bar = spec["layout"]["coloraxis"]["colorbar"]
+    assert len(bar["tickvals"]) >= 2
+    for z, text in zip(bar["tickvals"], bar["ticktext"]):
+        assert _as_number(text) == pytest.approx(10.0**z, rel=5e-3), (z, text)
+        assert lo * 0.999 <= 10.0**z <= hi * 1.001
+
+
+def test_one_outlier_does_not_flatten_the_colours_and_is_marked(panels):
+    """One cell at 10⁴² made every other cell one colour: the range is clipped at the 99th
+    percentile, the colour bar says so, the outlier is marked, diverged cells stay red."""
+    p = panels[0]
+    n = p.result.final_value.size
+    gaps = np.geomspace(1e-8, 1.0, n)
+    gaps[5], gaps[7] = 1e42, np.nan  # one outlier, one diverged
+    spec = heatmap_figure([_with_gaps(p, gaps.reshape(p.result.shape))], "final").to_dict()
+    axis = spec["layout"]["coloraxis"]
+    assert axis["cmax"] < 1.0 and axis["cmin"] == pytest.approx(-8)  # 10⁰ at most, not 10⁴²
+    assert "clipped" in axis["colorbar"]["title"]["text"]
+    assert axis["colorbar"]["ticktext"][-1].startswith("≥")
+    for z, text in zip(axis["colorbar"]["tickvals"], axis["colorbar"]["ticktext"]):
+        assert _as_number(text) == pytest.approx(10.0**z, rel=5e-3), (z, text)
+    (beyond,) = role(spec, "beyond")
+    assert len(decode(beyond["x"])) == 1 and beyond["meta"]["side"] == "above"
+    (red,) = role(spec, "diverged")
+    assert np.nansum(decode(red["z"])) == 1  # the diverged cell, still shown as diverged
+    # and without outliers nothing is clipped
+    plain = heatmap_figure(
+        [_with_gaps(p, np.geomspace(1e-8, 1.0, n).reshape(p.result.shape))], "final"
+    ).to_dict()
+    assert not role(plain, "beyond")
+    assert "clipped" not in plain["layout"]["coloraxis"]["colorbar"]["title"]["text"]
