@@ -194,8 +194,10 @@ def display_values(values: Array, scale: str) -> Array:
 #: the colour range ends at these percentiles of the cells' values when values lie far
 #: beyond them (:func:`robust_colour_range`)
 CLIP_PERCENTILES = (1.0, 99.0)
-#: "far": beyond a percentile by more than this share of the percentiles' span
-CLIP_FACTOR = 0.5
+#: "far": beyond a percentile by more than this many times the percentiles' span (the
+#: outliers would more than triple the range). A sweep's ordinary tails stay on the scale:
+#: the default Rosenbrock sweep is not clipped; a run ending at 10⁴² among 10⁻⁸ … 1 is
+CLIP_FACTOR = 2.0
 
 
 def colour_range(arrays: Sequence[Array]) -> tuple[float, float]:
