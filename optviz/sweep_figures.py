@@ -86,6 +86,8 @@ DIVERGED_COLOR = "#D7191C"
 NEVER_COLOR = "#BDBDBD"
 #: Zeiler's recommended setting, starred on the ADADELTA panel.
 PAPER_DEFAULT = {"rho": 0.95, "eps": 1e-6}
+#: pixels above the legend for plotly's mode bar (it is drawn at the figure's top right)
+MODEBAR_ROOM = 40
 #: The colour scale of every metric heatmap (low values dark, high values bright yellow).
 COLORSCALE = "Viridis"
 
@@ -407,12 +409,18 @@ def axis_ticks(values: Array, kind: str) -> tuple[list[float], list[str]]:
     return [], []
 
 
-def _axis_title(hp: HyperParam, kind: str) -> str:
-    if kind == "log":
-        return f"{hp.label}, log scale"
-    if kind == "decay":
-        return f"{hp.label}, log scale in 1 − {hp.label.split()[0]}"
-    return hp.label
+def _axis_title(hp: HyperParam, kind: str, two_lines: bool = False) -> str:
+    """The hyperparameter and its scale; ``two_lines`` (an x axis): the scale on a second,
+    smaller line, since two panels side by side at 1024 px leave no room for one long line
+    under each (their titles ran together). A y axis's title runs upwards: one line."""
+    scale = {"log": "log scale", "decay": f"log scale in 1 − {hp.label.split()[0]}"}.get(kind)
+    if not scale:
+        return hp.label
+    return (
+        f"{hp.label}<br><span style='font-size:0.85em'>{scale}</span>"
+        if two_lines
+        else (f"{hp.label}, {scale}")
+    )
 
 
 def _half_step(coords: Array) -> float:
@@ -478,15 +486,16 @@ class _Geometry:
     colorbar: tuple[float, float]  # y range (paper) of the colour bar
 
 
-_COLUMNS = ((0.0, 0.41), (0.6, 0.99))  # room for the right panel's y-axis title
+_COLUMNS = ((0.0, 0.40), (0.6, 0.99))  # room for the right panel's y-axis title
 _FULL = (0.0, 0.99)
 
 
-def _geometry(dims: Sequence[int], style: Style) -> _Geometry:
-    """Where each panel sits: 2-D panels two to a row, then 1-D strips at full width."""
-    top = 46  # the legend
-    title = 34 + (style.font - 13)  # a panel's title above it
-    below = 70 + 2 * (style.font - 13)  # its x tick labels and axis title
+def _geometry(dims: Sequence[int], style: Style, title_lines: int = 2) -> _Geometry:
+    """Where each panel sits: 2-D panels two to a row, then 1-D strips at full width.
+    ``title_lines``: the most lines a panel's title has (its name, its score's parts)."""
+    top = 84  # the legend (up to three rows in a narrow page), under the mode bar
+    title = 8 + title_lines * round(1.3 * (style.font + 1))  # a panel's title above it
+    below = 88 + 3 * (style.font - 13)  # its x tick labels and two-line axis title
     square = 330 if style.font <= 13 else 420
     strip = 64 if style.font <= 13 else 80
     two = [i for i, d in enumerate(dims) if d == 2]
@@ -539,7 +548,10 @@ def heatmap_figure(
     rng = robust_colour_range(zs)
     zmin, zmax = rng.zmin, rng.zmax
     tickvals, ticktext = colour_ticks(m.scale, zmin, zmax, rng)
-    geo = _geometry([len(p.result.axes) for p in panels], style)
+    notes = [p.note.split(" · ") if p.note else [] for p in panels]
+    geo = _geometry(
+        [len(p.result.axes) for p in panels], style, 1 + max((len(n) for n in notes), default=0)
+    )
 
     traces: list[dict] = []
     annotations: list[dict] = []
@@ -731,7 +743,7 @@ def heatmap_figure(
             "zeroline": False,
             "linecolor": "#888",
             "mirror": True,
-            "title": {"text": _axis_title(hps[0], kinds[0]), "standoff": 4},
+            "title": {"text": _axis_title(hps[0], kinds[0], two_lines=True), "standoff": 4},
             "fixedrange": False,
         }
         if two_d:
@@ -766,8 +778,8 @@ def heatmap_figure(
         title = f"<b>{p.label}</b> — {' × '.join(sym)}"
         if not two_d:
             title += " (one hyperparameter: a strip)"
-        if p.note:  # on a line of its own: side by side, two titles must not collide
-            title += f"<br><span style='color:#555'>{p.note}</span>"
+        for part in notes[n - 1]:  # each on a line of its own: side by side, at 1024 px,
+            title += f"<br><span style='color:#555'>{part}</span>"  # titles must not collide
         annotations.append(
             {
                 "text": title,
@@ -777,6 +789,7 @@ def heatmap_figure(
                 "y": ydom[1],
                 "xanchor": "left",
                 "yanchor": "bottom",
+                "align": "left",
                 "yshift": 4,
                 "showarrow": False,
                 "font": {"size": style.font + 1},
@@ -837,7 +850,8 @@ def heatmap_figure(
         font={"size": style.font, "family": "Arial, Helvetica, sans-serif"},
         paper_bgcolor="white",
         plot_bgcolor="white",
-        margin={"l": 80, "r": 100, "t": 10, "b": 10},
+        # the top margin holds plotly's mode bar, so that it sits above the legend, not on it
+        margin={"l": 80, "r": 100, "t": MODEBAR_ROOM, "b": 10},
         coloraxis={
             "colorscale": COLORSCALE,
             "cmin": zmin,
@@ -849,7 +863,7 @@ def heatmap_figure(
             "orientation": "h",
             "x": 0.0,
             "y": 1.0,
-            "yanchor": "bottom",
+            "yanchor": "top",  # inside the figure's top, below the margin of the mode bar
             "yref": "paper",
             "font": {"size": style.font},
             "itemclick": False,

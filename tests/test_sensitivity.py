@@ -715,3 +715,49 @@ def test_one_outlier_does_not_flatten_the_colours_and_is_marked(panels):
     ).to_dict()
     assert not role(plain, "beyond")
     assert "clipped" not in plain["layout"]["coloraxis"]["colorbar"]["title"]["text"]
+
+
+def _text_px(text: str, font: float) -> float:
+    """A generous estimate of a line's width in Arial: 0.6 em a character, tags left out."""
+    import re
+
+    return 0.6 * font * len(re.sub(r"<[^>]+>", "", text))
+
+
+@pytest.mark.parametrize("presenter", [False, True])
+def test_the_heatmaps_fit_a_1024_px_screen(panels, presenter):
+    """At 1024 × 768 (the sidebar open, the chart 564 px wide) two panels' titles and x-axis
+    titles ran into each other, and plotly's mode bar covered the legend."""
+    from optviz.figures import Style
+
+    notes = [replace_note(p, "0.22% solved · 0.44% diverged") for p in panels]
+    spec = heatmap_figure(notes, "final", presenter=presenter).to_dict()
+    layout = spec["layout"]
+    font = (Style.presenter() if presenter else Style()).font
+    width = 564 if not presenter else 864  # presenter mode folds the sidebar away
+    plot = width - layout["margin"]["l"] - layout["margin"]["r"]
+    left = layout["xaxis"]["domain"]
+    right = next(
+        layout[k]["domain"]
+        for k in layout
+        if k.startswith("xaxis") and k != "xaxis" and layout[k]["domain"][0] > left[1]
+    )
+    room = (right[0] - left[0]) * plot  # from one column's left edge to the next one's
+    for n, a in enumerate(layout["annotations"], start=1):  # left panels' titles, by line
+        if layout[f"xaxis{'' if n == 1 else n}"]["domain"][1] > left[1] + 1e-9:
+            continue  # a right panel's, or a strip's at full width
+        for line in a["text"].split("<br>"):
+            assert _text_px(line, font + 1) < room, line
+    for k, axis in layout.items():
+        if k.startswith("xaxis") and axis["domain"][1] <= left[1] + 1e-9:
+            for line in axis["title"]["text"].split("<br>"):
+                assert _text_px(line, font) < room, line
+    # the legend sits inside the figure, below a top margin that holds the mode bar
+    assert layout["legend"]["yanchor"] == "top" and layout["legend"]["y"] == 1.0
+    assert layout["margin"]["t"] >= 36
+
+
+def replace_note(panel: Panel, note: str) -> Panel:
+    from dataclasses import replace
+
+    return replace(panel, note=note)
