@@ -944,3 +944,38 @@ def test_the_app_shows_no_emoji_and_its_page_icon_is_an_image(monkeypatch):
     assert not at.exception
     labels = [e.label for e in at.expander]
     assert "Export this scene (offline HTML for slides, CSV, JSON, PNG)" in labels
+
+
+def _contour_bar(spec: dict) -> dict:
+    (bar,) = [t for t in spec["data"] if (t.get("marker") or {}).get("showscale")]
+    return bar["marker"]["colorbar"]
+
+
+def test_a_typed_formula_gets_log_levels_when_its_values_span_many_decades():
+    """(x² + y²)¹⁰⁰ spans 90 decades over the window: on linear levels all but the middle
+    was one white band. Its levels are now logarithmic, labelled in true values; a formula
+    of a few units keeps linear levels."""
+    at = custom_app("(x^2+y^2)^100")
+    bar = _contour_bar(chart_spec(at))
+    assert bar["title"]["text"] == "f − lowest f in view"
+    assert len(bar["tickvals"]) >= 3
+    assert bar["ticktext"][-1].startswith("1e")  # ticks in f's own units, up to 1e80 or so
+    at.text_input(key="formula").set_value("x^4 + y^2 - x*y").run()
+    assert _contour_bar(chart_spec(at))["title"]["text"] == "f"
+
+
+def test_a_typed_formula_gets_a_window_that_shows_its_minimum():
+    """(x − 10)² + (y − 10)² kept the (−2, 2)² window, its minimum far outside: the window
+    now follows the formula, unless the user chose one."""
+    at = custom_app("(x-10)^2 + (y-10)^2")
+    assert [widget(at, k).value for k in ("xmin", "xmax", "ymin", "ymax")] == [-20, 20, -20, 20]
+    assert chart_spec(at)["layout"]["xaxis"]["range"] == [-20.0, 20.0]
+    at.text_input(key="formula").set_value("x^4 + y^2").run()  # its minimum is in (−2, 2)²
+    assert [widget(at, k).value for k in ("xmin", "xmax")] == [-2, 2]
+    widget(at, "xmax").set_value(3.0).run()  # the user's window stays
+    at.text_input(key="formula").set_value("(x-10)^2 + (y-10)^2").run()
+    assert widget(at, "xmax").value == 3.0
+    from optviz.formula import from_expression, suggest_bounds
+
+    box = ((-2.0, 2.0), (-2.0, 2.0))
+    assert suggest_bounds(from_expression("-x^2 - y^2", bounds=box), box) == box  # no minimum

@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from .. import objectives, optimizers
+from ..formula import suggest_bounds
 from ..numbers import slider_value
 from ..optimizers import HyperParam
 from ..scene import Scene
@@ -420,8 +421,18 @@ def _sticky_expander(sb: Any, label: str, name: str, wanted: bool) -> Any:
     return sb.expander(label, expanded=False, key=key, on_change="rerun")
 
 
+#: set while the window is one :func:`_on_formula_text_change` chose (not the user)
+_WINDOW_CHOSEN = "_window_chosen"
+
+
 def _on_formula_change() -> None:
-    """A new formula: start where from_expression suggests (if the formula is accepted)."""
+    """A new window: start where from_expression suggests (if the formula is accepted);
+    the window is the user's from now on."""
+    st.session_state[_WINDOW_CHOSEN] = False
+    _start_as_suggested()
+
+
+def _start_as_suggested() -> None:
     try:
         start = custom_objective(st.session_state).start
     except ValueError:
@@ -429,12 +440,35 @@ def _on_formula_change() -> None:
     st.session_state["start_x"], st.session_state["start_y"] = map(float, start)
 
 
+def _on_formula_text_change() -> None:
+    """A new formula: unless the user chose the window, a window that shows where it is
+    lowest (:func:`optviz.formula.suggest_bounds`: ``(x-10)^2 + (y-10)^2`` gets
+    [−20, 20]²), then the start from_expression suggests there."""
+    state = st.session_state
+    if state.get(_WINDOW_CHOSEN, False) or custom_window(state) == DEFAULT_WINDOW:
+        try:
+            obj = custom_objective({**state, **_window_state(DEFAULT_WINDOW)})
+        except ValueError:
+            obj = None
+        if obj is not None:
+            window = suggest_bounds(obj, DEFAULT_WINDOW)
+            for key, value in _window_state(window).items():
+                state[key] = value
+            state[_WINDOW_CHOSEN] = True
+    _start_as_suggested()
+
+
+def _window_state(window: Any) -> dict[str, float]:
+    (a, b), (c, d) = window
+    return dict(zip(WINDOW_KEYS, map(float, (a, b, c, d))))
+
+
 def _custom_controls(sb: Any) -> None:
     sb.text_input(
         "f(x, y) =",
         key="formula",
         max_chars=300,
-        on_change=_on_formula_change,
+        on_change=_on_formula_text_change,
         help="numbers, x, y, pi, e, + − * / and ^ (power), brackets, and sin cos tan exp "
         "log sqrt abs tanh sinh cosh atan …  e.g. x^4 + y^2, (1-x)^2 + 100*(y-x^2)^2",
     )
