@@ -237,10 +237,20 @@ def export_panel(
         icon=":material/download:",
     ):
         runs = {p.key: p.trajectory for p in paths}
+        t = int(st.session_state.get(INSPECT_STEP, min(scene.steps, export.DEFAULT_INSPECT_STEP)))
 
         def html() -> str:
+            """The animation, the settings and the step inspector at the inspector's step;
+            an open lesson's Sensitivity heatmaps when the lesson points at that view."""
             title, caption = _caption(scene, presentation, paths)
-            return export.to_html(fig, title=title, caption=caption)
+            caption += "\n\n" + export.inspector_markdown(scene, runs, t)
+            figures = [fig]
+            if presentation.lesson and lessons.get(presentation.lesson).view == "sensitivity":
+                heat = export.sensitivity_figure(scene, presenter=presentation.presenter)
+                figures += [heat] if heat is not None else []
+            return export.to_html(
+                figures if len(figures) > 1 else fig, title=title, caption=caption
+            )
 
         def header() -> dict:
             return scene.describe()
@@ -272,7 +282,6 @@ def export_panel(
             data=lambda: export.trajectories_to_json(runs, header()),
         )
         reason = export.png_unavailable_reason()
-        t = int(st.session_state.get(INSPECT_STEP, min(scene.steps, 10)))
         if reason is None:
             st.download_button(
                 f"PNG of step {t} (the inspector's step)",
@@ -280,7 +289,13 @@ def export_panel(
                 icon=":material/image:",
                 mime="image/png",
                 file_name=f"optviz-step{t}.png",
-                data=lambda: export.frame_png(fig, step=t, width=1400),
+                data=lambda: export.frame_png(
+                    fig,
+                    step=t,
+                    width=1400,
+                    title=f"{export.png_title(scene)}, step {t}",
+                    settings=export.settings_lines(scene),
+                ),
                 help="rendered on the server (takes a few seconds); the camera button in the "
                 "chart's toolbar saves exactly what is on screen",
             )
