@@ -68,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
         "--format", choices=FORMATS, help="html, csv or json (default: from the suffix of --out)"
     )
     export.add_argument(
+        "--step",
+        type=int,
+        metavar="T",
+        help="the step inspector's step in the HTML (default: 10, or the last step)",
+    )
+    export.add_argument(
         "--presenter",
         action="store_true",
         help="large fonts and thick lines, for a projector (HTML only)",
@@ -83,8 +89,10 @@ def output_format(out: str, explicit: str | None) -> str:
     return {".csv": "csv", ".json": "json"}.get(suffix, "html")
 
 
-def render(lesson_key: str, fmt: str, presenter: bool = False) -> str:
-    """The text of lesson ``lesson_key`` in format ``fmt`` (html, csv or json)."""
+def render(lesson_key: str, fmt: str, presenter: bool = False, step: int | None = None) -> str:
+    """The text of lesson ``lesson_key`` in format ``fmt`` (html, csv or json). The HTML
+    holds the animation, the lesson's Sensitivity heatmaps when it points at that view, and
+    the step inspector's numbers at ``step`` (default :data:`export.DEFAULT_INSPECT_STEP`)."""
     from . import export, lessons, optimizers
     from .figures import PathView, colour_of, trajectory_figure
 
@@ -116,7 +124,22 @@ def render(lesson_key: str, fmt: str, presenter: bool = False) -> str:
         clickable=False,
         ghosts=[(g.positions, colour_of(g.key), g.label) for g in lesson.ghosts(scene)],
     )
-    return export.to_html(fig, title=lesson.title, caption=lesson.markdown(scene, runs))
+    figures = [fig]
+    if lesson.view == "sensitivity":
+        heat = export.sensitivity_figure(scene, presenter=presenter)
+        if heat is not None:
+            figures.append(heat)
+    t = export.DEFAULT_INSPECT_STEP if step is None else step
+    if not 1 <= t <= scene.steps and step is not None:
+        raise CliError(f"--step must be from 1 to {scene.steps} (the lesson's steps)")
+    caption = "\n\n".join(
+        [
+            lesson.markdown(scene, runs),
+            "**Settings.** " + "; ".join(export.settings_lines(scene)) + ".",
+            export.inspector_markdown(scene, runs, min(t, scene.steps)),
+        ]
+    )
+    return export.to_html(figures if len(figures) > 1 else fig, title=lesson.title, caption=caption)
 
 
 def _render_network(lesson: Any, fmt: str, presenter: bool) -> str:
@@ -182,7 +205,7 @@ def _export(args: argparse.Namespace) -> int:
     if not args.out:
         raise CliError("export needs --out FILE ('-' for standard output)")
     fmt = output_format(args.out, args.format)
-    text = render(args.lesson, fmt, presenter=args.presenter)
+    text = render(args.lesson, fmt, presenter=args.presenter, step=args.step)
     _write(args.out, text)
     if args.out != "-":
         print(f"wrote {args.out} ({fmt}, {len(text.encode('utf-8')):,} bytes)", file=sys.stderr)

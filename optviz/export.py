@@ -80,14 +80,22 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _EM = re.compile(r"(?<![\*\w])\*(?=\S)(.+?)(?<=\S)\*(?![\*\w])")
 _CODE = re.compile(r"`([^`]+)`")
 _BULLET = re.compile(r"^\s*[-*] ")
+#: a backslash-escaped character (``\*``: a star, not emphasis), as ``optviz.ui.markup``
+#: writes the user's text; kept aside as a private-use character while the rest is read
+_ESCAPED = re.compile(r"\\([\\`*_\[\]<>|~$#])")
+_PRIVATE = 0xE000
 
 
 def _inline(text: str) -> str:
-    """Escape ``text`` and render **bold**, *italic* and `code`."""
-    out = html.escape(text, quote=False)
+    """Escape ``text`` and render **bold**, *italic*, `code` and backslash escapes."""
+    out = _ESCAPED.sub(lambda m: chr(_PRIVATE + ord(m[1])), text)
+    out = html.escape(out, quote=False)
     out = _CODE.sub(r"<code>\1</code>", out)
     out = _BOLD.sub(r"<strong>\1</strong>", out)
-    return _EM.sub(r"<em>\1</em>", out)
+    out = _EM.sub(r"<em>\1</em>", out)
+    return re.sub(
+        "[\ue000-\ue07f]", lambda m: html.escape(chr(ord(m[0]) - _PRIVATE), quote=False), out
+    )
 
 
 def _cells(line: str) -> list[str]:
@@ -440,8 +448,12 @@ def frame_png(
     width: int | None = None,
     height: int | None = None,
     scale: float = 1.0,
+    title: str | None = None,
+    settings: list[str] | None = None,
 ) -> bytes:
-    """A PNG of frame ``step`` of ``fig`` (see :func:`frame_spec`), through plotly's kaleido.
+    """A PNG of frame ``step`` of ``fig`` (see :func:`frame_spec`), through plotly's kaleido;
+    with ``title`` (:func:`png_title`) and ``settings`` (:func:`settings_lines`) above the
+    picture (:func:`titled_spec`), so that the file says what it shows.
 
     Returns the PNG bytes and, if ``path`` is given, also writes them there. Raises
     :class:`ExportUnavailable` — with a message that says why and how to get it — when
@@ -453,9 +465,14 @@ def frame_png(
         raise ExportUnavailable(
             f"PNG export needs the optional package kaleido, which is not installed: {_HOW}."
         ) from None
+    spec = frame_spec(fig, step)
+    if title is not None or settings:
+        spec = titled_spec(spec, title or "", list(settings or []))
+        if height is not None:
+            height = int(spec["layout"].get("height") or height)
     try:
         png = pio.to_image(
-            frame_spec(fig, step),
+            spec,
             format="png",
             width=width,
             height=height,
@@ -524,3 +541,146 @@ def network_to_json(results: Mapping[str, Any], settings: Any = None) -> str:
     """The network sweeps as strict JSON: ``{"settings": {...}, "rows": [...]}``."""
     out = {"settings": _jsonable(settings_dict(settings)), "rows": _jsonable(network_rows(results))}
     return json.dumps(out, ensure_ascii=False, allow_nan=False)
+
+
+# ---------------------------------------------------------------------------
+# What an export shows besides the animation: the settings, the step inspector, the
+# Sensitivity view (each from a Scene, optviz.scene)
+# ---------------------------------------------------------------------------
+
+#: the step the inspector opens at (the app's default, and the CLI's --step default)
+DEFAULT_INSPECT_STEP = 10
+#: the Sensitivity heatmaps' resolution in an export (cells per axis)
+EXPORT_RESOLUTION = 20
+
+
+def _g(v: float) -> str:
+    from .numbers import slider_value
+
+    return slider_value(float(v))
+
+
+def settings_lines(scene: Any) -> list[str]:
+    """The scene's settings in words, one line each: the objective, start, steps (and
+    noise, the robustness demos), then every optimizer with its hyperparameters."""
+    from . import optimizers
+
+    obj = scene.plot_objective()
+    first = f"{obj.display_name}: start ({_g(scene.start[0])}, {_g(scene.start[1])}), "
+    first += f"{scene.steps} steps"
+    if scene.noise:
+        first += f", gradient noise σ = {_g(scene.noise)} (seed {scene.seed})"
+    t = scene.transform
+    if t.scale_exp:
+        first += f", f × 10^{t.scale_exp}"
+    if t.stretch != 1.0:
+        first += f", x stretched × {_g(t.stretch)}"
+    lines = [first]
+    for key in scene.optimizers:
+        spec = optimizers.get(key)
+        hp = ", ".join(f"{k} = {_g(v)}" for k, v in scene.hp(key).items())
+        lines.append(f"{spec.display_name}: {hp}")
+    return lines
+
+
+def png_title(scene: Any) -> str:
+    """The PNG's title: the objective and the optimizers compared."""
+    from . import optimizers
+
+    names = ", ".join(optimizers.get(k).display_name for k in scene.optimizers)
+    return f"{scene.plot_objective().display_name} — {names}"
+
+
+def titled_spec(spec: Mapping, title: str, lines: list[str], font: int = 13) -> dict:
+    """``spec`` (a static figure dict) with ``title`` above it and ``lines`` (the settings)
+    under the title, the top margin grown to hold them: a PNG that says what it shows."""
+    layout = dict(spec.get("layout", {}))
+    settings = "<br>".join(html.escape(line, quote=False) for line in lines)
+    margin = dict(layout.get("margin") or {})
+    margin["t"] = int(margin.get("t", 40)) + 56 + round(1.6 * font) * len(lines)
+    layout.update(
+        title={
+            "text": f"<b>{html.escape(title, quote=False)}</b>"
+            + f"<br><span style='font-size:{font}px'>{settings}</span>",
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 1.0,
+            "yanchor": "top",
+            "yref": "container",
+            "font": {"size": font + 5},
+        },
+        margin=margin,
+    )
+    if layout.get("height"):
+        layout["height"] = (
+            int(layout["height"])
+            + margin["t"]
+            - int((spec.get("layout", {}).get("margin") or {}).get("t", 40))
+        )
+        # plotly anchors a title of several lines by its first line: keep that one inside
+        layout["title"]["y"] = 1.0 - (font + 14) / layout["height"]
+    return {**spec, "layout": layout}
+
+
+def inspector_markdown(scene: Any, runs: Mapping[str, Trajectory], step: int) -> str:
+    """The step inspector at step ``step`` (clamped to 1 … steps) as markdown: for every
+    optimizer, its numbers in x and in y (in the optimizer's own coordinates, as the app's
+    inspector shows them), written as every table writes numbers."""
+    from .inspector import step_details
+    from .numbers import table_number
+
+    parts = []
+    for tr in runs.values():
+        t = min(max(int(step), 1), tr.steps)
+        d = step_details(scene.transform.to_optimizer(tr), t)
+        head = f"**Step inspector: {tr.optimizer.spec.display_name}, step {t}**"
+        if d.diverged:
+            head += " (diverged: the numbers are NaN)"
+        rows = ["| quantity | meaning | x | y |", "|---|---|---|---|"]
+        for sym, meaning, x, y in d.rows:
+            symbol = sym.replace("|", "/").replace("`", "'")
+            rows.append(f"| `{symbol}` | {meaning} | {table_number(x)} | {table_number(y)} |")
+        parts += [head, "\n".join(rows)]
+    return "\n\n".join(parts)
+
+
+def sensitivity_figure(scene: Any, resolution: int = EXPORT_RESOLUTION, presenter: bool = False):
+    """The Sensitivity view's heatmaps of ``scene``: every compared optimizer that has sweep
+    axes over its default grid, the others at their settings, on the scene's (transformed)
+    function from its start, with its noise and seed; the final f − f_min (or f)."""
+    from . import optimizers, sweeps
+    from .sweep_figures import Panel, heatmap_figure
+
+    panels = []
+    for key in scene.optimizers:
+        axes = sweeps.sweep_axes(key)
+        if not axes:
+            continue
+        hp = scene.hp(key)
+        result = sweeps.sweep(
+            scene.run_objective(),
+            key,
+            sweeps.default_grid(key, resolution),
+            scene.run_start,
+            scene.steps,
+            seed=scene.seed,
+            noise=scene.sigma,
+            fixed={k: v for k, v in hp.items() if k not in axes},
+        )
+        score = sweeps.grid_score(result)
+        note = " · ".join(
+            ([f"{100 * score.share:.2g}% solved"] if score.share is not None else [])
+            + [f"{100 * score.diverged_share:.2g}% diverged"]
+        )
+        panels.append(
+            Panel(
+                key,
+                optimizers.get(key).display_name,
+                result,
+                current={a: hp[a] for a in result.axes if a in hp},
+                note=note,
+            )
+        )
+    if not panels:
+        return None
+    return heatmap_figure(panels, "final", presenter=presenter)

@@ -354,7 +354,12 @@ def typed(values: Array, dtype: str = "f8") -> dict:
     Plotly's graph objects do this during validation, which :class:`SpecFigure` skips; a
     float64 path costs 8 bytes a number this way instead of ~20 as JSON text.
     """
-    arr = np.ascontiguousarray(values, dtype=np.float32 if dtype == "f4" else np.float64)
+    arr = np.asarray(values, dtype=np.float64)
+    if dtype == "f4":  # unless a value is beyond float32 (e.g. a typed x^100): then float64
+        with np.errstate(invalid="ignore"):
+            big = bool(np.any(np.abs(arr[np.isfinite(arr)]) > np.finfo(np.float32).max))
+        dtype = "f8" if big else "f4"
+    arr = np.ascontiguousarray(arr, dtype=np.float32 if dtype == "f4" else np.float64)
     spec = {"dtype": dtype, "bdata": base64.b64encode(arr.tobytes()).decode("ascii")}
     if arr.ndim > 1:
         spec["shape"] = ", ".join(str(n) for n in arr.shape)
@@ -436,10 +441,23 @@ class ContourGrid:
     log: bool
     delta: float
     f_min: float
+    #: what ``f_min`` is: the minimum (f − f_min), or the lowest sampled f of a function
+    #: whose minimum is not known (a typed formula whose values span many decades)
+    reference: str = "f − f<sub>min</sub>"
+
+
+#: a function without a known minimum gets log levels when f − (its lowest sampled value)
+#: spans more than this many decades between the 10th and the 99th percentile
+AUTO_LOG_DECADES = 2.0
 
 
 def contour_grid(objective: Objective, resolution: int = 140) -> ContourGrid:
-    """Sample the objective on its plot bounds; decide log or linear contour levels."""
+    """Sample the objective on its plot bounds; decide log or linear contour levels.
+
+    Log levels of f − f_min when the minimum is known (and the objective asks for them);
+    for one whose minimum is not known (a typed formula) but that allows log levels, log
+    levels of f − (the lowest sampled f) when those span more than
+    :data:`AUTO_LOG_DECADES` decades — ``(x²+y²)^100`` is flat white on a linear scale."""
     (x0, x1), (y0, y1) = objective.bounds
     xs = np.linspace(x0, x1, resolution)
     ys = np.linspace(y0, y1, resolution)
@@ -458,6 +476,17 @@ def contour_grid(objective: Objective, resolution: int = 140) -> ContourGrid:
         with np.errstate(invalid="ignore"):
             z = np.log10(gap + delta)
         return ContourGrid(xs, ys, f, z, True, delta, float(f_min))
+    if objective.log_scale and f_min is None and finite.size:
+        low = float(finite.min())
+        gap = f - low
+        positive = gap[np.isfinite(gap) & (gap > 0)]
+        if positive.size:
+            p10, p99 = (float(v) for v in np.percentile(positive, (10, 99)))
+            if p10 > 0 and math.log10(p99 / p10) > AUTO_LOG_DECADES:
+                delta = 10.0 ** (math.floor(math.log10(p10)) - 2)
+                with np.errstate(invalid="ignore"):
+                    z = np.log10(gap + delta)
+                return ContourGrid(xs, ys, f, z, True, delta, low, "f − lowest f in view")
     return ContourGrid(xs, ys, f, f, False, 0.0, float(f_min) if f_min is not None else 0.0)
 
 
@@ -565,7 +594,7 @@ def _colorbar_trace(grid: ContourGrid, style: Style, length: dict | None = None)
         if ticks.size > 8:
             ticks = ticks[:: math.ceil(ticks.size / 8)]
         colorbar.update(
-            title={"text": "f − f<sub>min</sub>", "side": "top"},
+            title={"text": grid.reference, "side": "top"},
             tickvals=ticks.tolist(),
             ticktext=[tick(10.0**t) for t in ticks],
         )

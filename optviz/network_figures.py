@@ -16,7 +16,7 @@ import numpy as np
 from . import optimizers
 from .figures import AXIS_STYLE, SpecFigure, Style, colour_of
 from .network import PAPER_EPS, PAPER_LRS, PAPER_RHOS, TABLE1, TABLE2, NetworkResult
-from .numbers import slider_value
+from .numbers import slider_value, table_number
 
 Array = np.ndarray
 
@@ -30,7 +30,7 @@ TORCH_DEFAULT = {"rho": 0.9, "eps": 1e-6}
 
 def _pct(v: float) -> str:
     """A cell's test error, in % (the colour bar says so): "3.4"; "✕" diverged."""
-    return "✕" if np.isnan(v) else f"{100 * v:.1f}"
+    return "✕" if np.isnan(v) else table_number(100 * v)
 
 
 def _name(key: str) -> str:

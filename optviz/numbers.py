@@ -3,6 +3,7 @@
 ==========================  ===================================================================
 :func:`fmt`                 prose (lessons, captions): 3 significant digits, ``1e-6``, ``5.4e73``
 :func:`distinct_labels`     values to tell apart (a ghost fan's): as few digits as keep them apart
+:func:`table_number`        every table's cells (summary, step inspector, network): ``7e-31``
 :func:`pct`, :func:`times`  a ratio as a percentage (``0.64 %``) or a factor (``24×``)
 :func:`share`               a share of a sweep's grid (``37.2%``)
 :func:`latex_number`        LaTeX for the step inspector: ``1.234 \\times 10^{-5}``
@@ -34,6 +35,7 @@ __all__ = [
     "query_text",
     "share",
     "slider_value",
+    "table_number",
     "tick",
     "times",
 ]
@@ -74,6 +76,19 @@ def distinct_labels(values: Any, digits: int = 3) -> list[str]:
         if len(set(labels)) == count and not rounded_whole:
             return labels
     return [repr(v) for v in values]
+
+
+def table_number(value: Any) -> str:
+    """A number in a table's cell, the one way every table of the app writes them: 3
+    significant digits, scientific outside 10⁻³ … 10⁶ (``7e-31``, ``1.23e-5``, ``0.95``,
+    ``4.2e42``), 0 as ``0``, never a row of zeros such as ``0.0000…07``; ``NaN``, ``∞``."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if v == 0:
+        return "0"
+    return fmt(v)
 
 
 def pct(ratio: Any) -> str:

@@ -379,3 +379,42 @@ def run(
         noise=sigma,
         seed=seed,
     )
+
+
+#: why a run diverged (:func:`divergence_cause`)
+UNDEFINED, OVERFLOW, UNBOUNDED, STEEP = "undefined", "overflow", "unbounded", "steep"
+
+
+def divergence_cause(tr: Trajectory, box: float = DEFAULT_BOX) -> str | None:
+    """Why the single-start run ``tr`` diverged (None if it did not), from its last finite
+    point x, the gradient g and the step Δx taken there, and the point x + Δx it led to:
+
+    * :data:`UNDEFINED` — x + Δx is a finite point inside the box where f is NaN (the log
+      of a negative number…);
+    * :data:`OVERFLOW` — g, Δx or f(x + Δx) is beyond float64 (±inf) although x + Δx is
+      inside the box: the numbers overflow, e.g. a high power like ``(x²+y²)^100``;
+    * :data:`UNBOUNDED` — f fell all the way: it was below f(x₀) and still falling (or −∞)
+      where the run left — a function unbounded below;
+    * :data:`STEEP` — anything else: a step too large for how steep f is there, which threw
+      the run out of the box (f rising, not falling).
+    """
+    d = int(tr.diverged_at)
+    if d < 0:
+        return None
+    if d == 0:  # the start itself: f is not finite there
+        v = float(tr.values[0])
+        return UNDEFINED if math.isnan(v) else (UNBOUNDED if v < 0 else OVERFLOW)
+    x, g, dx = tr.positions[d - 1], tr.grads[d - 1], tr.updates[d - 1]
+    f_x, f_0 = float(tr.values[d - 1]), float(tr.values[0])
+    with np.errstate(all="ignore"):
+        nxt = x + dx
+        inside = bool(np.all(np.abs(nxt) <= box))
+        f_next = float(tr.objective.value(nxt)) if np.all(np.isfinite(nxt)) else math.nan
+    if inside and math.isnan(f_next):
+        return UNDEFINED
+    falling = f_x < f_0 and (f_next == -math.inf or f_next < f_x)
+    if falling or (inside and f_next == -math.inf):
+        return UNBOUNDED
+    if not (np.all(np.isfinite(g)) and np.all(np.isfinite(dx))) or (inside and f_next == math.inf):
+        return OVERFLOW
+    return STEEP

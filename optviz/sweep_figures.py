@@ -49,7 +49,7 @@ import numpy as np
 
 from . import optimizers
 from .figures import AXIS_STYLE, SpecFigure, Style, colour_of, finite_extent, typed
-from .numbers import hover_value, power_of_ten
+from .numbers import hover_value, power_of_ten, table_number
 from .optimizers import HyperParam
 from .sweeps import CONVERGED_GAP, GridScore, SweepResult
 
@@ -86,6 +86,8 @@ DIVERGED_COLOR = "#D7191C"
 NEVER_COLOR = "#BDBDBD"
 #: Zeiler's recommended setting, starred on the ADADELTA panel.
 PAPER_DEFAULT = {"rho": 0.95, "eps": 1e-6}
+#: pixels above the legend for plotly's mode bar (it is drawn at the figure's top right)
+MODEBAR_ROOM = 40
 #: The colour scale of every metric heatmap (low values dark, high values bright yellow).
 COLORSCALE = "Viridis"
 
@@ -191,6 +193,15 @@ def display_values(values: Array, scale: str) -> Array:
     return np.where(finite, out, np.nan)
 
 
+#: the colour range ends at these percentiles of the cells' values when values lie far
+#: beyond them (:func:`robust_colour_range`)
+CLIP_PERCENTILES = (1.0, 99.0)
+#: "far": beyond a percentile by more than this many times the percentiles' span (the
+#: outliers would more than triple the range). A sweep's ordinary tails stay on the scale:
+#: the default Rosenbrock sweep is not clipped; a run ending at 10⁴² among 10⁻⁸ … 1 is
+CLIP_FACTOR = 2.0
+
+
 def colour_range(arrays: Sequence[Array]) -> tuple[float, float]:
     """``(zmin, zmax)`` over every finite value of every array; NaN never takes part.
 
@@ -205,33 +216,148 @@ def colour_range(arrays: Sequence[Array]) -> tuple[float, float]:
     return (lo, hi)
 
 
-def colour_ticks(scale: str, zmin: float, zmax: float) -> tuple[list[float], list[str]]:
-    """Colour-bar tick positions and labels in the metric's own units ([] → automatic)."""
+@dataclass(frozen=True)
+class ColourRange:
+    """The colour scale's ends, and whether each was clipped (values lie beyond it)."""
+
+    zmin: float
+    zmax: float
+    clipped_low: bool = False
+    clipped_high: bool = False
+
+    @property
+    def clipped(self) -> bool:
+        return self.clipped_low or self.clipped_high
+
+
+def robust_colour_range(arrays: Sequence[Array]) -> ColourRange:
+    """:func:`colour_range`, unless a few outliers would spend the scale on themselves (one
+    run ending at 10⁴² turns every other cell one colour): an end lying more than
+    :data:`CLIP_FACTOR` × the span of the 1st–99th percentiles beyond its percentile is
+    clipped there. Cells beyond are drawn in the end colour and marked (the figure's
+    "beyond" markers); their hover still says their value."""
+    lo, hi = colour_range(arrays)
+    values = np.concatenate([np.asarray(a, dtype=float).reshape(-1) for a in arrays] or [[]])
+    values = values[np.isfinite(values)]
+    if values.size < 10:
+        return ColourRange(lo, hi)
+    q_lo, q_hi = (float(q) for q in np.percentile(values, CLIP_PERCENTILES))
+    span = max(q_hi - q_lo, 1e-9)
+    low, high = q_lo - lo > CLIP_FACTOR * span, hi - q_hi > CLIP_FACTOR * span
+    zmin, zmax = (q_lo if low else lo), (q_hi if high else hi)
+    if zmax - zmin < 1e-9:
+        zmin, zmax = zmin - 0.5, zmax + 0.5
+    return ColourRange(zmin, zmax, low, high)
+
+
+def _true_value(z: float, scale: str) -> float:
+    """The metric's own value at colour coordinate ``z`` (the inverse of the scale)."""
+    if scale == "log":
+        return 10.0**z
+    if scale == "symlog":
+        return math.copysign(10.0 ** abs(z) - 1.0, z)
+    return z
+
+
+def _nice_ticks(scale: str, zmin: float, zmax: float) -> list[float]:
+    """Colour coordinates of round values of the metric (1, 2, 5 × 10ᵏ, or finer) inside
+    ``[zmin, zmax]``: at least two, else three evenly spaced ones."""
+    to_z = {"log": math.log10, "symlog": lambda v: math.copysign(math.log10(1 + abs(v)), v)}
+    if scale not in to_z:
+        return []
+    f = to_z[scale]
+    top = max(abs(_true_value(zmin, scale)), abs(_true_value(zmax, scale)), 1e-300)
+    bottom = 1e-300 if scale == "symlog" else _true_value(zmin, scale)
+    exps = range(math.floor(math.log10(max(bottom, 1e-300))) - 1, math.ceil(math.log10(top)) + 1)
+    for mantissas in ((1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+        values = {m * 10.0**e for e in exps for m in mantissas}
+        if scale == "symlog":
+            values |= {-v for v in values} | {0.0}
+        ticks = sorted(z for z in map(f, values) if zmin - 1e-9 <= z <= zmax + 1e-9)
+        if len(ticks) >= 2:
+            step = max(1, math.ceil(len(ticks) / 8))
+            return ticks[::-1][::step][::-1]
+    return [zmin + (zmax - zmin) * k / 2 for k in range(3)]
+
+
+def _tick_label(z: float, scale: str) -> str:
+    v = _true_value(z, scale)
+    e = round(math.log10(abs(v))) if v else 0
+    if v and abs(abs(v) - 10.0**e) <= 1e-9 * abs(v):  # a power of ten
+        return ("−" if v < 0 else "") + power_of_ten(e)
+    return table_number(v).replace("-", "−") if v < 0 else table_number(v)
+
+
+def colour_ticks(
+    scale: str, zmin: float, zmax: float, clipped: ColourRange | None = None
+) -> tuple[list[float], list[str]]:
+    """Colour-bar tick positions and labels, always in the metric's own units (never the
+    log10 coordinates; [] → automatic, for a linear scale). ``clipped``: the ends beyond
+    which values lie are labelled "≥" / "≤" their value."""
     if scale == "log":
         exps = list(range(math.ceil(zmin - 1e-9), math.floor(zmax + 1e-9) + 1))
-        step = max(1, math.ceil(len(exps) / 8))
-        exps = exps[::-1][::step][::-1]  # keep the top tick
-        labels = [power_of_ten(e) for e in exps]
+        if len(exps) >= 2:
+            step = max(1, math.ceil(len(exps) / 8))
+            exps = exps[::-1][::step][::-1]  # keep the top tick
+            ticks, labels = [float(e) for e in exps], [power_of_ten(e) for e in exps]
+        else:  # less than a decade: round values inside it, labelled as themselves
+            ticks = _nice_ticks(scale, zmin, zmax)
+            labels = [_tick_label(z, scale) for z in ticks]
         floor = round(math.log10(DISPLAY_FLOOR))
-        if exps and exps[0] == floor:
+        if ticks and abs(ticks[0] - floor) < 1e-9:
             labels[0] = "≤" + labels[0]
-        return [float(e) for e in exps], labels
-    if scale == "symlog":
-        top = max(abs(zmin), abs(zmax))
-        exps = list(range(0, math.floor(top) + 1))
-        if len(exps) > 3:  # ±1 would crowd 0; keep every step-th power, the largest included
-            exps = exps[1:]
-            step = max(1, math.ceil(len(exps) / 4))
-            exps = exps[::-1][::step][::-1]
-        ticks = {0.0: "0"} if zmin - 1e-9 <= 0 <= zmax + 1e-9 else {}
-        for k in exps:
-            for sign in (-1, 1):
-                z = sign * math.log10(1.0 + 10.0**k)
-                if zmin - 1e-9 <= z <= zmax + 1e-9:
-                    ticks[z] = ("−" if sign < 0 else "") + power_of_ten(k)
-        order = sorted(ticks)
-        return order, [ticks[z] for z in order]
-    return [], []
+        return _mark_clipped(ticks, labels, scale, zmin, zmax, clipped)
+    if scale == "linear":
+        if clipped is None or not clipped.clipped:
+            return [], []
+        ticks = [zmin + (zmax - zmin) * k / 4 for k in range(5)]
+        return _mark_clipped(ticks, [table_number(z) for z in ticks], scale, zmin, zmax, clipped)
+    ticks, labels = _symlog_ticks(zmin, zmax)
+    if len(ticks) < 2:
+        ticks = _nice_ticks(scale, zmin, zmax)
+        labels = [_tick_label(z, scale) for z in ticks]
+    return _mark_clipped(ticks, labels, scale, zmin, zmax, clipped)
+
+
+def _mark_clipped(
+    ticks: list[float],
+    labels: list[str],
+    scale: str,
+    zmin: float,
+    zmax: float,
+    clipped: ColourRange | None,
+) -> tuple[list[float], list[str]]:
+    """Ticks at a clipped end, labelled "≥ value" / "≤ value" (the colour means "this or
+    beyond")."""
+    if clipped is None:
+        return ticks, labels
+    pairs = dict(zip(ticks, labels))
+    for on, z, sign in ((clipped.clipped_low, zmin, "≤"), (clipped.clipped_high, zmax, "≥")):
+        if on:
+            near = [t for t in pairs if abs(t - z) < 0.06 * (zmax - zmin)]
+            for t in near:
+                del pairs[t]
+            pairs[z] = sign + _tick_label(z, scale) if scale != "linear" else sign + table_number(z)
+    order = sorted(pairs)
+    return order, [pairs[t] for t in order]
+
+
+def _symlog_ticks(zmin: float, zmax: float) -> tuple[list[float], list[str]]:
+    """±10ᵏ (and 0) inside the range, as the symlog scale's ticks."""
+    top = max(abs(zmin), abs(zmax))
+    exps = list(range(0, math.floor(top) + 1))
+    if len(exps) > 3:  # ±1 would crowd 0; keep every step-th power, the largest included
+        exps = exps[1:]
+        step = max(1, math.ceil(len(exps) / 4))
+        exps = exps[::-1][::step][::-1]
+    ticks = {0.0: "0"} if zmin - 1e-9 <= 0 <= zmax + 1e-9 else {}
+    for k in exps:
+        for sign in (-1, 1):
+            z = sign * math.log10(1.0 + 10.0**k)
+            if zmin - 1e-9 <= z <= zmax + 1e-9:
+                ticks[z] = ("−" if sign < 0 else "") + power_of_ten(k)
+    order = sorted(ticks)
+    return order, [ticks[z] for z in order]
 
 
 # ---------------------------------------------------------------------------
@@ -283,12 +409,18 @@ def axis_ticks(values: Array, kind: str) -> tuple[list[float], list[str]]:
     return [], []
 
 
-def _axis_title(hp: HyperParam, kind: str) -> str:
-    if kind == "log":
-        return f"{hp.label}, log scale"
-    if kind == "decay":
-        return f"{hp.label}, log scale in 1 − {hp.label.split()[0]}"
-    return hp.label
+def _axis_title(hp: HyperParam, kind: str, two_lines: bool = False) -> str:
+    """The hyperparameter and its scale; ``two_lines`` (an x axis): the scale on a second,
+    smaller line, since two panels side by side at 1024 px leave no room for one long line
+    under each (their titles ran together). A y axis's title runs upwards: one line."""
+    scale = {"log": "log scale", "decay": f"log scale in 1 − {hp.label.split()[0]}"}.get(kind)
+    if not scale:
+        return hp.label
+    return (
+        f"{hp.label}<br><span style='font-size:0.85em'>{scale}</span>"
+        if two_lines
+        else (f"{hp.label}, {scale}")
+    )
 
 
 def _half_step(coords: Array) -> float:
@@ -344,7 +476,7 @@ def _customdata(result: SweepResult) -> list[list[float]]:
     grids = [np.asarray(result.grid[a], dtype=float) for a in result.axes]
     mesh = np.meshgrid(*grids, indexing="ij")
     flat = np.stack([m.reshape(-1) for m in mesh], axis=-1)
-    return [[float(f"{v:.6g}") for v in row] for row in flat.tolist()]
+    return flat.tolist()  # exact (JSON keeps every float64): a click loads what was swept
 
 
 @dataclass(frozen=True)
@@ -354,15 +486,16 @@ class _Geometry:
     colorbar: tuple[float, float]  # y range (paper) of the colour bar
 
 
-_COLUMNS = ((0.0, 0.41), (0.6, 0.99))  # room for the right panel's y-axis title
+_COLUMNS = ((0.0, 0.40), (0.6, 0.99))  # room for the right panel's y-axis title
 _FULL = (0.0, 0.99)
 
 
-def _geometry(dims: Sequence[int], style: Style) -> _Geometry:
-    """Where each panel sits: 2-D panels two to a row, then 1-D strips at full width."""
-    top = 46  # the legend
-    title = 34 + (style.font - 13)  # a panel's title above it
-    below = 70 + 2 * (style.font - 13)  # its x tick labels and axis title
+def _geometry(dims: Sequence[int], style: Style, title_lines: int = 2) -> _Geometry:
+    """Where each panel sits: 2-D panels two to a row, then 1-D strips at full width.
+    ``title_lines``: the most lines a panel's title has (its name, its score's parts)."""
+    top = 84  # the legend (up to three rows in a narrow page), under the mode bar
+    title = 8 + title_lines * round(1.3 * (style.font + 1))  # a panel's title above it
+    below = 88 + 3 * (style.font - 13)  # its x tick labels and two-line axis title
     square = 330 if style.font <= 13 else 420
     strip = 64 if style.font <= 13 else 80
     two = [i for i, d in enumerate(dims) if d == 2]
@@ -412,9 +545,13 @@ def heatmap_figure(
     m = metrics[metric]
     raws = [metric_values(p.result, metric) for p in panels]
     zs = [display_values(r, m.scale) for r in raws]
-    zmin, zmax = colour_range(zs)
-    tickvals, ticktext = colour_ticks(m.scale, zmin, zmax)
-    geo = _geometry([len(p.result.axes) for p in panels], style)
+    rng = robust_colour_range(zs)
+    zmin, zmax = rng.zmin, rng.zmax
+    tickvals, ticktext = colour_ticks(m.scale, zmin, zmax, rng)
+    notes = [p.note.split(" · ") if p.note else [] for p in panels]
+    geo = _geometry(
+        [len(p.result.axes) for p in panels], style, 1 + max((len(n) for n in notes), default=0)
+    )
 
     traces: list[dict] = []
     annotations: list[dict] = []
@@ -484,6 +621,35 @@ def heatmap_figure(
         # invisible points at the cell centres: hover, and the cell a click selects
         mesh = np.meshgrid(xc, yc if two_d else np.array([0.0]), indexing="ij")
         cell_px = (ydom[1] - ydom[0]) * geo.height / (len(yc) if two_d else 1)
+        # cells beyond a clipped colour range: drawn in the end colour, and marked
+        zf = z.reshape(-1)
+        for side, mask, symbol in (
+            ("above", np.isfinite(zf) & (zf > zmax + 1e-12), "triangle-up"),
+            ("below", np.isfinite(zf) & (zf < zmin - 1e-12), "triangle-down"),
+        ):
+            if not mask.any():
+                continue
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "x": typed(mesh[0].reshape(-1)[mask]),
+                    "y": typed(mesh[1].reshape(-1)[mask]),
+                    "xaxis": ax,
+                    "yaxis": ay,
+                    "marker": {
+                        "symbol": symbol,
+                        "size": max(5.0, min(12.0, 0.7 * cell_px)),
+                        "color": "white",
+                        "line": {"color": "black", "width": 1},
+                    },
+                    "hoverinfo": "skip",
+                    "name": f"beyond the colour range ({side})",
+                    "legendgroup": f"beyond-{side}",
+                    "showlegend": legend_once(f"beyond-{side}"),
+                    "meta": {"role": "beyond", "side": side, "optimizer": p.key},
+                }
+            )
         sym = [hp.label.split()[0] for hp in hps]
         name = m.label.replace("<sub>min</sub>", "_min")
         lines = "".join(f"<br>{s} = %{{customdata[{i}]:.5g}}" for i, s in enumerate(sym))
@@ -577,7 +743,7 @@ def heatmap_figure(
             "zeroline": False,
             "linecolor": "#888",
             "mirror": True,
-            "title": {"text": _axis_title(hps[0], kinds[0]), "standoff": 4},
+            "title": {"text": _axis_title(hps[0], kinds[0], two_lines=True), "standoff": 4},
             "fixedrange": False,
         }
         if two_d:
@@ -612,8 +778,8 @@ def heatmap_figure(
         title = f"<b>{p.label}</b> — {' × '.join(sym)}"
         if not two_d:
             title += " (one hyperparameter: a strip)"
-        if p.note:  # on a line of its own: side by side, two titles must not collide
-            title += f"<br><span style='color:#555'>{p.note}</span>"
+        for part in notes[n - 1]:  # each on a line of its own: side by side, at 1024 px,
+            title += f"<br><span style='color:#555'>{part}</span>"  # titles must not collide
         annotations.append(
             {
                 "text": title,
@@ -623,6 +789,7 @@ def heatmap_figure(
                 "y": ydom[1],
                 "xanchor": "left",
                 "yanchor": "bottom",
+                "align": "left",
                 "yshift": 4,
                 "showarrow": False,
                 "font": {"size": style.font + 1},
@@ -656,8 +823,17 @@ def heatmap_figure(
             }
         )
 
+    note = ""
+    if rng.clipped:
+        low, high = CLIP_PERCENTILES
+        ends = " and ".join(
+            t
+            for t, on in ((f"{low:g}st", rng.clipped_low), (f"{high:g}th", rng.clipped_high))
+            if on
+        )
+        note = f"<br><sub>colours clipped at the {ends} percentile (▲▼: beyond)</sub>"
     colorbar: dict = {
-        "title": {"text": m.label, "side": "right"},
+        "title": {"text": m.label + note, "side": "right"},
         "thickness": 14,
         "len": geo.colorbar[1] - geo.colorbar[0],
         "lenmode": "fraction",
@@ -674,7 +850,8 @@ def heatmap_figure(
         font={"size": style.font, "family": "Arial, Helvetica, sans-serif"},
         paper_bgcolor="white",
         plot_bgcolor="white",
-        margin={"l": 80, "r": 100, "t": 10, "b": 10},
+        # the top margin holds plotly's mode bar, so that it sits above the legend, not on it
+        margin={"l": 80, "r": 100, "t": MODEBAR_ROOM, "b": 10},
         coloraxis={
             "colorscale": COLORSCALE,
             "cmin": zmin,
@@ -686,7 +863,7 @@ def heatmap_figure(
             "orientation": "h",
             "x": 0.0,
             "y": 1.0,
-            "yanchor": "bottom",
+            "yanchor": "top",  # inside the figure's top, below the margin of the mode bar
             "yref": "paper",
             "font": {"size": style.font},
             "itemclick": False,

@@ -168,6 +168,39 @@ def test_a_diverging_setting_shows_a_message_not_an_exception():
     assert len(cross) == 1
 
 
+def test_the_summary_table_writes_numbers_readably():
+    """Himmelblau: SGD ends 7.9e-31 above the minimum, which a table must not print as
+    0.0000000000000000000000000000007 (nor anything as a row of zeros)."""
+    from optviz.numbers import table_number
+
+    at = fresh()
+    widget(at, "objective").set_value("himmelblau").run()
+    assert not at.exception
+    (table,) = [d.value for d in at.dataframe]
+    obj = ov.objectives.get("himmelblau")
+    sgd = ov.run(obj, ov.optimizers.sgd(lr=widget(at, "hp.sgd.lr").value), obj.start, 500)
+    row = table[table["optimizer"].str.startswith("SGD")].iloc[0]
+    gap = float(sgd.values[-1]) - obj.f_min
+    assert 0 < gap < 1e-20
+    assert row["final f − f_min"] == table_number(gap) == "7.89e-31"
+    assert row["final x"] == table_number(sgd.positions[-1, 0])
+    for column in ("final f − f_min", "best", "final x", "final y"):
+        for cell in table[column]:
+            assert isinstance(cell, str) and "0000" not in cell, (column, cell)
+            assert cell == "0" or float(cell) != 0
+
+
+def test_table_number_is_readable_scientific():
+    from optviz.numbers import table_number
+
+    assert table_number(7.000000001e-31) == "7e-31"
+    assert table_number(0.0) == table_number(-0.0) == "0"
+    assert table_number(1.23456e-5) == "1.23e-5"
+    assert table_number(0.95) == "0.95"
+    assert table_number(4.2e42) == "4.2e42"
+    assert table_number(float("nan")) == "NaN"
+
+
 def test_a_click_on_the_contour_sets_the_start_point():
     def page():
         import streamlit as st
@@ -260,7 +293,7 @@ def test_the_inspected_step_stays_when_the_number_of_steps_changes():
 
 
 def test_the_step_inspector_shows_the_trajectorys_numbers():
-    from optviz.ui.trajectories import plain_number
+    from optviz.numbers import table_number
 
     at = fresh()
     widget(at, "inspect_step").set_value(7).run()
@@ -279,7 +312,7 @@ def test_the_step_inspector_shows_the_trajectorys_numbers():
         (r"E[\Delta x^2]_{t-1}", traj.states.sq_step_avg[6]),
     ]:
         row = next(line for line in table.splitlines() if line.startswith(f"| ${symbol}$"))
-        assert f"| {plain_number(value[0])} | {plain_number(value[1])} |" in row, row
+        assert f"| {table_number(value[0])} | {table_number(value[1])} |" in row, row
     # the x coordinate's equations, with the numbers filled in, above the table
     x_part = shown[shown.index("**x coordinate**") : shown.index("**y coordinate**")]
     rms = np.sqrt(traj.states.sq_grad_avg[7, 0] + 1e-6)
@@ -292,7 +325,7 @@ def test_the_step_inspector_shows_the_trajectorys_numbers():
     next(b for b in at.get("button_group") if b.key == "inspect_key").set_value("sgd").run()
     (table,) = [m.value for m in at.markdown if "| quantity |" in m.value]
     sgd = ov.run(obj, ov.optimizers.sgd(lr=1e-3), (-1.5, 2.0), 500)
-    assert plain_number(sgd.updates[6, 0]) in table
+    assert table_number(sgd.updates[6, 0]) in table
 
 
 def test_an_optimizer_taken_out_and_back_keeps_its_settings():
@@ -429,6 +462,40 @@ def test_a_link_with_many_bad_values_warns_once_listing_them_all():
         assert f"`{name}`" in box.value
 
 
+#: a tampered link: 20 settings the app refuses, each for its own reason
+TAMPERED = {
+    "objective": "nope",
+    "x0": "1e308",
+    "y0": "zz",
+    "opt": "sgd,__import__",
+    "steps": "abc",
+    "speed": "9x",
+    "noise": "1e9",
+    "seed": "-3",
+    "variant": "2",
+    "presenter": "maybe",
+    "lesson": "nope",
+    "view": "nope",
+    "scale": "99",
+    "stretch": "3",
+    "ghost": "sgd.zzz",
+    "ghosts": "500",
+    "adadelta.rho": "7",
+    "adadelta.eps": "abc",
+    "sgd.lr": "nan",
+    "momentum.lr": "-1",
+}
+
+
+def test_a_tampered_link_gives_one_box_listing_every_ignored_setting():
+    at = with_query(TAMPERED)
+    (box,) = at.warning
+    assert box.value.count("Ignored") == len(TAMPERED)
+    for name, text in TAMPERED.items():
+        assert f"`{name}={text}`" in box.value
+    assert chart_spec(at)["data"]  # and the page still draws the defaults
+
+
 # --- ghost paths and robustness demos ------------------------------------------------------
 
 
@@ -505,7 +572,7 @@ def test_stretching_x_draws_paths_in_the_original_coordinates():
 
 
 def test_the_inspector_gives_the_stretch_demo_in_the_optimizers_units():
-    from optviz.ui.trajectories import plain_number
+    from optviz.numbers import table_number
 
     at = fresh()
     widget(at, "stretch").set_value(10.0).run()
@@ -523,7 +590,7 @@ def test_the_inspector_gives_the_stretch_demo_in_the_optimizers_units():
     ]:
         assert f"| ${symbol}$ |" in shown
         row = next(r for r in shown.splitlines() if r.startswith(f"| ${symbol}$ |"))
-        assert row.split("|")[3].strip() == plain_number(value), (symbol, row)
+        assert row.split("|")[3].strip() == table_number(value), (symbol, row)
     assert any("the optimizers run in x′ = 10·x" in c.value for c in at.caption)
 
 
@@ -902,3 +969,162 @@ def test_the_lecture_buttons_go_through_the_lessons_in_order():
     assert at.session_state["lesson"] == names[0]
     # the picker names the lesson's place in the lecture
     assert widget(at, "lesson").format_func(names[0]).startswith(f"1/{len(names)}. ")
+
+
+def _unescaped(markdown: str, marker: str) -> bool:
+    """Whether ``marker`` (e.g. ``**``) occurs in ``markdown`` outside a code span and not
+    backslash-escaped, where Markdown would read it as emphasis."""
+    import re
+
+    outside = re.sub(r"(`+).*?\1", "", markdown)
+    return re.search(r"(?<!\\)" + re.escape(marker[0]) * len(marker), outside) is not None
+
+
+def test_messages_quoting_the_users_text_are_not_read_as_markdown():
+    """A refused formula's message and a link's warning keep the user's ``**`` (power):
+    Markdown must not eat it as bold."""
+    from optviz.ui.markup import escape
+
+    at = custom_app("x**2 if y else 1")
+    (alert,) = at.sidebar.error
+    message = str(alert.value)
+    assert "** works too" in message.replace("\\", "")  # the message quotes `**`
+    assert not _unescaped(message, "**"), message
+    assert escape("x**2 _a_ $b$ <i>") == r"x\*\*2 \_a\_ \$b\$ \<i\>"
+
+    at = with_query({"objective": "custom", "f": "x**2 if y**2 else 1", "steps": "`a`**b**"})
+    (box,) = at.warning
+    assert not _unescaped(box.value, "**"), box.value
+    assert "``steps=`a`**b**``" in box.value  # the text as typed, in a code span
+
+
+@pytest.mark.parametrize("lesson", ["insensitive", "paper_experiment"])  # Sensitivity, Network
+@pytest.mark.parametrize("bad", [{"formula": "   "}, {"formula": "x^2", "xmin": 3.0}])
+def test_an_empty_or_refused_formula_is_said_plainly_in_every_view(lesson, bad):
+    """An empty formula (or an impossible window) with a lesson open in any view: a
+    message saying what is wrong, never 'Something went wrong' and a traceback."""
+    at = with_query({"lesson": lesson})
+    widget(at, "objective").set_value("custom").run()
+    for key, value in bad.items():
+        if key == "formula":
+            at.text_input(key="formula").set_value(value).run()
+        else:
+            widget(at, key).set_value(value).run()
+    assert not at.exception
+    shown = [e.value for kind in ("error", "info", "warning") for e in getattr(at, kind)]
+    assert not any("Something went wrong" in m for m in shown), shown
+    assert not [e for e in at.expander if "Details for the developers" in e.label]
+    assert any("formula is empty" in m or "range" in m for m in shown), shown
+
+
+def test_a_steep_bounded_formula_is_not_called_unbounded_below():
+    """(x² + y²)¹⁰⁰ has its minimum 0 at the origin; SGD's first gradient (~7e47) throws
+    it out: the message says the function is steep, not unbounded below."""
+    at = custom_app("(x^2+y^2)^100")
+    shown = [e.value for kind in ("error", "warning") for e in getattr(at, kind)]
+    sgd = [m for m in shown if m.startswith("**SGD**")]
+    assert sgd and "gradient is huge" in sgd[0] and "steep" in sgd[0], shown
+    assert not any("unbounded below" in m and "not a sign" not in m for m in shown), shown
+
+
+def test_an_unbounded_formula_is_still_called_unbounded_below():
+    at = custom_app("-x^2 - y^2")
+    assert any(
+        m.value.startswith("**Momentum**") and "unbounded below" in m.value for m in at.warning
+    ), [m.value for m in at.warning]
+
+
+def _expanded(at: AppTest, label: str) -> bool:
+    (box,) = [e for e in at.expander if e.label == label]
+    return bool(box.proto.expanded)
+
+
+def test_the_robustness_demos_stay_open_while_used():
+    """Moving k to 2 and back to 0 (or choosing a ghost fan and then "off") keeps the
+    expander open: it folded shut as k came back to 0."""
+    at = fresh()
+    assert not _expanded(at, "Robustness demos")
+    widget(at, "scale_exp").set_value(2).run()
+    assert _expanded(at, "Robustness demos")
+    widget(at, "scale_exp").set_value(0).run()
+    assert not at.exception and _expanded(at, "Robustness demos")
+    widget(at, "stretch").set_value(10.0).run()
+    widget(at, "stretch").set_value(1.0).run()
+    assert _expanded(at, "Robustness demos")
+    widget(at, "ghost").set_value("adadelta.rho").run()
+    widget(at, "ghost").set_value("").run()
+    assert _expanded(at, "Ghost paths")
+    assert _expanded(with_query({"scale": "1"}), "Robustness demos")  # a link's k opens it
+
+
+#: characters a browser draws with an emoji font (an empty box without one): everything
+#: from U+1F000 on, the emoji variation selector, and the BMP's emoji-presentation ones
+_EMOJI_BMP = set(
+    "⌚⌛⏩⏪⏫⏬⏰⏳◽◾☔☕♿⚓⚡⚪⚫⚽⚾⛄⛅⛎⛔⛪⛲⛳⛵⛺⛽✅✊✋✨❌❎❓❔❕❗➕➖➗➰➿⬛⬜⭐⭕"
+)
+
+
+def _is_emoji(ch: str) -> bool:
+    return ord(ch) >= 0x1F000 or ch == "\ufe0f" or ch in _EMOJI_BMP or "♈" <= ch <= "♓"
+
+
+def test_the_app_shows_no_emoji_and_its_page_icon_is_an_image(monkeypatch):
+    """No emoji in the app's text (labels, buttons, messages: a classroom machine without
+    an emoji font draws empty boxes), and the tab's icon is an image Streamlit serves
+    itself (a material page icon is fetched from fonts.gstatic.com)."""
+    import ast
+
+    import streamlit as st
+
+    root = pathlib.Path(APP).parent
+    for path in [pathlib.Path(APP), *sorted((root / "optviz" / "ui").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found = [ch for ch in node.value if _is_emoji(ch)]
+                assert not found, (path.name, node.lineno, found)
+    calls = []
+    real = st.set_page_config
+    monkeypatch.setattr(st, "set_page_config", lambda **kw: calls.append(kw) or real(**kw))
+    at = fresh()
+    from PIL import Image
+
+    assert calls and all(isinstance(kw["page_icon"], Image.Image) for kw in calls)
+    assert {kw["page_icon"].size for kw in calls} == {(32, 32)}
+    assert not at.exception
+    labels = [e.label for e in at.expander]
+    assert "Export this scene (offline HTML for slides, CSV, JSON, PNG)" in labels
+
+
+def _contour_bar(spec: dict) -> dict:
+    (bar,) = [t for t in spec["data"] if (t.get("marker") or {}).get("showscale")]
+    return bar["marker"]["colorbar"]
+
+
+def test_a_typed_formula_gets_log_levels_when_its_values_span_many_decades():
+    """(x² + y²)¹⁰⁰ spans 90 decades over the window: on linear levels all but the middle
+    was one white band. Its levels are now logarithmic, labelled in true values; a formula
+    of a few units keeps linear levels."""
+    at = custom_app("(x^2+y^2)^100")
+    bar = _contour_bar(chart_spec(at))
+    assert bar["title"]["text"] == "f − lowest f in view"
+    assert len(bar["tickvals"]) >= 3
+    assert bar["ticktext"][-1].startswith("1e")  # ticks in f's own units, up to 1e80 or so
+    at.text_input(key="formula").set_value("x^4 + y^2 - x*y").run()
+    assert _contour_bar(chart_spec(at))["title"]["text"] == "f"
+
+
+def test_a_typed_formula_gets_a_window_that_shows_its_minimum():
+    """(x − 10)² + (y − 10)² kept the (−2, 2)² window, its minimum far outside: the window
+    now follows the formula, unless the user chose one."""
+    at = custom_app("(x-10)^2 + (y-10)^2")
+    assert [widget(at, k).value for k in ("xmin", "xmax", "ymin", "ymax")] == [-20, 20, -20, 20]
+    assert chart_spec(at)["layout"]["xaxis"]["range"] == [-20.0, 20.0]
+    at.text_input(key="formula").set_value("x^4 + y^2").run()  # its minimum is in (−2, 2)²
+    assert [widget(at, k).value for k in ("xmin", "xmax")] == [-2, 2]
+    widget(at, "xmax").set_value(3.0).run()  # the user's window stays
+    at.text_input(key="formula").set_value("(x-10)^2 + (y-10)^2").run()
+    assert widget(at, "xmax").value == 3.0
+    from optviz.formula import from_expression, suggest_bounds
+
+    box = ((-2.0, 2.0), (-2.0, 2.0))
+    assert suggest_bounds(from_expression("-x^2 - y^2", bounds=box), box) == box  # no minimum

@@ -40,6 +40,8 @@ def one_line_error(proc: subprocess.CompletedProcess) -> str:
 def test_no_command_is_a_usage_error():
     proc = optviz()
     assert proc.returncode == 2 and "a command is needed" in proc.stderr
+    assert proc.stderr.startswith("usage: python -m optviz") and not proc.stdout
+    assert "Traceback" not in proc.stderr
 
 
 def test_help_explains_the_command():

@@ -368,3 +368,58 @@ def test_html_of_a_projector_figure_is_a_dark_page():
     assert "body { background: #0E1117; color: #F5F5F5; }" in dark
     assert "background: #0E1117" not in light
     assert '"paper_bgcolor":"#0E1117"' in dark.replace(": ", ":")
+
+
+def test_backslash_escaped_user_text_is_shown_as_typed():
+    """A typed formula in an export's caption is escaped (``optviz.ui.markup``): its ``**``
+    is two stars, not bold, and no backslash shows."""
+    from optviz.export import markdown_to_html
+    from optviz.ui.markup import escape
+
+    page = markdown_to_html(f"**{escape('f(x, y) = x**2 + y**2 <b>')}**, 500 steps")
+    assert page == "<p><strong>f(x, y) = x**2 + y**2 &lt;b&gt;</strong>, 500 steps</p>"
+
+
+def test_lesson_4_html_has_its_sensitivity_heatmaps_and_the_inspector():
+    """Lesson 4 points at the Sensitivity view: its export draws the heatmaps too (a second
+    chart), and every export carries the step inspector's numbers at the chosen step."""
+    from optviz import __main__ as cli
+    from optviz.inspector import step_details
+    from optviz.numbers import table_number
+
+    lesson = lessons.get("insensitive")
+    assert lesson.view == "sensitivity"
+    page = cli.render("insensitive", "html", step=7)
+    assert 'id="optviz-chart-2"' in page  # the heatmaps, under the animation
+    assert "final f − f<sub>min</sub>" in page or "final f" in page
+    runs = lesson.scene.runs()
+    for key, tr in runs.items():
+        name = optimizers.get(key).display_name
+        assert f"<strong>Step inspector: {name}, step 7</strong>" in page
+        d = step_details(lesson.scene.transform.to_optimizer(tr), 7)
+        _, meaning, x, y = d.rows[-1]
+        assert f"<td>{meaning}</td><td>{table_number(x)}</td><td>{table_number(y)}</td>" in page
+    assert "<strong>Settings.</strong>" in page and "rho = 0.95" in page
+    # a lesson told on the trajectories has one chart, and the inspector
+    saddle = cli.render("saddle", "html")
+    assert 'id="optviz-chart-2"' not in saddle and "Step inspector" in saddle
+
+
+def test_the_png_has_a_title_and_the_settings(figure, monkeypatch):
+    monkeypatch.setitem(sys.modules, "kaleido", types.ModuleType("kaleido"))
+    seen = {}
+    monkeypatch.setattr(pio, "to_image", lambda spec, **_kw: seen.update(spec=spec) or b"png")
+    scene = lessons.get("saddle").scene
+    title, settings = export.png_title(scene), export.settings_lines(scene)
+    export.frame_png(figure, step=30, title=title, settings=settings)
+    text = seen["spec"]["layout"]["title"]["text"]
+    for key in scene.optimizers:
+        assert optimizers.get(key).display_name in text
+    assert scene.plot_objective().display_name in text
+    assert f"{scene.steps} steps" in text and "start (" in text
+    for key in scene.optimizers:
+        for name in scene.hp(key):
+            assert f"{name} = " in text
+    assert seen["spec"]["layout"]["margin"]["t"] > 40 + 18 * len(settings)
+    # the picture itself is the frame's
+    assert seen["spec"]["data"] == export.frame_spec(figure, 30)["data"]

@@ -552,7 +552,7 @@ def test_metadata_and_defaults():
     assert obj.display_name == "f(x, y) = x^2 + y^2"
     assert obj.lesson == "Your own function."
     assert obj.minima == () and obj.f_min is None
-    assert obj.log_scale is False and obj.noise == 0.0
+    assert obj.log_scale is True and obj.noise == 0.0  # log levels where its values span decades
     assert obj.bounds == ((-3.0, 3.0), (-3.0, 3.0))
     (x0, x1), (y0, y1) = obj.bounds
     assert x0 < obj.start[0] < x1 and y0 < obj.start[1] < y1

@@ -18,7 +18,9 @@ def roles(spec: dict) -> list[str]:
 
 
 def text(at) -> str:
-    return " ".join(m.value for m in at.markdown) + " " + " ".join(c.value for c in at.caption)
+    """Every text of the page: markdown, captions and box titles (a lesson's is its box's)."""
+    parts = [*(m.value for m in at.markdown), *(c.value for c in at.caption)]
+    return " ".join([*parts, *(e.label for e in at.expander)])
 
 
 def test_the_view_shows_the_papers_tables_and_figures():

@@ -740,3 +740,19 @@ def test_the_realised_rate_is_undefined_where_the_gradient_is_zero_or_after_dive
     assert boom.diverged_at > 0
     assert np.isnan(boom.step_factor[boom.diverged_at :]).all()
     assert not boom.step_factor.flags.writeable
+
+
+def test_divergence_cause_tells_steep_overflow_unbounded_and_undefined():
+    from optviz import formula
+    from optviz.runner import OVERFLOW, STEEP, UNBOUNDED, UNDEFINED, divergence_cause
+
+    box = ((-2.0, 2.0), (-2.0, 2.0))
+
+    def cause(text, opt, start):
+        return divergence_cause(ov.run(formula.from_expression(text, bounds=box), opt, start, 200))
+
+    assert cause("(x^2+y^2)^100", ov.optimizers.sgd(lr=1e-2), (-1.2, 1.2)) == STEEP
+    assert cause("-x^2 - y^2", ov.optimizers.momentum(lr=1e-2, beta=0.9), (-1.2, 1.2)) == UNBOUNDED
+    assert cause("log(x) + y^2", ov.optimizers.sgd(lr=1.0), (0.5, 0.5)) == UNDEFINED
+    assert cause("exp(1000*x^2) + y^2", ov.optimizers.sgd(lr=1e-3), (1.9, 0.0)) == OVERFLOW
+    assert cause("x^2 + y^2", ov.optimizers.sgd(lr=1e-2), (1.0, 1.0)) is None

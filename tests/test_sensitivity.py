@@ -280,14 +280,15 @@ def _cell_event(key, values, x=None, y=None):
 BASE = Scene(optimizers=("sgd", "adadelta"))
 
 
-def test_a_cell_gives_a_scene_with_its_values_snapped_to_the_sliders():
+def test_a_cell_gives_a_scene_with_exactly_its_values():
     new, message = sens.cell_scene(_cell_event("adadelta", [0.95238, 1.17e-6]), BASE)
-    assert new.hp("adadelta")["rho"] == 0.95 and new.hp("adadelta")["eps"] == 1e-6
-    rho_opts = options_for(ov.optimizers.get("adadelta").hyperparam("rho"))
-    assert new.hp("adadelta")["rho"] in rho_opts
+    assert new.hp("adadelta")["rho"] == 0.95238 and new.hp("adadelta")["eps"] == 1.17e-6
     assert new.optimizers == ("sgd", "adadelta")
     assert new.replace(hyperparams=()) == BASE.replace(hyperparams=())  # nothing else moves
-    assert "ρ = 0.95" in message and "nearest" in message and "0.9524 → 0.95" in message
+    assert "ρ = 0.95238" in message and "beyond" not in message
+    # a value beyond a slider's range is brought to its end, and the message says so
+    new, message = sens.cell_scene(_cell_event("adadelta", [0.99999, 1e-6]), BASE)
+    assert new.hp("adadelta")["rho"] == 0.9999 and "beyond the sliders" in message
 
 
 def test_a_cell_adds_its_optimizer_and_reads_axis_coordinates():
@@ -298,7 +299,7 @@ def test_a_cell_adds_its_optimizer_and_reads_axis_coordinates():
     assert new.hp("adam")["lr"] == pytest.approx(0.02) and new.hp("adam")["beta1"] == 0.9
     assert "nearest" not in message  # on the slider already: nothing snapped
     new, _ = sens.cell_scene(_cell_event("sgd", [3e-3]), Scene(optimizers=()))
-    assert new.hp("sgd")["lr"] in (2e-3, 5e-3) and new.optimizers == ("sgd",)
+    assert new.hp("sgd")["lr"] == 3e-3 and new.optimizers == ("sgd",)
 
 
 @pytest.mark.parametrize(
@@ -471,12 +472,13 @@ def test_a_selected_cell_loads_into_the_trajectory_view():
     new, message = sens.cell_scene(event, scene_of(controls)[0])
     assert message
     at.session_state["view"] = "trajectories"
-    for key, value in state_of(new).items():
+    values = state_of(new)  # on the sliders' grid (exact values: the test below)
+    for key, value in values.items():
         if key.startswith("hp.adadelta."):
             at.session_state[key] = value
     at.run()
     assert not at.exception
-    rho, eps = new.hp("adadelta")["rho"], new.hp("adadelta")["eps"]
+    rho, eps = values["hp.adadelta.rho"], values["hp.adadelta.eps"]
     assert at.select_slider(key="hp.adadelta.rho").value == rho
     assert at.select_slider(key="hp.adadelta.eps").value == eps
     # the trajectory view's animated figure (a component: its ``spec`` argument)
@@ -579,3 +581,183 @@ def test_the_papers_grid_is_adadeltas_only_and_ascending():
         == sweeps.default_grid("sgd", 10)["lr"].tolist()
     )
     assert sens.uses_paper_grid("adadelta", "paper") and not sens.uses_paper_grid("sgd", "paper")
+
+
+def test_a_clicked_cell_loads_exactly_its_configuration_and_reproduces_its_value():
+    """#15: a cell at ρ = 0.99859…, ε = 3.3e-4 loaded ρ = 0.999, ε = 5e-4 (the nearest
+    slider values; its customdata was rounded too) and the run ended elsewhere. The run the
+    cell loads must end at the cell's own value, bit for bit."""
+    at = app({"steps": "100", "opt": "adadelta"})  # 30 × 30 cells: most are off the grids
+    (cells,) = role(heat_spec(at), "cells", "adadelta")
+    scene = scene_of({k: at.session_state[k] for k in at.session_state})[0]
+    rho_opts = options_for(ov.optimizers.get("adadelta").hyperparam("rho"))
+    eps_opts = options_for(ov.optimizers.get("adadelta").hyperparam("eps"))
+    k = next(  # a cell off both sliders' grids
+        i for i, (r, e) in enumerate(cells["customdata"]) if r not in rho_opts and e not in eps_opts
+    )
+    event = {
+        "selection": {
+            "points": [{"legendgroup": cells["legendgroup"], "customdata": cells["customdata"][k]}]
+        }
+    }
+    new, message = sens.cell_scene(event, scene)
+    sweep = sens.sweep_set(sens.swept_scene(scene), 30).results["adadelta"]
+    rho, eps = new.hp("adadelta")["rho"], new.hp("adadelta")["eps"]
+    assert [rho, eps] == cells["customdata"][k]  # exactly the values the sweep ran
+    i, j = list(sweep.grid["rho"]).index(rho), list(sweep.grid["eps"]).index(eps)
+    assert float(new.run("adadelta").values[-1]) == float(sweep.final_value[i, j])
+    assert "nearest" not in message and "beyond" not in message
+
+    # the click's callback writes them into the controls, and the sliders show them
+    def page(event):
+        import streamlit as st
+
+        import optviz as ov
+        from optviz.ui import sensitivity as sens
+        from optviz.ui.controls import _hyperparam_widget, settle_controls
+
+        settle_controls()
+        if "seeded" not in st.session_state:
+            st.session_state["seeded"] = True
+            st.session_state["optimizers"] = ["adadelta"]
+            st.session_state["steps"] = 100
+        st.session_state[sens.CHART_KEY] = event
+        st.button("stands in for a click on a cell", on_click=sens._on_cell_select)
+        for hp in ov.optimizers.get("adadelta").hyperparams:
+            if hp.name != "lr":
+                _hyperparam_widget("adadelta", hp)
+
+    page_at = AppTest.from_function(page, default_timeout=60, args=(event,)).run()
+    page_at.button[0].click().run()
+    page_at.run()  # and it stays so on the next rerun
+    assert not page_at.exception, page_at.exception
+    assert page_at.select_slider(key="hp.adadelta.rho").value == rho
+    assert page_at.select_slider(key="hp.adadelta.eps").value == eps
+    shown = scene_of({k: page_at.session_state[k] for k in page_at.session_state})[0]
+    assert shown.hp("adadelta") == new.hp("adadelta")
+    assert float(shown.run("adadelta").values[-1]) == float(sweep.final_value[i, j])
+
+    # and the link of that scene opens it exactly
+    linked = app(
+        {
+            "steps": "100",
+            "opt": "adadelta",
+            "adadelta.rho": repr(rho),
+            "adadelta.eps": repr(eps),
+            "view": "trajectories",
+        }
+    )
+    assert linked.select_slider(key="hp.adadelta.rho").value == rho
+    assert linked.select_slider(key="hp.adadelta.eps").value == eps
+    assert not linked.warning
+
+
+def _as_number(label: str) -> float:
+    """A colour-bar label ("10⁻³", "2e-5", "≥10²", "−5") as the number it names."""
+    text = label.lstrip("≤≥").replace("−", "-")
+    sup = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+    if text.startswith("10") and len(text) > 2 and not text[2:].isdigit():
+        return 10.0 ** int(text[2:].translate(sup))
+    return float(text)
+
+
+def _with_gaps(panel: Panel, gaps: np.ndarray) -> Panel:
+    """``panel`` whose cells end at f − f_min = ``gaps`` (NaN: diverged)."""
+    from dataclasses import replace
+
+    r = panel.result
+    f_min = r.f_min or 0.0
+    diverged = np.isnan(gaps)
+    result = replace(
+        r,
+        final_value=gaps + f_min,
+        diverged=diverged,
+        diverged_at=np.where(diverged, 3, -1),
+    )
+    return replace(panel, result=result)
+
+
+@pytest.mark.parametrize("lo, hi", [(2e-5, 5e-5), (0.3, 0.9), (1e-3, 3e-3)])
+def test_colour_bar_labels_are_true_values_within_a_decade(panels, lo, hi):
+    """Less than a decade of f − f_min: the colour bar's ticks were plotly's own, the log10
+    coordinates (−4.6, −4.4) shown as if they were f − f_min."""
+    p = panels[0]
+    gaps = np.geomspace(lo, hi, p.result.final_value.size).reshape(p.result.shape)
+    spec = heatmap_figure([_with_gaps(p, gaps)], "final").to_dict()
+    bar = spec["layout"]["coloraxis"]["colorbar"]
+    assert len(bar["tickvals"]) >= 2
+    for z, text in zip(bar["tickvals"], bar["ticktext"]):
+        assert _as_number(text) == pytest.approx(10.0**z, rel=5e-3), (z, text)
+        assert lo * 0.999 <= 10.0**z <= hi * 1.001
+
+
+def test_one_outlier_does_not_flatten_the_colours_and_is_marked(panels):
+    """One cell at 10⁴² made every other cell one colour: the range is clipped at the 99th
+    percentile, the colour bar says so, the outlier is marked, diverged cells stay red."""
+    p = panels[0]
+    n = p.result.final_value.size
+    gaps = np.geomspace(1e-8, 1.0, n)
+    gaps[5], gaps[7] = 1e42, np.nan  # one outlier, one diverged
+    spec = heatmap_figure([_with_gaps(p, gaps.reshape(p.result.shape))], "final").to_dict()
+    axis = spec["layout"]["coloraxis"]
+    assert axis["cmax"] < 1.0 and axis["cmin"] == pytest.approx(-8)  # 10⁰ at most, not 10⁴²
+    assert "clipped" in axis["colorbar"]["title"]["text"]
+    assert axis["colorbar"]["ticktext"][-1].startswith("≥")
+    for z, text in zip(axis["colorbar"]["tickvals"], axis["colorbar"]["ticktext"]):
+        assert _as_number(text) == pytest.approx(10.0**z, rel=5e-3), (z, text)
+    (beyond,) = role(spec, "beyond")
+    assert len(decode(beyond["x"])) == 1 and beyond["meta"]["side"] == "above"
+    (red,) = role(spec, "diverged")
+    assert np.nansum(decode(red["z"])) == 1  # the diverged cell, still shown as diverged
+    # and without outliers nothing is clipped
+    plain = heatmap_figure(
+        [_with_gaps(p, np.geomspace(1e-8, 1.0, n).reshape(p.result.shape))], "final"
+    ).to_dict()
+    assert not role(plain, "beyond")
+    assert "clipped" not in plain["layout"]["coloraxis"]["colorbar"]["title"]["text"]
+
+
+def _text_px(text: str, font: float) -> float:
+    """A generous estimate of a line's width in Arial: 0.6 em a character, tags left out."""
+    import re
+
+    return 0.6 * font * len(re.sub(r"<[^>]+>", "", text))
+
+
+@pytest.mark.parametrize("presenter", [False, True])
+def test_the_heatmaps_fit_a_1024_px_screen(panels, presenter):
+    """At 1024 × 768 (the sidebar open, the chart 564 px wide) two panels' titles and x-axis
+    titles ran into each other, and plotly's mode bar covered the legend."""
+    from optviz.figures import Style
+
+    notes = [replace_note(p, "0.22% solved · 0.44% diverged") for p in panels]
+    spec = heatmap_figure(notes, "final", presenter=presenter).to_dict()
+    layout = spec["layout"]
+    font = (Style.presenter() if presenter else Style()).font
+    width = 564 if not presenter else 864  # presenter mode folds the sidebar away
+    plot = width - layout["margin"]["l"] - layout["margin"]["r"]
+    left = layout["xaxis"]["domain"]
+    right = next(
+        layout[k]["domain"]
+        for k in layout
+        if k.startswith("xaxis") and k != "xaxis" and layout[k]["domain"][0] > left[1]
+    )
+    room = (right[0] - left[0]) * plot  # from one column's left edge to the next one's
+    for n, a in enumerate(layout["annotations"], start=1):  # left panels' titles, by line
+        if layout[f"xaxis{'' if n == 1 else n}"]["domain"][1] > left[1] + 1e-9:
+            continue  # a right panel's, or a strip's at full width
+        for line in a["text"].split("<br>"):
+            assert _text_px(line, font + 1) < room, line
+    for k, axis in layout.items():
+        if k.startswith("xaxis") and axis["domain"][1] <= left[1] + 1e-9:
+            for line in axis["title"]["text"].split("<br>"):
+                assert _text_px(line, font) < room, line
+    # the legend sits inside the figure, below a top margin that holds the mode bar
+    assert layout["legend"]["yanchor"] == "top" and layout["legend"]["y"] == 1.0
+    assert layout["margin"]["t"] >= 36
+
+
+def replace_note(panel: Panel, note: str) -> Panel:
+    from dataclasses import replace
+
+    return replace(panel, note=note)

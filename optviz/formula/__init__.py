@@ -49,7 +49,7 @@ copies for reading; the settings read at run time (``TIMEOUT_SECONDS``, ``USE_WO
 :mod:`optviz.formula.cache`.
 """
 
-from .api import MAX_BOUND, from_expression
+from .api import MAX_BOUND, from_expression, suggest_bounds
 from .build import DEFAULT_BOUNDS
 from .cache import RETRY_AFTER_SECONDS, CacheInfo, cache_info, clear_cache
 from .errors import ExpressionError
@@ -87,5 +87,6 @@ __all__ = [
     "clear_cache",
     "from_expression",
     "parse",
+    "suggest_bounds",
     "warm_up",
 ]

@@ -130,3 +130,36 @@ def from_expression(
         bounds=bounds_,
         start=start_ if start_ is not None else _default_start(core, bounds_),
     )
+
+
+#: the half-widths :func:`suggest_bounds` tries, smallest first
+WINDOW_HALF_WIDTHS = (2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 1000.0)
+
+
+def suggest_bounds(
+    obj: Objective, bounds: objectives.Bounds = DEFAULT_BOUNDS, samples: int = 81
+) -> objectives.Bounds:
+    """A plot window that shows where ``obj`` is lowest: ``bounds`` if the lowest value f
+    takes on a grid over it lies inside (not on its edge), else the smallest square
+    ``[−h, h]²`` of :data:`WINDOW_HALF_WIDTHS` wider than ``bounds`` whose lowest sampled
+    value does, else ``bounds`` (a function that falls for ever: no window shows it).
+    E.g. ``(x − 10)² + (y − 10)²`` → ``[−20, 20]²``; ``x⁴ + y²`` keeps ``[−2, 2]²``."""
+
+    def lowest_inside(window: objectives.Bounds) -> bool:
+        (x0, x1), (y0, y1) = window
+        gx, gy = np.meshgrid(np.linspace(x0, x1, samples), np.linspace(y0, y1, samples))
+        with np.errstate(all="ignore"):
+            f = np.asarray(obj.value(np.stack([gx, gy], axis=-1)), dtype=float)
+        f = np.where(np.isfinite(f), f, np.inf)
+        if not np.isfinite(f).any():
+            return False
+        i, j = np.unravel_index(int(np.argmin(f)), f.shape)
+        return 0 < i < samples - 1 and 0 < j < samples - 1
+
+    if lowest_inside(bounds):
+        return bounds
+    reach = max(abs(v) for pair in bounds for v in pair)
+    for h in WINDOW_HALF_WIDTHS:
+        if h > reach and lowest_inside(((-h, h), (-h, h))):
+            return ((-h, h), (-h, h))
+    return bounds

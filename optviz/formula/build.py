@@ -128,7 +128,7 @@ def build(parsed: Parsed) -> Objective:
         bounds=DEFAULT_BOUNDS,
         minima=(),
         lesson=_LESSON,
-        log_scale=False,
+        log_scale=True,  # log levels when its values span many decades (figures.contour_grid)
         refine=False,
         derivatives=(grad, hess),
     )

@@ -16,9 +16,11 @@ from typing import Any
 import streamlit as st
 
 from .. import objectives, optimizers
+from ..formula import suggest_bounds
 from ..numbers import slider_value
 from ..optimizers import HyperParam
 from ..scene import Scene
+from .markup import escape
 from .state import (
     CUSTOM,
     DEFAULT_FORMULA,
@@ -32,6 +34,7 @@ from .state import (
     WINDOW_KEYS,
     Presentation,
     all_defaults,
+    extra_key,
     hp_key,
     objective_names,
     options_for,
@@ -101,6 +104,8 @@ def reset_to_defaults() -> None:
     """Callback of the reset button: every control back to its default."""
     for k, v in all_defaults(DEFAULT_OBJECTIVE).items():
         st.session_state[k] = v
+    for k in [k for k in st.session_state if str(k).startswith(extra_key(""))]:
+        del st.session_state[k]
 
 
 def _on_objective_change() -> None:
@@ -109,18 +114,20 @@ def _on_objective_change() -> None:
 
 
 def _settle_hyperparam(opt_key: str, hp: HyperParam) -> float:
-    """The value of a hyperparameter's control, snapped to a value its slider offers."""
+    """The value of a hyperparameter's control, one its slider offers: a grid value, or
+    the slider's extra position (an exact value a heatmap cell or a link set), else the
+    nearest grid value."""
     key = hp_key(opt_key, hp.name)
-    opts = options_for(hp)
+    opts = options_for(hp, st.session_state.get(extra_key(key)))
     current = st.session_state.get(key, hp.default)
-    if opts is not None and current not in opts:  # e.g. a value from a link: the nearest
+    if opts is not None and current not in opts:
         st.session_state[key] = snap(float(current), opts)
     return float(st.session_state[key])
 
 
 def _hyperparam_widget(opt_key: str, hp: HyperParam) -> None:
     key = hp_key(opt_key, hp.name)
-    opts = options_for(hp)
+    opts = options_for(hp, st.session_state.get(extra_key(key)))
     if opts is not None:
         st.select_slider(hp.label, options=opts, key=key, format_func=slider_value, help=hp.meaning)
         return
@@ -183,9 +190,13 @@ def settle_controls() -> tuple[Scene, Presentation]:
     return scene_of(state)
 
 
-def write_scene(scene: Scene, presentation: Presentation | None = None) -> None:
+def write_scene(
+    scene: Scene, presentation: Presentation | None = None, exact: bool = False
+) -> None:
     """Show ``scene`` (and ``presentation``, if given) in the controls: the callbacks'
     way of changing what is run (a click on the contour, a heatmap cell, a lesson).
+    ``exact``: the compared optimizers' hyperparameters as they are, off the sliders'
+    grid if need be (a heatmap cell's configuration: :func:`state.state_of`).
 
     Every control of the new scene is written, except the sliders of optimizers it does not
     compare: those change only where their default does (a new objective's learning
@@ -204,7 +215,7 @@ def write_scene(scene: Scene, presentation: Presentation | None = None) -> None:
             *(hp_key(opt, hp.name) for hp in optimizers.get(opt).hyperparams),
         )
     }
-    for key, value in state_of(scene, presentation).items():
+    for key, value in state_of(scene, presentation, exact=exact).items():
         opt = owner.get(key)
         if opt is None or opt in scene.optimizers or value != before.get(key) or key not in state:
             state[key] = value
@@ -234,7 +245,7 @@ def sidebar_top() -> None:
         try:
             obj = custom_objective(st.session_state)
         except ValueError as err:  # ExpressionError: said in place, the page keeps working
-            sb.error(str(err), icon=":material/edit:")
+            sb.error(escape(err), icon=":material/edit:")
         else:
             sb.html(_FORMULA_CSS)
             sb.markdown(formula_markdown(obj.latex))
@@ -335,7 +346,7 @@ def sidebar_bottom() -> None:
             default_sigma = 0.0
     else:
         default_sigma = objectives.get(st.session_state["objective"]).noise
-    with sb.expander("Gradient noise", expanded=default_sigma > 0):
+    with _sticky_expander(sb, "Gradient noise", "noise", default_sigma > 0):
         noise = st.slider(
             "σ (noise scale)",
             min_value=0.0,
@@ -353,7 +364,7 @@ def sidebar_bottom() -> None:
             disabled=noise == 0,
             help="the same seed replays the same noise",
         )
-    with sb.expander("Ghost paths", expanded=bool(st.session_state.get("ghost"))):
+    with _sticky_expander(sb, "Ghost paths", "ghost", bool(st.session_state.get("ghost"))):
         ghost = st.selectbox(
             "Fan out one hyperparameter",
             _ghost_options(chosen),
@@ -363,9 +374,11 @@ def sidebar_bottom() -> None:
             "the current value drawn bold: the spread of behaviours at a glance",
         )
         st.slider("how many ghost paths", *GHOST_COUNTS, key="ghost_count", disabled=not ghost)
-    with sb.expander(
+    with _sticky_expander(
+        sb,
         "Robustness demos",
-        expanded=bool(st.session_state.get("scale_exp") or st.session_state.get("stretch") != 1.0),
+        "robustness",
+        bool(st.session_state.get("scale_exp") or st.session_state.get("stretch") != 1.0),
     ):
         st.select_slider(
             "multiply f by 10ᵏ: k",
@@ -391,8 +404,35 @@ def sidebar_bottom() -> None:
     sb.button("Reset to defaults", on_click=reset_to_defaults, width="stretch")
 
 
+def _sticky_expander(sb: Any, label: str, name: str, wanted: bool) -> Any:
+    """An expander of the sidebar that stays as the user left it.
+
+    Its ``expanded`` argument never changes (Streamlit would take it for a new expander,
+    folded as the argument says: the robustness demos folded shut when k came back to 0).
+    Its state is kept under a key of its own; it opens by itself when ``wanted`` turns
+    true (a link, a lesson or an objective that sets one of its values), and only the user
+    folds it.
+    """
+    key, seen = f"_open.{name}", f"_wanted.{name}"
+    state = st.session_state
+    if wanted and not state.get(seen):
+        state[key] = True
+    state[seen] = wanted
+    return sb.expander(label, expanded=False, key=key, on_change="rerun")
+
+
+#: set while the window is one :func:`_on_formula_text_change` chose (not the user)
+_WINDOW_CHOSEN = "_window_chosen"
+
+
 def _on_formula_change() -> None:
-    """A new formula: start where from_expression suggests (if the formula is accepted)."""
+    """A new window: start where from_expression suggests (if the formula is accepted);
+    the window is the user's from now on."""
+    st.session_state[_WINDOW_CHOSEN] = False
+    _start_as_suggested()
+
+
+def _start_as_suggested() -> None:
     try:
         start = custom_objective(st.session_state).start
     except ValueError:
@@ -400,12 +440,35 @@ def _on_formula_change() -> None:
     st.session_state["start_x"], st.session_state["start_y"] = map(float, start)
 
 
+def _on_formula_text_change() -> None:
+    """A new formula: unless the user chose the window, a window that shows where it is
+    lowest (:func:`optviz.formula.suggest_bounds`: ``(x-10)^2 + (y-10)^2`` gets
+    [−20, 20]²), then the start from_expression suggests there."""
+    state = st.session_state
+    if state.get(_WINDOW_CHOSEN, False) or custom_window(state) == DEFAULT_WINDOW:
+        try:
+            obj = custom_objective({**state, **_window_state(DEFAULT_WINDOW)})
+        except ValueError:
+            obj = None
+        if obj is not None:
+            window = suggest_bounds(obj, DEFAULT_WINDOW)
+            for key, value in _window_state(window).items():
+                state[key] = value
+            state[_WINDOW_CHOSEN] = True
+    _start_as_suggested()
+
+
+def _window_state(window: Any) -> dict[str, float]:
+    (a, b), (c, d) = window
+    return dict(zip(WINDOW_KEYS, map(float, (a, b, c, d))))
+
+
 def _custom_controls(sb: Any) -> None:
     sb.text_input(
         "f(x, y) =",
         key="formula",
         max_chars=300,
-        on_change=_on_formula_change,
+        on_change=_on_formula_text_change,
         help="numbers, x, y, pi, e, + − * / and ^ (power), brackets, and sin cos tan exp "
         "log sqrt abs tanh sinh cosh atan …  e.g. x^4 + y^2, (1-x)^2 + 100*(y-x^2)^2",
     )

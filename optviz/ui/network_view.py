@@ -24,6 +24,7 @@ from .. import network, optimizers
 from ..network import GOOD_ERROR, PAPER_EPS, PAPER_LRS, PAPER_RHOS, TABLE1, TABLE2
 from ..network_figures import curves_figure, rates_figure, tables_figure
 from ..numbers import slider_value
+from .markup import escape
 from .state import Presentation
 
 EPOCHS = (1, 2, 3, 4, 6, 10, 15, 20, 30, 40, 60)
@@ -241,7 +242,7 @@ def network_view(presentation: Presentation) -> None:
         results = network_tables(epochs, n_seeds, activation, hidden, keras, progress)
     except ValueError as err:
         bar.empty()
-        st.error(f"This network cannot be trained: {err}")
+        st.error(f"This network cannot be trained: {escape(err)}")
         return
     bar.empty()
     seconds = sum(r.seconds for r in results.values())

@@ -10,10 +10,13 @@ import threading
 import time
 import traceback
 
+import numpy as np
 import streamlit as st
+from PIL import Image
 
 from .. import lessons
 from ..figures import THEMES
+from ..scene import Scene
 from .compute import scene_paths
 from .controls import (
     all_defaults,
@@ -23,9 +26,10 @@ from .controls import (
     sidebar_top,
 )
 from .lessons_view import lecture_controls, lesson_panel, lessons_overview
+from .markup import escape
 from .network_view import network_view
 from .sensitivity import sensitivity_view
-from .state import STEP, lesson_state
+from .state import STEP, Presentation, lesson_state
 from .state import VIEWS as VIEW_KEYS
 from .trajectories import trajectory_view
 from .url import link, read_query, to_query
@@ -117,6 +121,27 @@ def _start_up() -> None:
 
 
 THEME_LABELS = {"light": "Light", "projector": "Dark"}
+
+
+def page_icon() -> Image.Image:
+    """The browser tab's icon: a falling loss curve on a light square, 32 × 32 RGBA.
+
+    An image, which Streamlit serves itself: a material icon as page icon is fetched from
+    fonts.gstatic.com, and an emoji is drawn by the browser's emoji font (an empty box on
+    a machine without one), so neither works offline on a classroom machine.
+    """
+    n = 32
+    y, x = np.mgrid[0:n, 0:n].astype(np.float64)
+    img = np.zeros((n, n, 4), dtype=np.uint8)
+    inside = (np.abs(x - 15.5) < 15) & (np.abs(y - 15.5) < 15)
+    img[inside] = (242, 246, 252, 255)
+    curve = 4 + 23 * np.exp(-(x - 3) / 7)  # a loss falling towards its minimum
+    line = inside & (np.abs(y - (n - 1 - curve)) < 1.6) & (x > 2) & (x < 29)
+    img[line] = (31, 119, 180, 255)
+    img[inside & (y > 27) & (y < 29) & (x > 2) & (x < 29)] = (120, 120, 120, 255)  # the axis
+    return Image.fromarray(img, mode="RGBA")
+
+
 VIEWS = dict(zip(VIEW_KEYS, ("Trajectories", "Sensitivity", "Network", "Lessons")))
 
 
@@ -213,9 +238,26 @@ def _no_traceback():
     try:
         yield
     except Exception as err:
-        st.error(f"Something went wrong: {err}. Press “Reset to defaults” in the sidebar.")
+        st.error(f"Something went wrong: {escape(err)}. Press “Reset to defaults” in the sidebar.")
         with st.expander("Details for the developers"):
             st.code("".join(traceback.format_exception(err))[-4000:])
+
+
+def _lesson_above(scene: Scene, presentation: Presentation) -> None:
+    """The open lesson's text above a view that is not the trajectories' (its numbers come
+    from the scene's runs: when the scene cannot run — an empty or refused formula, an
+    impossible window — it says so instead, and the view below says why)."""
+    if not (presentation.lesson and scene.optimizers):
+        return
+    try:
+        runs = {p.key: p.trajectory for p in scene_paths(scene)}
+    except ValueError as err:  # ExpressionError included: bad input, said plainly
+        st.info(
+            f"The lesson's text needs runs of these settings, which cannot run: {escape(err)}",
+            icon=":material/edit:",
+        )
+        return
+    lesson_panel(scene, presentation, runs)
 
 
 @st.fragment
@@ -235,14 +277,10 @@ def view_of_scene() -> None:
         if view == "trajectories":
             trajectory_view(scene, presentation)
         elif view == "sensitivity":
-            if presentation.lesson and scene.optimizers:
-                runs = {p.key: p.trajectory for p in scene_paths(scene)}
-                lesson_panel(scene, presentation, runs)
+            _lesson_above(scene, presentation)
             sensitivity_view(scene, presentation)
         elif view == "network":
-            if presentation.lesson and scene.optimizers:
-                runs = {p.key: p.trajectory for p in scene_paths(scene)}
-                lesson_panel(scene, presentation, runs)
+            _lesson_above(scene, presentation)
             network_view(presentation)
         elif view == "lessons":
             lessons_overview()
@@ -259,7 +297,7 @@ def view_of_scene() -> None:
 def main() -> None:
     st.set_page_config(
         page_title="optviz — ADADELTA and friends",
-        page_icon="📉",  # a material icon here would be fetched from the internet; an emoji is not
+        page_icon=page_icon(),
         layout="wide",
         initial_sidebar_state="collapsed" if st.query_params.get("presenter") == "1" else "auto",
     )

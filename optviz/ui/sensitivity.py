@@ -59,7 +59,8 @@ from ..sweep_figures import (
 from ..sweeps import GridScore, SweepResult, sweep_axes
 from .compute import SCENE_KEY
 from .controls import write_scene
-from .state import Presentation, options_for, scene_of, snap
+from .markup import escape
+from .state import Presentation, on_slider_range, options_for, scene_of, snap
 
 #: session-state keys of the view's own controls (and the URL's names for them: url.py)
 METRIC_KEY = "sens_metric"
@@ -437,7 +438,10 @@ def cell_scene(selection: Any, scene: Scene) -> tuple[Scene, str] | None:
     a cell's point carries its optimizer in ``legendgroup`` (``"cells.<key>"``) and its
     hyperparameter values in ``customdata`` (or, failing that, in its axis coordinates
     ``x``/``y``). The new scene is ``scene`` with that optimizer compared (added if it was
-    not) and those values, snapped to ones the sliders offer. None: not a cell.
+    not) and exactly those values — the ones the sweep ran, so the run reproduces the
+    cell — shown by the sliders as an extra position where they are off the sliders' grid
+    (written with ``write_scene(…, exact=True)``); a value outside a slider's range is
+    brought to its end. None: not a cell.
     """
     try:
         points = selection["selection"]["points"]
@@ -462,24 +466,26 @@ def cell_scene(selection: Any, scene: Scene) -> tuple[Scene, str] | None:
         values = [float(from_axis(c, axis_kind(spec.hyperparam(a)))) for c, a in zip(coords, axes)]
     if not all(math.isfinite(v) for v in values):
         return None
-    chosen, snapped, hp = [], [], scene.hp(key, paper=False)
+    chosen, moved, hp = [], [], scene.hp(key, paper=False)
     for name, value in zip(axes, values):
         param = spec.hyperparam(name)
         opts = options_for(param)
-        if opts is not None:
+        if opts is not None and not on_slider_range(param, value):  # beyond the slider
             near = snap(float(value), opts)
-        else:
+        elif opts is None:
             near = float(min(max(value, param.ui_low), param.ui_high))
+        else:
+            near = float(value)  # exactly the cell's
         hp[name] = near
         symbol = param.label.split()[0]
         chosen.append(f"{symbol} = {slider_value(near)}")
-        if not math.isclose(near, value, rel_tol=1e-9, abs_tol=0.0):
-            snapped.append(f"{symbol} {value:.4g} → {slider_value(near)}")
+        if near != value:
+            moved.append(f"{symbol} {value:.4g} → {slider_value(near)}")
     compared = scene.optimizers if key in scene.optimizers else (*scene.optimizers, key)
     new = scene.replace(optimizers=compared).with_hp(key, hp)
     message = f"Loaded {spec.display_name} with {', '.join(chosen)}"
-    if snapped:
-        message += f" (the nearest slider values: {'; '.join(snapped)})"
+    if moved:
+        message += f" (beyond the sliders, so their ends: {'; '.join(moved)})"
     return new, message + "."
 
 
@@ -490,7 +496,7 @@ def _on_cell_select() -> None:
     picked = cell_scene(st.session_state.get(CHART_KEY), scene)
     if picked:
         new, message = picked
-        write_scene(new, replace(presentation, view="trajectories"))
+        write_scene(new, replace(presentation, view="trajectories"), exact=True)
         st.toast(message, icon=":material/push_pin:")
         st.rerun()
 
@@ -575,7 +581,7 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
     try:
         obj = sc.run_objective()
     except (ValueError, KeyError) as err:
-        st.error(f"This function cannot be swept: {err}")
+        st.error(f"This function cannot be swept: {escape(err)}")
         return
     has_min = obj.f_min is not None
     metric, resolution, grid = _controls(has_min, "adadelta" in sc.optimizers)
@@ -623,7 +629,7 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
             data = sweep_set(sc, resolution, grid)
             fig = heatmap_for(sc, metric, resolution, presenter, grid)
     except ValueError as err:  # a bad combination of settings: say so, plainly
-        st.error(f"These settings cannot be swept: {err}")
+        st.error(f"These settings cannot be swept: {escape(err)}")
         return
 
     st.plotly_chart(
@@ -706,7 +712,7 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
         ):
             ns = noise_sweep(sc)
     except ValueError as err:
-        st.error(f"The noise sweep cannot run: {err}")
+        st.error(f"The noise sweep cannot run: {escape(err)}")
         return
     st.plotly_chart(
         noise_figure(

@@ -49,6 +49,7 @@ __all__ = [
     "Control",
     "Presentation",
     "all_defaults",
+    "extra_key",
     "hp_key",
     "lesson_focus",
     "lesson_ghosts",
@@ -98,6 +99,13 @@ def hp_key(opt_key: str, name: str) -> str:
     return f"hp.{opt_key}.{name}"
 
 
+def extra_key(key: str) -> str:
+    """The session-state key of the one extra value the select-slider of control ``key``
+    offers besides its grid: an exact value off the grid, e.g. a Sensitivity cell's
+    ρ = 0.998590…, so that the value used is the value shown (:func:`options_for`)."""
+    return f"_extra.{key}"
+
+
 def variant_key(key: str) -> str:
     """The control that switches optimizer ``key`` from the paper's method to the
     libraries' variant (for a spec with ``paper_values``; ADADELTA's is ``adadelta_variant``)."""
@@ -133,8 +141,30 @@ def _frange(a: float, b: float, step: float) -> list[float]:
     return [a + i * step for i in range(n + 1)]
 
 
-def options_for(hp: HyperParam) -> tuple[float, ...] | None:
-    """The discrete values a select-slider offers for ``hp`` (None: a plain slider)."""
+def options_for(hp: HyperParam, extra: Any = None) -> tuple[float, ...] | None:
+    """The discrete values a select-slider offers for ``hp`` (None: a plain slider), with
+    ``extra`` among them when it is a value inside the grid's range (an exact value a
+    heatmap cell or a link asked for)."""
+    opts = _grid_options(hp)
+    if opts is None or not on_slider_range(hp, extra) or extra in opts:
+        return opts
+    return tuple(sorted((*opts, float(extra))))
+
+
+def on_slider_range(hp: HyperParam, value: Any) -> bool:
+    """Whether ``value`` is a number ``hp``'s select-slider can offer as an extra position:
+    finite, allowed for ``hp``, between the grid's first and last value."""
+    opts = _grid_options(hp)
+    if opts is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        hp.validate(float(value))
+    except ValueError:
+        return False
+    return math.isfinite(value) and opts[0] <= value <= opts[-1]
+
+
+def _grid_options(hp: HyperParam) -> tuple[float, ...] | None:
     if hp.log:
         opts = log_options(hp.ui_low, hp.ui_high)
     elif hp.high == 1.0 and hp.high_open:  # a decay rate in [0, 1)
@@ -153,9 +183,12 @@ def snap(value: float, options: tuple[float, ...]) -> float:
     return min(options, key=lambda o: abs(o - value))
 
 
-def _slider_value(hp: HyperParam, value: float) -> float:
-    """``value`` as ``hp``'s widget can show it (the nearest option of a select-slider)."""
+def _slider_value(hp: HyperParam, value: float, exact: bool = False) -> float:
+    """``value`` as ``hp``'s widget can show it: the nearest option of a select-slider
+    (``exact``: the value itself when the slider can offer it as its extra position)."""
     opts = options_for(hp)
+    if exact and on_slider_range(hp, value):
+        return float(value)
     return snap(float(value), opts) if opts else float(value)
 
 
@@ -351,16 +384,24 @@ CONTROLS: tuple[Control, ...] = (
 )
 
 
-def state_of(scene: Scene, presentation: Presentation = Presentation()) -> dict[str, Any]:
+def state_of(
+    scene: Scene, presentation: Presentation = Presentation(), exact: bool = False
+) -> dict[str, Any]:
     """The controls' session-state values that show ``scene`` and ``presentation``: every
     control of :data:`CONTROLS`, and every registered optimizer's hyperparameters (those
     not compared keep their defaults for the objective) and variant switch, each value
-    snapped to one its widget offers."""
+    snapped to one its widget offers — or, with ``exact``, the compared optimizers'
+    values as they are, where off the grid with the slider's extra position
+    (:func:`extra_key`) set to them (a heatmap cell's configuration)."""
     values = {c.key: c.get(scene, presentation) for c in CONTROLS}
     for key in optimizers.names():
         spec = optimizers.get(key)
         for hp_name, value in scene.hp(key, paper=False).items():
-            values[hp_key(key, hp_name)] = _slider_value(spec.hyperparam(hp_name), value)
+            hp = spec.hyperparam(hp_name)
+            keep = exact and key in scene.optimizers
+            v = values[hp_key(key, hp_name)] = _slider_value(hp, value, exact=keep)
+            if keep and v not in (options_for(hp) or (v,)):
+                values[extra_key(hp_key(key, hp_name))] = v
         if spec.paper_values:
             values[variant_key(key)] = key in scene.variants
     return values

@@ -12,12 +12,14 @@ import streamlit as st
 from .. import export, lessons, optimizers
 from ..figures import DENSE_STEPS, PathView, left_bounds_at, untyped
 from ..inspector import step_details
-from ..numbers import fmt, plain_number
+from ..numbers import fmt, table_number
+from ..runner import OVERFLOW, STEEP, UNDEFINED, divergence_cause
 from ..scene import CUSTOM, Scene, Transform
 from .chart import animated_chart
 from .compute import scene_figure, scene_figure_json, scene_paths
 from .controls import apply_click
 from .lessons_view import lesson_panel, open_next_lesson
+from .markup import escape
 from .state import (
     INSPECT_KEY,
     INSPECT_STEP,
@@ -64,6 +66,24 @@ def _entered_undefined_region(tr) -> bool:
         return not np.isfinite(tr.objective.value(nxt))
 
 
+def _no_minimum_divergence(p: PathView, cause: str) -> str:
+    """Why a run on a function without a known minimum stopped (not steepness)."""
+    at = f"**{p.label}** stopped at step {p.trajectory.diverged_at}"
+    if cause == OVERFLOW:
+        return (
+            f"{at}: the numbers overflow — f or its gradient is beyond what a float64 "
+            "holds (about 1.8e308) — although the point is finite. The function is bounded "
+            "or not, but too large to compute here (a high power?): plot a smaller "
+            "window, or start nearer the minimum."
+        )
+    if cause == UNDEFINED:
+        return f"{at}: f is not a real, finite number there (like the log of a negative number)."
+    return (
+        f"{at}: it escaped to infinity with f falling all the way — this function is "
+        "unbounded below, so the path runs off for ever."
+    )
+
+
 def problem_messages(scene: Scene, paths: list[PathView]) -> None:
     """Divergence and leaving the plot are shown, never hidden."""
     obj = scene.plot_objective()
@@ -77,10 +97,17 @@ def problem_messages(scene: Scene, paths: list[PathView]) -> None:
                     "number). The blank part of the contour is that region.",
                     icon=":material/close:",
                 )
-            elif obj.f_min is None:
-                st.warning(
-                    f"**{p.label}** escaped to infinity at step {tr.diverged_at}: "
-                    "this function is unbounded below, so the path runs off for ever.",
+            elif obj.f_min is None and (cause := divergence_cause(tr)) != STEEP:
+                st.warning(_no_minimum_divergence(p, cause), icon=":material/close:")
+            elif obj.f_min is None:  # steep, not unbounded: say how steep
+                g = float(np.max(np.abs(tr.grads[tr.diverged_at - 1])))
+                f = float(tr.values[tr.diverged_at - 1])
+                st.error(
+                    f"**{p.label}** diverged at step {tr.diverged_at}: where it was, f = "
+                    f"{fmt(f)} and the gradient is huge ({fmt(g)}), so its step threw it far "
+                    "out of the plot. The function is very steep there — that is not a sign "
+                    f"that it is unbounded below. {p.spec.divergence_hint.capitalize()}, "
+                    "start nearer the minimum, or plot a smaller window.",
                     icon=":material/close:",
                 )
             else:
@@ -183,13 +210,13 @@ def summary_table(scene: Scene, paths: list[PathView]) -> None:
         best = float(np.nanmin(tr.values)) if finite.any() else float("nan")
         final = float(tr.values[-1])
         gap = (lambda v: v - obj.f_min) if obj.f_min is not None else (lambda v: v)
-        rows.append(
+        rows.append(  # numbers as text, written as every table writes them (7e-31, 0)
             {
                 "optimizer": p.label,
-                "final f − f_min" if obj.f_min is not None else "final f": gap(final),
-                "best": gap(best),
-                "final x": float(tr.positions[-1, 0]),
-                "final y": float(tr.positions[-1, 1]),
+                "final f − f_min" if obj.f_min is not None else "final f": table_number(gap(final)),
+                "best": table_number(gap(best)),
+                "final x": table_number(tr.positions[-1, 0]),
+                "final y": table_number(tr.positions[-1, 1]),
                 "diverged at": f"step {tr.diverged_at}" if tr.diverged_at >= 0 else "never",
                 "state values / parameter": p.spec.memory_per_parameter,
             }
@@ -209,7 +236,7 @@ def _caption(scene: Scene, presentation: Presentation, paths: list[PathView]) ->
         return f"Lesson: {lesson.title}", lesson.markdown(scene, runs)
     name = paths[0].trajectory.objective.display_name
     lines = [
-        f"**{name}**, start ({scene.start[0]:g}, {scene.start[1]:g}), "
+        f"**{escape(name)}**, start ({scene.start[0]:g}, {scene.start[1]:g}), "
         f"{scene.steps} steps"
         + (f", gradient noise σ = {scene.noise:g} (seed {scene.seed})" if scene.noise else "")
         + "."
@@ -228,12 +255,25 @@ def export_panel(
     Every file is made only when its button is clicked (the captions, settings headers
     and files are not computed on reruns).
     """
-    with st.expander("⬇ Export this scene (offline HTML for slides, CSV, JSON, PNG)"):
+    with st.expander(
+        "Export this scene (offline HTML for slides, CSV, JSON, PNG)",
+        icon=":material/download:",
+    ):
         runs = {p.key: p.trajectory for p in paths}
+        t = shared_step(st.session_state, scene.steps)  # the one step cursor's
 
         def html() -> str:
+            """The animation, the settings and the step inspector at the inspector's step;
+            an open lesson's Sensitivity heatmaps when the lesson points at that view."""
             title, caption = _caption(scene, presentation, paths)
-            return export.to_html(fig, title=title, caption=caption)
+            caption += "\n\n" + export.inspector_markdown(scene, runs, t)
+            figures = [fig]
+            if presentation.lesson and lessons.get(presentation.lesson).view == "sensitivity":
+                heat = export.sensitivity_figure(scene, presenter=presentation.presenter)
+                figures += [heat] if heat is not None else []
+            return export.to_html(
+                figures if len(figures) > 1 else fig, title=title, caption=caption
+            )
 
         def header() -> dict:
             return scene.describe()
@@ -265,7 +305,6 @@ def export_panel(
             data=lambda: export.trajectories_to_json(runs, header()),
         )
         reason = export.png_unavailable_reason()
-        t = shared_step(st.session_state, scene.steps)
         if reason is None:
             st.download_button(
                 f"PNG of step {t} (the step cursor's)",
@@ -273,7 +312,13 @@ def export_panel(
                 icon=":material/image:",
                 mime="image/png",
                 file_name=f"optviz-step{t}.png",
-                data=lambda: export.frame_png(fig, step=t, width=1400),
+                data=lambda: export.frame_png(
+                    fig,
+                    step=t,
+                    width=1400,
+                    title=f"{export.png_title(scene)}, step {t}",
+                    settings=export.settings_lines(scene),
+                ),
                 help="rendered on the server (takes a few seconds); the camera button in the "
                 "chart's toolbar saves exactly what is on screen",
             )
@@ -350,7 +395,7 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
     ]
     table = ["| quantity | meaning | x | y |", "|---|---|---|---|"]
     table += [
-        f"| ${sym}$ | {meaning} | {plain_number(x)} | {plain_number(y)} |"
+        f"| ${sym}$ | {meaning} | {table_number(x)} | {table_number(y)} |"
         for sym, meaning, x, y in d.rows
     ]
     st.markdown("\n\n".join([*equations, "\n".join(table)]))
@@ -412,9 +457,12 @@ def trajectory_view(scene: Scene, presentation: Presentation) -> None:
         fig = scene_figure(scene, presentation)
     except ValueError as err:  # a bad combination of settings: say so, plainly
         if scene.objective == CUSTOM:
-            st.info(f"The formula in the sidebar cannot be used yet: {err}", icon=":material/edit:")
+            st.info(
+                f"The formula in the sidebar cannot be used yet: {escape(err)}",
+                icon=":material/edit:",
+            )
         else:
-            st.error(f"These settings cannot run: {err}")
+            st.error(f"These settings cannot run: {escape(err)}")
         return
     above = st.container()  # filled after the figure, which the browser gets first
     spec_json = scene_figure_json(scene, presentation)

@@ -23,6 +23,7 @@ from .. import lessons, objectives, optimizers
 from ..numbers import query_text, slider_value
 from . import network_view as nv
 from .controls import custom_objective
+from .markup import code, escape
 from .sensitivity import (
     DEFAULT_GRID,
     DEFAULT_METRIC,
@@ -45,13 +46,13 @@ from .state import (
     WINDOW_KEYS,
     Control,
     all_defaults,
+    extra_key,
     hp_key,
     lesson_state,
     one_of,
     options_for,
     parse_flag,
     parse_number,
-    snap,
     variant_key,
 )
 
@@ -184,9 +185,7 @@ def _read_custom(params: Mapping[str, str], values: dict[str, Any], bad: Any) ->
     return ((window["xmin"], window["xmax"]), (window["ymin"], window["ymax"]))
 
 
-def _read_dotted(
-    qname: str, text: str, values: dict[str, Any], warnings: list[str], bad: Callable
-) -> None:
+def _read_dotted(qname: str, text: str, values: dict[str, Any], bad: Callable) -> None:
     """An "<optimizer>.<hyperparameter>" (or "<optimizer>.variant") setting of the link."""
     opt_key, hp_name = qname.split(".", 1)
     if hp_name == VARIANT and opt_key in optimizers.REGISTRY:
@@ -217,13 +216,8 @@ def _read_dotted(
                 f"the slider goes from {slider_value(opts[0])} to {slider_value(opts[-1])}",
             )
             return
-        near = snap(v, opts)
-        if near != v:
-            warnings.append(
-                f"`{qname}={text}` is not on the slider; using the nearest "
-                f"value, {slider_value(near)}."
-            )
-        v = near
+        if v not in opts:  # kept exactly (e.g. a heatmap cell's): the slider's extra value
+            values[extra_key(hp_key(opt_key, hp_name))] = v
     elif not hp.ui_low <= v <= hp.ui_high:
         bad(qname, text, f"the slider goes from {hp.ui_low:g} to {hp.ui_high:g}")
         return
@@ -280,7 +274,9 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
 
     def bad(name: str, text: str, why: str) -> None:
         shown = text if len(text) <= 40 else text[:37] + "…"
-        warnings.append(f"Ignored `{name}={shown}` from the link: {why}; using the default.")
+        warnings.append(  # the link's text as typed: a code span; the reason escaped
+            f"Ignored {code(f'{name}={shown}')} from the link: {escape(why)}; using the default."
+        )
 
     def read(setting: Control) -> None:
         """Parse the setting's text (if given); store it (through ``keep``) if allowed."""
@@ -306,7 +302,7 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
             if qname not in KNOWN:
                 bad(qname, text, "not a setting of this app")
             continue
-        _read_dotted(qname, text, values, warnings, bad)
+        _read_dotted(qname, text, values, bad)
     return values, warnings
 
 
