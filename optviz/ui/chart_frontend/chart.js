@@ -62,7 +62,6 @@
   }
 
   function sendValue(value) {
-    window.optvizChart.sent = (window.optvizChart.sent || []).concat([value.kind]);
     send("streamlit:setComponentValue", {
       value: Object.assign({ at: Date.now() }, value), dataType: "json",
     });
