@@ -349,7 +349,7 @@ CURSOR_POINTS_JS = """() => {
         (1024, 768, "?presenter=1&lesson=per_dimension"),
         (1280, 720, "?lesson=eps_warmup"),
     ],
-    ids=["laptop", "laptop-lesson"],
+    ids=["laptop", "projector-lesson", "laptop-lesson"],
 )
 def test_the_figure_its_controls_and_the_lesson_fit_on_the_first_screen(width, height, query):
     """At scroll 0: the step controls, the legend and the whole top block of the figure

@@ -57,6 +57,9 @@ _PRESENTER_CSS = """<style>
 [data-testid="stMainBlockContainer"] li { font-size: 1.25rem; }
 .st-key-page_header p { font-size: 1rem; }
 .st-key-lesson_text [data-testid="stExpanderDetails"] { max-height: 16vh; }
+.st-key-page_header [data-testid="stColumn"]:has(.st-key-lesson) { min-width: 15rem; }
+.st-key-page_header [data-testid="stColumn"]:has(.st-key-presenter) [data-testid="stColumn"] {
+  min-width: 0 !important; }
 </style>"""
 # The projector theme: the page dark and high in contrast, like its figures
 # (``optviz.figures.PROJECTOR``). Streamlit's own theme is fixed when the server starts,
@@ -121,6 +124,8 @@ def _start_up() -> None:
 
 
 THEME_LABELS = {"light": "Light", "projector": "Dark"}
+# In presenter mode the header is one row at 1024 px: the theme is shown by its icons.
+THEME_ICONS = {"light": ":material/light_mode:", "projector": ":material/dark_mode:"}
 
 
 def page_icon() -> Image.Image:
@@ -177,7 +182,7 @@ def _header(presenter_was: bool) -> None:
     presenting = bool(st.session_state.get("presenter"))
     with st.container(key="page_header"):
         # (on a projector the room goes to the controls: the name is in the window's title)
-        widths = [4.4, 4.4, 1.7] if presenting else [0.9, 4.4, 4.4, 1.5]
+        widths = [4.2, 3.1, 2.8] if presenting else [0.9, 4.4, 4.4, 1.5]
         name, views, lesson, switch = (
             [None, *st.columns(widths, vertical_alignment="center", gap="small")]
             if presenting
@@ -201,28 +206,41 @@ def _header(presenter_was: bool) -> None:
         with lesson:
             lecture_controls()
         with switch:
-            presenter = st.toggle(
-                "Presenter",
-                key="presenter",
-                help="presenter mode: larger type, thicker lines and bigger markers for a "
-                "projector; the sidebar folds away",
-            )
-            st.segmented_control(
-                "Theme",
-                list(THEMES),
-                key="theme",
-                required=True,
-                format_func=THEME_LABELS.get,
-                label_visibility="collapsed",
-                help="light, or dark and high in contrast for a projector (the figure, the "
-                "page and the HTML export)",
-            )
+            presenter = _presenter_and_theme(presenting)
     if st.session_state.get("theme") == "projector":
         st.html(_PROJECTOR_CSS)
     if presenter:
         st.html(_PRESENTER_CSS)
         if not presenter_was:
             st.html(_COLLAPSE_SIDEBAR, unsafe_allow_javascript=True)
+
+
+def _presenter_and_theme(presenting: bool) -> bool:
+    """The Presenter switch and the Light / Dark theme: one above the other, or, in
+    presenter mode, side by side with the theme as icons (so that the header is one line
+    on a 1024 px projector). Returns whether presenter mode is on."""
+    toggle_place, theme_place = (
+        st.columns([1.3, 1], vertical_alignment="center", gap="small")
+        if presenting
+        else (st.container(), st.container())
+    )
+    presenter = toggle_place.toggle(
+        "Presenter",
+        key="presenter",
+        help="presenter mode: larger type, thicker lines and bigger markers for a "
+        "projector; the sidebar folds away",
+    )
+    theme_place.segmented_control(
+        "Theme",
+        list(THEMES),
+        key="theme",
+        required=True,
+        format_func=(THEME_ICONS if presenting else THEME_LABELS).get,
+        label_visibility="collapsed",
+        help="light, or dark and high in contrast for a projector (the figure, the "
+        "page and the HTML export)",
+    )
+    return presenter
 
 
 def _report_time(what: str, started: float) -> None:
