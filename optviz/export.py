@@ -563,7 +563,6 @@ def _g(v: float) -> str:
 def settings_lines(scene: Any) -> list[str]:
     """The scene's settings in words, one line each: the objective, start, steps (and
     noise, the robustness demos), then every optimizer with its hyperparameters."""
-    from . import optimizers
 
     obj = scene.plot_objective()
     first = f"{obj.display_name}: start ({_g(scene.start[0])}, {_g(scene.start[1])}), "
@@ -577,17 +576,14 @@ def settings_lines(scene: Any) -> list[str]:
         first += f", x stretched × {_g(t.stretch)}"
     lines = [first]
     for key in scene.optimizers:
-        spec = optimizers.get(key)
         hp = ", ".join(f"{k} = {_g(v)}" for k, v in scene.hp(key).items())
-        lines.append(f"{spec.display_name}: {hp}")
+        lines.append(f"{scene.label(key)}: {hp}")
     return lines
 
 
 def png_title(scene: Any) -> str:
     """The PNG's title: the objective and the optimizers compared."""
-    from . import optimizers
-
-    names = ", ".join(optimizers.get(k).display_name for k in scene.optimizers)
+    names = ", ".join(scene.label(k) for k in scene.optimizers)
     return f"{scene.plot_objective().display_name} — {names}"
 
 
@@ -630,10 +626,10 @@ def inspector_markdown(scene: Any, runs: Mapping[str, Trajectory], step: int) ->
     from .numbers import table_number
 
     parts = []
-    for tr in runs.values():
+    for key, tr in runs.items():
         t = min(max(int(step), 1), tr.steps)
-        d = step_details(scene.transform.to_optimizer(tr), t)
-        head = f"**Step inspector: {tr.optimizer.spec.display_name}, step {t}**"
+        d = step_details(scene.transform_of(key).to_optimizer(tr), t)
+        head = f"**Step inspector: {scene.label(key)}, step {t}**"
         if d.diverged:
             head += " (diverged: the numbers are NaN)"
         rows = ["| quantity | meaning | x | y |", "|---|---|---|---|"]

@@ -50,10 +50,12 @@ Array = np.ndarray
 
 def colour_of(key: str) -> str:
     """An optimizer's colour, the same in every panel: its spec's
-    (:attr:`~optviz.optimizers.OptimizerSpec.line_colour`), or for a key that is not
-    registered a fallback picked by a checksum of the key (the same in every process)."""
-    if key in optimizers.REGISTRY:
-        return optimizers.REGISTRY[key].line_colour
+    (:attr:`~optviz.optimizers.OptimizerSpec.line_colour`; a second instance of it,
+    ``"<key>~2"``, its own: :func:`~optviz.optimizers.instance_style`), or for a key that
+    is not registered a fallback picked by a checksum of the key (the same in every
+    process)."""
+    if optimizers.spec_key(key) in optimizers.REGISTRY:
+        return optimizers.instance_style(key)[0]
     return FALLBACK_COLOURS[zlib.crc32(key.encode()) % len(FALLBACK_COLOURS)]
 
 
@@ -129,6 +131,22 @@ class PathView:
     @property
     def colour(self) -> str:
         return self.color or colour_of(self.key)
+
+    @property
+    def dash(self) -> str:
+        """Its line style: the spec's, or a second instance's own."""
+        return self._style[1]
+
+    @property
+    def marker(self) -> str:
+        """The symbol along its path and at its end: the spec's, or an instance's own."""
+        return self._style[2]
+
+    @property
+    def _style(self) -> tuple[str, str, str]:
+        if optimizers.spec_key(self.key) in optimizers.REGISTRY:
+            return optimizers.instance_style(self.key)
+        return self.colour, self.spec.dash, self.spec.marker
 
 
 @dataclass(frozen=True)
@@ -882,9 +900,9 @@ def _path_line(path: PathView, style: Style, axes: tuple[str, str], **extra: obj
         "mode": "lines+markers",
         "legendgroup": path.key,
         "name": path.label,
-        "line": {"color": path.colour, "width": style.line, "dash": path.spec.dash},
+        "line": {"color": path.colour, "width": style.line, "dash": path.dash},
         "marker": {
-            "symbol": path.spec.marker,
+            "symbol": path.marker,
             "size": max(6, round(style.marker * 0.7)),
             "color": path.colour,
             "maxdisplayed": style.path_markers,
@@ -1181,7 +1199,7 @@ class ContourPanel(Panel):
                     "name": f"{path.label}: end",
                     "opacity": DIMMED_OPACITY if path.dimmed else 1.0,
                     "marker": {  # its own symbol, larger than those along the path
-                        "symbol": path.spec.marker,
+                        "symbol": path.marker,
                         "size": style.marker,
                         "color": path.colour,
                         "line": {"color": style.theme.halo, "width": 1.5},
@@ -1252,7 +1270,9 @@ class LossPanel(Panel):
 
     def path_traces(self, path: PathView) -> list[dict]:
         tr = path.trajectory
-        loss = tr.values - self.canvas.objective.f_min if self.has_min else tr.values
+        # (each run's own minimum: an untransformed run's f is the original, unscaled one)
+        own = tr.objective.f_min if tr.objective.f_min is not None else self.canvas.objective.f_min
+        loss = tr.values - own if self.has_min else tr.values
         if self.has_min:  # a value at the minimum itself (gap 0) cannot sit on a log axis
             loss = np.where(loss > 0, loss, np.where(np.isfinite(loss), 1e-300, np.nan))
         self.series.append(loss)

@@ -68,11 +68,15 @@ __all__ = [
     "build",
     "from_rule",
     "get",
+    "instance_key",
+    "instance_number",
+    "instance_style",
     "momentum",
     "names",
     "register",
     "rmsprop",
     "sgd",
+    "spec_key",
 ]
 
 
@@ -1222,14 +1226,61 @@ def names() -> list[str]:
     return list(REGISTRY)
 
 
+#: A comparison may run one optimizer several times, each with its own settings: the
+#: first run's key is the spec's (``"adadelta"``), the n-th's ``"adadelta~n"`` (n ≥ 2;
+#: "~" is URL-safe and never in a spec's key).
+INSTANCE_MARK = "~"
+#: The n-th instance's colour (n ≥ 2, in turn): Paul Tol's "muted" teal, olive, wine and
+#: indigo, none of them one of the seven specs' "bright" colours.
+INSTANCE_COLOURS = ("#44AA99", "#999933", "#882255", "#332288")
+_INSTANCE = re.compile(r"([a-z][a-z0-9_]*)~([2-9]|[1-9][0-9])")
+
+
+def spec_key(key: str) -> str:
+    """The spec's key of a run's key: ``"adadelta~2"`` → ``"adadelta"`` (a spec's own key,
+    or a key that is no instance, as it is)."""
+    match = _INSTANCE.fullmatch(key)
+    return match.group(1) if match else key
+
+
+def instance_number(key: str) -> int:
+    """Which instance of its spec a run's key names: 1 for the spec's key, n for ``~n``."""
+    match = _INSTANCE.fullmatch(key)
+    return int(match.group(2)) if match else 1
+
+
+def instance_key(key: str, number: int) -> str:
+    """The key of instance ``number`` (1, 2, … 99) of spec ``key``."""
+    if not 1 <= int(number) <= 99:
+        raise ValueError(f"an instance number is 1 to 99, got {number!r}")
+    base = spec_key(key)
+    return base if int(number) == 1 else f"{base}{INSTANCE_MARK}{int(number)}"
+
+
+def instance_style(key: str) -> tuple[str, str, str]:
+    """How run ``key`` is drawn, (colour, dash, marker): its spec's for the first instance;
+    for the n-th, the n-th of :data:`INSTANCE_COLOURS`, the spec's dash moved n − 1 places
+    along :data:`DASHES` and its marker open, so that two runs of one optimizer differ in
+    all three."""
+    spec = get(key)
+    n = instance_number(key)
+    if n == 1:
+        return spec.line_colour, spec.dash, spec.marker
+    colour = INSTANCE_COLOURS[(n - 2) % len(INSTANCE_COLOURS)]
+    dash = DASHES[(DASHES.index(spec.dash) + n - 1) % len(DASHES)]
+    return colour, dash, f"{spec.marker}-open"
+
+
 def get(key: str) -> OptimizerSpec:
-    """The spec of optimizer ``key`` (``KeyError`` listing the known keys otherwise)."""
+    """The spec of optimizer ``key``, or of the optimizer an instance key ``"<key>~n"`` runs
+    (``KeyError`` listing the known keys otherwise)."""
     try:
-        return REGISTRY[key]
+        return REGISTRY[spec_key(key)]
     except KeyError:
         raise KeyError(f"unknown optimizer {key!r}; known: {', '.join(REGISTRY)}") from None
 
 
 def build(key: str, **hyperparams: Any) -> Optimizer:
-    """Build optimizer ``key`` with the given hyperparameters (defaults for the rest)."""
+    """Build optimizer ``key`` (or the one instance key ``"<key>~n"`` runs) with the given
+    hyperparameters (defaults for the rest)."""
     return get(key).build(**hyperparams)

@@ -227,7 +227,16 @@ class Scene:
       η = 1) hold unless the optimizer is in ``variants`` (the libraries' variant; only
       optimizers with ``paper_values`` have one);
     * ``noise`` — σ of the Gaussian gradient noise for the untransformed f (the runs use
-      σ·10^k: :attr:`sigma`), replayed exactly by ``seed``.
+      σ·10^k: :attr:`sigma`), replayed exactly by ``seed``;
+    * ``optimizers`` — the runs compared, each a spec's key (``"adadelta"``) or, for a
+      second (third, …) run of the same optimizer with settings of its own, an instance
+      key ``"adadelta~2"`` (:func:`optviz.optimizers.instance_key`); every key has its own
+      ``hyperparams`` and variant switch;
+    * ``labels`` — (key, text) pairs: a run's legend name typed by the user (else
+      :meth:`label` makes one);
+    * ``untransformed`` — the runs that ignore ``transform`` (the robustness demos'
+      "compare with the untransformed run": the same optimizer on the original f, drawn on
+      the same picture).
     """
 
     objective: str = DEFAULT_OBJECTIVE
@@ -241,6 +250,8 @@ class Scene:
     seed: int = 0
     variants: tuple[str, ...] = ()
     transform: Transform = Transform()
+    labels: tuple[tuple[str, str], ...] = ()
+    untransformed: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         set_ = functools.partial(object.__setattr__, self)
@@ -259,6 +270,9 @@ class Scene:
         set_("seed", int(self.seed))
         # only a method the paper fixes a value of has a library variant (ADADELTA's η)
         set_("variants", tuple(sorted(k for k in set(self.variants) if _has_variant(k))))
+        labels = {str(k): " ".join(str(t).split()) for k, t in dict(self.labels).items()}
+        set_("labels", tuple(sorted((k, t) for k, t in labels.items() if t)))
+        set_("untransformed", tuple(sorted(set(self.untransformed))))
         if not isinstance(self.transform, Transform):
             raise TypeError(f"transform must be a Transform, got {self.transform!r}")
 
@@ -332,6 +346,45 @@ class Scene:
         others = tuple((k, v) for k, v in self.hyperparams if k != key)
         return dataclasses.replace(self, hyperparams=(*others, (key, tuple(values.items()))))
 
+    def label(self, key: str) -> str:
+        """Run ``key``'s name in a legend: the label typed for it, or its spec's
+        (:meth:`~optviz.optimizers.OptimizerSpec.label`) followed, when the scene runs
+        that optimizer more than once, by the hyperparameters in which its runs differ
+        (``ADADELTA (ρ=0.9)`` beside ``ADADELTA (ρ=0.99)``; the instance number where
+        none differs), and "untransformed" for a run that ignores the transform."""
+        typed = dict(self.labels).get(key)
+        if typed:
+            return typed
+        spec = optimizers.get(key)
+        values = self.hp(key)
+        text = spec.label(values)
+        siblings = [k for k in self.optimizers if optimizers.spec_key(k) == spec.key]
+        notes = []
+        if len(siblings) > 1:
+            settings = [self.hp(k) for k in siblings]
+            differing = [
+                hp
+                for hp in spec.hyperparams
+                if len({s[hp.name] for s in settings}) > 1 and hp.name not in spec.paper_values
+            ]
+            notes = [f"{hp.label.split(' ')[0]}={values[hp.name]:.4g}" for hp in differing]
+            twins = [
+                k for k in siblings if (k in self.untransformed) == (key in self.untransformed)
+            ]
+            if not notes and len(twins) > 1:
+                notes = [f"run {optimizers.instance_number(key)}"]
+        if key in self.untransformed and self.transform != Transform():
+            notes.append("untransformed")
+        if not notes:
+            return text
+        if text.endswith(")"):
+            return f"{text[:-1]}, {', '.join(notes)})"
+        return f"{text} ({', '.join(notes)})"
+
+    def transform_of(self, key: str) -> Transform:
+        """The transform run ``key`` sees: the scene's, or none for an untransformed run."""
+        return Transform() if key in self.untransformed else self.transform
+
     def replace(self, **changes: Any) -> Scene:
         """``dataclasses.replace`` (e.g. ``scene.replace(steps=100)``)."""
         return dataclasses.replace(self, **changes)
@@ -352,7 +405,7 @@ class Scene:
             self.steps,
             self.noise,
             self.seed,
-            self.transform,
+            self.transform_of(key),
         )
 
     def runs(self) -> dict[str, Trajectory]:
@@ -374,6 +427,8 @@ class Scene:
             "noise": self.noise,
             "seed": self.seed,
             "library_variants": [k for k in self.variants if k in self.optimizers],
+            "labels": {k: self.label(k) for k in self.optimizers},
+            "untransformed": [k for k in self.untransformed if k in self.optimizers],
             "scale_exponent": self.transform.scale_exp,
             "stretch": self.transform.stretch,
         }

@@ -37,7 +37,7 @@ def ghost_fan_for(scene: Scene, presentation: Presentation) -> GhostFan | None:
     values = fan(hp, presentation.ghost_count)
     config = {**scene.hp(key), name: values}
     opt = optimizers.build(key, **config)
-    traj = scene.transform.run(
+    traj = scene.transform_of(key).run(
         scene.base_objective(),
         opt,
         scene.start,
@@ -85,7 +85,7 @@ def scene_paths(scene: Scene, focus: tuple[str, ...] = ()) -> list[PathView]:
     paths = []
     for key in scene.optimizers:
         spec = optimizers.get(key)
-        label = spec.label(scene.hp(key))
+        label = scene.label(key)
         dimmed = bool(focus) and key not in focus
         paths.append(
             PathView(key=key, label=label, spec=spec, trajectory=scene.run(key), dimmed=dimmed)

@@ -31,18 +31,24 @@ from .state import (
     SPEEDS,
     STEPS_RANGE,
     STRETCHES,
+    UNTRANSFORMED,
     WINDOW_KEYS,
     Presentation,
     all_defaults,
     extra_key,
     hp_key,
+    label_key,
     objective_names,
     options_for,
     scene_of,
+    setting,
     snap,
     state_of,
     variant_key,
 )
+
+#: at most this many runs of one optimizer side by side
+MAX_INSTANCES = 4
 
 
 def custom_window(state: Any) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -92,12 +98,16 @@ def ensure_defaults() -> None:
     state = st.session_state
     for k, v in all_defaults(state.get("objective", DEFAULT_OBJECTIVE)).items():
         state.setdefault(k, v)
-    for key in optimizers.names():
+    instances = [k for k in state["optimizers"] if k not in optimizers.REGISTRY]
+    for key in [*optimizers.names(), *instances]:  # (a new instance: the copied settings)
         spec = optimizers.get(key)
         for hp in spec.hyperparams:
-            state[hp_key(key, hp.name)] = state[hp_key(key, hp.name)]
+            state[hp_key(key, hp.name)] = setting(state, key, hp.name)
         if spec.paper_values:
-            state[variant_key(key)] = state[variant_key(key)]
+            state[variant_key(key)] = bool(setting(state, key, None))
+    for key in instances:
+        state[label_key(key)] = state.get(label_key(key), "")
+    state[UNTRANSFORMED] = [k for k in state.get(UNTRANSFORMED, ()) if k in state["optimizers"]]
 
 
 def reset_to_defaults() -> None:
@@ -209,7 +219,7 @@ def write_scene(
     before = state_of(old_scene, old_presentation)
     owner = {
         key: opt
-        for opt in optimizers.names()
+        for opt in dict.fromkeys([*optimizers.names(), *old_scene.optimizers, *scene.optimizers])
         for key in (
             variant_key(opt),
             *(hp_key(opt, hp.name) for hp in optimizers.get(opt).hyperparams),
@@ -285,13 +295,86 @@ def sidebar_top() -> None:
         help="how fast ▶ Play moves through the (at most 200) frames",
     )
 
+    chosen = st.session_state["optimizers"]
     sb.multiselect(
         "Optimizers",
-        optimizers.names(),
+        [*optimizers.names(), *(k for k in chosen if k not in optimizers.REGISTRY)],
         key="optimizers",
-        format_func=lambda k: optimizers.get(k).display_name,
-        help="SGD, momentum, ADAGRAD and ADADELTA by default; add RMSprop, Adam or Nesterov",
+        format_func=run_name,
+        help="SGD, momentum, ADAGRAD and ADADELTA by default; add RMSprop, Adam or Nesterov. "
+        "To compare two settings of one optimizer, press “Add another run” in its box below.",
     )
+
+
+def run_name(key: str) -> str:
+    """A run's name in the sidebar: its typed label, or the optimizer's name (and, for a
+    second run of it, its number: "ADADELTA 2")."""
+    typed = st.session_state.get(label_key(key))
+    if typed:
+        return str(typed)
+    name = optimizers.get(key).display_name
+    n = optimizers.instance_number(key)
+    return name if n == 1 else f"{name} {n}"
+
+
+def next_instance(state: Any, key: str) -> str | None:
+    """The key of a new run of ``key``'s optimizer (the first free number), or None when
+    :data:`MAX_INSTANCES` of it are compared already."""
+    base = optimizers.spec_key(key)
+    taken = {
+        optimizers.instance_number(k) for k in state["optimizers"] if optimizers.spec_key(k) == base
+    }
+    if len(taken) >= MAX_INSTANCES:
+        return None
+    n = min(set(range(1, MAX_INSTANCES + 1)) - taken)
+    return optimizers.instance_key(base, n)
+
+
+def add_run(key: str, untransformed: bool = False) -> str | None:
+    """Callback: compare one more run of ``key``'s optimizer, starting from ``key``'s
+    settings (its hyperparameters and variant switch copied), placed after it; with
+    ``untransformed``, a run that ignores the robustness demos' transform. Returns its key."""
+    state = st.session_state
+    new = next_instance(state, key)
+    if new is None:
+        return None
+    spec = optimizers.get(key)
+    for hp in spec.hyperparams:
+        state[hp_key(new, hp.name)] = setting(state, key, hp.name)
+        extra = state.get(extra_key(hp_key(key, hp.name)))
+        if extra is not None:
+            state[extra_key(hp_key(new, hp.name))] = extra
+    if spec.paper_values:
+        state[variant_key(new)] = bool(setting(state, key, None))
+    state[label_key(new)] = ""
+    chosen = list(state["optimizers"])
+    chosen.insert(chosen.index(key) + 1 if key in chosen else len(chosen), new)
+    state["optimizers"] = chosen
+    if untransformed:
+        state[UNTRANSFORMED] = [*state.get(UNTRANSFORMED, ()), new]
+    return new
+
+
+def remove_run(key: str) -> None:
+    """Callback: take run ``key`` out of the comparison."""
+    state = st.session_state
+    state["optimizers"] = [k for k in state["optimizers"] if k != key]
+    state[UNTRANSFORMED] = [k for k in state.get(UNTRANSFORMED, ()) if k != key]
+
+
+def compare_untransformed() -> None:
+    """Callback of the robustness demos: beside every transformed run, the same optimizer
+    with the same settings on the original f (drawn on the same picture)."""
+    state = st.session_state
+    done = set(state.get(UNTRANSFORMED, ()))
+    for key in [k for k in state["optimizers"] if k not in done]:
+        add_run(key, untransformed=True)
+
+
+def drop_untransformed() -> None:
+    """Callback: take the untransformed runs out again."""
+    for key in list(st.session_state.get(UNTRANSFORMED, ())):
+        remove_run(key)
 
 
 def optimizer_controls() -> None:
@@ -301,14 +384,54 @@ def optimizer_controls() -> None:
     reruns only that fragment — these widgets and the view — not the header or the rest
     of the sidebar, so the browser gets and redraws a fraction of the page.
     """
-    for key in st.session_state["optimizers"]:
+    state = st.session_state
+    for key in state["optimizers"]:
         spec = optimizers.get(key)
-        with st.sidebar.expander(f"{spec.display_name}", expanded=key == "adadelta"):
+        instance = key not in optimizers.REGISTRY
+        untransformed = key in state.get(UNTRANSFORMED, ())
+        title = run_name(key) + (" · untransformed" if untransformed else "")
+        with st.sidebar.expander(title, expanded=key == "adadelta" or instance):
+            if untransformed:
+                st.caption("Runs on the original f, ignoring the robustness demos' k and s.")
             for hp in spec.hyperparams:
                 if hp.name not in spec.paper_values:
                     _hyperparam_widget(key, hp)
             if spec.paper_values:
                 _variant_controls(key)
+            _run_controls(key, spec, instance)
+
+
+def _run_controls(key: str, spec: optimizers.OptimizerSpec, instance: bool) -> None:
+    """A run's label, and the buttons that add another run of its optimizer (to compare
+    two settings side by side) or take this one out."""
+    if instance:
+        st.text_input(
+            "Label in the legend",
+            key=label_key(key),
+            max_chars=40,
+            placeholder="automatic",
+            help="empty: the legend names the run by the settings in which it differs",
+        )
+    st.button(
+        "Add another run",
+        key=f"add_run.{key}",
+        icon=":material/add:",
+        on_click=add_run,
+        args=(key,),
+        disabled=next_instance(st.session_state, key) is None,
+        help=f"{spec.display_name} once more, starting from these settings: change one "
+        f"and compare the two paths (at most {MAX_INSTANCES} runs of one optimizer)",
+        width="stretch",
+    )
+    if instance:
+        st.button(
+            "Remove this run",
+            key=f"remove_run.{key}",
+            icon=":material/close:",
+            on_click=remove_run,
+            args=(key,),
+            width="stretch",
+        )
 
 
 def _variant_controls(key: str) -> None:
@@ -401,6 +524,28 @@ def sidebar_bottom() -> None:
             "at s = 10 its end point moves 10–25 % of the plot's width on the catalogue's "
             "functions, ADAGRAD's 6–45 %",
         )
+        transformed = bool(st.session_state.get("scale_exp")) or (
+            st.session_state.get("stretch") != 1.0
+        )
+        if st.session_state.get(UNTRANSFORMED):
+            st.button(
+                "Remove the untransformed runs",
+                key="drop_untransformed",
+                on_click=drop_untransformed,
+                width="stretch",
+            )
+        else:
+            st.button(
+                "Compare with the untransformed run",
+                key="compare_untransformed",
+                on_click=compare_untransformed,
+                disabled=not transformed,
+                width="stretch",
+                help="beside each run, the same optimizer with the same settings on the "
+                "original f (k = 0, s = 1), drawn on the same picture"
+                if transformed
+                else "set k or s above first",
+            )
     sb.button("Reset to defaults", on_click=reset_to_defaults, width="stretch")
 
 

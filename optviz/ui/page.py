@@ -45,8 +45,8 @@ _PAGE_CSS = """<style>
 .st-key-page_header [data-testid="stMarkdownContainer"] p { margin-bottom: 0; }
 /* a narrow window (the sidebar open on a projector): the header wraps, nothing is cut */
 .st-key-page_header [data-testid="stHorizontalBlock"] { flex-wrap: wrap; row-gap: 0.4rem; }
-.st-key-page_header [data-testid="stColumn"]:has(.st-key-view) { min-width: 22rem; }
-.st-key-page_header [data-testid="stColumn"]:has(.st-key-lesson) { min-width: 20rem; }
+.st-key-page_header [data-testid="stColumn"]:has(.st-key-view) { min-width: 23.6rem; }
+.st-key-page_header [data-testid="stColumn"]:has(.st-key-lesson) { min-width: 17rem; }
 .st-key-lecture [data-testid="stHorizontalBlock"] { flex-wrap: nowrap; }
 .st-key-lecture [data-testid="stColumn"] { min-width: 0 !important; }
 .st-key-lesson_text [data-testid="stExpanderDetails"] { max-height: 20vh; overflow-y: auto; }
@@ -182,7 +182,7 @@ def _header(presenter_was: bool) -> None:
     presenting = bool(st.session_state.get("presenter"))
     with st.container(key="page_header"):
         # (on a projector the room goes to the controls: the name is in the window's title)
-        widths = [4.2, 3.1, 2.8] if presenting else [0.9, 4.4, 4.4, 1.5]
+        widths = [4.2, 3.1, 2.8] if presenting else [0.7, 4.5, 3.7, 1.7]
         name, views, lesson, switch = (
             [None, *st.columns(widths, vertical_alignment="center", gap="small")]
             if presenting

@@ -51,6 +51,7 @@ __all__ = [
     "all_defaults",
     "extra_key",
     "hp_key",
+    "label_key",
     "lesson_focus",
     "lesson_ghosts",
     "lesson_state",
@@ -97,6 +98,26 @@ WINDOW_KEYS = ("xmin", "xmax", "ymin", "ymax")
 def hp_key(opt_key: str, name: str) -> str:
     """The session-state key of optimizer ``opt_key``'s hyperparameter ``name``."""
     return f"hp.{opt_key}.{name}"
+
+
+def label_key(key: str) -> str:
+    """The session-state key of run ``key``'s typed legend label (empty: its own)."""
+    return f"label.{key}"
+
+
+#: the session-state key of the runs that ignore the robustness demos' transform
+UNTRANSFORMED = "untransformed"
+#: the longest legend label a user may type
+MAX_LABEL = 40
+
+
+def clean_label(text: Any) -> str:
+    """A typed label as the legend shows it: one line, at most :data:`MAX_LABEL`
+    characters, without the ``<``, ``>`` and ``&`` that plotly would read as markup."""
+    words = " ".join(str(text or "").split())
+    return "".join("‹" if c == "<" else "›" if c == ">" else "+" if c == "&" else c for c in words)[
+        :MAX_LABEL
+    ]
 
 
 def extra_key(key: str) -> str:
@@ -298,6 +319,7 @@ CONTROLS: tuple[Control, ...] = (
     Control("start_x", lambda s, _p: s.start[0], "x0", parse_number, dependent=True),
     Control("start_y", lambda s, _p: s.start[1], "y0", parse_number, dependent=True),
     Control("optimizers", lambda s, _p: list(s.optimizers), "opt", dependent=True),
+    Control(UNTRANSFORMED, lambda s, _p: list(s.untransformed), "orig", dependent=True),
     Control(
         "steps",
         lambda s, _p: s.steps,
@@ -394,7 +416,8 @@ def state_of(
     values as they are, where off the grid with the slider's extra position
     (:func:`extra_key`) set to them (a heatmap cell's configuration)."""
     values = {c.key: c.get(scene, presentation) for c in CONTROLS}
-    for key in optimizers.names():
+    instances = [k for k in scene.optimizers if k not in optimizers.REGISTRY]
+    for key in [*optimizers.names(), *instances]:
         spec = optimizers.get(key)
         for hp_name, value in scene.hp(key, paper=False).items():
             hp = spec.hyperparam(hp_name)
@@ -404,7 +427,20 @@ def state_of(
                 values[extra_key(hp_key(key, hp_name))] = v
         if spec.paper_values:
             values[variant_key(key)] = key in scene.variants
+    for key in scene.optimizers:
+        values[label_key(key)] = dict(scene.labels).get(key, "")
     return values
+
+
+def setting(state: Mapping[str, Any], key: str, name: str) -> Any:
+    """Run ``key``'s control ``name`` (a hyperparameter, or the variant switch when
+    ``name`` is None): its own, or for a new instance ``"<key>~n"`` without one yet, the
+    first instance's (a copy starts from the settings it copies)."""
+    own = variant_key(key) if name is None else hp_key(key, name)
+    if own in state:
+        return state[own]
+    first = optimizers.spec_key(key)
+    return state.get(variant_key(first) if name is None else hp_key(first, name))
 
 
 def scene_of(state: Mapping[str, Any]) -> tuple[Scene, Presentation]:
@@ -413,17 +449,18 @@ def scene_of(state: Mapping[str, Any]) -> tuple[Scene, Presentation]:
     ``paper_values`` hold unless its variant switch is on."""
     custom = state["objective"] == CUSTOM
     chosen = tuple(state["optimizers"])
-    variants = tuple(k for k in chosen if state.get(variant_key(k), False))
+    variants = tuple(k for k in chosen if setting(state, k, None))
     hyper = []
     for key in chosen:
         spec = optimizers.get(key)
         values = {
-            hp.name: float(state[hp_key(key, hp.name)])
+            hp.name: float(setting(state, key, hp.name))
             if key in variants or hp.name not in spec.paper_values
             else spec.paper_values[hp.name]
             for hp in spec.hyperparams
         }
         hyper.append((key, tuple(values.items())))
+    labels = tuple((k, clean_label(state.get(label_key(k)))) for k in chosen)
     (a, b), (c, d) = DEFAULT_WINDOW
     scene = Scene(
         objective=str(state["objective"]),
@@ -442,6 +479,8 @@ def scene_of(state: Mapping[str, Any]) -> tuple[Scene, Presentation]:
         seed=int(state["seed"]),
         variants=variants,
         transform=Transform(int(state["scale_exp"]), float(state["stretch"])),
+        labels=labels,
+        untransformed=tuple(k for k in state.get(UNTRANSFORMED, ()) if k in chosen),
     )
     presentation = Presentation(
         view=str(state.get("view") or "trajectories"),

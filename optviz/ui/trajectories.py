@@ -172,7 +172,7 @@ def robustness_caption(scene: Scene, paths: list[PathView]) -> None:
         what.append(f"x is measured in units {s:g}× smaller (x' = {s:g}·x)")
     original = scene.replace(transform=Transform())
     parts = []
-    for p in paths:
+    for p in (p for p in paths if p.key not in scene.untransformed):
         base = original.run(p.key)
         tr = p.trajectory
         if tr.diverged_at >= 0:
@@ -196,7 +196,16 @@ def robustness_caption(scene: Scene, paths: list[PathView]) -> None:
         )
     st.info(
         "Robustness demo — " + " and ".join(what) + ". Compared with the original "
-        "problem, at the last step: " + "; ".join(parts) + ". (" + "; ".join(why) + ".)",
+        "problem, at the last step: "
+        + "; ".join(parts)
+        + ". ("
+        + "; ".join(why)
+        + ".)"
+        + (
+            " The untransformed runs are drawn beside them; their f − f_min is the original f's."
+            if any(k in scene.untransformed for k in scene.optimizers)
+            else ""
+        ),
         icon=":material/biotech:",
     )
 
@@ -209,7 +218,8 @@ def summary_table(scene: Scene, paths: list[PathView]) -> None:
         finite = np.isfinite(tr.values)
         best = float(np.nanmin(tr.values)) if finite.any() else float("nan")
         final = float(tr.values[-1])
-        gap = (lambda v: v - obj.f_min) if obj.f_min is not None else (lambda v: v)
+        f_min = tr.objective.f_min  # (its own: an untransformed run's f is unscaled)
+        gap = (lambda v, m=f_min: v - m) if obj.f_min is not None else (lambda v: v)
         rows.append(  # numbers as text, written as every table writes them (7e-31, 0)
             {
                 "optimizer": p.label,
@@ -373,9 +383,9 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
         or keys[0]
     )
     p = next(p for p in paths if p.key == key)
-    d = step_details(scene.transform.to_optimizer(p.trajectory), t)
+    d = step_details(scene.transform_of(key).to_optimizer(p.trajectory), t)
     st.latex(d.rule_latex)
-    if scene.transform.stretch != 1.0:
+    if scene.transform_of(key).stretch != 1.0:
         st.caption(
             f"Robustness demo: the optimizers run in x′ = {scene.transform.stretch:g}·x, so "
             "every number of the x coordinate below — positions, gradients, steps "

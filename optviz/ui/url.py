@@ -43,11 +43,14 @@ from .state import (
     DEFAULT_WINDOW,
     STEP,
     STEPS_RANGE,
+    UNTRANSFORMED,
     WINDOW_KEYS,
     Control,
     all_defaults,
+    clean_label,
     extra_key,
     hp_key,
+    label_key,
     lesson_state,
     one_of,
     options_for,
@@ -59,6 +62,8 @@ from .state import (
 #: "<optimizer>.variant=1": that optimizer as the libraries' variant of the paper's method
 #: (ADADELTA's is "variant=1", as links have always said)
 VARIANT = "variant"
+#: "<optimizer>~2.label=…": the legend label typed for a second run of an optimizer
+LABEL = "label"
 
 #: The Sensitivity and Network views' own controls (not part of a scene or its
 #: presentation: each view keeps them while hidden, ``current_setting``); ``get`` gives
@@ -136,7 +141,7 @@ SETTINGS: tuple[Control, ...] = (
 )
 #: The settings read by a reader of their own (query name -> session-state key; "opt",
 #: the optimizers compared, is read by :func:`_read_optimizers`).
-DEPENDENT = {c.name: c.key for c in CONTROLS if c.dependent and c.name != "opt"}
+DEPENDENT = {c.name: c.key for c in CONTROLS if c.dependent and c.name not in ("opt", "orig")}
 #: The views' own controls (their defaults are not in state.all_defaults).
 SENSITIVITY = {c.name: c.key for c in VIEW_CONTROLS}
 #: Query name -> session-state key of every scalar setting the link writes as it is.
@@ -151,7 +156,7 @@ STEP_SETTING = Control(
     lambda v: 0 <= v <= STEPS_RANGE[1],
     lambda: f"a whole number from 0 to {STEPS_RANGE[1]} is needed",
 )
-KNOWN = frozenset({*SIMPLE, *SENSITIVITY, "opt", STEP_SETTING.name})
+KNOWN = frozenset({*SIMPLE, *SENSITIVITY, "opt", "orig", STEP_SETTING.name})
 
 
 def _read_custom(params: Mapping[str, str], values: dict[str, Any], bad: Any) -> tuple:
@@ -188,7 +193,10 @@ def _read_custom(params: Mapping[str, str], values: dict[str, Any], bad: Any) ->
 def _read_dotted(qname: str, text: str, values: dict[str, Any], bad: Callable) -> None:
     """An "<optimizer>.<hyperparameter>" (or "<optimizer>.variant") setting of the link."""
     opt_key, hp_name = qname.split(".", 1)
-    if hp_name == VARIANT and opt_key in optimizers.REGISTRY:
+    if optimizers.spec_key(opt_key) in optimizers.REGISTRY and hp_name == LABEL:
+        values[label_key(opt_key)] = clean_label(text)
+        return
+    if hp_name == VARIANT and optimizers.spec_key(opt_key) in optimizers.REGISTRY:
         if optimizers.get(opt_key).paper_values:
             try:
                 values[variant_key(opt_key)] = parse_flag(text)
@@ -257,14 +265,27 @@ def _read_start(
 
 
 def _read_optimizers(params: Mapping[str, str], values: dict[str, Any], bad: Callable) -> None:
-    """The optimizers compared ("opt=sgd,adadelta"), each a registered key."""
-    if "opt" not in params:
-        return
-    keys = [k for k in params["opt"].split(",") if k]
-    if not keys or any(k not in optimizers.names() for k in keys):
-        bad("opt", params["opt"], f"known optimizers are {', '.join(optimizers.names())}")
-    else:
-        values["optimizers"] = list(dict.fromkeys(keys))
+    """The runs compared ("opt=sgd,adadelta,adadelta~2"), each a registered key or a second
+    (third, …) run of one ("<key>~n"); the untransformed ones among them ("orig=…")."""
+    if "opt" in params:
+        keys = [k for k in params["opt"].split(",") if k]
+        if not keys or any(not _run_key(k) for k in keys):
+            known = ", ".join(optimizers.names())
+            bad("opt", params["opt"], f"known optimizers are {known} (a second run: adadelta~2)")
+        else:
+            values["optimizers"] = list(dict.fromkeys(keys))
+    if "orig" in params:  # (those not compared are left out: state.scene_of)
+        keys = [k for k in params["orig"].split(",") if k]
+        if not keys or any(not _run_key(k) for k in keys):
+            bad("orig", params["orig"], "a list of the compared runs (opt=) is needed")
+        else:
+            values[UNTRANSFORMED] = list(dict.fromkeys(keys))
+
+
+def _run_key(key: str) -> bool:
+    """Whether ``key`` names a registered optimizer or an instance of one."""
+    base = optimizers.spec_key(key)
+    return base in optimizers.REGISTRY and (key == base or optimizers.instance_number(key) > 1)
 
 
 def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
@@ -329,13 +350,21 @@ def to_query(state: Mapping[str, Any]) -> dict[str, str]:
     chosen = list(state.get("optimizers", defaults["optimizers"]))
     if chosen != defaults["optimizers"]:
         out["opt"] = ",".join(chosen)
+    untransformed = [k for k in state.get(UNTRANSFORMED, ()) if k in chosen]
+    if untransformed != list(defaults.get(UNTRANSFORMED, ())):
+        out["orig"] = ",".join(untransformed)
     for opt_key in chosen:
+        typed = clean_label(state.get(label_key(opt_key)))
+        if typed and typed != defaults.get(label_key(opt_key)):
+            out[f"{opt_key}.{LABEL}"] = typed
         qname = f"{opt_key}.{VARIANT}"
         if SIMPLE.get("variant") != variant_key(opt_key) and state.get(variant_key(opt_key)):
             out[qname] = "1"  # (ADADELTA's switch is the shorter "variant")
+        first = optimizers.spec_key(opt_key)  # (a second run's default: the first's value)
         for hp in optimizers.get(opt_key).hyperparams:
             key = hp_key(opt_key, hp.name)
-            if key in state and state[key] != defaults.get(key):
+            default = defaults.get(key, state.get(hp_key(first, hp.name)))
+            if key in state and state[key] != default:
                 paper = optimizers.get(opt_key).paper_values
                 if hp.name in paper and not state.get(variant_key(opt_key)):
                     continue
