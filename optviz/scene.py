@@ -368,18 +368,20 @@ class Scene:
                 if len({s[hp.name] for s in settings}) > 1 and hp.name not in spec.paper_values
             ]
             notes = [f"{hp.label.split(' ')[0]}={values[hp.name]:.4g}" for hp in differing]
-            twins = [
-                k for k in siblings if (k in self.untransformed) == (key in self.untransformed)
-            ]
+            twins = [k for k in siblings if self._apart(k) == self._apart(key)]
             if not notes and len(twins) > 1:
                 notes = [f"run {optimizers.instance_number(key)}"]
-        if key in self.untransformed and self.transform != Transform():
+        if self._apart(key):
             notes.append("untransformed")
         if not notes:
             return text
         if text.endswith(")"):
             return f"{text[:-1]}, {', '.join(notes)})"
         return f"{text} ({', '.join(notes)})"
+
+    def _apart(self, key: str) -> bool:
+        """Whether run ``key`` ignores a transform that changes the others' runs."""
+        return key in self.untransformed and self.transform != Transform()
 
     def transform_of(self, key: str) -> Transform:
         """The transform run ``key`` sees: the scene's, or none for an untransformed run."""

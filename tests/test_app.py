@@ -441,6 +441,8 @@ def test_the_url_round_trips_and_leaves_defaults_out():
         ({"sgd.lr": "nan"}, "hp.sgd.lr", 1e-3),
         ({"x0": "1e308"}, "start_x", -1.5),
         ({"opt": "sgd,__import__"}, "optimizers", ["sgd", "momentum", "adagrad", "adadelta"]),
+        ({"opt": "sgd,adadelta~1"}, "optimizers", ["sgd", "momentum", "adagrad", "adadelta"]),
+        ({"opt": "sgd,nope~2"}, "optimizers", ["sgd", "momentum", "adagrad", "adadelta"]),
         ({"seed": "-3"}, "seed", 0),
         ({"noise": "1e9"}, "noise", 0.0),
     ],
@@ -1128,3 +1130,97 @@ def test_a_typed_formula_gets_a_window_that_shows_its_minimum():
 
     box = ((-2.0, 2.0), (-2.0, 2.0))
     assert suggest_bounds(from_expression("-x^2 - y^2", bounds=box), box) == box  # no minimum
+
+
+# --- several runs of one optimizer -----------------------------------------------------
+
+
+def legend_names(at: AppTest) -> dict[str, str]:
+    return {t["legendgroup"]: t["name"] for t in chart_spec(at)["data"] if t.get("showlegend")}
+
+
+def test_another_run_of_adadelta_has_its_own_settings_path_label_and_link():
+    at = fresh()
+    widget(at, "add_run.adadelta").click().run()
+    assert not at.exception
+    assert at.session_state["optimizers"] == [
+        "sgd",
+        "momentum",
+        "adagrad",
+        "adadelta",
+        "adadelta~2",
+    ]
+    assert widget(at, "hp.adadelta~2.rho").value == 0.95  # a copy of the first's settings
+    before = chart_spec(at)
+    np.testing.assert_array_equal(path_of(before, "adadelta~2"), path_of(before, "adadelta"))
+    widget(at, "hp.adadelta~2.rho").set_value(0.9).run()
+    assert not at.exception
+    after = chart_spec(at)
+    np.testing.assert_array_equal(path_of(after, "adadelta"), path_of(before, "adadelta"))
+    expected = ov.run(
+        ov.objectives.get("rosenbrock"), ov.optimizers.adadelta(rho=0.9), (-1.5, 2.0), 500
+    )
+    np.testing.assert_array_equal(path_of(after, "adadelta~2"), expected.positions)
+    names = legend_names(at)
+    assert names["adadelta"] == "ADADELTA (ρ=0.95)" and names["adadelta~2"] == "ADADELTA (ρ=0.9)"
+    assert query(at) == {"opt": "sgd,momentum,adagrad,adadelta,adadelta~2", "adadelta~2.rho": "0.9"}
+    rows = at.dataframe[0].value["optimizer"].tolist() if at.dataframe else []
+    assert "ADADELTA (ρ=0.9)" in rows
+    # the step inspector offers it by its label, and shows its numbers
+    assert "ADADELTA (ρ=0.9)" in [str(o) for o in widget(at, "inspect_key").options]
+    at.text_input(key="label.adadelta~2").input("  slow <forgetting> ").run()
+    assert legend_names(at)["adadelta~2"] == "slow ‹forgetting›"
+    assert query(at)["adadelta~2.label"] == "slow ‹forgetting›"
+    widget(at, "remove_run.adadelta~2").click().run()
+    assert not at.exception
+    assert at.session_state["optimizers"] == ["sgd", "momentum", "adagrad", "adadelta"]
+    assert "adadelta~2" not in legend_names(at)
+
+
+def test_a_link_opens_two_runs_of_one_optimizer_with_their_labels():
+    at = with_query(
+        {
+            "opt": "adadelta,adadelta~2,adadelta~3",
+            "adadelta~2.rho": "0.99",
+            "adadelta~3.label": "third",
+        }
+    )
+    assert not at.warning, [w.value for w in at.warning]
+    names = legend_names(at)
+    assert names == {
+        "adadelta": "ADADELTA (ρ=0.95)",
+        "adadelta~2": "ADADELTA (ρ=0.99)",
+        "adadelta~3": "third",
+    }
+    assert widget(at, "hp.adadelta~3.rho").value == 0.95  # unset: the first run's value
+    assert query(at) == {
+        "opt": "adadelta,adadelta~2,adadelta~3",
+        "adadelta~2.rho": "0.99",
+        "adadelta~3.label": "third",
+    }
+
+
+def test_compare_with_the_untransformed_run_draws_the_original_beside_the_scaled():
+    at = fresh()
+    assert widget(at, "compare_untransformed").disabled  # nothing is transformed yet
+    widget(at, "scale_exp").set_value(2).run()
+    widget(at, "compare_untransformed").click().run()
+    assert not at.exception
+    chosen = at.session_state["optimizers"]
+    assert len(chosen) == 8 and at.session_state["untransformed"] == [k for k in chosen if "~" in k]
+    names = legend_names(at)
+    assert names["sgd~2"] == "SGD (untransformed)"
+    assert names["adadelta~2"] == "ADADELTA (untransformed)"
+    spec = chart_spec(at)
+    original = ov.run(ov.objectives.get("rosenbrock"), ov.optimizers.adadelta(), (-1.5, 2.0), 500)
+    np.testing.assert_array_equal(path_of(spec, "adadelta~2"), original.positions)
+    scaled = ov.run(
+        ov.objectives.get("rosenbrock").scaled(100.0), ov.optimizers.adadelta(), (-1.5, 2.0), 500
+    )
+    np.testing.assert_array_equal(path_of(spec, "adadelta"), scaled.positions)
+    assert "orig" in query(at)
+    (info,) = [i.value for i in at.info if "Robustness demo" in i.value]
+    assert "untransformed runs are drawn beside them" in info
+    assert "**SGD (untransformed)**" not in info  # the comparison is of the transformed runs
+    widget(at, "drop_untransformed").click().run()
+    assert at.session_state["optimizers"] == ["sgd", "momentum", "adagrad", "adadelta"]

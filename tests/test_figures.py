@@ -573,3 +573,39 @@ def test_the_projector_theme_changes_the_figures_colours():
     ]
     with pytest.raises(ValueError, match="unknown theme"):
         trajectory_figure(obj, paths, theme="neon")
+
+
+def test_two_runs_of_one_optimizer_and_an_untransformed_run_are_drawn_each_its_own_way():
+    """A second ADADELTA has its own colour, dash and open marker; the f − f_min panel
+    measures each run against its own minimum (the untransformed run's f is unscaled)."""
+    from optviz.scene import Scene, Transform
+    from optviz.ui.compute import scene_paths
+
+    sc = Scene.of_objective(
+        "styblinski_tang",
+        steps=60,
+        optimizers=("adadelta", "adadelta~2", "adadelta~3"),
+        hyperparams={"adadelta~2": {"rho": 0.9}},
+        transform=Transform(1, 1.0),
+        untransformed=("adadelta~3",),
+    )
+    paths = scene_paths(sc)
+    spec = trajectory_figure(sc.plot_objective(), paths, start=sc.start, frames=False).spec
+    lines = {t["legendgroup"]: t for t in spec["data"] if t.get("showlegend")}
+    assert [lines[k]["name"] for k in sc.optimizers] == [
+        "ADADELTA (ρ=0.95)",
+        "ADADELTA (ρ=0.9)",
+        "ADADELTA (ρ=0.95, untransformed)",
+    ]
+    styles = {
+        (t["line"]["color"], t["line"]["dash"], t["marker"]["symbol"]) for t in lines.values()
+    }
+    assert len(styles) == 3
+    assert lines["adadelta~2"]["marker"]["symbol"] == "pentagon-open"
+    f_min = ov.objectives.get("styblinski_tang").f_min
+    for key, scale in (("adadelta", 10.0), ("adadelta~3", 1.0)):
+        loss = next(
+            t for t in spec["data"] if t.get("legendgroup") == key and t.get("yaxis") == "y2"
+        )
+        values = sc.run(key).values
+        np.testing.assert_allclose(decode(loss["y"])[0], values[0] - scale * f_min, rtol=1e-12)

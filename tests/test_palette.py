@@ -129,3 +129,29 @@ def test_the_apps_fans_have_distinct_labels():
         labels = distinct_labels(values)
         assert len(set(labels)) == count, (key, name)
         assert all(a != b for a, b in itertools.pairwise(labels))
+
+
+@pytest.mark.parametrize("key", BUILT_IN)
+def test_a_second_run_of_an_optimizer_differs_from_the_first_in_colour_dash_and_marker(key):
+    first = ov.optimizers.instance_style(key)
+    assert first == (
+        ov.optimizers.get(key).line_colour,
+        ov.optimizers.get(key).dash,
+        ov.optimizers.get(key).marker,
+    )
+    styles = [ov.optimizers.instance_style(f"{key}~{n}") for n in (2, 3, 4)]
+    for colour, dash, marker in styles:
+        assert colour != first[0] and dash != first[1] and marker == f"{first[2]}-open"
+        assert dash in DASHES
+    assert len({s[0] for s in styles}) == 3 and len({s[1] for s in styles}) == 3
+    assert figures.colour_of(f"{key}~2") == styles[0][0]
+
+
+@pytest.mark.parametrize("theme", figures.THEMES.values(), ids=lambda t: t.name)
+@pytest.mark.parametrize("vision", VISIONS)
+def test_the_second_runs_colours_stand_out_on_each_themes_background(theme, vision):
+    background = "#FFFFFF" if theme.paper == "white" else theme.paper
+    seen = colours.lab(colours.simulate(background, vision))
+    for colour in ov.optimizers.INSTANCE_COLOURS:
+        d = colours.delta_e(colours.lab(colours.simulate(colour, vision)), seen)
+        assert d >= MIN_FROM_BACKGROUND, f"{colour} on {background}: ΔE {d:.1f} ({vision})"

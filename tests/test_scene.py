@@ -161,7 +161,17 @@ def _on_slider(hp, draw):
 def slider_scenes(draw):
     """A scene whose every value is one the controls offer."""
     keys = draw(st.lists(st.sampled_from(optimizers.names()), unique=True, max_size=4))
+    if keys:  # second and third runs of some of them ("adadelta~2")
+        again = draw(st.lists(st.sampled_from(keys), max_size=3))
+        keys += list(
+            dict.fromkeys(
+                optimizers.instance_key(k, 2 + again[:i].count(k)) for i, k in enumerate(again)
+            )
+        )
     variants = draw(st.lists(st.sampled_from(keys), unique=True)) if keys else []
+    words = st.text("abc ρ=0.9 ", max_size=state.MAX_LABEL).map(lambda t: " ".join(t.split()))
+    labels = {k: draw(words) for k in keys if draw(st.booleans())}
+    untransformed = draw(st.lists(st.sampled_from(keys), unique=True)) if keys else []
     hyper = {}
     for key in keys:
         spec = optimizers.get(key)
@@ -185,6 +195,8 @@ def slider_scenes(draw):
         transform=Transform(
             draw(st.sampled_from(state.SCALE_EXPONENTS)), draw(st.sampled_from(state.STRETCHES))
         ),
+        labels=labels,
+        untransformed=tuple(untransformed),
     )
     presentation = state.Presentation(
         view=draw(st.sampled_from(state.VIEWS)),
@@ -220,3 +232,74 @@ def test_the_stretch_sliders_help_tells_the_measured_truth():
     assert min(moved["adadelta"]) >= 0.095 and max(moved["adadelta"]) <= 0.255
     assert min(moved["adagrad"]) >= 0.055 and max(moved["adagrad"]) <= 0.455
     assert max(moved["adagrad"]) >= 0.4 and min(moved["adagrad"]) <= 0.07
+
+
+# --- several runs of one optimizer -------------------------------------------------------
+
+
+def test_an_instance_key_names_its_optimizer_and_its_number():
+    assert optimizers.spec_key("adadelta~2") == "adadelta"
+    assert optimizers.instance_number("adadelta~2") == 2
+    assert optimizers.instance_number("adadelta") == 1
+    assert optimizers.instance_key("adadelta~3", 1) == "adadelta"
+    assert optimizers.instance_key("sgd", 12) == "sgd~12"
+    assert optimizers.get("rmsprop~4") is optimizers.get("rmsprop")
+    for not_one in ("adadelta~1", "adadelta~0", "adadelta~x", "adadelta~02"):
+        assert optimizers.instance_number(not_one) == 1
+        assert optimizers.spec_key(not_one) == not_one
+    with pytest.raises(KeyError, match="unknown optimizer"):
+        optimizers.get("adadelta~1")
+    with pytest.raises(ValueError, match="1 to 99"):
+        optimizers.instance_key("sgd", 100)
+
+
+def test_a_second_run_has_its_own_settings_and_its_own_run():
+    scene = Scene(
+        objective="rosenbrock",
+        steps=200,
+        optimizers=("adadelta", "adadelta~2"),
+        hyperparams={"adadelta~2": {"rho": 0.9, "eps": 1e-4}},
+    )
+    assert scene.hp("adadelta") == {"lr": 1.0, "rho": 0.95, "eps": 1e-6}
+    assert scene.hp("adadelta~2") == {"lr": 1.0, "rho": 0.9, "eps": 1e-4}
+    by_hand = ov.run(
+        objectives.get("rosenbrock"), optimizers.adadelta(rho=0.9, eps=1e-4), scene.start, 200
+    )
+    np.testing.assert_array_equal(scene.run("adadelta~2").positions, by_hand.positions)
+    assert not np.array_equal(scene.run("adadelta").positions, by_hand.positions)
+    # the legend names each by the settings in which they differ
+    assert scene.label("adadelta") == "ADADELTA (ρ=0.95, ε=1e-06)"
+    assert scene.label("adadelta~2") == "ADADELTA (ρ=0.9, ε=0.0001)"
+    same = scene.replace(hyperparams=())
+    assert [same.label(k) for k in same.optimizers] == ["ADADELTA (run 1)", "ADADELTA (run 2)"]
+    typed = scene.replace(labels={"adadelta~2": "  warm   start "})
+    assert typed.labels == (("adadelta~2", "warm start"),)
+    assert typed.label("adadelta~2") == "warm start"
+    assert typed.describe()["labels"]["adadelta~2"] == "warm start"
+
+
+@pytest.mark.parametrize(("k", "s"), [(2, 1.0), (0, 10.0)])
+def test_an_untransformed_run_ignores_the_transform(k, s):
+    scene = Scene(
+        objective="himmelblau",
+        steps=80,
+        optimizers=("sgd", "sgd~2"),
+        transform=Transform(k, s),
+        untransformed=("sgd~2",),
+    )
+    original = scene.replace(transform=Transform())
+    np.testing.assert_array_equal(scene.run("sgd~2").positions, original.run("sgd").positions)
+    np.testing.assert_array_equal(
+        scene.run("sgd").positions,
+        Scene(**{**_fields(scene), "optimizers": ("sgd",)}).run("sgd").positions,
+    )
+    assert not np.allclose(scene.run("sgd").positions, scene.run("sgd~2").positions)
+    assert scene.label("sgd~2") == "SGD (untransformed)"
+    assert scene.label("sgd") == "SGD"
+    assert scene.describe()["untransformed"] == ["sgd~2"]
+    # with no transform there is nothing to tell apart: the runs are numbered
+    assert original.label("sgd~2") == "SGD (run 2)"
+
+
+def _fields(scene):
+    return {f: getattr(scene, f) for f in scene.__dataclass_fields__ if f != "untransformed"}

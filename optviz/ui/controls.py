@@ -35,6 +35,7 @@ from .state import (
     WINDOW_KEYS,
     Presentation,
     all_defaults,
+    clean_label,
     extra_key,
     hp_key,
     label_key,
@@ -307,11 +308,9 @@ def sidebar_top() -> None:
 
 
 def run_name(key: str) -> str:
-    """A run's name in the sidebar: its typed label, or the optimizer's name (and, for a
-    second run of it, its number: "ADADELTA 2")."""
-    typed = st.session_state.get(label_key(key))
-    if typed:
-        return str(typed)
+    """A run's name in the sidebar's choice: the optimizer's name and, for a second run of
+    it, its number ("ADADELTA 2"). Never the typed label: Streamlit keeps a multiselect's
+    choice as these texts, so they must not change while the run is chosen."""
     name = optimizers.get(key).display_name
     n = optimizers.instance_number(key)
     return name if n == 1 else f"{name} {n}"
@@ -389,7 +388,10 @@ def optimizer_controls() -> None:
         spec = optimizers.get(key)
         instance = key not in optimizers.REGISTRY
         untransformed = key in state.get(UNTRANSFORMED, ())
-        title = run_name(key) + (" · untransformed" if untransformed else "")
+        typed = clean_label(state.get(label_key(key)))
+        title = (f"{run_name(key)}: {typed}" if typed else run_name(key)) + (
+            " · untransformed" if untransformed else ""
+        )
         with st.sidebar.expander(title, expanded=key == "adadelta" or instance):
             if untransformed:
                 st.caption("Runs on the original f, ignoring the robustness demos' k and s.")
