@@ -387,6 +387,36 @@ class Scene:
         """The transform run ``key`` sees: the scene's, or none for an untransformed run."""
         return Transform() if key in self.untransformed else self.transform
 
+    def with_run(
+        self, key: str, values: Mapping[str, float] | None = None, *, untransformed: bool = False
+    ) -> Scene:
+        """A copy that also runs ``key``'s optimizer once more (the next free instance key,
+        placed after ``key``), from ``key``'s settings with ``values`` changed; with
+        ``untransformed``, ignoring the transform."""
+        base = optimizers.spec_key(key)
+        number = next(
+            n for n in range(2, 100) if optimizers.instance_key(base, n) not in self.optimizers
+        )
+        new = optimizers.instance_key(base, number)
+        order = list(self.optimizers)
+        order.insert(order.index(key) + 1 if key in order else len(order), new)
+        hp = {**self.hp(key, paper=False), **dict(values or {})}
+        return dataclasses.replace(
+            self,
+            optimizers=tuple(order),
+            hyperparams=(*self.hyperparams, (new, tuple(hp.items()))),
+            variants=(*self.variants, *([new] if key in self.variants else [])),
+            untransformed=(*self.untransformed, *([new] if untransformed else [])),
+        )
+
+    def with_untransformed(self) -> Scene:
+        """A copy with, beside every run that sees the transform, the same optimizer with
+        the same settings on the original f ("compare with the untransformed run")."""
+        scene = self
+        for key in [k for k in self.optimizers if k not in self.untransformed]:
+            scene = scene.with_run(key, untransformed=True)
+        return scene
+
     def replace(self, **changes: Any) -> Scene:
         """``dataclasses.replace`` (e.g. ``scene.replace(steps=100)``)."""
         return dataclasses.replace(self, **changes)

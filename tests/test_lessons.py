@@ -790,7 +790,7 @@ def test_follow_ups_make_the_scenes_their_buttons_name():
     assert not turn.available(five.scene.replace(objective="booth"))
 
     six = lessons.get("units")
-    (other_way,) = six.follow_ups
+    other_way, untransformed = six.follow_ups
     assert other_way.scene(six.scene).transform == Transform(stretch=0.1)
     assert other_way.scene(other_way.scene(six.scene)).transform == Transform(stretch=10.0)
 
@@ -946,3 +946,41 @@ def test_large_gradient_and_per_dimension_say_how_their_claims_fare_across_the_s
     assert all(t[0] > 5 and t[0] > 3 * t[1] for _lr, t in sweep)  # lopsided at every rate
     worse = [lr for lr, t in sweep if t[3] > 10 * t[2]]
     assert min(worse) == 0.1 and "ends over 10× higher only with η ≥ 0.1" in texts["per_dimension"]
+
+
+def test_units_compares_with_the_untransformed_runs_and_its_text_stays_about_its_own():
+    six = lessons.get("units")
+    _, follow = six.follow_ups
+    assert follow.available(six.scene)
+    both = follow.scene(six.scene)
+    assert not follow.available(both)
+    assert both.untransformed == ("adadelta~2", "adagrad~2", "sgd~2")
+    runs = both.runs()
+    for key in six.scene.optimizers:  # each beside itself on the original f
+        original = six.scene.replace(transform=Transform()).run(key)
+        np.testing.assert_array_equal(runs[f"{key}~2"].positions, original.positions)
+    text = six.markdown(both, runs)
+    assert (
+        text.replace(
+            "\n\n*Also on the picture, and not in this text:* SGD (untransformed), ADAGRAD "
+            "(untransformed), ADADELTA (untransformed).",
+            "",
+        )
+        == six.markdown()
+    )
+    assert six.holds(runs) == six.holds(six.scene.runs())
+
+
+def test_eps_warmup_puts_a_larger_eps_beside_adadelta_and_keeps_it_in_focus():
+    from optviz.ui.compute import scene_paths
+
+    nine = lessons.get("eps_warmup")
+    (larger,) = nine.follow_ups
+    both = larger.scene(nine.scene)
+    assert both.optimizers == ("sgd", "adadelta", "adadelta~2")
+    assert both.hp("adadelta~2")["eps"] == pytest.approx(1e-4)
+    first = [np.abs(both.run(k).updates[0]) for k in ("adadelta", "adadelta~2")]
+    np.testing.assert_allclose(first[1] / first[0], 10.0, rtol=1e-3)  # √100: the warm-up
+    dimmed = {p.key: p.dimmed for p in scene_paths(both, nine.focus)}
+    assert dimmed == {"sgd": True, "adadelta": False, "adadelta~2": False}
+    assert not larger.available(both)

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import optimizers
 from ..runner import Trajectory
 from ..scene import (  # noqa: F401 (re-exported by the package)
     Bounds,
@@ -152,13 +153,39 @@ class Lesson:
         its baselines were chosen and what to look at, as one markdown text."""
         scene = self.scene if scene is None else scene
         runs = scene.runs() if runs is None else runs
+        scene, runs, others = first_runs(scene, runs)
         fair = self.baselines(scene, runs)
         lead = "*Beyond the paper:*" if self.beyond_paper else "*The paper:*"
+        beside = (
+            f"*Also on the picture, and not in this text:* {', '.join(others)}.\n\n"
+            if others
+            else ""
+        )
         return (
             f"{lead} {self.claim}\n\n{self.explain(scene, runs)}\n\n"
             + (f"{fair}\n\n" if fair else "")
+            + beside
             + f"**What to look at:** {self.look_at}"
         )
+
+    def holds(self, runs: Runs) -> bool:
+        """Whether the lesson's claim holds numerically in ``runs`` (its optimizers' first
+        runs; a second or an untransformed run is not what the claim is about)."""
+        return bool(self.check({k: tr for k, tr in runs.items() if k in optimizers.REGISTRY}))
+
+
+def first_runs(scene: Scene, runs: Runs) -> tuple[Scene, Runs, list[str]]:
+    """The scene and runs a lesson's text is about: each optimizer's first run (the
+    texts are written for ``"adadelta"``, not ``"adadelta~2"``), the untransformed
+    runs left out; and the legend names of the runs left out."""
+    keys = tuple(
+        k for k in scene.optimizers if k in optimizers.REGISTRY and k not in scene.untransformed
+    )
+    if keys == scene.optimizers:
+        return scene, runs, []
+    others = [scene.label(k) for k in scene.optimizers if k not in keys]
+    kept = scene.replace(optimizers=keys)
+    return kept, {k: tr for k, tr in runs.items() if k in keys}, others
 
 
 def _lesson(

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from ..runner import Trajectory
-from .base import Array, Inspect, Runs, Scene, _lesson, hyperparams, register
+from .base import Array, FollowUp, Inspect, Runs, Scene, _lesson, hyperparams, register
 from .fair import tuned_paragraph
 from .runs import _diverged, _final_gap, _finite_rows, _rerun, _scalar_hp
 from .text import _bold, _diverged_at, _missing, _point, _table, fmt
@@ -123,5 +123,17 @@ LESSON = register(
             ),
         ),
         focus=("adadelta",),
+        follow_ups=(
+            FollowUp(
+                "Beside it, ADADELTA with ε 100× larger (first steps 10× longer)",
+                lambda scene: scene.with_run(
+                    "adadelta", {"eps": min(scene.hp("adadelta")["eps"] * 100.0, 1e-2)}
+                ),
+                lambda scene: (
+                    "adadelta" in scene.optimizers
+                    and not any(k.startswith("adadelta~") for k in scene.optimizers)
+                ),
+            ),
+        ),
     )
 )

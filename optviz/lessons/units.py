@@ -269,6 +269,11 @@ LESSON = register(
                 ),
                 lambda scene: _stretch(scene) in (DEFAULT_STRETCH, 1 / DEFAULT_STRETCH),
             ),
+            FollowUp(
+                "Compare with the untransformed runs (x in its own units, drawn beside)",
+                lambda scene: scene.with_untransformed(),
+                lambda scene: _stretch(scene) != 1.0 and not scene.untransformed,
+            ),
         ),
     )
 )

@@ -81,12 +81,12 @@ def scene_paths(scene: Scene, focus: tuple[str, ...] = ()) -> list[PathView]:
     figure wants them (``ValueError`` for a hyperparameter a spec refuses). With a
     ``focus`` (the optimizers an open lesson is about) the others are dimmed and the focus
     is drawn last, on top."""
-    focus = tuple(k for k in focus if k in scene.optimizers)
+    focus = tuple(k for k in focus if k in map(optimizers.spec_key, scene.optimizers))
     paths = []
     for key in scene.optimizers:
         spec = optimizers.get(key)
         label = scene.label(key)
-        dimmed = bool(focus) and key not in focus
+        dimmed = bool(focus) and optimizers.spec_key(key) not in focus  # (its runs too)
         paths.append(
             PathView(key=key, label=label, spec=spec, trajectory=scene.run(key), dimmed=dimmed)
         )
