@@ -609,3 +609,15 @@ def test_two_runs_of_one_optimizer_and_an_untransformed_run_are_drawn_each_its_o
         )
         values = sc.run(key).values
         np.testing.assert_allclose(decode(loss["y"])[0], values[0] - scale * f_min, rtol=1e-12)
+
+
+def test_second_runs_of_different_optimizers_get_different_colours():
+    from optviz.scene import Scene, Transform
+    from optviz.ui.compute import scene_paths
+
+    sc = Scene(steps=30, optimizers=("sgd", "adagrad", "adadelta"), transform=Transform(1, 1.0))
+    paths = {p.key: p for p in scene_paths(sc.with_untransformed())}
+    twins = [paths[k].colour for k in ("sgd~2", "adagrad~2", "adadelta~2")]
+    assert twins == list(ov.optimizers.INSTANCE_COLOURS[:3])
+    firsts = {paths[k].colour for k in ("sgd", "adagrad", "adadelta")}
+    assert not firsts & set(twins)

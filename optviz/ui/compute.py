@@ -78,17 +78,29 @@ def fan(hp: HyperParam, count: int) -> np.ndarray:
 
 def scene_paths(scene: Scene, focus: tuple[str, ...] = ()) -> list[PathView]:
     """Every compared optimizer's run in ``scene`` (each cached: ``Scene.run``), as the
-    figure wants them (``ValueError`` for a hyperparameter a spec refuses). With a
+    figure wants them (``ValueError`` for a hyperparameter a spec refuses); a second run
+    of an optimizer in the next of :data:`~optviz.optimizers.INSTANCE_COLOURS`. With a
     ``focus`` (the optimizers an open lesson is about) the others are dimmed and the focus
     is drawn last, on top."""
     focus = tuple(k for k in focus if k in map(optimizers.spec_key, scene.optimizers))
     paths = []
+    # second runs take the instance colours in turn, so that no two of them share one
+    instances = [k for k in scene.optimizers if k not in optimizers.REGISTRY]
+    colours = optimizers.INSTANCE_COLOURS
     for key in scene.optimizers:
         spec = optimizers.get(key)
         label = scene.label(key)
         dimmed = bool(focus) and optimizers.spec_key(key) not in focus  # (its runs too)
+        colour = colours[instances.index(key) % len(colours)] if key in instances else ""
         paths.append(
-            PathView(key=key, label=label, spec=spec, trajectory=scene.run(key), dimmed=dimmed)
+            PathView(
+                key=key,
+                label=label,
+                spec=spec,
+                trajectory=scene.run(key),
+                color=colour,
+                dimmed=dimmed,
+            )
         )
     return [p for p in paths if p.dimmed] + [p for p in paths if not p.dimmed]
 
