@@ -348,8 +348,10 @@ CURSOR_POINTS_JS = """() => {
         (1280, 720, ""),
         (1024, 768, "?presenter=1&lesson=per_dimension"),
         (1280, 720, "?lesson=eps_warmup"),
+        (1024, 768, "?presenter=1&lesson=saddle"),  # four notes about its paths
+        (1024, 768, "?presenter=1&lesson=units"),  # the robustness demo's box
     ],
-    ids=["laptop", "projector-lesson", "laptop-lesson"],
+    ids=["laptop", "projector-lesson", "laptop-lesson", "projector-saddle", "projector-units"],
 )
 def test_the_figure_its_controls_and_the_lesson_fit_on_the_first_screen(width, height, query):
     """At scroll 0: the step controls, the legend and the whole top block of the figure

@@ -790,7 +790,7 @@ def test_follow_ups_make_the_scenes_their_buttons_name():
     assert not turn.available(five.scene.replace(objective="booth"))
 
     six = lessons.get("units")
-    other_way, untransformed = six.follow_ups
+    other_way, _ = six.follow_ups
     assert other_way.scene(six.scene).transform == Transform(stretch=0.1)
     assert other_way.scene(other_way.scene(six.scene)).transform == Transform(stretch=10.0)
 

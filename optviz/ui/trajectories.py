@@ -494,8 +494,10 @@ def trajectory_view(scene: Scene, presentation: Presentation) -> None:
     _picture_first(spec_json)
     with above:
         lesson_panel(scene, presentation, {p.key: p.trajectory for p in paths})
-        problem_messages(scene, paths)
-        robustness_caption(scene, paths)
+    # under the figure, so that the picture is on the first screen (a path that diverged
+    # or left the plot is marked on the figure itself: its end marker, a ✕)
+    problem_messages(scene, paths)
+    robustness_caption(scene, paths)
     st.caption(
         "▶ Play animates every panel together; ◀ ▶ (or the keys ← →, Shift for ten, Space "
         "to play, Home and End) move the one step cursor of every panel and of the step "
