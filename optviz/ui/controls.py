@@ -629,8 +629,7 @@ def _ghost_label(value: str) -> str:
     if not value:
         return "off"
     key, name = value.split(".", 1)
-    spec = optimizers.get(key)
-    return f"{spec.display_name}: {spec.hyperparam(name).label}"
+    return f"{run_name(key)}: {optimizers.get(key).hyperparam(name).label}"
 
 
 # The sidebar's formula at the size of the text around it (KaTeX sets maths 21 % larger).
