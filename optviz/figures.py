@@ -859,6 +859,8 @@ class Cursor:
     owners: list[PathView]
     ys: list[Array]
     xs: list[Array] | None = None
+    #: how its trace is drawn, when not as the cursor's markers (an arrow: a line)
+    trace: dict | None = None
 
 
 class Panel:
@@ -1049,11 +1051,104 @@ def fan_traces(fan: GhostFan, style: Style, axes: tuple[str, str], bar: dict) ->
 GHOST_OPACITY = 0.45
 
 
+#: the arrows drawn at the step cursor (:meth:`ContourPanel._arrows`), in order
+ARROW_KINDS = ("step", "gradient", "velocity")
+ARROW_NAMES = {
+    "step": "next step Δx",
+    "gradient": "−η·g (−g in Δx's length for a method without η)",
+    "velocity": "velocity v",
+}
+ARROW_DASHES = {"step": "solid", "gradient": "dot", "velocity": "dash"}
+#: the length the median step is magnified to, as a share of the plot's span
+ARROW_TARGET = 0.08
+
+
+def _spans(bounds: tuple) -> Array:
+    (x0, x1), (y0, y1) = bounds
+    return np.array([x1 - x0, y1 - y0], dtype=np.float64)
+
+
+def step_arrows(path: PathView) -> list[tuple[Array, Array | None]]:
+    """For each step t = 0 … T of ``path``, in the plot's coordinates, the arrows at x_t
+    as (tails, vectors) per :data:`ARROW_KINDS` (rows of NaN where there is none: the
+    last step, after a divergence): the step taken next Δx_t = x_{t+1} − x_t; the plain
+    gradient step −η·g_t at the optimizer's learning rate (for a method without one,
+    ADADELTA, −g_t scaled to Δx_t's length: its direction); the velocity v_t of a method
+    that keeps one (momentum), else None. A stretched run's x components are measured
+    back in the plot's x (divided by s)."""
+    tr = path.trajectory
+    n = tr.positions.shape[0]
+    tails = tr.positions
+    back = np.array([1.0 / float(tr.objective.stretch), 1.0])
+
+    def padded(rows: Array) -> Array:
+        out = np.full((n, 2), np.nan)
+        out[: rows.shape[0]] = rows
+        return out
+
+    step = padded(tr.updates * back)
+    g = padded(tr.grads * back)  # (a gradient in x' is ∂f/∂x' = (∂f/∂x)/s: the same factor)
+    hp = dict(tr.optimizer.hyperparams)
+    if path.spec.lr_kind == optimizers.LR_NONE or "lr" not in hp:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            length = np.hypot(*step.T) / np.hypot(*g.T)
+        gradient = -g * length[:, None]
+    else:
+        gradient = -float(hp["lr"]) * g
+    velocity = None
+    if "velocity" in tr.state_fields:
+        velocity = np.asarray(tr.states.velocity, dtype=np.float64) * back
+    return [(tails, step), (tails, gradient), (tails, velocity)]
+
+
+def arrow_magnifier(steps: Array, span: Array) -> float:
+    """The factor one optimizer's arrows are drawn with (the same at every step and for
+    all its arrows, so that their angles and relative lengths are true): 1 when its first
+    steps are visible as they are, else the power of ten nearest to drawing the median of
+    its first 20 steps :data:`ARROW_TARGET` of the plot's span long — but never one that
+    sends any of its first ten steps beyond half the plot. (The first steps are the ones a
+    class steps through; the legend states every factor.)"""
+    lengths = np.hypot(*(steps[:20] / span).T)
+    lengths = lengths[np.isfinite(lengths) & (lengths > 0)]
+    if not lengths.size:
+        return 1.0
+    median = float(np.median(lengths))
+    factor = 10 ** max(round(math.log10(ARROW_TARGET / median)), 0)
+    first = float(lengths[:10].max())
+    while factor > 1 and first * factor > 0.5:
+        factor //= 10
+    return float(factor)
+
+
+def arrow_points(tails: Array, vectors: Array, span: Array, barb: float = 0.3) -> Array:
+    """Arrows as polylines, ``(n, 5, 2)``: tail, head, one barb's end, head, the other's,
+    for ``tails`` and ``vectors`` of shape ``(n, 2)``. Each barb is ``barb`` of the arrow
+    long (at most 4 % of the plot's span), 25° off the shaft, drawn in the plot's
+    proportions (``span``: the x and y ranges) so that a head looks the same either way;
+    NaN rows where a vector is NaN or zero."""
+    heads = tails + vectors
+    unit = vectors / span
+    length = np.hypot(*unit.T)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        back = -unit / length[:, None] * np.minimum(barb * length, 0.04)[:, None]
+    out = np.full((tails.shape[0], 5, 2), np.nan)
+    for i, angle in ((2, 0.436), (4, -0.436)):  # ±25°
+        c, s_ = math.cos(angle), math.sin(angle)
+        rotated = np.stack([c * back[:, 0] - s_ * back[:, 1], s_ * back[:, 0] + c * back[:, 1]], 1)
+        out[:, i] = heads + rotated * span
+    out[:, 0], out[:, 1], out[:, 3] = tails, heads, heads
+    bad = ~np.isfinite(length) | (length == 0)
+    out[bad] = np.nan
+    return out
+
+
 class ContourPanel(Panel):
     """The objective's contour (a picture), the click grid, ghosts, minima, the start,
     each optimizer's path and a ✕ where one diverged; the cursor is each position."""
 
-    def __init__(self, *, start, clickable: bool, resolution: int, ghosts, fan=None) -> None:
+    def __init__(
+        self, *, start, clickable: bool, resolution: int, ghosts, fan=None, arrows=False
+    ) -> None:
         self.start, self.clickable, self.resolution, self.ghosts, self.fan = (
             start,
             clickable,
@@ -1061,6 +1156,7 @@ class ContourPanel(Panel):
             ghosts,
             fan,
         )
+        self.arrows = arrows
 
     def place(self, canvas: _Canvas) -> None:
         super().place(canvas)
@@ -1250,7 +1346,66 @@ class ContourPanel(Panel):
         paths, shown = self.canvas.paths, self.canvas.shown
         last = [last_finite(p.trajectory.positions) for p in paths]
         at = [p.trajectory.positions[np.minimum(shown, k)] for p, k in zip(paths, last)]
-        return [Cursor(self.axes, paths, [a[:, 1] for a in at], [a[:, 0] for a in at])]
+        points = [Cursor(self.axes, paths, [a[:, 1] for a in at], [a[:, 0] for a in at])]
+        return points + (self._arrows() if self.arrows else [])
+
+    def _arrows(self) -> list[Cursor]:
+        """At the cursor, for each optimizer: the step it takes next (solid), the plain
+        gradient step −η·g (dotted) and, for momentum, its velocity (dashed), all
+        magnified by the same :attr:`magnifier` (:func:`step_arrows`)."""
+        style, span = self.canvas.style, _spans(self.canvas.objective.bounds)
+        vectors = {p.key: step_arrows(p) for p in self.canvas.paths}
+        self.magnifiers = {k: arrow_magnifier(v[0][1], span) for k, v in vectors.items()}
+        out = []
+        for p in self.canvas.paths:
+            for kind, (tail, vec) in zip(ARROW_KINDS, vectors[p.key]):
+                if vec is None:
+                    continue
+                pts = arrow_points(tail, self.magnifiers[p.key] * vec, span)
+                out.append(
+                    Cursor(
+                        self.axes,
+                        [p] * pts.shape[1],
+                        [pts[:, i, 1] for i in range(pts.shape[1])],
+                        [pts[:, i, 0] for i in range(pts.shape[1])],
+                        trace={
+                            "mode": "lines",
+                            "name": f"{p.label}: {ARROW_NAMES[kind]}",
+                            "legendgroup": "arrows",
+                            "line": {
+                                "color": p.colour,
+                                "width": style.line + (0.5 if kind == "step" else 0),
+                                "dash": ARROW_DASHES[kind],
+                            },
+                            "opacity": DIMMED_OPACITY if p.dimmed else 1.0,
+                            "cliponaxis": True,
+                        },
+                    )
+                )
+        return out
+
+    def arrow_legend(self) -> list[dict]:
+        """A legend entry that says what the arrows are and how much they are magnified."""
+        if not self.arrows:
+            return []
+        names = {p.key: p.label for p in self.canvas.paths}
+        grown = [f"{names[k]} ×{m:g}" for k, m in self.magnifiers.items() if m != 1]
+        times = f"drawn longer: {', '.join(grown)}" if grown else "true length"
+        return [
+            {
+                "type": "scatter",
+                "x": [None],
+                "y": [None],
+                "mode": "lines",
+                "name": f"arrows: Δx solid, −η·g dotted, v dashed ({times})",
+                "legendgroup": "arrows",
+                "showlegend": True,
+                "line": {"color": self.canvas.style.theme.text, "width": 1.5},
+                "hoverinfo": "skip",
+                "xaxis": self.axes[0],
+                "yaxis": self.axes[1],
+            }
+        ]
 
     def finish(self) -> None:
         (x0, x1), (y0, y1) = self.canvas.objective.bounds
@@ -1470,6 +1625,18 @@ class AccumulatorPanel(Panel):
 def _cursor_trace(cursor: Cursor, style: Style) -> dict:
     # customdata: the legend group of each point, so that a viewer can hide the cursor
     # of an optimizer hidden from the legend (the app's chart does)
+    if cursor.trace is not None:
+        return {
+            "type": "scatter",
+            "x": [None] * len(cursor.owners),
+            "y": [None] * len(cursor.owners),
+            "showlegend": False,
+            "hoverinfo": "skip",
+            "customdata": [p.key for p in cursor.owners],
+            "xaxis": cursor.axes[0],
+            "yaxis": cursor.axes[1],
+            **cursor.trace,
+        }
     return {
         "type": "scatter",
         "x": [None] * len(cursor.owners),
@@ -1496,6 +1663,7 @@ def _at_rows(cursor: Cursor, rows: Array) -> Cursor:
         cursor.owners,
         [y[rows] for y in cursor.ys],
         None if cursor.xs is None else [x[rows] for x in cursor.xs],
+        cursor.trace,
     )
 
 
@@ -1658,6 +1826,7 @@ def trajectory_figure(
     fan: GhostFan | None = None,
     theme: str = "light",
     frames: bool = True,
+    arrows: bool = False,
 ) -> go.Figure:
     """The synchronised, animated figure of one scene (see the module docstring), made of
     panels: :class:`ContourPanel`, :class:`LossPanel`, :class:`RatePanel` and
@@ -1668,7 +1837,9 @@ def trajectory_figure(
     element ``True`` makes one a lesson's named path (dotted, strong, in the legend, its
     end marked). ``fan`` is a :class:`GhostFan` (the paths of other values of one
     hyperparameter, on a labelled colour ramp). ``theme`` names a :class:`Theme`
-    (:data:`THEMES`: "light", or "projector", dark and high in contrast).
+    (:data:`THEMES`: "light", or "projector", dark and high in contrast). ``arrows``:
+    at the step cursor, each optimizer's next step, its plain gradient step and its
+    velocity as arrows on the contour (:func:`step_arrows`), moved with the cursor.
 
     The step cursor is data: ``layout.meta.optvizCursor`` holds every cursor point at every
     step (:func:`_cursor_table`; thinned past :data:`DENSE_STEPS` for long, crowded runs),
@@ -1687,7 +1858,12 @@ def trajectory_figure(
     steps = paths[0].trajectory.steps if paths else 0
     canvas = _Canvas(objective, paths, style, np.arange(steps + 1), controls=frames)
     contour = ContourPanel(
-        start=start, clickable=clickable, resolution=contour_resolution, ghosts=ghosts, fan=fan
+        start=start,
+        clickable=clickable,
+        resolution=contour_resolution,
+        ghosts=ghosts,
+        fan=fan,
+        arrows=arrows and bool(paths),
     )
     path_panels: list[Panel] = [contour, LossPanel(), RatePanel()]
     panels: list[Panel] = [*path_panels, AccumulatorPanel()]
@@ -1704,6 +1880,7 @@ def trajectory_figure(
         traces += panel.static_traces()
 
     cursors = [c for panel in panels for c in panel.cursors()]
+    traces += contour.arrow_legend()
     indices = list(range(len(traces), len(traces) + len(cursors)))
     for c, d in zip(cursors, _cursor_values(cursors, 0)):
         traces.append({**_cursor_trace(c, style), "x": d["x"], "y": d["y"]})

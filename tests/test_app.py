@@ -1224,3 +1224,18 @@ def test_compare_with_the_untransformed_run_draws_the_original_beside_the_scaled
     assert "**SGD (untransformed)**" not in info  # the comparison is of the transformed runs
     widget(at, "drop_untransformed").click().run()
     assert at.session_state["optimizers"] == ["sgd", "momentum", "adagrad", "adadelta"]
+
+
+def test_the_arrows_toggle_draws_them_keeps_them_in_the_link_and_lessons_open_with_them():
+    at = fresh()
+    arrows = lambda a: [t for t in chart_spec(a)["data"] if t.get("legendgroup") == "arrows"]  # noqa: E731
+    assert not arrows(at)
+    widget(at, "arrows").set_value(True).run()
+    assert not at.exception
+    drawn = arrows(at)
+    assert len(drawn) == 1 + 2 * 4 + 1  # the legend entry, Δx and −η·g each, momentum's v
+    assert query(at) == {"arrows": "1"}
+    lesson = with_query({"lesson": "per_dimension"})
+    assert widget(lesson, "arrows").value is True
+    assert arrows(lesson)
+    assert "arrows" not in query(lesson)  # the lesson's own presentation: left out

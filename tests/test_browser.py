@@ -296,6 +296,36 @@ class TestTheAppInABrowser:
         page.keyboard.press(" ")
         wait_for(chart, "() => !window.optvizChart.playing", "Space: pause")
 
+    def test_the_arrows_follow_the_step_cursor_to_the_step_and_the_gradient_step(self, app):
+        """At each step the keys reach, every arrow on the contour starts at the cursor and
+        ends where the figure's own arithmetic says: x_t + m·Δx_t and x_t − m·η·g_t."""
+        import numpy as np
+
+        from optviz import figures
+        from optviz.scene import Scene
+        from optviz.ui.compute import scene_paths
+
+        page, chart = app.page, open_app(app.page, app.url + "?arrows=1&opt=sgd,adadelta")
+        scene = Scene.of_objective("rosenbrock", optimizers=("sgd", "adadelta"))
+        span = figures._spans(scene.plot_objective().bounds)
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        for t in (1, 2, 3):
+            page.keyboard.press("ArrowRight")
+            wait_for(chart, f"() => window.optvizChart.step === {t}", f"→: step {t}")
+            wait_until_idle(page, chart)
+            drawn = chart.evaluate(ARROWS_JS)
+            for p in scene_paths(scene):
+                tr = p.trajectory
+                m = figures.arrow_magnifier(tr.updates, span)
+                x = tr.positions[t]
+                step = np.array(drawn[f"{p.label}: next step Δx"], dtype=float)
+                np.testing.assert_allclose(step[0], x, rtol=1e-9)
+                np.testing.assert_allclose(step[1], x + m * tr.updates[t], rtol=1e-9)
+                if p.key == "sgd":
+                    lr = dict(tr.optimizer.hyperparams)["lr"]
+                    gradient = np.array(drawn[f"{p.label}: {figures.ARROW_NAMES['gradient']}"])
+                    np.testing.assert_allclose(gradient[1], x - m * lr * tr.grads[t], rtol=1e-9)
+
     def test_go_to_a_step_and_the_inspector_and_address_follow(self, app):
         page, chart = app.page, app.chart
         box = chart.locator("#goto")
@@ -329,6 +359,17 @@ class TestTheAppInABrowser:
             assert step_label(chart) == "step 42 of 500"
         finally:
             page.close()
+
+
+# Every arrow trace on the contour as drawn: {name: [[x, y] of its tail, head, …]}.
+ARROWS_JS = """() => {
+    const gd = document.querySelector('.js-plotly-plot');
+    const out = {};
+    gd.data.filter(t => t.legendgroup === 'arrows' && !t.showlegend).forEach(t => {
+        out[t.name] = Array.from(t.x, (x, i) => [x, t.y[i]]);
+    });
+    return out;
+}"""
 
 
 # The contour cursor's points, and each optimizer's path at step 1 (its second point).

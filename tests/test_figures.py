@@ -621,3 +621,94 @@ def test_second_runs_of_different_optimizers_get_different_colours():
     assert twins == list(ov.optimizers.INSTANCE_COLOURS[:3])
     firsts = {paths[k].colour for k in ("sgd", "adagrad", "adadelta")}
     assert not firsts & set(twins)
+
+
+# --- arrows at the step cursor -----------------------------------------------------------
+
+
+def _arrow_scene(keys=("sgd", "momentum", "adadelta"), objective="ill_conditioned"):
+    from optviz.scene import Scene
+    from optviz.ui.compute import scene_paths
+
+    sc = Scene.of_objective(objective, steps=60, optimizers=keys)
+    paths = scene_paths(sc)
+    fig = trajectory_figure(sc.plot_objective(), paths, start=sc.start, frames=False, arrows=True)
+    return sc, paths, fig
+
+
+def _arrows_at(fig, step):
+    """{trace name: its five points at ``step``} for every arrow trace."""
+    spec = fig.spec
+    table = spec["layout"]["meta"]["optvizCursor"]
+    out = {}
+    for i, points in zip(table["traces"], fig.cursor_at(step)):
+        trace = spec["data"][i]
+        if trace.get("legendgroup") == "arrows":
+            out[trace["name"]] = np.array([points["x"], points["y"]], dtype=float).T
+    return out
+
+
+def test_the_arrows_start_at_the_cursor_and_end_at_the_magnified_step_and_gradient_step():
+    sc, paths, fig = _arrow_scene()
+    span = figures._spans(sc.plot_objective().bounds)
+    for t in (0, 1, 7, 59):
+        arrows = _arrows_at(fig, t)
+        for p in paths:
+            tr = p.trajectory
+            m = figures.arrow_magnifier(tr.updates, span)
+            assert m >= 1 and np.log10(m) == round(np.log10(m))  # a power of ten
+            step = arrows[f"{p.label}: next step Δx"]
+            np.testing.assert_array_equal(step[0], tr.positions[t])  # from the cursor
+            np.testing.assert_allclose(step[1], tr.positions[t] + m * tr.updates[t], rtol=1e-14)
+            gradient = arrows[next(k for k in arrows if k.startswith(f"{p.label}: −η·g"))]
+            lr = dict(tr.optimizer.hyperparams).get("lr")
+            if p.key == "adadelta":  # no η: −g in the step's length (its direction)
+                g = tr.grads[t]
+                want = -g / np.hypot(*g) * np.hypot(*tr.updates[t])
+            else:
+                want = -lr * tr.grads[t]
+            np.testing.assert_allclose(gradient[1], tr.positions[t] + m * want, rtol=1e-12)
+    # momentum's velocity, and Δx = β·v − η·g: the parallelogram closes
+    momentum = next(p for p in paths if p.key == "momentum")
+    tr = momentum.trajectory
+    m = figures.arrow_magnifier(tr.updates, span)
+    v = _arrows_at(fig, 5)["Momentum: velocity v"][1] - tr.positions[5]
+    np.testing.assert_allclose(v, m * tr.states.velocity[5], rtol=1e-12)
+    beta = dict(tr.optimizer.hyperparams)["beta"]
+    lr = dict(tr.optimizer.hyperparams)["lr"]
+    np.testing.assert_allclose(
+        tr.updates[5], beta * tr.states.velocity[5] - lr * tr.grads[5], rtol=1e-12, atol=1e-300
+    )
+    # at the last step there is no next step: no step or gradient arrow (the velocity stays)
+    last = _arrows_at(fig, 60)
+    assert all(np.isnan(a).all() for k, a in last.items() if "velocity" not in k)
+    assert np.isfinite(last["Momentum: velocity v"]).all()
+
+
+def test_the_arrows_legend_states_every_magnification_and_arrows_can_be_off():
+    sc, paths, fig = _arrow_scene()
+    (legend,) = [
+        t for t in fig.spec["data"] if t.get("legendgroup") == "arrows" and t.get("showlegend")
+    ]
+    span = figures._spans(sc.plot_objective().bounds)
+    for p in paths:
+        m = figures.arrow_magnifier(p.trajectory.updates, span)
+        assert (f"{p.label} ×{m:g}" in legend["name"]) == (m != 1)
+    plain = trajectory_figure(sc.plot_objective(), paths, start=sc.start, frames=False)
+    assert not [t for t in plain.spec["data"] if t.get("legendgroup") == "arrows"]
+
+
+def test_the_magnifier_keeps_the_first_steps_inside_the_plot():
+    span = np.array([4.0, 4.0])
+    tiny = np.full((100, 2), 1e-4)
+    assert figures.arrow_magnifier(tiny, span) == 1000.0  # 1e-4·√2/4 → about 8 %
+    big_first = tiny.copy()
+    big_first[0] = [1.5, 0.0]  # one long first step: nothing beyond half the plot
+    m = figures.arrow_magnifier(big_first, span)
+    assert 1.5 * m / 4 <= 0.5
+    assert figures.arrow_magnifier(np.full((10, 2), 0.5), span) == 1.0
+    assert figures.arrow_magnifier(np.full((10, 2), np.nan), span) == 1.0
+    pts = figures.arrow_points(np.zeros((2, 2)), np.array([[1.0, 0.0], [0.0, 0.0]]), span)
+    np.testing.assert_array_equal(pts[0, 1], [1.0, 0.0])
+    assert pts[0, 2, 0] < 1.0 and pts[0, 2, 1] == -pts[0, 4, 1]  # barbs back and symmetric
+    assert np.isnan(pts[1]).all()  # a zero step has no arrow

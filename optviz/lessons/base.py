@@ -147,6 +147,8 @@ class Lesson:
     follow_ups: tuple[FollowUp, ...] = ()
     #: steps its text points the step inspector at, offered as buttons
     inspections: tuple[Inspect, ...] = ()
+    #: the step's arrows are drawn at the cursor when it opens (its text is about them)
+    arrows: bool = False
 
     def markdown(self, scene: Scene | None = None, runs: Runs | None = None) -> str:
         """Claim, explanation (for ``scene``/``runs``, default the lesson's own), how
@@ -205,6 +207,7 @@ def _lesson(
     focus: tuple[str, ...] = (),
     follow_ups: tuple[FollowUp, ...] = (),
     inspections: tuple[Inspect, ...] = (),
+    arrows: bool = False,
 ) -> Lesson:
     return Lesson(
         key=key,
@@ -222,6 +225,7 @@ def _lesson(
         focus=tuple(focus),
         follow_ups=tuple(follow_ups),
         inspections=tuple(inspections),
+        arrows=arrows,
     )
 
 

@@ -123,6 +123,7 @@ LESSON = register(
             ),
         ),
         focus=("adadelta",),
+        arrows=True,
         follow_ups=(
             FollowUp(
                 "Beside it, ADADELTA with ε 100× larger (first steps 10× longer)",

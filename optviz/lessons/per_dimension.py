@@ -267,6 +267,7 @@ LESSON = register(
         _explain_per_dimension,
         _check_per_dimension,
         baselines=tuned_paragraph,
+        arrows=True,
         follow_ups=(
             FollowUp(
                 "Turn the valley by 45°, from the corresponding start",

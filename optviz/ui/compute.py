@@ -118,6 +118,7 @@ def scene_figure(scene: Scene, presentation: Presentation) -> SpecFigure:
         fan=ghost_fan_for(scene, presentation),
         theme=presentation.theme,
         frames=False,  # the chart's own step cursor (an export adds plotly's frames)
+        arrows=presentation.arrows,
     )
 
 

@@ -305,6 +305,15 @@ def sidebar_top() -> None:
         help="SGD, momentum, ADAGRAD and ADADELTA by default; add RMSprop, Adam or Nesterov. "
         "To compare two settings of one optimizer, press “Add another run” in its box below.",
     )
+    sb.toggle(
+        "Arrows at the step cursor",
+        key="arrows",
+        help="for each optimizer, from where the cursor is: the step it takes next (solid), "
+        "the plain gradient step −η·g (dotted; for ADADELTA, which has no η, −g in the "
+        "step's length: its direction) and momentum's velocity (dashed). The angle "
+        "between Δx and −g is the per-dimension scaling; tiny steps are drawn longer, "
+        "by a power of ten the legend states",
+    )
 
 
 def run_name(key: str) -> str:

@@ -232,6 +232,8 @@ class Presentation:
     lesson: str = ""
     #: the figures' and the page's colours: "light", or "projector" (dark, high contrast)
     theme: str = "light"
+    #: each optimizer's next step, gradient step and velocity as arrows at the cursor
+    arrows: bool = False
 
     @property
     def frame_ms(self) -> int:
@@ -363,6 +365,13 @@ CONTROLS: tuple[Control, ...] = (
     ),
     Control("theme", lambda _s, p: p.theme, "theme", str, THEMES.__contains__, one_of(THEMES)),
     Control(
+        "arrows",
+        lambda _s, p: p.arrows,
+        "arrows",
+        parse_flag,
+        why=lambda: "1 or 0 is needed",
+    ),
+    Control(
         "lesson",
         lambda _s, p: p.lesson,
         "lesson",
@@ -490,6 +499,7 @@ def scene_of(state: Mapping[str, Any]) -> tuple[Scene, Presentation]:
         ghost_count=int(state.get("ghost_count", 15)),
         lesson=str(state.get("lesson") or ""),
         theme=str(state.get("theme") or "light"),
+        arrows=bool(state.get("arrows", False)),
     )
     return scene, presentation
 
@@ -508,7 +518,7 @@ def all_defaults(objective: str = DEFAULT_OBJECTIVE) -> dict[str, Any]:
 
 def lesson_presentation(lesson: lessons.Lesson) -> Presentation:
     """How ``lesson`` opens: its view and ghost fan, its text shown."""
-    return Presentation(view=lesson.view, ghost=lesson.fan, lesson=lesson.key)
+    return Presentation(view=lesson.view, ghost=lesson.fan, lesson=lesson.key, arrows=lesson.arrows)
 
 
 def lesson_state(lesson: lessons.Lesson) -> dict[str, Any]:
