@@ -1060,7 +1060,7 @@ ARROW_NAMES = {
 }
 ARROW_DASHES = {"step": "solid", "gradient": "dot", "velocity": "dash"}
 #: the length the median step is magnified to, as a share of the plot's span
-ARROW_TARGET = 0.08
+ARROW_TARGET = 0.15
 
 
 def _spans(bounds: tuple) -> Array:
@@ -1388,16 +1388,17 @@ class ContourPanel(Panel):
         """A legend entry that says what the arrows are and how much they are magnified."""
         if not self.arrows:
             return []
-        names = {p.key: p.label for p in self.canvas.paths}
+        names = {p.key: p.spec.display_name for p in self.canvas.paths}
         grown = [f"{names[k]} ×{m:g}" for k, m in self.magnifiers.items() if m != 1]
-        times = f"drawn longer: {', '.join(grown)}" if grown else "true length"
+        times = f" ({', '.join(grown)})" if grown else ""
         return [
             {
                 "type": "scatter",
                 "x": [None],
                 "y": [None],
                 "mode": "lines",
-                "name": f"arrows: Δx solid, −η·g dotted, v dashed ({times})",
+                # (short: a long entry breaks the legend's row; the sidebar's help says more)
+                "name": f"next step Δx —, −η·g ···, v - -{times}",
                 "legendgroup": "arrows",
                 "showlegend": True,
                 "line": {"color": self.canvas.style.theme.text, "width": 1.5},

@@ -693,7 +693,8 @@ def test_the_arrows_legend_states_every_magnification_and_arrows_can_be_off():
     span = figures._spans(sc.plot_objective().bounds)
     for p in paths:
         m = figures.arrow_magnifier(p.trajectory.updates, span)
-        assert (f"{p.label} ×{m:g}" in legend["name"]) == (m != 1)
+        assert (f"{p.spec.display_name} ×{m:g}" in legend["name"]) == (m != 1)
+    assert len(legend["name"]) <= 80  # one entry of the legend's row
     plain = trajectory_figure(sc.plot_objective(), paths, start=sc.start, frames=False)
     assert not [t for t in plain.spec["data"] if t.get("legendgroup") == "arrows"]
 
@@ -701,7 +702,7 @@ def test_the_arrows_legend_states_every_magnification_and_arrows_can_be_off():
 def test_the_magnifier_keeps_the_first_steps_inside_the_plot():
     span = np.array([4.0, 4.0])
     tiny = np.full((100, 2), 1e-4)
-    assert figures.arrow_magnifier(tiny, span) == 1000.0  # 1e-4·√2/4 → about 8 %
+    assert figures.arrow_magnifier(tiny, span) == 1e4  # 1e-4·√2/4 = 3.5e-5 of the span → 35 %
     big_first = tiny.copy()
     big_first[0] = [1.5, 0.0]  # one long first step: nothing beyond half the plot
     m = figures.arrow_magnifier(big_first, span)
