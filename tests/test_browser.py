@@ -273,18 +273,19 @@ class TestTheAppInABrowser:
     def test_the_keys_and_buttons_move_every_panels_cursor_one_step_at_a_time(self, app):
         page, chart = app.page, app.chart
         page.evaluate("() => document.activeElement && document.activeElement.blur()")
-        page.keyboard.press("ArrowRight")
-        wait_for(chart, "() => window.optvizChart.step === 1", "→: step 1")
-        page.keyboard.press("Shift+ArrowRight")
-        wait_for(chart, "() => window.optvizChart.step === 11", "Shift+→: ten more")
-        chart.locator("#back").click()
-        wait_for(chart, "() => window.optvizChart.step === 10", "◀: one back")
-        page.keyboard.press("End")
-        wait_for(chart, "() => window.optvizChart.step === 500", "End: the last step")
-        page.keyboard.press("Home")
-        wait_for(chart, "() => window.optvizChart.step === 0", "Home: the start")
-        chart.locator("#forward").click()
-        wait_for(chart, "() => window.optvizChart.step === 1", "▶: one on")
+        for key, step, what in (
+            ("ArrowRight", 1, "→: step 1"),
+            ("Shift+ArrowRight", 11, "Shift+→: ten more"),
+            ("#back", 10, "◀: one back"),
+            ("End", 500, "End: the last step"),
+            ("Home", 0, "Home: the start"),
+            ("#forward", 1, "▶: one on"),
+        ):
+            if key.startswith("#"):  # a button of the chart's bar
+                chart.locator(key).click()
+            else:
+                page.keyboard.press(key)
+            wait_for(chart, f"() => window.optvizChart.step === {step}", what)
         wait_until_idle(page, chart)
         # every panel's cursor is at step 1: the contour's at each path's second point
         at = chart.evaluate(CURSOR_POINTS_JS)
