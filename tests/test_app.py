@@ -545,6 +545,15 @@ def test_opening_a_lesson_keeps_the_theme():
     assert chart_spec(at)["layout"]["paper_bgcolor"] == ov.figures.PROJECTOR.paper
 
 
+def test_the_next_lesson_keeps_presenter_mode():
+    at = with_query({"presenter": "1"})
+    widget(at, "lecture_next").click().run()
+    assert not at.exception
+    assert at.session_state["lesson"] == lessons.names()[0]
+    assert at.session_state["presenter"] is True and widget(at, "presenter").value
+    assert query(at)["presenter"] == "1"
+
+
 def test_scaling_f_leaves_adadelta_nearly_in_place_and_breaks_sgd():
     at = fresh()
     widget(at, "scale_exp").set_value(2).run()

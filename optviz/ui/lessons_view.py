@@ -42,10 +42,12 @@ def _on_lesson_change() -> None:
 
 
 def _opening(lesson: lessons.Lesson):
-    """How ``lesson`` opens, in the theme the page is in (a theme is the room's, not the
-    lesson's)."""
+    """How ``lesson`` opens, in the theme and the presenter mode the page is in (they are
+    the room's, not the lesson's: ▶ in a lecture keeps the projector's big type)."""
     return dataclasses.replace(
-        lesson_presentation(lesson), theme=str(st.session_state.get("theme") or "light")
+        lesson_presentation(lesson),
+        theme=str(st.session_state.get("theme") or "light"),
+        presenter=bool(st.session_state.get("presenter", False)),
     )
 
 
