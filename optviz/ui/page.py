@@ -29,7 +29,7 @@ from .lessons_view import lecture_controls, lesson_panel, lessons_overview
 from .markup import escape
 from .network_view import network_view
 from .sensitivity import sensitivity_view
-from .state import STEP, Presentation, lesson_state
+from .state import STAGE, STEP, Presentation, lesson_state
 from .state import VIEWS as VIEW_KEYS
 from .trajectories import trajectory_view
 from .url import link, read_query, to_query
@@ -156,9 +156,9 @@ def _load_url_once() -> None:
         return
     values, warnings = read_query(st.query_params.to_dict())
     defaults = all_defaults(values.get("objective", "rosenbrock"))
-    if values.get("lesson"):  # a lesson's scene first, then what the link changed in it
-        defaults = lesson_state(lessons.get(values["lesson"]))
-    for k, v in {STEP: 0, **defaults, **values}.items():
+    if values.get("lesson"):  # a lesson's scene (at its stage) first, then the link's changes
+        defaults = lesson_state(lessons.get(values["lesson"]), values.get(STAGE, 0))
+    for k, v in {STEP: 0, STAGE: 0, **defaults, **values}.items():
         st.session_state[k] = v
     st.session_state["_url_warnings"] = warnings
     st.session_state["_url_loaded"] = True
