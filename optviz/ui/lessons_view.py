@@ -252,7 +252,7 @@ AGENDA_INTRO = (
     "The lecture: each lesson loads a scene that shows one claim of Zeiler's paper, then "
     "its follow-ups; its text is computed from the runs on screen, so it stays true as you "
     "move the sliders. Walk it with the arrows beside the header's lesson picker, or the "
-    "keys **N** / **P** (Page Down / Page Up) on the chart."
+    "keys **N** / **P** (Page Down / Page Up), in every view."
 )
 
 
