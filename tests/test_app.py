@@ -547,6 +547,15 @@ def test_opening_a_lesson_keeps_the_theme():
     assert chart_spec(at)["layout"]["paper_bgcolor"] == ov.figures.PROJECTOR.paper
 
 
+def test_the_next_lesson_keeps_presenter_mode():
+    at = with_query({"presenter": "1"})
+    widget(at, "lecture_next").click().run()
+    assert not at.exception
+    assert at.session_state["lesson"] == lessons.names()[0]
+    assert at.session_state["presenter"] is True and widget(at, "presenter").value
+    assert query(at)["presenter"] == "1"
+
+
 def test_scaling_f_leaves_adadelta_nearly_in_place_and_breaks_sgd():
     at = fresh()
     widget(at, "scale_exp").set_value(2).run()
@@ -685,8 +694,10 @@ def test_each_lesson_loads_and_sets_the_controls_it_names(key):
             if opt_key == "adadelta" and name == "lr":
                 continue
             assert widget(at, f"hp.{opt_key}.{name}").value == pytest.approx(value)
+    count = lessons.stage_count(key)  # a lesson with follow-ups: which part of it
+    part = f" · part 1 of {count}" if count > 1 else ""
     assert lesson_titles(at) == [
-        f"**Lesson {lessons.names().index(key) + 1}: {lessons.get(key).title}**"
+        f"**Lesson {lessons.names().index(key) + 1}: {lessons.get(key).title}**{part}"
     ]
     assert any("claim holds numerically" in c.value for c in at.caption)
     assert query(at)["lesson"] == key
@@ -971,6 +982,153 @@ def test_the_lecture_buttons_go_through_the_lessons_in_order():
     assert at.session_state["lesson"] == names[0]
     # the picker names the lesson's place in the lecture
     assert widget(at, "lesson").format_func(names[0]).startswith(f"1/{len(names)}. ")
+
+
+def test_the_lecture_walks_through_a_lessons_follow_ups_and_back_exactly():
+    at = with_query({"lesson": "per_dimension", "step": "40"})
+    lesson = lessons.get("per_dimension")
+    own = lesson.scene
+    turned = lesson.follow_ups[0].scene(own)
+    assert "next: Turn the valley by 45°" in widget(at, "lecture_next").proto.help
+    assert widget(at, "lesson").format_func("per_dimension") == (
+        "5/12 · part 1 of 2. One step size per dimension"
+    )
+    widget(at, "lecture_next").click().run()  # the follow-up, not lesson 6
+    assert not at.exception
+    assert at.session_state["lesson"] == "per_dimension"
+    assert at.session_state["lecture_stage"] == 1
+    assert widget(at, "objective").value == turned.objective == "rotated_ill_conditioned"
+    assert (widget(at, "start_x").value, widget(at, "start_y").value) == tuple(turned.start)
+    assert at.session_state["step"] == 0 and chart_args(at)["step"] == 0
+    assert widget(at, "lesson").format_func("per_dimension").startswith("5/12 · part 2 of 2. ")
+    assert lesson_titles(at) == ["**Lesson 5: One step size per dimension** · part 2 of 2"]
+    assert any(m.value == f"**Follow-up:** {lesson.follow_ups[0].label}" for m in at.markdown)
+    assert "next lesson: 6/12. Units" in widget(at, "lecture_next").proto.help
+    assert "back: 5/12. One step size per dimension, as it opens" in (
+        widget(at, "lecture_back").proto.help
+    )
+    assert query(at) == {"lesson": "per_dimension", "stage": "1"}
+    widget(at, "lecture_next").click().run()  # then the next lesson, at its start
+    assert at.session_state["lesson"] == "units" and at.session_state["lecture_stage"] == 0
+    assert widget(at, "objective").value == lessons.get("units").scene.objective
+    assert "after “Turn the valley" in widget(at, "lecture_back").proto.help
+    widget(at, "lecture_back").click().run()  # back: the follow-up's scene again
+    assert (at.session_state["lesson"], at.session_state["lecture_stage"]) == ("per_dimension", 1)
+    assert widget(at, "objective").value == "rotated_ill_conditioned"
+    widget(at, "hp.adadelta.rho").set_value(0.5).run()  # a change, then back: the stage before
+    widget(at, "lecture_back").click().run()
+    assert (at.session_state["lesson"], at.session_state["lecture_stage"]) == ("per_dimension", 0)
+    assert widget(at, "objective").value == own.objective
+    assert widget(at, "hp.adadelta.rho").value == own.hp("adadelta")["rho"]
+    assert query(at) == {"lesson": "per_dimension"}
+    assert any("its claim holds numerically" in c.value for c in at.caption)
+
+
+def test_the_chart_s_n_key_walks_the_follow_ups_too():
+    def page():
+        import streamlit as st
+
+        from optviz.ui.controls import ensure_defaults
+        from optviz.ui.trajectories import CHART_KEY, _on_chart_message
+
+        ensure_defaults()
+        if "lesson" not in st.session_state or st.session_state.get("lesson") == "":
+            st.session_state["lesson"] = "the_price"
+        st.session_state[CHART_KEY] = {"kind": "lesson", "delta": 1, "at": 1}
+        stage = st.session_state.get("lecture_stage", 0)
+        st.write(f"{st.session_state.lesson} {stage} {st.session_state.objective}")
+        st.button("N", on_click=_on_chart_message)
+
+    at = AppTest.from_function(page).run()
+    at.button[0].click().run()
+    assert not at.exception
+    follow = lessons.get("the_price").follow_ups[0].scene(lessons.get("the_price").scene)
+    assert at.markdown[0].value == f"the_price 1 {follow.objective}"
+    at.button[0].click().run()
+    assert at.markdown[0].value.startswith("paper_experiment 0 ")
+
+
+def test_a_link_reopens_the_lecture_at_a_follow_up_and_step():
+    at = with_query({"lesson": "the_price", "stage": "1", "step": "25"})
+    assert not at.warning
+    lesson = lessons.get("the_price")
+    follow = lesson.follow_ups[0].scene(lesson.scene)
+    assert at.session_state["lecture_stage"] == 1
+    assert widget(at, "objective").value == follow.objective
+    assert widget(at, "steps").value == follow.steps
+    assert widget(at, "hp.adadelta.eps").value == follow.hp("adadelta")["eps"]
+    assert at.session_state["step"] == 25
+    assert query(at) == {"lesson": "the_price", "stage": "1", "step": "25"}
+    assert "next lesson: 12/12." in widget(at, "lecture_next").proto.help
+    assert lesson_titles(at) == ["**Lesson 11: The price: oscillation and memory** · part 2 of 2"]
+    assert any("follow-up's settings" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({"lesson": "per_dimension", "stage": "2"}, "from 0 to 1 is needed"),
+        ({"lesson": "per_dimension", "stage": "x"}, "from 0 to 1 is needed"),
+        ({"lesson": "saddle", "stage": "1"}, "has only stage 0"),
+        ({"stage": "1"}, "a stage needs a lesson"),
+    ],
+)
+def test_a_bad_stage_in_a_link_warns_once_and_opens_the_lesson_as_it_opens(params, says):
+    at = with_query(params)
+    (box,) = [w for w in at.warning if "from the link" in w.value]  # (the saddle has its own)
+    assert box.value.count("Ignored") == 1 and f"`stage={params['stage']}`" in box.value
+    assert says in box.value
+    assert at.session_state["lecture_stage"] == 0
+    assert "stage" not in query(at)
+    if "lesson" in params:
+        assert widget(at, "objective").value == lessons.get(params["lesson"]).scene.objective
+
+
+def test_the_agenda_lists_the_lecture_and_marks_where_it_is_and_what_was_seen():
+    at = with_query({"view": "lessons"})
+    assert widget(at, "agenda_start").proto.label == "Start the lecture"
+    text = [m.value for m in at.markdown]
+    assert not any("you are here" in t for t in text) and not any("✓" in t for t in text)
+    for i, key in enumerate(lessons.names(), 1):
+        lesson = lessons.get(key)
+        assert any(t.startswith(f"**{i}. {lesson.title}** — {lesson.claim}") for t in text)
+        for j, follow in enumerate(lesson.follow_ups, 1):
+            assert any(f"follow-up {i}.{j}:* {follow.label}" in t for t in text)
+            assert widget(at, f"open_{key}.{j}").proto.label == "Open"
+    widget(at, "agenda_start").click().run()
+    assert at.session_state["lesson"] == lessons.names()[0]
+    for _ in range(5):  # lessons 1-5, then lesson 5's follow-up
+        widget(at, "lecture_next").click().run()
+    assert (at.session_state["lesson"], at.session_state["lecture_stage"]) == ("per_dimension", 1)
+    widget(at, "view").set_value("lessons").run()
+    assert not at.exception
+    text = [m.value for m in at.markdown]
+    here = [t for t in text if "you are here" in t]
+    assert len(here) == 1 and "follow-up 5.1:* Turn the valley" in here[0]
+    ticked = [t for t in text if t.startswith(":green[**✓**] **")]
+    assert [t.split("**")[3].split(".")[0] for t in ticked] == ["1", "2", "3", "4", "5"]
+    assert widget(at, "agenda_continue").proto.label == (
+        "Continue: 5/12. One step size per dimension · part 2"
+    )
+    widget(at, "open_units.1").click().run()  # a follow-up opened from the agenda
+    assert (at.session_state["lesson"], at.session_state["lecture_stage"]) == ("units", 1)
+    assert widget(at, "stretch").value == 0.1  # x measured the other way round
+    assert at.session_state["view"] == "trajectories"
+    widget(at, "view").set_value("lessons").run()
+    widget(at, "agenda_continue").click().run()  # back to the lesson, nothing reset
+    assert at.session_state["view"] == "trajectories"
+    assert (at.session_state["lesson"], at.session_state["lecture_stage"]) == ("units", 1)
+    assert widget(at, "stretch").value == 0.1
+
+
+def test_a_follow_up_button_moves_the_lectures_place_too():
+    at = with_query({"lesson": "per_dimension"})
+    at.button(key="follow.per_dimension.0").click().run()
+    assert at.session_state["lecture_stage"] == 1
+    assert query(at) == {"lesson": "per_dimension", "stage": "1"}
+    at.button(key="follow.per_dimension.0").click().run()  # turned back: as it opens
+    assert at.session_state["lecture_stage"] == 0
+    assert query(at) == {"lesson": "per_dimension"}
 
 
 def _unescaped(markdown: str, marker: str) -> bool:

@@ -361,6 +361,41 @@ class TestTheAppInABrowser:
         finally:
             page.close()
 
+    def test_the_keys_n_and_p_walk_the_lecture_in_every_view(self, server, browser_context):
+        """N goes one stage on each press: into lesson 4 (the Sensitivity view: no chart
+        there, the page's own key listener), through lesson 5's follow-up, to lesson 6; P
+        comes back the same way. The step cursor starts at 0 at each stage."""
+        url, _log = server
+        page = browser_context.new_page()
+        try:
+            open_app(page, url + "?lesson=no_learning_rate&step=30")
+
+            def press(key: str, query: str) -> None:
+                page.evaluate("() => document.activeElement && document.activeElement.blur()")
+                page.keyboard.press(key)
+                page.wait_for_function(
+                    "(q) => window.location.search === '?' + q", arg=query, timeout=60_000
+                )
+                page.wait_for_selector(IDLE, timeout=60_000)
+                if page.locator(CHART_IFRAME).count():  # a new chart: listening to keys
+                    wait_until_idle(page, chart_frame(page))
+
+            press("n", "lesson=insensitive")
+            assert page.locator(CHART_IFRAME).count() == 0  # the Sensitivity view
+            press("n", "lesson=per_dimension")
+            press("PageDown", "lesson=per_dimension&stage=1")
+            chart = chart_frame(page)
+            wait_for(chart, "() => window.optvizChart.step === 0", "the stage's step 0")
+            picker = page.locator(".st-key-lecture").first.get_by_role("combobox", name="Lesson")
+            assert "5/12 · part 2 of 2. " in picker.aria_snapshot()
+            press("n", "lesson=units")
+            press("p", "lesson=per_dimension&stage=1")
+            press("PageUp", "lesson=per_dimension")
+            press("p", "lesson=insensitive")
+            press("p", "lesson=no_learning_rate")
+        finally:
+            page.close()
+
 
 # Every arrow trace on the contour as drawn: {name: [[x, y] of its tail, head, …]}.
 ARROWS_JS = """() => {
@@ -389,11 +424,19 @@ CURSOR_POINTS_JS = """() => {
     [
         (1280, 720, ""),
         (1024, 768, "?presenter=1&lesson=per_dimension"),
+        (1024, 768, "?presenter=1&lesson=per_dimension&stage=1"),
         (1280, 720, "?lesson=eps_warmup"),
         (1024, 768, "?presenter=1&lesson=saddle"),  # four notes about its paths
         (1024, 768, "?presenter=1&lesson=units"),  # the robustness demo's box
     ],
-    ids=["laptop", "projector-lesson", "laptop-lesson", "projector-saddle", "projector-units"],
+    ids=[
+        "laptop",
+        "projector-lesson",
+        "projector-follow-up",
+        "laptop-lesson",
+        "projector-saddle",
+        "projector-units",
+    ],
 )
 def test_the_figure_its_controls_and_the_lesson_fit_on_the_first_screen(width, height, query):
     """At scroll 0: the step controls, the legend and the whole top block of the figure

@@ -27,6 +27,7 @@ figure side colours it.
 the tuple (of the lessons registered so far). ``register(lesson)`` adds one after them
 (``ValueError`` for a key already taken). :func:`memory_table` is the number of
 per-parameter state values of every optimizer (from ``OptimizerSpec.memory_per_parameter``).
+:mod:`.lecture` orders them as a lecture: each lesson, then its follow-ups (``stages()``).
 
 The package: :mod:`.base` has the types (:class:`Lesson`, :class:`Ghost`) and the
 registry; :mod:`.runs` reads and reruns trajectories; :mod:`.text` writes numbers and the
@@ -115,6 +116,7 @@ from .the_price import EXPECTED_MEMORY, memory_table, sign_change_share, stabili
 from . import paper_experiment  # noqa: F401  (no public helpers: imported to register)
 
 # isort: on
+from .lecture import Stage, lesson_stages, neighbour, position, stage_count, stage_scene, stages
 
 __all__ = [
     "CLIFF_BOUNDS",
@@ -137,6 +139,7 @@ __all__ = [
     "Lesson",
     "Runs",
     "Scene",
+    "Stage",
     "adadelta_step_bound",
     "axis_ratio",
     "default_hyperparams",
@@ -147,11 +150,14 @@ __all__ = [
     "hyperparams",
     "insensitivity",
     "jump",
+    "lesson_stages",
     "memory_table",
     "names",
+    "neighbour",
     "original_positions",
     "path_deviation",
     "pct",
+    "position",
     "register",
     "restart_after_steep",
     "rotate_point",
@@ -161,6 +167,9 @@ __all__ = [
     "sgd_sweep",
     "sign_change_share",
     "stability_onset",
+    "stage_count",
+    "stage_scene",
+    "stages",
     "steep_phase_end",
     "stretch_of",
     "tail_mean_gap",

@@ -29,6 +29,7 @@ from .state import (
     GHOST_COUNTS,
     SCALE_EXPONENTS,
     SPEEDS,
+    STAGE,
     STEPS_RANGE,
     STRETCHES,
     UNTRANSFORMED,
@@ -115,6 +116,7 @@ def reset_to_defaults() -> None:
     """Callback of the reset button: every control back to its default."""
     for k, v in all_defaults(DEFAULT_OBJECTIVE).items():
         st.session_state[k] = v
+    st.session_state[STAGE] = 0  # no lesson open: no place in the lecture
     for k in [k for k in st.session_state if str(k).startswith(extra_key(""))]:
         del st.session_state[k]
 

@@ -29,7 +29,7 @@ from .lessons_view import lecture_controls, lesson_panel, lessons_overview
 from .markup import escape
 from .network_view import network_view
 from .sensitivity import sensitivity_view
-from .state import STEP, Presentation, lesson_state
+from .state import STAGE, STEP, Presentation, lesson_state
 from .state import VIEWS as VIEW_KEYS
 from .trajectories import trajectory_view
 from .url import link, read_query, to_query
@@ -50,6 +50,7 @@ _PAGE_CSS = """<style>
 .st-key-lecture [data-testid="stHorizontalBlock"] { flex-wrap: nowrap; }
 .st-key-lecture [data-testid="stColumn"] { min-width: 0 !important; }
 .st-key-lesson_text [data-testid="stExpanderDetails"] { max-height: 20vh; overflow-y: auto; }
+.st-key-lecture_keys { display: none; }
 </style>"""
 # Presenter mode: bigger type for a projector, and the sidebar folded away once.
 _PRESENTER_CSS = """<style>
@@ -105,6 +106,32 @@ _COLLAPSE_SIDEBAR = """<script>
 })();
 </script>"""
 
+# The lecture's keys in every view: N / Page Down and P / Page Up press the header's
+# ▶ / ◀. Where the trajectory chart is on the page its own keys do it (chart.js, which
+# leaves a key pressed on a button to the page), so that a key moves the lecture once.
+_LECTURE_KEYS = """<script>
+(function () {
+  const w = window.parent || window;
+  if (w.__optvizLectureKeys) { return; }
+  w.__optvizLectureKeys = true;
+  const doc = w.document;
+  const CHART = "iframe[title='optviz.ui.chart.optviz_chart']";
+  const FIELDS = 'input,textarea,select,[contenteditable="true"],[role="slider"],' +
+    '[role="listbox"],[role="combobox"],[role="spinbutton"],[role="option"],' +
+    '[role="menu"],[role="dialog"]';
+  const WHICH = {PageDown: "next", n: "next", N: "next", PageUp: "back", p: "back", P: "back"};
+  doc.addEventListener("keydown", function (event) {
+    const which = WHICH[event.key];
+    if (!which || event.ctrlKey || event.metaKey || event.altKey) { return; }
+    const t = event.target;
+    if (t && t.closest && t.closest(FIELDS)) { return; }
+    if (doc.querySelector(CHART) && !(t && t.tagName === "BUTTON")) { return; }
+    const button = doc.querySelector(".st-key-lecture_" + which + " button");
+    if (button && !button.disabled) { event.preventDefault(); button.click(); }
+  });
+})();
+</script>"""
+
 _started = threading.Event()
 _start_lock = threading.Lock()
 
@@ -156,9 +183,9 @@ def _load_url_once() -> None:
         return
     values, warnings = read_query(st.query_params.to_dict())
     defaults = all_defaults(values.get("objective", "rosenbrock"))
-    if values.get("lesson"):  # a lesson's scene first, then what the link changed in it
-        defaults = lesson_state(lessons.get(values["lesson"]))
-    for k, v in {STEP: 0, **defaults, **values}.items():
+    if values.get("lesson"):  # a lesson's scene (at its stage) first, then the link's changes
+        defaults = lesson_state(lessons.get(values["lesson"]), values.get(STAGE, 0))
+    for k, v in {STEP: 0, STAGE: 0, **defaults, **values}.items():
         st.session_state[k] = v
     st.session_state["_url_warnings"] = warnings
     st.session_state["_url_loaded"] = True
@@ -339,4 +366,6 @@ def main() -> None:
         sidebar_top()
         view_of_scene()
         sidebar_bottom()
+        with st.container(key="lecture_keys"):  # (hidden: a script, last on the page)
+            st.html(_LECTURE_KEYS, unsafe_allow_javascript=True)
     _report_time("script", started)

@@ -52,6 +52,7 @@ __all__ = [
     "extra_key",
     "hp_key",
     "label_key",
+    "lecture_place",
     "lesson_focus",
     "lesson_ghosts",
     "lesson_state",
@@ -68,6 +69,11 @@ SPEEDS = {"¼×": 240, "½×": 120, "1×": 60, "2×": 30, "4×": 15}
 #: moved it (the inspector, a lesson's button, a link), which the chart follows.
 STEP = "step"
 STEP_REV = "_step_rev"
+#: where the open lesson is in the lecture: 0 as it opens, k after its k-th follow-up
+#: (``optviz.lessons.lecture``; meaningless with no lesson open)
+STAGE = "lecture_stage"
+#: the lessons opened in this session (the agenda ticks them)
+VISITED = "_lecture_visited"
 #: the step inspector's widgets (its step field shows :data:`STEP`)
 INSPECT_STEP = "inspect_step"
 INSPECT_KEY = "inspect_key"
@@ -521,9 +527,23 @@ def lesson_presentation(lesson: lessons.Lesson) -> Presentation:
     return Presentation(view=lesson.view, ghost=lesson.fan, lesson=lesson.key, arrows=lesson.arrows)
 
 
-def lesson_state(lesson: lessons.Lesson) -> dict[str, Any]:
-    """The session-state values that open ``lesson`` (every control: its scene, its view)."""
-    return state_of(lesson.scene, lesson_presentation(lesson))
+def lesson_state(lesson: lessons.Lesson, stage: int = 0) -> dict[str, Any]:
+    """The session-state values that open ``lesson`` (every control: its scene, its view)
+    at its stage ``stage`` of the lecture (0: its own scene; k: after its k-th follow-up)."""
+    return state_of(lessons.stage_scene(lesson.key, stage), lesson_presentation(lesson))
+
+
+def lecture_place(state: Mapping[str, Any]) -> tuple[str, int]:
+    """The open lesson and its stage in the lecture (("", 0) with no lesson open; a stage
+    past the lesson's last is its last)."""
+    key = str(state.get("lesson") or "")
+    if key not in lessons.names():
+        return "", 0
+    try:
+        stage = int(state.get(STAGE, 0) or 0)
+    except (TypeError, ValueError):
+        stage = 0
+    return key, min(max(stage, 0), lessons.stage_count(key) - 1)
 
 
 def lesson_focus(presentation: Presentation) -> tuple[str, ...]:

@@ -41,6 +41,7 @@ from .state import (
     CUSTOM,
     DEFAULT_FORMULA,
     DEFAULT_WINDOW,
+    STAGE,
     STEP,
     STEPS_RANGE,
     UNTRANSFORMED,
@@ -51,6 +52,7 @@ from .state import (
     extra_key,
     hp_key,
     label_key,
+    lecture_place,
     lesson_state,
     one_of,
     options_for,
@@ -156,7 +158,10 @@ STEP_SETTING = Control(
     lambda v: 0 <= v <= STEPS_RANGE[1],
     lambda: f"a whole number from 0 to {STEPS_RANGE[1]} is needed",
 )
-KNOWN = frozenset({*SIMPLE, *SENSITIVITY, "opt", "orig", STEP_SETTING.name})
+#: The lecture's stage of the open lesson ("lesson=units&stage=1": the lesson after its
+#: first follow-up; 0 is left out). Which stages there are depends on the lesson.
+STAGE_NAME = "stage"
+KNOWN = frozenset({*SIMPLE, *SENSITIVITY, "opt", "orig", STEP_SETTING.name, STAGE_NAME})
 
 
 def _read_custom(params: Mapping[str, str], values: dict[str, Any], bad: Any) -> tuple:
@@ -288,6 +293,33 @@ def _run_key(key: str) -> bool:
     return base in optimizers.REGISTRY and (key == base or optimizers.instance_number(key) > 1)
 
 
+def _read_stage(params: Mapping[str, str], values: dict[str, Any], bad: Callable) -> None:
+    """The open lesson's stage in the lecture: 0 (as it opens) to its number of
+    follow-ups; it needs a lesson in the same link."""
+    if STAGE_NAME not in params:
+        return
+    text = params[STAGE_NAME]
+    key = values.get("lesson")
+    if not key:
+        bad(STAGE_NAME, text, "a stage needs a lesson in the link (lesson=…)")
+        return
+    last = lessons.stage_count(key) - 1
+    try:
+        stage = int(text)
+    except ValueError:
+        stage = -1
+    if not 0 <= stage <= last:
+        bad(
+            STAGE_NAME,
+            text,
+            f"lesson {key} has only stage 0 (it has no follow-up)"
+            if last == 0
+            else f"a stage of lesson {key} from 0 to {last} is needed",
+        )
+        return
+    values[STAGE] = stage
+
+
 def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
     """Session-state values from query parameters, and a warning for each bad one."""
     values: dict[str, Any] = {}
@@ -317,6 +349,7 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
     _read_optimizers(params, values, bad)
     for setting in (*SETTINGS, STEP_SETTING):
         read(setting)
+    _read_stage(params, values, bad)
 
     for qname, text in params.items():
         if "." not in qname:
@@ -331,9 +364,9 @@ def to_query(state: Mapping[str, Any]) -> dict[str, str]:
     """The query parameters of the current controls, defaults left out."""
     # start, noise and learning rates default to the chosen objective's own values; with a
     # lesson open, the link reopens the lesson, so its own settings are the defaults
-    lesson = state.get("lesson")
-    if lesson in lessons.names():
-        defaults = {**lesson_state(lessons.get(lesson)), "lesson": ""}
+    lesson, stage = lecture_place(state)
+    if lesson:  # (at the stage of the lecture it is at: that stage's settings)
+        defaults = {**lesson_state(lessons.get(lesson), stage), "lesson": ""}
     else:
         defaults = {**all_defaults(state.get("objective", "rosenbrock")), "objective": "rosenbrock"}
     out: dict[str, str] = {}
@@ -347,6 +380,8 @@ def to_query(state: Mapping[str, Any]) -> dict[str, str]:
             out[control.name] = query_text(value)
     if int(state.get(STEP, 0) or 0) > 0:
         out[STEP_SETTING.name] = str(int(state[STEP]))
+    if lesson and stage > 0:
+        out[STAGE_NAME] = str(stage)
     chosen = list(state.get("optimizers", defaults["optimizers"]))
     if chosen != defaults["optimizers"]:
         out["opt"] = ",".join(chosen)
