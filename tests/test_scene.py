@@ -134,7 +134,10 @@ def test_every_lesson_opens_as_exactly_its_scene(key):
     lesson = lessons.get(key)
     scene, presentation = state.scene_of(state.lesson_state(lesson))
     assert scene == lesson.scene
-    assert presentation == state.Presentation(view=lesson.view, ghost=lesson.fan, lesson=key)
+    assert presentation == state.Presentation(
+        view=lesson.view, ghost=lesson.fan, lesson=key, arrows=lesson.arrows
+    )
+    assert lesson.arrows == (key in ("per_dimension", "eps_warmup"))  # its text is about them
 
 
 @pytest.mark.parametrize("objective", [*objectives.names(), *objectives.lesson_names(), CUSTOM])
