@@ -162,8 +162,8 @@ _PROJECTOR_CSS = """<style>
 /* toggles, checkboxes and radio buttons: a visible track, box or ring */
 [data-testid="stCheckbox"] label:has(input:not(:checked)) > div:first-of-type {
   background-color: #5A606C !important; border-color: #9AA0AA !important; }
-[data-testid="stRadio"] [role="radiogroup"] label > div:first-child {
-  border-color: #9AA0AA !important; }
+[data-testid="stRadioOption"]:not([data-selected="true"]) > div > div:first-child {
+  background-color: #1E222B !important; border-color: #9AA0AA !important; }
 /* tabs, alerts, the data grid's toolbar, code */
 [data-testid="stTabs"] button[role="tab"], [data-testid="stTabs"] button[role="tab"] * {
   color: #C9CDD4 !important; }
