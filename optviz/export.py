@@ -640,10 +640,16 @@ def inspector_markdown(scene: Any, runs: Mapping[str, Trajectory], step: int) ->
     return "\n\n".join(parts)
 
 
-def sensitivity_figure(scene: Any, resolution: int = EXPORT_RESOLUTION, presenter: bool = False):
+def sensitivity_figure(
+    scene: Any,
+    resolution: int = EXPORT_RESOLUTION,
+    presenter: bool = False,
+    theme: str = "light",
+):
     """The Sensitivity view's heatmaps of ``scene``: every compared optimizer that has sweep
     axes over its default grid, the others at their settings, on the scene's (transformed)
-    function from its start, with its noise and seed; the final f − f_min (or f)."""
+    function from its start, with its noise and seed; the final f − f_min (or f); in the
+    theme called ``theme`` (:data:`optviz.figures.THEMES`)."""
     from . import optimizers, sweeps
     from .sweep_figures import Panel, heatmap_figure
 
@@ -679,4 +685,4 @@ def sensitivity_figure(scene: Any, resolution: int = EXPORT_RESOLUTION, presente
         )
     if not panels:
         return None
-    return heatmap_figure(panels, "final", presenter=presenter)
+    return heatmap_figure(panels, "final", presenter=presenter, theme=theme)

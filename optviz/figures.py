@@ -154,7 +154,8 @@ class Theme:
     """The colours of a figure that are not an optimizer's: background, text, grid, the
     contour's colour scales, the ghost fans' ramp.
 
-    ``edge`` shades the contour's band edges (below 1 darker, above 1 lighter);
+    ``edge`` shades the contour's band edges: below 1 darker (the colour times ``edge``),
+    above 1 lighter (``edge − 1`` of the way to white, so that edges show on near-black);
     ``halo`` outlines markers drawn over paths (the background's colour), ``ink`` marks
     drawn in no optimizer's colour (the start, a divergence's outline).
     """
@@ -174,6 +175,15 @@ class Theme:
     ghost_ramp: tuple
     #: secondary text of a page around the figure (the HTML export's footer)
     muted: str = "#777777"
+    #: secondary text and marks inside a figure (a panel's notes, a reference line)
+    note: str = "#555555"
+    #: a bar or cell that is neither good nor bad (a grid's "neither solved nor diverged")
+    neutral: str = "#d9d9d9"
+    #: the opacity of a dimmed path (an open lesson is about another optimizer): on a dark
+    #: background a translucent line sinks into it sooner than on white
+    dimmed_opacity: float = 0.35
+    #: the opacity of a faint ghost path (the bold paths are drawn over it)
+    ghost_opacity: float = 0.45
 
 
 # Colour scales as (position, (r, g, b)) anchors; low values get the strong colour so that
@@ -195,21 +205,23 @@ DIVERGING = (
     (1.0, (178, 24, 43)),
 )
 # On a dark page the contour stays dark and low in colour, so that the paths (mid to
-# light colours) stand out: the valley floor a deep blue-grey, high ground near black.
+# light colours) stand out: the valley floor a slate grey (no optimizer's hue), high ground
+# near black; its band edges are drawn lighter (``Theme.edge`` above 1), so the shape of the
+# function shows even where the fill is darkest.
 SEQUENTIAL_DARK = (
-    (0.0, (44, 74, 110)),
-    (0.15, (36, 58, 86)),
-    (0.35, (30, 44, 62)),
-    (0.6, (24, 31, 42)),
-    (0.8, (19, 23, 30)),
-    (1.0, (14, 17, 23)),
+    (0.0, (74, 82, 100)),
+    (0.15, (60, 67, 83)),
+    (0.35, (46, 52, 65)),
+    (0.6, (34, 38, 48)),
+    (0.8, (26, 29, 37)),
+    (1.0, (20, 23, 30)),
 )
 DIVERGING_DARK = (
-    (0.0, (38, 76, 128)),
-    (0.25, (28, 46, 70)),
-    (0.5, (20, 22, 28)),
-    (0.75, (78, 38, 36)),
-    (1.0, (128, 44, 40)),
+    (0.0, (52, 90, 146)),
+    (0.25, (36, 54, 82)),
+    (0.5, (28, 30, 36)),
+    (0.75, (84, 44, 42)),
+    (1.0, (148, 56, 50)),
 )
 # Plasma (matplotlib's; perceptually uniform, its lightness rising, readable with colour
 # blindness), cut so that neither end disappears into the background.
@@ -260,9 +272,13 @@ PROJECTOR = Theme(
     ink="white",
     sequential=SEQUENTIAL_DARK,
     diverging=DIVERGING_DARK,
-    edge=1.4,
+    edge=1.2,
     ghost_ramp=_cut(PLASMA, 0.3, 1.0),
     muted="#B0B4BC",
+    note="#B0B4BC",
+    neutral="#4A505C",
+    dimmed_opacity=0.7,
+    ghost_opacity=0.6,
 )
 #: The themes by name: "light" (the default) and "projector" (the app's and the link's
 #: ``theme``).
@@ -570,7 +586,10 @@ def contour_image(grid: ContourGrid, theme: Theme = LIGHT) -> dict:
     edge = np.zeros(band.shape, dtype=bool)
     edge[:, 1:] |= band[:, 1:] != band[:, :-1]
     edge[1:, :] |= band[1:, :] != band[:-1, :]
-    rgb[edge] = np.minimum(rgb[edge] * theme.edge, 255.0)
+    if theme.edge <= 1.0:
+        rgb[edge] = rgb[edge] * theme.edge
+    else:  # towards white: a multiple of near-black would stay near-black
+        rgb[edge] = rgb[edge] + (255.0 - rgb[edge]) * (theme.edge - 1.0)
     rgb = np.where(finite[..., None], rgb, 255.0)  # transparent there anyway
     alpha = np.where(finite, 235, 0)
     rgba = np.concatenate([rgb, alpha[..., None]], axis=-1).round().astype(np.uint8)
@@ -889,8 +908,9 @@ class Panel:
         return None
 
 
-#: the opacity of a dimmed path (an open lesson is about another optimizer)
-DIMMED_OPACITY = 0.35
+#: the opacity of a dimmed path on the light theme (each theme has its own,
+#: :attr:`Theme.dimmed_opacity`)
+DIMMED_OPACITY = LIGHT.dimmed_opacity
 
 
 def _path_line(path: PathView, style: Style, axes: tuple[str, str], **extra: object) -> dict:
@@ -915,7 +935,7 @@ def _path_line(path: PathView, style: Style, axes: tuple[str, str], **extra: obj
         **extra,
     }
     if path.dimmed:
-        line["opacity"] = DIMMED_OPACITY
+        line["opacity"] = style.theme.dimmed_opacity
     return line
 
 
@@ -981,7 +1001,7 @@ def fan_traces(fan: GhostFan, style: Style, axes: tuple[str, str], bar: dict) ->
                 "x": typed(fan.positions[:, i, 0], "f4"),
                 "y": typed(fan.positions[:, i, 1], "f4"),
                 "mode": "lines",
-                "opacity": GHOST_OPACITY,
+                "opacity": style.theme.ghost_opacity,
                 "hoverinfo": "name",
                 "line": {"color": colour, "width": max(1.2, style.line * 0.6)},
                 "showlegend": False,
@@ -1047,8 +1067,9 @@ def fan_traces(fan: GhostFan, style: Style, axes: tuple[str, str], bar: dict) ->
     return traces
 
 
-#: the opacity of a faint ghost path (the bold paths are drawn over it)
-GHOST_OPACITY = 0.45
+#: the opacity of a faint ghost path on the light theme (the bold paths are drawn over it;
+#: each theme has its own, :attr:`Theme.ghost_opacity`)
+GHOST_OPACITY = LIGHT.ghost_opacity
 
 
 #: the arrows drawn at the step cursor (:meth:`ContourPanel._arrows`), in order
@@ -1184,7 +1205,7 @@ class ContourPanel(Panel):
                     "x": typed(positions[:, 0], "f4"),
                     "y": typed(positions[:, 1], "f4"),
                     "mode": "lines",
-                    "opacity": 0.95 if strong else GHOST_OPACITY,
+                    "opacity": 0.95 if strong else style.theme.ghost_opacity,
                     "hoverinfo": "name",
                     "line": {
                         "color": colour,
@@ -1293,7 +1314,7 @@ class ContourPanel(Panel):
                     "legendgroup": path.key,
                     "showlegend": False,
                     "name": f"{path.label}: end",
-                    "opacity": DIMMED_OPACITY if path.dimmed else 1.0,
+                    "opacity": style.theme.dimmed_opacity if path.dimmed else 1.0,
                     "marker": {  # its own symbol, larger than those along the path
                         "symbol": path.marker,
                         "size": style.marker,

@@ -38,12 +38,17 @@ def _name(key: str) -> str:
 
 
 def tables_figure(
-    results: Mapping[str, NetworkResult], epoch: int, *, presenter: bool = False
+    results: Mapping[str, NetworkResult],
+    epoch: int,
+    *,
+    presenter: bool = False,
+    theme: str = "light",
 ) -> SpecFigure:
     """Table 1 (left: SGD, momentum, ADAGRAD × η) and Table 2 (right: ADADELTA, ρ × ε):
     the mean test error after ``epoch`` epochs, written in every cell, on one colour scale
-    (0 … 90 %, chance); diverged cells are red and say so."""
-    style = Style.presenter() if presenter else Style()
+    (0 … 90 %, chance); diverged cells are red and say so. ``theme`` names a
+    :class:`optviz.figures.Theme` (the colour scale is the same in every theme)."""
+    style = Style.of(presenter, theme)
     e = int(epoch) - 1
     t1 = np.array([results[k].test_error[:, e] for k in TABLE1]) * 100
     t2 = results[TABLE2].test_error[..., e] * 100
@@ -119,7 +124,7 @@ def tables_figure(
     layout = {
         "height": 330 if not presenter else 420,
         "margin": {"l": 10, "r": 10, "t": 90, "b": 10},
-        "font": {"size": style.font},
+        "font": {"size": style.font, "color": style.theme.text},
         "xaxis": {
             "domain": [0.0, 0.42],
             "side": "top",
@@ -174,34 +179,34 @@ def tables_figure(
                 "showarrow": False,
             },
         ],
-        "plot_bgcolor": "white",
-        "paper_bgcolor": "white",
+        "plot_bgcolor": style.theme.plot,
+        "paper_bgcolor": style.theme.paper,
     }
     return SpecFigure({"data": traces, "layout": layout})
 
 
-def _lines_layout(title: str, y_title: str, presenter: bool) -> dict:
+def _lines_layout(title: str, y_title: str, style: Style, presenter: bool) -> dict:
     """Figures 1 and 2: epochs across, a log axis up, the legend below."""
-    style = Style.presenter() if presenter else Style()
+    axis = {**AXIS_STYLE, "gridcolor": style.theme.grid, "linecolor": style.theme.axis_line}
     return {
         "height": 380 if not presenter else 470,
         "margin": {"l": 60, "r": 10, "t": 40, "b": 40},
-        "font": {"size": style.font},
+        "font": {"size": style.font, "color": style.theme.text},
         "title": {"text": title, "x": 0.0, "font": {"size": style.font + 1}},
-        "xaxis": {**AXIS_STYLE, "title": {"text": "epoch"}},
-        "yaxis": {**AXIS_STYLE, "title": {"text": y_title}, "type": "log"},
+        "xaxis": {**axis, "title": {"text": "epoch"}},
+        "yaxis": {**axis, "title": {"text": y_title}, "type": "log"},
         "legend": {"orientation": "h", "y": -0.3, "yanchor": "top"},
-        "plot_bgcolor": "white",
-        "paper_bgcolor": "white",
+        "plot_bgcolor": style.theme.plot,
+        "paper_bgcolor": style.theme.paper,
     }
 
 
 def curves_figure(
-    curves: Sequence[tuple[str, str, Array]], *, presenter: bool = False
+    curves: Sequence[tuple[str, str, Array]], *, presenter: bool = False, theme: str = "light"
 ) -> SpecFigure:
     """Figure 1: test error (%) against epochs, one line per (optimizer key, label,
-    per-epoch test error)."""
-    style = Style.presenter() if presenter else Style()
+    per-epoch test error); ``theme`` names a :class:`optviz.figures.Theme`."""
+    style = Style.of(presenter, theme)
     traces = []
     for key, label, errors in curves:
         y = np.asarray(errors, dtype=float) * 100
@@ -220,7 +225,7 @@ def curves_figure(
     return SpecFigure(
         {
             "data": traces,
-            "layout": _lines_layout("Figure 1: test error", "test error (%)", presenter),
+            "layout": _lines_layout("Figure 1: test error", "test error (%)", style, presenter),
         }
     )
 
@@ -229,11 +234,17 @@ LAYER_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e")
 
 
 def rates_figure(
-    rates: Array, layer_names: Sequence[str], updates_per_epoch: int, *, presenter: bool = False
+    rates: Array,
+    layer_names: Sequence[str],
+    updates_per_epoch: int,
+    *,
+    presenter: bool = False,
+    theme: str = "light",
 ) -> SpecFigure:
     """Figure 2: per weight matrix, the median realised step factor −Δw/g over the updates
-    (log scale), with the line 1 that §4.3 says they approach as ε dominates."""
-    style = Style.presenter() if presenter else Style()
+    (log scale), with the line 1 that §4.3 says they approach as ε dominates; ``theme``
+    names a :class:`optviz.figures.Theme`."""
+    style = Style.of(presenter, theme)
     rates = np.asarray(rates, dtype=float)
     x = (np.arange(rates.shape[0]) + 1) / updates_per_epoch
     traces = [
@@ -255,10 +266,12 @@ def rates_figure(
             "x": [float(x[0]), float(x[-1])],
             "y": [1.0, 1.0],
             "name": "1",
-            "line": {"color": "#555", "dash": "dash", "width": 1.5},
+            "line": {"color": style.theme.note, "dash": "dash", "width": 1.5},
             "hoverinfo": "skip",
             "meta": {"role": "one"},
         }
     )
     title = "Figure 2: ADADELTA's step size per layer"
-    return SpecFigure({"data": traces, "layout": _lines_layout(title, "median −Δw/g", presenter)})
+    return SpecFigure(
+        {"data": traces, "layout": _lines_layout(title, "median −Δw/g", style, presenter)}
+    )

@@ -525,17 +525,21 @@ def heatmap_figure(
     metric: str,
     *,
     presenter: bool = False,
+    theme: str = "light",
 ) -> SpecFigure:
     """Every optimizer's sweep on one shared colour scale (see the module docstring).
 
-    ``panels`` share one objective; ``metric`` is a key of :func:`metrics_for`. Trace
+    ``panels`` share one objective; ``metric`` is a key of :func:`metrics_for`; ``theme``
+    names a :class:`optviz.figures.Theme` (the background, text and axes; the colour scale
+    is the same in every theme). Trace
     ``meta`` says what a trace is: ``{"role": "metric" | "diverged" | "never" | "cells" |
     "current" | "paper", "optimizer": key}``.
     """
     panels = list(panels)
     if not panels:
         raise ValueError("no sweeps to draw")
-    style = Style.presenter() if presenter else Style()
+    style = Style.of(presenter, theme)
+    colours = style.theme
     has_min = panels[0].result.f_min is not None
     metrics = metrics_for(has_min, panels[0].result.tol)
     if metric not in metrics:
@@ -703,7 +707,10 @@ def heatmap_figure(
             cur = [float(to_axis(p.current[a], k)) for a, k in zip(res.axes, kinds)]
             cx, cy = cur[0], cur[1] if two_d else 0.0
             text = ", ".join(f"{s} = {p.current[a]:.4g}" for s, a in zip(sym, res.axes))
-            for width, colour, shown in ((5.0, "white", False), (2.2, "black", True)):
+            # a ring in the theme's ink over a halo in its background: its legend entry
+            # (the ink ring) stays visible on a dark page too
+            rings = ((5.0, colours.halo, False), (2.2, colours.ink, True))
+            for width, colour, shown in rings:
                 traces.append(
                     {
                         "type": "scatter",
@@ -741,7 +748,7 @@ def heatmap_figure(
             "ticks": "outside",
             "showgrid": False,
             "zeroline": False,
-            "linecolor": "#888",
+            "linecolor": colours.axis_line,
             "mirror": True,
             "title": {"text": _axis_title(hps[0], kinds[0], two_lines=True), "standoff": 4},
             "fixedrange": False,
@@ -758,7 +765,7 @@ def heatmap_figure(
                 "ticks": "outside",
                 "showgrid": False,
                 "zeroline": False,
-                "linecolor": "#888",
+                "linecolor": colours.axis_line,
                 "mirror": True,
                 "title": {"text": _axis_title(hps[1], kinds[1]), "standoff": 4},
             }
@@ -771,7 +778,7 @@ def heatmap_figure(
                 "ticks": "",
                 "showgrid": False,
                 "zeroline": False,
-                "linecolor": "#888",
+                "linecolor": colours.axis_line,
                 "mirror": True,
                 "fixedrange": True,
             }
@@ -779,7 +786,7 @@ def heatmap_figure(
         if not two_d:
             title += " (one hyperparameter: a strip)"
         for part in notes[n - 1]:  # each on a line of its own: side by side, at 1024 px,
-            title += f"<br><span style='color:#555'>{part}</span>"  # titles must not collide
+            title += f"<br><span style='color:{colours.note}'>{part}</span>"  # must not collide
         annotations.append(
             {
                 "text": title,
@@ -847,9 +854,9 @@ def heatmap_figure(
         colorbar.update(tickvals=tickvals, ticktext=ticktext)
     layout.update(
         height=geo.height,
-        font={"size": style.font, "family": "Arial, Helvetica, sans-serif"},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
+        font={"size": style.font, "family": "Arial, Helvetica, sans-serif", "color": colours.text},
+        paper_bgcolor=colours.paper,
+        plot_bgcolor=colours.plot,
         # the top margin holds plotly's mode bar, so that it sits above the legend, not on it
         margin={"l": 80, "r": 100, "t": MODEBAR_ROOM, "b": 10},
         coloraxis={
@@ -888,12 +895,14 @@ def score_figure(
     labels: Mapping[str, str],
     *,
     presenter: bool = False,
+    theme: str = "light",
 ) -> SpecFigure:
     """One stacked bar per optimizer (:func:`optviz.sweeps.grid_score`): the share of its
     own grid that solved the problem (its colour), that diverged (red) and the rest (grey),
     adding up to 100 %. Without a minimum only the diverged share is known: the rest is
-    grey."""
-    style = Style.presenter() if presenter else Style()
+    grey. ``theme`` names a :class:`optviz.figures.Theme`."""
+    style = Style.of(presenter, theme)
+    colours = style.theme
     keys = list(scores)[::-1]  # the first optimizer on top
     names = [labels.get(k, k) for k in keys]
     solved = [100.0 * (scores[k].share or 0.0) for k in keys]
@@ -907,7 +916,7 @@ def score_figure(
             "name": name,
             "x": x,
             "y": names,
-            "marker": {"color": colour, "line": {"color": "white", "width": 1}},
+            "marker": {"color": colour, "line": {"color": colours.paper, "width": 1}},
             "text": [f"{v:.3g}%" if v >= 4 else "" for v in x],
             "textposition": "inside",
             "insidetextanchor": "middle",
@@ -917,15 +926,19 @@ def score_figure(
 
     traces = [
         bar("solved (in its colour)", solved, [colour_of(k) for k in keys], "solved the problem"),
-        bar("neither", rest, "#d9d9d9", "neither solved it nor diverged"),
+        bar("neither", rest, colours.neutral, "neither solved it nor diverged"),
         bar("diverged", diverged, DIVERGED_COLOR, "diverged"),
     ]
     layout = {
         "barmode": "stack",
         "height": 90 + (34 if not presenter else 46) * len(keys),
-        "font": {"size": style.font, "family": "Arial, Helvetica, sans-serif"},
-        "paper_bgcolor": "white",
-        "plot_bgcolor": "white",
+        "font": {
+            "size": style.font,
+            "family": "Arial, Helvetica, sans-serif",
+            "color": colours.text,
+        },
+        "paper_bgcolor": colours.paper,
+        "plot_bgcolor": colours.plot,
         "margin": {"l": 10, "r": 20, "t": 34, "b": 50},
         # above the bars: below, it ran into the x-axis title
         "legend": {
@@ -940,7 +953,7 @@ def score_figure(
             "title": {"text": "% of the optimizer's own grid"},
             "tickvals": [0, 20, 40, 60, 80, 100],
             "showgrid": True,
-            "gridcolor": "#e6e6e6",
+            "gridcolor": colours.grid,
             "zeroline": False,
             "fixedrange": True,
         },
@@ -968,6 +981,7 @@ def noise_figure(
     has_minimum: bool,
     presenter: bool = False,
     current_sigma: float | None = None,
+    theme: str = "light",
 ) -> SpecFigure:
     """Final loss (mean over seeds) against σ, one line per optimizer.
 
@@ -975,8 +989,11 @@ def noise_figure(
     ``sign(f)·log10(1 + |f|)`` (ticks labelled in f), since an escaping run reaches
     −10¹¹ while the others stay near 0. σ values sit evenly spaced (0 cannot go on a log
     axis), labelled with their values. A σ where every seed diverged is a ✕ at the top.
+    ``theme`` names a :class:`optviz.figures.Theme`.
     """
-    style = Style.presenter() if presenter else Style()
+    style = Style.of(presenter, theme)
+    colours = style.theme
+    axis_style = {**AXIS_STYLE, "gridcolor": colours.grid, "linecolor": colours.axis_line}
     xs = list(range(len(sigmas)))
     values = [np.asarray(s.mean, dtype=float) for s in series]
     if has_minimum:
@@ -1040,7 +1057,7 @@ def noise_figure(
                         "symbol": "x",
                         "size": style.marker + 2,
                         "color": colour,
-                        "line": {"width": 1, "color": "black"},
+                        "line": {"width": 1, "color": colours.ink},
                     },
                     "hovertemplate": f"{s.label}: every seed {word} at σ = %{{customdata}}"
                     "<extra></extra>",
@@ -1059,7 +1076,7 @@ def noise_figure(
                 "x1": i,
                 "y0": 0,
                 "y1": 1,
-                "line": {"color": "#888", "dash": "dot", "width": 1.5},
+                "line": {"color": colours.axis_line, "dash": "dot", "width": 1.5},
             }
         )
     label = (
@@ -1073,16 +1090,20 @@ def noise_figure(
         yticks = {"tickvals": vals, "ticktext": texts}
     layout = {
         "height": 380 if not presenter else 480,
-        "font": {"size": style.font, "family": "Arial, Helvetica, sans-serif"},
-        "paper_bgcolor": "white",
-        "plot_bgcolor": "white",
+        "font": {
+            "size": style.font,
+            "family": "Arial, Helvetica, sans-serif",
+            "color": colours.text,
+        },
+        "paper_bgcolor": colours.paper,
+        "plot_bgcolor": colours.plot,
         "margin": {"l": 80, "r": 20, "t": 10, "b": 60},
         "xaxis": {
             "tickvals": xs,
             "ticktext": [f"{s:g}" for s in sigmas],
             "range": [-0.3, len(xs) - 0.7],
             "title": {"text": "σ, the gradient-noise scale (points evenly spaced)"},
-            **AXIS_STYLE,
+            **axis_style,
         },
         "yaxis": {
             "type": "log" if has_minimum else "linear",
@@ -1090,7 +1111,7 @@ def noise_figure(
             "title": {"text": label},
             "exponentformat": "power",
             **yticks,
-            **AXIS_STYLE,
+            **axis_style,
         },
         "legend": {
             "orientation": "h",

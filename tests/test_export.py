@@ -370,6 +370,23 @@ def test_html_of_a_projector_figure_is_a_dark_page():
     assert '"paper_bgcolor":"#0E1117"' in dark.replace(": ", ":")
 
 
+def test_the_heatmaps_of_a_projector_export_are_dark_too():
+    """The Sensitivity heatmaps under a lesson's animation take the theme of the export:
+    on a dark page, a dark figure (not a white block)."""
+    scene = lessons.get("insensitive").scene
+    for theme in ("light", "projector"):
+        heat = export.sensitivity_figure(scene, resolution=5, theme=theme)
+        layout = heat.spec["layout"]
+        want = ov.figures.theme_of(theme)
+        assert (layout["paper_bgcolor"], layout["font"]["color"]) == (want.paper, want.text)
+    obj = scene.plot_objective()
+    spec = optimizers.get("adadelta")
+    paths = [PathView("adadelta", "ADADELTA", spec, ov.run(obj, spec.build(), obj.start, 20))]
+    page = export.to_html([trajectory_figure(obj, paths, theme="projector"), heat], title="t")
+    assert page.replace(": ", ":").count('"paper_bgcolor":"#0E1117"') == 2
+    assert '"paper_bgcolor":"white"' not in page.replace(": ", ":")
+
+
 def test_backslash_escaped_user_text_is_shown_as_typed():
     """A typed formula in an export's caption is escaped (``optviz.ui.markup``): its ``**``
     is two stars, not bold, and no backslash shows."""

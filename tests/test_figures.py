@@ -514,7 +514,9 @@ def test_ghosts_are_labelled_distinctly_end_in_markers_and_ramp_with_the_value()
         assert "adadelta rho=1" not in names
         lightness = [lab(hex_rgb(t["line"]["color"]))[0] for t in ghosts]
         assert all(a < b for a, b in itertools.pairwise(lightness))  # monotone in ρ
-        assert all(t["opacity"] < 0.5 for t in ghosts)
+        # faint: translucent, in the theme's ghost opacity (on a dark page a little less
+        # translucent, or the ghosts sink into the background)
+        assert all(t["opacity"] == figures.THEMES[theme].ghost_opacity <= 0.6 for t in ghosts)
         # under every bold path
         first_bold = min(i for i, t in enumerate(data) if t.get("showlegend"))
         assert max(data.index(t) for t in ghosts) < first_bold
@@ -713,3 +715,50 @@ def test_the_magnifier_keeps_the_first_steps_inside_the_plot():
     np.testing.assert_array_equal(pts[0, 1], [1.0, 0.0])
     assert pts[0, 2, 0] < 1.0 and pts[0, 2, 1] == -pts[0, 4, 1]  # barbs back and symmetric
     assert np.isnan(pts[1]).all()  # a zero step has no arrow
+
+
+def test_dimmed_paths_and_the_contour_stay_visible_on_the_projector_theme():
+    """On near-black a translucent path sinks into the background: the projector dims
+    less, and its contour's band edges are lighter than the fill around them."""
+    import io
+
+    from PIL import Image
+
+    from optviz import colours, lessons
+    from optviz.colours import delta_e, lab
+    from optviz.ui.compute import scene_paths
+
+    lesson = lessons.get("eps_warmup")
+    paths = scene_paths(lesson.scene, lesson.focus)
+    dimmed = [p for p in paths if p.dimmed]
+    assert dimmed, "the lesson dims an optimizer"
+    obj = lesson.scene.plot_objective()
+    for theme in figures.THEMES.values():
+        data = trajectory_figure(obj, paths, theme=theme.name).spec["data"]
+        faded = [t for t in data if t.get("legendgroup") == dimmed[0].key and "opacity" in t]
+        assert faded and all(t["opacity"] == theme.dimmed_opacity for t in faded)
+    assert figures.LIGHT.dimmed_opacity == figures.DIMMED_OPACITY  # light as it was
+
+    def seen(colour: str, opacity: float, background: str) -> np.ndarray:
+        """A colour drawn at ``opacity`` over ``background``, in CIELAB."""
+        c, b = colours.hex_rgb(colour), colours.hex_rgb(background)
+        return lab(opacity * c + (1 - opacity) * b)
+
+    back = figures.PROJECTOR.paper
+    for p in dimmed:  # the faded SGD stands out from the projector's background
+        d = delta_e(
+            seen(p.colour, figures.PROJECTOR.dimmed_opacity, back), lab(colours.hex_rgb(back))
+        )
+        assert d >= 20, f"{p.key} dimmed on the projector: ΔE {d:.1f}"
+
+    # the contour: its band edges are lighter than the bands (rgb pixels of the image)
+    grid = figures.contour_grid(obj, 120)
+    image = figures.contour_image(grid, figures.PROJECTOR)
+    png = base64.b64decode(image["source"].split(",", 1)[1])
+    rgba = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA")).astype(float)
+    shown = rgba[rgba[..., 3] > 0][:, :3]
+    brightest = shown.max(axis=0).sum()
+    top = np.array(figures.PROJECTOR.sequential[-1][1], dtype=float).sum()
+    assert brightest > top + 100  # the edges show, even over the darkest band
+    floor = np.array(figures.PROJECTOR.sequential[0][1], dtype=float)
+    assert lab(floor / 255)[0] > 33  # the valley floor is not near-black

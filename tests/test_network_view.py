@@ -93,3 +93,47 @@ def test_the_figure_two_sentence_names_no_largest_layer_when_they_are_level():
     assert "has the largest and layer" not in level
     apart = nv._rates_sentence(result([0.51, 0.76, 0.39]))  # 6 epochs
     assert "layer 2 has the largest and layer 3 the smallest" in apart
+
+
+def test_the_network_figures_take_the_themes_colours():
+    from optviz import figures
+    from optviz.network_figures import curves_figure, rates_figure, tables_figure
+
+    results = nw.tables(epochs=2, seeds=(0,))
+    r = results[nw.TABLE2]
+    curves = [("sgd", "SGD", results["sgd"].test_error[0])]
+    for theme in figures.THEMES.values():
+        built = [
+            tables_figure(results, 2, theme=theme.name).spec,
+            curves_figure(curves, theme=theme.name).spec,
+            rates_figure(r.layer_rates[0, 0], r.net.layer_names(), 13, theme=theme.name).spec,
+        ]
+        for spec in built:
+            layout = spec["layout"]
+            assert layout["paper_bgcolor"] == theme.paper
+            assert layout["plot_bgcolor"] == theme.plot
+            assert layout["font"]["color"] == theme.text
+        tables, lines, rates = built
+        # the cells' colour scale does not change with the theme (the numbers are written
+        # in the cells; plotly picks their colour against each cell's)
+        assert tables["data"][0]["colorscale"] == "Viridis" and tables["data"][0]["reversescale"]
+        assert "color" not in tables["data"][0]["textfont"]
+        for spec in (lines, rates):
+            assert spec["layout"]["xaxis"]["gridcolor"] == theme.grid
+            assert spec["layout"]["yaxis"]["linecolor"] == theme.axis_line
+        one = next(t for t in rates["data"] if t["meta"]["role"] == "one")
+        assert one["line"]["color"] == theme.note
+    assert figures.PROJECTOR.paper != figures.LIGHT.paper
+    assert figures.PROJECTOR.text != figures.LIGHT.text
+
+
+def test_the_app_draws_the_network_figures_in_the_sessions_theme():
+    from optviz import figures
+
+    for theme in figures.THEMES.values():
+        at = with_query({"view": "network", "epochs": "1", "theme": theme.name})
+        drawn = specs(at)
+        assert len(drawn) == 3
+        for spec in drawn:
+            assert spec["layout"]["paper_bgcolor"] == theme.paper
+            assert spec["layout"]["font"]["color"] == theme.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import pathlib
@@ -252,6 +253,69 @@ def test_noise_and_score_figures():
     assert solved["x"] == [10.0, 50.0] and diverged["x"] == [40.0, 0.0]
     assert neither["x"] == [50.0, 50.0]  # the three add up to the whole grid
     assert diverged["marker"]["color"] == sf.DIVERGED_COLOR
+
+
+def _sensitivity_figures(panels, theme: str) -> list[dict]:
+    """The view's three figures, built in ``theme``."""
+    series = [sf.NoiseSeries("sgd", "SGD", (1.0, 2.0, float("nan")), (0, 1, 5), 5)]
+    score = sweeps.GridScore("sgd", 10, 1, 4, 1.0, (0.0, 1.0, 2.0), 50, "η, 10")
+    return [
+        heatmap_figure(panels, "final", theme=theme).spec,
+        sf.score_figure({"sgd": score}, {"sgd": "SGD"}, theme=theme).spec,
+        sf.noise_figure(
+            (0.0, 1.0, 5.0), series, has_minimum=True, theme=theme, current_sigma=1.0
+        ).spec,
+    ]
+
+
+@pytest.mark.parametrize("theme", ov.figures.THEMES.values(), ids=lambda t: t.name)
+def test_the_sweep_figures_take_the_themes_colours(panels, theme):
+    heat, bars, noise = _sensitivity_figures(panels, theme.name)
+    for spec in (heat, bars, noise):
+        layout = spec["layout"]
+        assert layout["paper_bgcolor"] == theme.paper
+        assert layout["plot_bgcolor"] == theme.plot
+        assert layout["font"]["color"] == theme.text  # titles, ticks, colour bar, legend
+    # the heatmap's axes, the notes under its titles, the sliders' ring (its legend entry)
+    axes = [v for k, v in heat["layout"].items() if k.startswith(("xaxis", "yaxis"))]
+    assert axes and all(a["linecolor"] == theme.axis_line for a in axes)
+    ring = next(t for t in role(heat, "current") if t["showlegend"])
+    assert ring["marker"]["color"] == theme.ink
+    # the colour scale is the same whatever the theme: the numbers mean the same colours
+    assert heat["layout"]["coloraxis"]["colorscale"] == sf.COLORSCALE
+    neither = next(t for t in bars["data"] if t["name"] == "neither")
+    assert neither["marker"]["color"] == theme.neutral
+    assert bars["layout"]["xaxis"]["gridcolor"] == theme.grid
+    assert noise["layout"]["yaxis"]["gridcolor"] == theme.grid
+    assert noise["layout"]["shapes"][0]["line"]["color"] == theme.axis_line
+
+
+def test_the_projector_sweep_figures_are_dark_with_light_text(panels):
+    from optviz.colours import hex_rgb, lab
+
+    light = _sensitivity_figures(panels, "light")
+    dark = _sensitivity_figures(panels, "projector")
+    for l_spec, d_spec in zip(light, dark):
+        bg, text = (d_spec["layout"][k] for k in ("paper_bgcolor", "font"))
+        assert bg != l_spec["layout"]["paper_bgcolor"]
+        assert lab(hex_rgb(bg))[0] < 15 and lab(hex_rgb(text["color"]))[0] > 90
+    # the notes under a panel's title ("x% solved") are written in the theme's note colour
+    noted = dataclasses.replace(panels[0], note="1% solved · 2% diverged")
+    spec = heatmap_figure([noted], "final", theme="projector").spec
+    title = spec["layout"]["annotations"][0]["text"]
+    assert f"color:{ov.figures.PROJECTOR.note}" in title and "#555" not in title
+    with pytest.raises(ValueError, match="unknown theme"):
+        heatmap_figure(panels, "final", theme="neon")
+
+
+def test_the_app_draws_the_sensitivity_figures_in_the_sessions_theme():
+    for theme in ov.figures.THEMES.values():
+        at = app({"steps": "100", "res": "10", "theme": theme.name})
+        specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+        assert len(specs) == 3  # the heatmaps, the grid scores, the noise sweep
+        for spec in specs:
+            assert spec["layout"]["paper_bgcolor"] == theme.paper
+            assert spec["layout"]["font"]["color"] == theme.text
 
 
 # --- the view's pure parts -------------------------------------------------------------------

@@ -247,7 +247,7 @@ def network_view(presentation: Presentation) -> None:
     bar.empty()
     seconds = sum(r.seconds for r in results.values())
     st.plotly_chart(
-        tables_figure(results, epochs, presenter=presentation.presenter),
+        tables_figure(results, epochs, presenter=presentation.presenter, theme=presentation.theme),
         key="network_tables",
         width="stretch",
         theme=None,
@@ -266,7 +266,7 @@ def network_view(presentation: Presentation) -> None:
     curves, tuned = _best_curves(results, epochs)
     with left:
         st.plotly_chart(
-            curves_figure(curves, presenter=presentation.presenter),
+            curves_figure(curves, presenter=presentation.presenter, theme=presentation.theme),
             key="network_curves",
             width="stretch",
             theme=None,
@@ -283,7 +283,11 @@ def network_view(presentation: Presentation) -> None:
         names = r.net.layer_names()
         st.plotly_chart(
             rates_figure(
-                r.layer_rates[i, j], names, r.updates_per_epoch, presenter=presentation.presenter
+                r.layer_rates[i, j],
+                names,
+                r.updates_per_epoch,
+                presenter=presentation.presenter,
+                theme=presentation.theme,
             ),
             key="network_rates",
             width="stretch",

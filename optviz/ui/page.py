@@ -66,8 +66,10 @@ _PRESENTER_CSS = """<style>
 # (``optviz.figures.PROJECTOR``). Streamlit's own theme is fixed when the server starts,
 # so the page is restyled here; the data grids (drawn on a canvas) are inverted.
 _PROJECTOR_CSS = """<style>
-[data-testid="stApp"], [data-testid="stHeader"], [data-testid="stBottomBlockContainer"] {
+[data-testid="stApp"], [data-testid="stBottomBlockContainer"] {
   background-color: #0E1117 !important; color: #F5F5F5 !important; }
+/* the header bar stays see-through, as on the light page: it lies over the page's header row */
+[data-testid="stHeader"] { background-color: transparent !important; color: #F5F5F5 !important; }
 [data-testid="stSidebar"], [data-testid="stSidebarContent"] {
   background-color: #1A1D24 !important; }
 [data-testid="stApp"] p, [data-testid="stApp"] li, [data-testid="stApp"] label,
@@ -97,6 +99,91 @@ _PROJECTOR_CSS = """<style>
   background-color: #2C3A52 !important; border-color: #8AB4F8 !important; }
 [data-testid="stDataFrame"] { filter: invert(0.92) hue-rotate(180deg); }
 [data-testid="stApp"] a { color: #8AB4F8 !important; }
+/* Streamlit's own colours are the light theme's: every control that keeps one is redone.
+   Segmented controls and pills (the view switch, the theme): dark buttons, light text,
+   the chosen one blue-edged. */
+[data-testid="stButtonGroup"] button { background-color: #1E222B !important;
+  color: #F5F5F5 !important; border-color: #5A606C !important; }
+[data-testid="stButtonGroup"] button * { color: #F5F5F5 !important; }
+[data-testid="stButtonGroup"] button[aria-checked="true"],
+[data-testid="stButtonGroup"] button[data-selected="true"] {
+  background-color: #2C3A52 !important; border-color: #8AB4F8 !important; }
+[data-testid="stButtonGroup"] button[aria-checked="true"] *,
+[data-testid="stButtonGroup"] button[data-selected="true"] * { color: #FFFFFF !important; }
+[data-testid="stButtonGroup"] button:hover { border-color: #8AB4F8 !important; }
+/* fields: select boxes and the multiselect (react-aria groups), number inputs, text */
+[data-testid="stSelectbox"] [role="group"], [data-testid="stMultiSelect"] [role="group"],
+[data-testid="stNumberInputContainer"], [data-testid="stTextInputRootElement"],
+[data-testid="stTextArea"] [role="group"], [data-testid="stDateInput"] [role="group"] {
+  background-color: #1E222B !important; border-color: #5A606C !important;
+  color: #F5F5F5 !important; }
+[data-testid="stSelectbox"] button, [data-testid="stMultiSelect"] button,
+[data-testid="stNumberInputContainer"] button { background-color: transparent !important;
+  color: #F5F5F5 !important; }
+[data-testid="stNumberInputContainer"] button:hover { background-color: #2C3A52 !important; }
+[data-testid="stMultiSelect"] [data-tag], [data-testid="stMultiSelect"] [data-tag] * {
+  color: #FFFFFF !important; }
+[data-testid="stApp"] input::placeholder, [data-testid="stApp"] textarea::placeholder {
+  color: #9AA0AA !important; }
+[data-testid="stApp"] input:disabled, [data-testid="stApp"] textarea:disabled {
+  color: #9AA0AA !important; -webkit-text-fill-color: #9AA0AA !important; }
+/* the lists a select box opens (drawn outside the app's element) */
+[role="listbox"], [role="listbox"] [role="option"], [data-testid="stSelectboxVirtualDropdown"],
+[data-rac][role="dialog"], .react-aria-Popover { background-color: #1E222B !important;
+  color: #F5F5F5 !important; border-color: #5A606C !important; }
+[role="listbox"] [role="option"] * { color: #F5F5F5 !important; }
+[role="listbox"] [role="option"][data-focused="true"], [role="listbox"] [role="option"]:hover,
+[role="listbox"] [role="option"][aria-selected="true"] { background-color: #2C3A52 !important; }
+/* the ? of a help text, a heading's link icon, the header's buttons (the sidebar's >> and
+   << included), every material icon */
+[data-testid="stTooltipHoverTarget"] button, [data-testid="stTooltipIcon"] button {
+  color: #C9CDD4 !important; }
+[data-testid="stHeaderActionElements"] a, [data-testid="stHeaderActionElements"] svg {
+  color: #C9CDD4 !important; }
+[data-testid="stTooltipHoverTarget"] svg, [data-testid="stHeaderActionElements"] svg {
+  color: #C9CDD4 !important; stroke: #C9CDD4 !important; }
+[data-testid="stNumberInputContainer"] button svg, [data-testid="stMultiSelect"] [role="group"] svg,
+[data-testid="stSelectbox"] [role="group"] svg { color: #F5F5F5 !important;
+  fill: #F5F5F5 !important; }
+[data-testid="stNumberInputContainer"] button:disabled svg { fill: #6A707C !important; }
+[data-testid="stHeader"] button, [data-testid="stSidebarCollapseButton"] button,
+[data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapsedControl"] button,
+[data-testid="stHeader"] [data-testid="stIconMaterial"],
+[data-testid="stSidebarCollapseButton"] [data-testid="stIconMaterial"],
+[data-testid="stExpandSidebarButton"] [data-testid="stIconMaterial"] {
+  color: #F5F5F5 !important; }
+[data-testid="stApp"] [data-testid="stIconMaterial"] { color: inherit; }
+/* buttons: disabled ones readable, but dimmer */
+[data-testid^="stBaseButton"]:disabled, [data-testid="stApp"] button:disabled {
+  background-color: #161A22 !important; color: #8A8F99 !important;
+  border-color: #3A3F4B !important; }
+[data-testid^="stBaseButton"]:disabled * { color: #8A8F99 !important; }
+[data-testid^="stBaseButton"]:not([data-testid*="header"]):hover {
+  border-color: #8AB4F8 !important; }
+/* toggles, checkboxes and radio buttons: a visible track, box or ring */
+[data-testid="stCheckbox"] label:has(input:not(:checked)) > div:first-of-type {
+  background-color: #5A606C !important; border-color: #9AA0AA !important; }
+[data-testid="stRadioOption"]:not([data-selected="true"]) > div > div:first-child {
+  background-color: #1E222B !important; border-color: #9AA0AA !important; }
+/* tabs, alerts, the data grid's toolbar, code */
+[data-testid="stTabs"] button[role="tab"], [data-testid="stTabs"] button[role="tab"] * {
+  color: #C9CDD4 !important; }
+[data-testid="stTabs"] button[role="tab"][aria-selected="true"],
+[data-testid="stTabs"] button[role="tab"][aria-selected="true"] * { color: #FFFFFF !important; }
+/* boxes (st.info, st.warning, st.error, st.success): each its own dark tint, light text */
+[data-testid="stAlertContainer"] { background-color: #14263B !important;
+  color: #E3EEFF !important; }
+[data-testid="stAlertContainer"]:has([data-testid="stAlertContentWarning"]) {
+  background-color: #332B12 !important; color: #FFF1C2 !important; }
+[data-testid="stAlertContainer"]:has([data-testid="stAlertContentError"]) {
+  background-color: #3A1A1C !important; color: #FFD9D9 !important; }
+[data-testid="stAlertContainer"]:has([data-testid="stAlertContentSuccess"]) {
+  background-color: #15301F !important; color: #D3F5DD !important; }
+[data-testid="stAlertContainer"] *:not(code) { color: inherit !important; }
+[data-testid="stElementToolbarButtonContainer"], [data-testid="stElementToolbar"] button {
+  background-color: #1E222B !important; color: #F5F5F5 !important; }
+[data-testid="stTooltipContent"], [data-baseweb="tooltip"] > div {
+  background-color: #2A2F3A !important; color: #F5F5F5 !important; }
 </style>"""
 _COLLAPSE_SIDEBAR = """<script>
 (function () {

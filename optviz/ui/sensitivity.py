@@ -215,9 +215,10 @@ def heatmap_for(
     resolution: int,
     presenter: bool = False,
     grid: str = DEFAULT_GRID,
+    theme: str = "light",
 ) -> SpecFigure:
-    """The heatmap figure of a :func:`swept_scene`, metric, resolution and grid (built
-    once)."""
+    """The heatmap figure of a :func:`swept_scene`, metric, resolution and grid, in the
+    theme called ``theme`` (built once)."""
     data = sweep_set(sc, resolution, grid)
     panels = []
     for key, result in data.results.items():
@@ -232,7 +233,7 @@ def heatmap_for(
                 note=note,
             )
         )
-    return heatmap_figure(panels, metric, presenter=presenter)
+    return heatmap_figure(panels, metric, presenter=presenter, theme=theme)
 
 
 @dataclass(frozen=True)
@@ -627,7 +628,7 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
     try:
         with st.spinner(f"Running {cells:,} configurations × {sc.steps} steps…"):
             data = sweep_set(sc, resolution, grid)
-            fig = heatmap_for(sc, metric, resolution, presenter, grid)
+            fig = heatmap_for(sc, metric, resolution, presenter, grid, presentation.theme)
     except ValueError as err:  # a bad combination of settings: say so, plainly
         st.error(f"These settings cannot be swept: {escape(err)}")
         return
@@ -684,7 +685,12 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
     else:
         st.markdown(score_sentence(data.scores))
     st.plotly_chart(
-        score_figure(data.scores, {k: _label(k) for k in data.scores}, presenter=presenter),
+        score_figure(
+            data.scores,
+            {k: _label(k) for k in data.scores},
+            presenter=presenter,
+            theme=presentation.theme,
+        ),
         key="sensitivity_shares",
         width="stretch",
         theme=None,
@@ -721,6 +727,7 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
             has_minimum=ns.has_minimum,
             presenter=presenter,
             current_sigma=scene.noise if scene.noise in SIGMAS else None,
+            theme=presentation.theme,
         ),
         key="sensitivity_noise",
         width="stretch",

@@ -279,7 +279,9 @@ def export_panel(
             caption += "\n\n" + export.inspector_markdown(scene, runs, t)
             figures = [fig]
             if presentation.lesson and lessons.get(presentation.lesson).view == "sensitivity":
-                heat = export.sensitivity_figure(scene, presenter=presentation.presenter)
+                heat = export.sensitivity_figure(
+                    scene, presenter=presentation.presenter, theme=presentation.theme
+                )
                 figures += [heat] if heat is not None else []
             return export.to_html(
                 figures if len(figures) > 1 else fig, title=title, caption=caption
