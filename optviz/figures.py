@@ -1398,7 +1398,7 @@ class ContourPanel(Panel):
                                 "width": style.line + (0.5 if kind == "step" else 0),
                                 "dash": ARROW_DASHES[kind],
                             },
-                            "opacity": DIMMED_OPACITY if p.dimmed else 1.0,
+                            "opacity": style.theme.dimmed_opacity if p.dimmed else 1.0,
                             "cliponaxis": True,
                         },
                     )
