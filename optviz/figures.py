@@ -1406,23 +1406,48 @@ class ContourPanel(Panel):
         return out
 
     def arrow_legend(self) -> list[dict]:
-        """A legend entry that says what the arrows are and how much they are magnified."""
+        """A legend entry that says what the arrows are (short: a long entry breaks the
+        legend's row), and a note in the contour's corner that says which optimizers'
+        arrows are drawn longer, and by how much."""
         if not self.arrows:
             return []
-        names = {p.key: p.spec.display_name for p in self.canvas.paths}
-        grown = [f"{names[k]} ×{m:g}" for k, m in self.magnifiers.items() if m != 1]
-        times = f" ({', '.join(grown)})" if grown else ""
+
+        def name(p: PathView) -> str:
+            n = optimizers.instance_number(p.key)
+            return p.spec.display_name + ("" if n == 1 else f" {n}")
+
+        grown = [
+            f"{name(p)} {self.magnifiers[p.key]:g}"
+            for p in self.canvas.paths
+            if self.magnifiers[p.key] != 1
+        ]
+        theme = self.canvas.style.theme
+        self.canvas.annotations.append(
+            {
+                "text": "arrows ×: " + ", ".join(grown) if grown else "arrows at true length",
+                "xref": f"{self.axes[0]} domain",
+                "yref": f"{self.axes[1]} domain",
+                "x": 0.01,
+                "y": 0.99,
+                "xanchor": "left",
+                "yanchor": "top",
+                "showarrow": False,
+                "font": {"size": max(self.canvas.style.font - 4, 10), "color": theme.text},
+                "bgcolor": theme.paper,
+                "opacity": 0.85,
+                "name": "arrow magnifiers",
+            }
+        )
         return [
             {
                 "type": "scatter",
                 "x": [None],
                 "y": [None],
                 "mode": "lines",
-                # (short: a long entry breaks the legend's row; the sidebar's help says more)
-                "name": f"next step Δx —, −η·g ···, v - -{times}",
+                "name": "arrows: Δx —, −η·g ···, v - -",
                 "legendgroup": "arrows",
                 "showlegend": True,
-                "line": {"color": self.canvas.style.theme.text, "width": 1.5},
+                "line": {"color": theme.text, "width": 1.5},
                 "hoverinfo": "skip",
                 "xaxis": self.axes[0],
                 "yaxis": self.axes[1],

@@ -693,10 +693,12 @@ def test_the_arrows_legend_states_every_magnification_and_arrows_can_be_off():
         t for t in fig.spec["data"] if t.get("legendgroup") == "arrows" and t.get("showlegend")
     ]
     span = figures._spans(sc.plot_objective().bounds)
+    (note,) = [a for a in fig.spec["layout"]["annotations"] if a.get("name") == "arrow magnifiers"]
+    assert note["text"].startswith("arrows ×: ")
     for p in paths:
         m = figures.arrow_magnifier(p.trajectory.updates, span)
-        assert (f"{p.spec.display_name} ×{m:g}" in legend["name"]) == (m != 1)
-    assert len(legend["name"]) <= 80  # one entry of the legend's row
+        assert (f"{p.spec.display_name} {m:g}" in note["text"]) == (m != 1)
+    assert len(legend["name"]) <= 40  # one short entry of the legend's row
     plain = trajectory_figure(sc.plot_objective(), paths, start=sc.start, frames=False)
     assert not [t for t in plain.spec["data"] if t.get("legendgroup") == "arrows"]
 

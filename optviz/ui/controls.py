@@ -314,7 +314,7 @@ def sidebar_top() -> None:
         "the plain gradient step −η·g (dotted; for ADADELTA, which has no η, −g in the "
         "step's length: its direction) and momentum's velocity (dashed). The angle "
         "between Δx and −g is the per-dimension scaling; tiny steps are drawn longer, "
-        "by a power of ten the legend states",
+        "by a power of ten that the note in the contour's corner states",
     )
 
 
