@@ -233,7 +233,7 @@ LESSON = register(
         ),
         "The table and the bars: how much of each optimizer's own grid solved the problem, "
         "diverged (red), or neither; the heatmaps show where. Switch ADADELTA's grid to "
-        "the paper's own above the heatmaps.",
+        "the paper's own in the view's settings above the heatmaps.",
         _explain_insensitive,
         _check_insensitive,
         view="sensitivity",

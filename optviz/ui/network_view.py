@@ -12,6 +12,7 @@ they keep their values while the view is hidden and go into the link.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -223,15 +224,25 @@ def _rates_sentence(result: network.NetworkResult) -> str:
 
 
 def network_view(presentation: Presentation) -> None:
-    """The Network tab (see the module docstring)."""
-    st.subheader("The paper's experiment, in miniature: a network on real digits")
-    st.caption(
-        "scikit-learn's 8×8 digits (1797 images: 1297 to train, 500 to test, stratified), "
-        "a fully connected network 64 → hidden → 10 with softmax, minibatches of 100, "
-        "trained by the same optimizers and update rules as the 2-D views. The paper "
-        "used MNIST (28×28) and a larger network: the numbers differ, the question is the same."
-    )
-    epochs, n_seeds, activation, hidden_text, keras = _controls()
+    """The Network tab (see the module docstring). With a lesson open, its box is the
+    title and the view's settings are folded, so that the tables start on the first
+    screen of a projector."""
+    lesson = bool(presentation.lesson)
+    if not lesson:
+        st.subheader("The paper's experiment, in miniature: a network on real digits")
+    with (
+        st.expander("This view's settings: the data, the budget, the seeds, the network")
+        if lesson
+        else contextlib.nullcontext()
+    ):
+        st.caption(
+            "scikit-learn's 8×8 digits (1797 images: 1297 to train, 500 to test, "
+            "stratified), a fully connected network 64 → hidden → 10 with softmax, "
+            "minibatches of 100, trained by the same optimizers and update rules as the 2-D "
+            "views. The paper used MNIST (28×28) and a larger network: the numbers differ, "
+            "the question is the same."
+        )
+        epochs, n_seeds, activation, hidden_text, keras = _controls()
     hidden = hidden_sizes(hidden_text)
     bar = st.empty()
 

@@ -31,6 +31,7 @@ resolution).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Mapping
@@ -569,8 +570,12 @@ def _controls(has_minimum: bool, adadelta: bool) -> tuple[str, int, str]:
 
 
 def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
-    """The Sensitivity tab (see the module docstring)."""
-    st.subheader("Sensitivity: how much of each hyperparameter range works?")
+    """The Sensitivity tab (see the module docstring). With a lesson open, its box is the
+    title and the view's settings are folded, so that the heatmaps start on the first
+    screen of a projector."""
+    lesson = bool(presentation.lesson)
+    if not lesson:
+        st.subheader("Sensitivity: how much of each hyperparameter range works?")
     sc = swept_scene(scene)
     presenter = presentation.presenter
     if not sc.optimizers:
@@ -585,7 +590,12 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
         st.error(f"This function cannot be swept: {escape(err)}")
         return
     has_min = obj.f_min is not None
-    metric, resolution, grid = _controls(has_min, "adadelta" in sc.optimizers)
+    with (
+        st.expander("This view's settings: the metric, the resolution, ADADELTA's grid")
+        if lesson
+        else contextlib.nullcontext()
+    ):
+        metric, resolution, grid = _controls(has_min, "adadelta" in sc.optimizers)
     if not has_min:
         why = (
             "no minimum is known for a typed formula"
