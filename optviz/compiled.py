@@ -517,7 +517,7 @@ _LOCK = threading.Lock()
 
 
 def _key(opt: optimizers.Optimizer, layout: tuple, n_fields: int, expr: sp.Expr) -> tuple:
-    return (opt.key, _rule_digest(opt.rule), layout, n_fields, sp.srepr(expr))
+    return (opt.key, _rule_digest(opt.rule), layout, n_fields, sp.srepr(expr), CHUNK)
 
 
 def _digest(key: tuple) -> str:
@@ -576,7 +576,7 @@ def _call(kernel: Callable, x0: float, y0: float, hp: list, inits: list, xi: Arr
     releases the GIL); chunks are independent cells, so the split changes no number."""
     args = (float(x0), float(y0), *hp, *inits, xi, bool(noisy), int(steps), float(box),
             float(f_min), bool(has_min), float(tol), float(best0), int(stt0))  # fmt: skip
-    chunks = -(-len(outs[0]) // CHUNK)
+    chunks = -(-len(outs[0]) // kernel.py_func.__globals__["CHUNK"])  # the kernel's own
     threads = max(1, min(threads, chunks))
     bounds = [chunks * k // threads for k in range(threads + 1)]
     if threads == 1:
