@@ -82,6 +82,7 @@ __all__ = [
     "Power",
     "available",
     "cache_dir",
+    "compile_seconds",
     "kernel_ready",
     "sweep_into",
 ]
@@ -149,14 +150,20 @@ class Power:
 
 
 _REGISTERED = False
+_REGISTER_LOCK = threading.Lock()
 
 
 def _register_power() -> None:
     """Teach numba :class:`Power`: a struct of one float, built in a kernel with
     ``Power(base)`` and called as ``p(t)`` → ``base ** t``."""
     global _REGISTERED
-    if _REGISTERED:
-        return
+    with _REGISTER_LOCK:
+        if not _REGISTERED:
+            _register_power_once()
+            _REGISTERED = True
+
+
+def _register_power_once() -> None:
     from numba import types as nt
     from numba.core import cgutils
     from numba.extending import (
@@ -209,8 +216,6 @@ def _register_power() -> None:
     @lower_builtin(power_type, power_type, nt.float64)
     def _lower_call(context: Any, builder: Any, sig: Any, args: Any) -> Any:
         return context.compile_internal(builder, lambda p, t: p.base**t, sig, args)
-
-    _REGISTERED = True
 
 
 def _select(condition: Any, a: Any, b: Any) -> Any:
@@ -291,7 +296,7 @@ def _cell_hyperparams(opt: optimizers.Optimizer, size: int) -> tuple[tuple, list
         if not name.isidentifier():
             raise CompiledUnavailable(f"{opt.key}: hyperparameter name {name!r}")
         layout.append((name, kind))
-        arrays.append(np.ascontiguousarray(arr))
+        arrays.append(np.array(arr, order="C"))  # a writable copy: one signature for all
     return tuple(layout), arrays
 
 
@@ -667,11 +672,13 @@ def sweep_into(
             raise CompiledUnavailable(
                 f"no kernel for {optimizer_name} on {objective.name}: {entry.error}"
             )
-    except CompiledUnavailable:
-        if strict:
+    except Exception as err:  # "auto": whatever stops the kernel, NumPy runs the sweep
+        if not strict:
+            return False
+        if isinstance(err, CompiledUnavailable):
             raise
-        return False
-    inits = [np.ascontiguousarray(f[:, c], dtype=np.float64) for f in state for c in (0, 1)]
+        raise CompiledUnavailable(f"{optimizer_name} on {objective.name}: {err}") from err
+    inits = [np.array(f[:, c], dtype=np.float64, order="C") for f in state for c in (0, 1)]
     noise = np.zeros((max(steps, 1), 2)) if xi is None else np.ascontiguousarray(xi[:, 0, :])
     has_min = f_min is not None
     px, py = np.empty(size), np.empty(size)
