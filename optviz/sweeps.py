@@ -367,6 +367,25 @@ def _chunks(
     ]
 
 
+#: The engines :func:`sweep` offers (see its ``engine``).
+ENGINES = ("auto", "numpy", "compiled")
+#: The engine a sweep uses when not told: NumPy, whose every cell equals ``run`` to the
+#: last bit (the compiled engine is equal within ulps; callers opt in with "auto").
+ENGINE = "numpy"
+
+
+def _run_compiled(engine: str, *args: Any) -> bool:
+    """Whether the compiled engine ran the sweep (``"auto"``: only when numba is there and
+    the kernel is ready; ``"compiled"``: it must)."""
+    if engine == "numpy":
+        return False
+    from . import compiled
+
+    if engine == "auto" and not compiled.available():
+        return False
+    return compiled.sweep_into(*args, wait=None if engine == "compiled" else 0.0)
+
+
 def sweep(
     objective: Objective,
     optimizer_name: str,
@@ -379,6 +398,7 @@ def sweep(
     tol: float = 1e-6,
     fixed: Mapping[str, float] | None = None,
     box: float = DEFAULT_BOX,
+    engine: str | None = None,
 ) -> SweepResult:
     """Run every configuration of ``grid`` from ``x0`` for ``steps`` steps; keep summaries.
 
@@ -392,7 +412,17 @@ def sweep(
     Every cell equals :func:`optviz.run` with that configuration, to the last bit; see
     :class:`SweepResult` for the definitions. Nothing is stored per step, so memory is
     ``O(B)``. Divergence never raises or warns.
+
+    ``engine`` (None: :data:`ENGINE`, ``"numpy"``): ``"numpy"`` runs the NumPy loop;
+    ``"compiled"`` the numba kernel of :mod:`optviz.compiled`, waiting for it to compile
+    (:class:`~optviz.compiled.CompiledUnavailable` when it cannot); ``"auto"`` the kernel
+    when it is ready, else NumPy (starting its compile in the background). The compiled
+    engine's numbers equal the NumPy loop's within :data:`optviz.compiled.ULP_BOUND` ulps,
+    its divergence steps and ``steps_to_tol`` exactly.
     """
+    engine = ENGINE if engine is None else engine
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     spec = optimizers.get(optimizer_name)
     steps = _check_steps(steps)
     sigma = _check_sigma(noise, objective)
@@ -431,18 +461,20 @@ def sweep(
             out.final_position[:] = start
         else:
             xi = gradient_noise(seed, steps, 1) * sigma if sigma > 0 else None
-            problem = _Problem(objective, optimizer_name, start, steps, xi, box, f_min, tol)
-            items = _chunks(columns, rest)
-            jobs = [(problem, rows, hyper, out, v0, hit0) for rows, hyper in items]
-            workers = min(THREADS, os.cpu_count() or 1, len(jobs))
-            workers = workers if size >= PARALLEL_MIN_ROWS else 1
-            if workers > 1:
-                with ThreadPoolExecutor(max_workers=workers) as pool:
-                    for future in [pool.submit(_run_chunk, *job) for job in jobs]:
-                        future.result()
-            else:
-                for job in jobs:
-                    _run_chunk(*job)
+            if not _run_compiled(engine, objective, optimizer_name, columns, rest, start,
+                                 steps, xi, box, f_min, tol, v0, hit0, out):  # fmt: skip
+                problem = _Problem(objective, optimizer_name, start, steps, xi, box, f_min, tol)
+                items = _chunks(columns, rest)
+                jobs = [(problem, rows, hyper, out, v0, hit0) for rows, hyper in items]
+                workers = min(THREADS, os.cpu_count() or 1, len(jobs))
+                workers = workers if size >= PARALLEL_MIN_ROWS else 1
+                if workers > 1:
+                    with ThreadPoolExecutor(max_workers=workers) as pool:
+                        for future in [pool.submit(_run_chunk, *job) for job in jobs]:
+                            future.result()
+                else:
+                    for job in jobs:
+                        _run_chunk(*job)
 
     final_distance = np.full(size, np.nan)
     if objective.minima:
