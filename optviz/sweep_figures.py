@@ -520,6 +520,19 @@ def _geometry(dims: Sequence[int], style: Style, title_lines: int = 2) -> _Geome
     return _Geometry(height, boxes, (max(cb_bottom, 0.0), cb_top))
 
 
+def _page(style: Style, colours: Any) -> dict:
+    """A figure's font and backgrounds in ``colours`` (a :class:`~optviz.figures.Theme`)."""
+    return {
+        "font": {
+            "size": style.font,
+            "family": "Arial, Helvetica, sans-serif",
+            "color": colours.text,
+        },
+        "paper_bgcolor": colours.paper,
+        "plot_bgcolor": colours.plot,
+    }
+
+
 def heatmap_figure(
     panels: Sequence[Panel],
     metric: str,
@@ -854,9 +867,7 @@ def heatmap_figure(
         colorbar.update(tickvals=tickvals, ticktext=ticktext)
     layout.update(
         height=geo.height,
-        font={"size": style.font, "family": "Arial, Helvetica, sans-serif", "color": colours.text},
-        paper_bgcolor=colours.paper,
-        plot_bgcolor=colours.plot,
+        **_page(style, colours),
         # the top margin holds plotly's mode bar, so that it sits above the legend, not on it
         margin={"l": 80, "r": 100, "t": MODEBAR_ROOM, "b": 10},
         coloraxis={
@@ -932,13 +943,7 @@ def score_figure(
     layout = {
         "barmode": "stack",
         "height": 90 + (34 if not presenter else 46) * len(keys),
-        "font": {
-            "size": style.font,
-            "family": "Arial, Helvetica, sans-serif",
-            "color": colours.text,
-        },
-        "paper_bgcolor": colours.paper,
-        "plot_bgcolor": colours.plot,
+        **_page(style, colours),
         "margin": {"l": 10, "r": 20, "t": 34, "b": 50},
         # above the bars: below, it ran into the x-axis title
         "legend": {
@@ -1090,13 +1095,7 @@ def noise_figure(
         yticks = {"tickvals": vals, "ticktext": texts}
     layout = {
         "height": 380 if not presenter else 480,
-        "font": {
-            "size": style.font,
-            "family": "Arial, Helvetica, sans-serif",
-            "color": colours.text,
-        },
-        "paper_bgcolor": colours.paper,
-        "plot_bgcolor": colours.plot,
+        **_page(style, colours),
         "margin": {"l": 80, "r": 20, "t": 10, "b": 60},
         "xaxis": {
             "tickvals": xs,
