@@ -216,6 +216,7 @@ def test_a_click_on_the_contour_sets_the_start_point():
         st.write(f"{ignored} {taken} {st.session_state.start_x} {st.session_state.start_y}")
 
     at = AppTest.from_function(page).run()
+    assert not at.exception, at.exception
     assert not at.exception
     assert at.markdown[0].value == "[False, False, False, False] True 0.5 -0.25"
 
@@ -245,6 +246,7 @@ def test_a_click_on_the_contour_reruns_the_whole_app():
         view()
 
     at = AppTest.from_function(page).run()
+    assert not at.exception, at.exception
     at.button[0].click().run()
     assert not at.exception
     assert at.markdown[0].value == "runs 2 start 0.5 -0.25"
@@ -701,6 +703,11 @@ def test_each_lesson_loads_and_sets_the_controls_it_names(key):
     ]
     assert any("claim holds numerically" in c.value for c in at.caption)
     assert query(at)["lesson"] == key
+    # a lesson in the Sensitivity or Network view: its box is the title, the view's
+    # settings are folded (the picture starts on a projector's first screen)
+    folded = [e for e in at.expander if e.label.startswith("This view's settings")]
+    assert len(folded) == (lessons.get(key).view in ("sensitivity", "network"))
+    assert not (folded and at.subheader)
 
 
 def test_a_lessons_ghosts_are_drawn_in_their_optimizers_colour():
@@ -931,6 +938,7 @@ def test_the_chart_s_step_reaches_the_inspector():
         st.button("the chart speaks", on_click=_on_chart_message)
 
     at = AppTest.from_function(page).run()
+    assert not at.exception, at.exception
     at.button[0].click().run()
     assert not at.exception
     # the step is the chart's: it is not sent back as a new one (the revision stays)
@@ -957,6 +965,7 @@ def test_the_chart_s_lesson_keys_open_the_next_and_previous_lesson():
         st.button("the chart speaks", on_click=speak)
 
     at = AppTest.from_function(page).run()
+    assert not at.exception, at.exception
     names = lessons.names()
     at.button[0].click().run()
     assert at.markdown[0].value == f"lesson {names[0]} step 0"  # the first, at its start
@@ -1040,6 +1049,7 @@ def test_the_chart_s_n_key_walks_the_follow_ups_too():
         st.button("N", on_click=_on_chart_message)
 
     at = AppTest.from_function(page).run()
+    assert not at.exception, at.exception
     at.button[0].click().run()
     assert not at.exception
     follow = lessons.get("the_price").follow_ups[0].scene(lessons.get("the_price").scene)
