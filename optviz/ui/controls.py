@@ -310,7 +310,8 @@ def sidebar_top() -> None:
     sb.toggle(
         "Arrows at the step cursor",
         key="arrows",
-        help="for each optimizer, from where the cursor is: the step it takes next (solid), "
+        help="for each optimizer, from where the cursor is (x_t): the step it takes next "
+        "(solid; to x_{t+1}, the step inspector's step t + 1), "
         "the plain gradient step −η·g (dotted; for ADADELTA, which has no η, −g in the "
         "step's length: its direction) and momentum's velocity (dashed). The angle "
         "between Δx and −g is the per-dimension scaling; tiny steps are drawn longer, "
