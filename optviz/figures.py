@@ -1427,14 +1427,14 @@ class ContourPanel(Panel):
                 "text": "arrows ×: " + ", ".join(grown) if grown else "arrows at true length",
                 "xref": f"{self.axes[0]} domain",
                 "yref": f"{self.axes[1]} domain",
-                "x": 0.01,
-                "y": 0.99,
-                "xanchor": "left",
-                "yanchor": "top",
+                # above the contour's top right corner: never over a path or a start
+                "x": 1.0,
+                "y": 1.0,
+                "xanchor": "right",
+                "yanchor": "bottom",
+                "yshift": 2,
                 "showarrow": False,
                 "font": {"size": max(self.canvas.style.font - 4, 10), "color": theme.text},
-                "bgcolor": theme.paper,
-                "opacity": 0.85,
                 "name": "arrow magnifiers",
             }
         )
