@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from . import optimizers
+from . import inspector, optimizers
 from .colours import hex_rgb, ramp
 from .numbers import distinct_labels, tick
 from .objectives import Objective
@@ -731,9 +731,13 @@ class _Layout:
     acc_rows: tuple[tuple[float, float], ...]
     #: the height as fixed and flexible bands (see :func:`_grid_layout`)
     fit: dict
+    #: a fourth right-hand row holds the rate bars
+    bars: bool = False
 
 
-def _grid_layout(acc_rows: int, style: Style, *, controls: bool = True) -> _Layout:
+def _grid_layout(
+    acc_rows: int, style: Style, *, controls: bool = True, bars: bool = False
+) -> _Layout:
     """Where the panels sit. ``controls``: room at the bottom for plotly's ▶ Play buttons
     and step slider (the app's chart draws its own control bar above the figure instead).
 
@@ -741,6 +745,8 @@ def _grid_layout(acc_rows: int, style: Style, *, controls: bool = True) -> _Layo
     gap holding titles and tick labels) or flexible (a panel): a viewer that must fit the
     figure to a smaller window shrinks the flexible bands only, so that titles and tick
     labels keep their room (the app's chart does, see ``chart_frontend/chart.js``).
+    ``bars``: a fourth right-hand row, under the step axis of the three, for the rate
+    bars at the cursor (:class:`RateBarsPanel`).
     """
     grow = 3 * (style.font - Style().font)  # presenter mode: bigger type needs more room
     top_margin = 34 + grow  # the legend sits above the panels
@@ -758,8 +764,15 @@ def _grid_layout(acc_rows: int, style: Style, *, controls: bool = True) -> _Layo
         return (1 - (top_px + h_px) * px, 1 - top_px * px)
 
     top = band(top_margin, style.height_top)
-    sub = (style.height_top - 2 * row_gap) / 3
+    # the bars' row: under the rate panels' tick labels and step title, then its own title
+    # (the rate panels' step axis keeps its tick labels but no title there, and the bars
+    # say what they are in the legend: the gap holds one line of labels)
+    bars_gap = 30 + grow if bars else 0
+    bars_h = round(0.2 * style.height_top) if bars else 0
+    sub = (style.height_top - 2 * row_gap - bars_gap - bars_h) / 3
     right = tuple(band(top_margin + i * (sub + row_gap), sub) for i in range(3))
+    if bars:
+        right += (band(top_margin + style.height_top - bars_h, bars_h),)
     acc = tuple(
         band(
             top_margin + style.height_top + block_gap + i * (style.height_row + block_gap),
@@ -773,6 +786,9 @@ def _grid_layout(acc_rows: int, style: Style, *, controls: bool = True) -> _Layo
         if i:
             bands.append((at - row_gap, at, False))
         bands.append((at, at + sub, True))
+    if bars:
+        at = top_margin + 3 * sub + 2 * row_gap
+        bands += [(at, at + bars_gap, False), (at + bars_gap, at + bars_gap + bars_h, True)]
     at = top_margin + style.height_top
     for _ in range(acc_rows):
         bands += [
@@ -784,7 +800,7 @@ def _grid_layout(acc_rows: int, style: Style, *, controls: bool = True) -> _Layo
     # what must be seen on the first screen: the top block and its step axis' title
     anchor = top_margin + style.height_top + axis_room
     fit = {"height": height, "bands": [list(b) for b in bands], "anchor": anchor}
-    return _Layout(height, top, right, acc, fit)
+    return _Layout(height, top, right, acc, fit, bars)
 
 
 #: How every panel's axes look, in this figure and the Sensitivity view's.
@@ -813,6 +829,7 @@ class _Canvas:
         shown: Array,
         *,
         controls: bool = True,
+        bars: bool = False,
     ) -> None:
         self.objective = objective
         self.paths = paths
@@ -820,7 +837,7 @@ class _Canvas:
         self.shown = shown  # the steps the cursors' columns hold: every step
         self.steps = paths[0].trajectory.steps if paths else 0
         acc_rows = math.ceil(sum(bool(p.spec.state_fields) for p in paths) / 3)
-        self.geo = _grid_layout(acc_rows, style, controls=controls)
+        self.geo = _grid_layout(acc_rows, style, controls=controls, bars=bars)
         self.layout: dict = {}
         self.annotations: list[dict] = []
 
@@ -1571,8 +1588,125 @@ class RatePanel(Panel):
         lr_range = _log_range(self.series)
         for i, (x, y) in enumerate(self.axes):
             lowest = i == len(self.axes) - 1
-            self.canvas.step_axis(x, titled=lowest, labelled=lowest)
+            # (no "step" title over the rate bars: the gap above them is one line)
+            titled = lowest and not self.canvas.geo.bars
+            self.canvas.step_axis(x, titled=titled, labelled=lowest)
             self.canvas.axis(y).update(type="log", range=lr_range)
+
+
+#: The rate bars' axes (after any accumulator panel's: ``x5`` … are theirs).
+BARS_AXIS = 60
+#: How the two parts of a rate are drawn: the numerator solid, the denominator pale.
+BAR_OPACITY = {"numerator": 1.0, "denominator": 0.4}
+
+
+class RateBarsPanel(Panel):
+    """At the step cursor, for each adaptive optimizer (its spec's
+    :class:`~optviz.optimizers.RateBars`): the two parts of its per-dimension rate as bars,
+    rate = numerator ÷ denominator — ADADELTA's RMS[Δx]ₜ₋₁ (solid) and RMS[g]ₜ (pale),
+    ADAGRAD's η and √Gₜ + ε … — for x and y side by side, on a log scale, where the ratio
+    is the gap between the two bars' tops. The values are the step inspector's
+    (:func:`optviz.inspector.rate_parts`), for the step the arrows show: the one taken next
+    from the cursor's position.
+
+    The bars are cursor data like the arrows (vertical thick lines from the axis' floor),
+    so the keys, ▶ Play and the HTML export move them."""
+
+    def place(self, canvas: _Canvas) -> None:
+        super().place(canvas)
+        self.owners = []
+        for p in canvas.paths:
+            parts = inspector.rate_parts(p.trajectory)
+            if parts is not None:
+                self.owners.append((p, parts))
+        self.axes = canvas.axis_pair(BARS_AXIS, _RIGHT, canvas.geo.right_rows[3], "")
+        values = [part for _, parts in self.owners for part in parts]
+        self.range = _log_range(values) if values else (-1.0, 1.0)
+
+    @staticmethod
+    def centre(i: int) -> float:
+        """The middle of optimizer ``i``'s group: its x pair left of it, its y pair right."""
+        return 3.0 * i
+
+    @staticmethod
+    def bar_x(i: int, dim: int, part: int) -> float:
+        return 3.0 * i + (-0.6 if dim == 0 else 0.6) + (-0.2 if part == 0 else 0.2)
+
+    def static_traces(self) -> list[dict]:
+        """The legend's entry for the bars (what they are: the panel has no title)."""
+        return [
+            {
+                "type": "scatter",
+                "x": [None],
+                "y": [None],
+                "mode": "lines",
+                "name": "bars: rate = solid ÷ pale",
+                "legendgroup": "bars",
+                "legendrank": 1001,  # after the arrows' entry
+                "showlegend": True,
+                "line": {"color": self.canvas.style.theme.text, "width": 6},
+                "hoverinfo": "skip",
+                "xaxis": self.axes[0],
+                "yaxis": self.axes[1],
+            }
+        ]
+
+    def cursors(self) -> list[Cursor]:
+        shown, style = self.canvas.shown, self.canvas.style
+        floor = 10.0 ** self.range[0]
+        out = []
+        for i, (p, parts) in enumerate(self.owners):
+            bars = p.spec.rate_bars
+            for part, (kind, values) in enumerate(zip(BAR_OPACITY, parts)):
+                label = bars.numerator_label if part == 0 else bars.denominator_label
+                ys, xs = [], []
+                for dim in (0, 1):
+                    top = values[shown, dim]
+                    x = np.full(shown.shape, self.bar_x(i, dim, part))
+                    base = np.where(np.isfinite(top), floor, np.nan)
+                    ys += [base, top, np.full(shown.shape, np.nan)]
+                    xs += [x, x, np.full(shown.shape, np.nan)]
+                out.append(
+                    Cursor(
+                        self.axes,
+                        [p] * len(ys),
+                        ys,
+                        xs,
+                        trace={
+                            "mode": "lines",
+                            "name": f"{p.label}: {label}",
+                            "legendgroup": "bars",
+                            "line": {"color": p.colour, "width": style.line * 4.5},
+                            "opacity": BAR_OPACITY[kind]
+                            * (style.theme.dimmed_opacity if p.dimmed else 1.0),
+                            "cliponaxis": True,
+                        },
+                    )
+                )
+        return out
+
+    def finish(self) -> None:
+        tickvals, ticktext = [], []
+        for i, (p, _) in enumerate(self.owners):
+            bars = p.spec.rate_bars
+            # three short lines, so that four groups' labels still fit side by side
+            rate = f"{bars.numerator_label} ÷<br>{bars.denominator_label}"
+            if bars.applies_to != "g":
+                rate += f" (× {bars.applies_to})"
+            # the name a line under x and y: a ticktext that starts with a line break
+            tickvals += [self.centre(i) - 0.6, self.centre(i), self.centre(i) + 0.6]
+            ticktext += ["x", f"<br>{p.label}<br>{rate}", "y"]
+        n = max(len(self.owners), 1)
+        self.canvas.axis(self.axes[0]).update(
+            range=[-1.4, 3.0 * (n - 1) + 1.4],
+            tickvals=tickvals,
+            ticktext=ticktext,
+            tickangle=0,
+            showgrid=False,
+            ticks="",
+            tickfont={"size": self.canvas.style.font - 2},
+        )
+        self.canvas.axis(self.axes[1]).update(type="log", range=list(self.range))
 
 
 class AccumulatorPanel(Panel):
@@ -1891,7 +2025,8 @@ def trajectory_figure(
     hyperparameter, on a labelled colour ramp). ``theme`` names a :class:`Theme`
     (:data:`THEMES`: "light", or "projector", dark and high in contrast). ``arrows``:
     at the step cursor, each optimizer's next step, its plain gradient step and its
-    velocity as arrows on the contour (:func:`step_arrows`), moved with the cursor.
+    velocity as arrows on the contour (:func:`step_arrows`), moved with the cursor; and,
+    for the adaptive methods, their rates' two parts as bars (:class:`RateBarsPanel`).
 
     The step cursor is data: ``layout.meta.optvizCursor`` holds every cursor point at every
     step (:func:`_cursor_table`; thinned past :data:`DENSE_STEPS` for long, crowded runs),
@@ -1908,7 +2043,11 @@ def trajectory_figure(
     style = Style.of(presenter, theme)
     paths = list(paths)
     steps = paths[0].trajectory.steps if paths else 0
-    canvas = _Canvas(objective, paths, style, np.arange(steps + 1), controls=frames)
+    # the rate bars come with the arrows, where some optimizer's rate is a ratio
+    bars = arrows and any(
+        p.spec.rate_bars is not None and p.trajectory.positions.ndim == 2 for p in paths
+    )
+    canvas = _Canvas(objective, paths, style, np.arange(steps + 1), controls=frames, bars=bars)
     contour = ContourPanel(
         start=start,
         clickable=clickable,
@@ -1918,7 +2057,7 @@ def trajectory_figure(
         arrows=arrows and bool(paths),
     )
     path_panels: list[Panel] = [contour, LossPanel(), RatePanel()]
-    panels: list[Panel] = [*path_panels, AccumulatorPanel()]
+    panels: list[Panel] = [*path_panels, AccumulatorPanel(), *([RateBarsPanel()] if bars else [])]
     for panel in panels:
         panel.place(canvas)
 

@@ -16,8 +16,10 @@ Step ``t`` (1 ≤ t ≤ T) is the move from :math:`x_{t-1}` to :math:`x_t`: grad
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +28,9 @@ from .numbers import latex_number
 from .optimizers import REGISTRY
 from .runner import Trajectory
 
-__all__ = ["StepDetail", "latex_number", "step_details"]
+Array = np.ndarray
+
+__all__ = ["StepDetail", "latex_number", "rate_parts", "step_details", "step_values"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,89 @@ class StepDetail:
 
 def _fill(template: str, values: dict[str, float]) -> str:
     return re.sub("«([a-z0-9_]+)»", lambda m: latex_number(values[m.group(1)]), template)
+
+
+def step_values(traj: Trajectory, t: int, d: int) -> tuple[dict[str, float], bool]:
+    """Every named value of step ``t`` in dimension ``d`` (0: x, 1: y), as the inspector's
+    «placeholders» read them: ``g``, ``update``, ``eff``, ``x_prev``, ``x_new``, each state
+    field before (``<name>_prev``) and after, every hyperparameter, the square roots the
+    optimizer's own ``rule`` takes when replayed on the stored gradient and state
+    (``sqrt0``, ``sqrt1`` … in order) and what the spec's ``inspector_values`` adds; and
+    whether the replay gave the stored update, rate and state bit for bit (False where it
+    could not run: a diverged step, or array hyperparameters)."""
+    opt = traj.optimizer
+    spec = REGISTRY[opt.key]
+    g = float(traj.grads[t - 1, d])
+    values: dict[str, float] = {
+        "g": g,
+        "update": float(traj.updates[t - 1, d]),
+        "eff": float(traj.effective_lr[t - 1, d]),
+        "x_prev": float(traj.positions[t - 1, d]),
+        "x_new": float(traj.positions[t, d]),
+    }
+    before = [float(f[t - 1, d]) for f in traj.states]
+    after = [float(f[t, d]) for f in traj.states]
+    for name, b, a in zip(traj.states._fields, before, after):
+        values[f"{name}_prev"] = b
+        values[name] = a
+    for name, v in opt.hyperparams.items():
+        values[name] = float(np.ravel(v)[0])
+    roots: list[float] = []
+
+    def tracing_sqrt(v: float) -> float:
+        r = math.sqrt(v)
+        roots.append(r)
+        return r
+
+    reproduces = False
+    # (a step that diverged in either dimension is not replayed in either)
+    finite = bool(np.isfinite(traj.grads[t - 1]).all() and np.isfinite(traj.updates[t - 1]).all())
+    if opt.scalar_hp is not None and finite:
+        try:
+            u, new_fields, e = opt.rule(g, tuple(before), opt.scalar_hp, tracing_sqrt)
+        except (ValueError, ZeroDivisionError, OverflowError):
+            pass
+        else:
+            reproduces = (
+                u == values["update"]
+                and e == values["eff"]
+                and all(nf == a for nf, a in zip(new_fields, after))
+            )
+    for i, r in enumerate(roots):
+        values[f"sqrt{i}"] = r
+    if spec.inspector_values is not None:
+        with contextlib.suppress(ZeroDivisionError, OverflowError):
+            values.update(spec.inspector_values(values))
+    return values, reproduces
+
+
+def rate_parts(traj: Trajectory) -> tuple[Array, Array] | None:
+    """The two parts of an adaptive method's rate (its spec's
+    :class:`~optviz.optimizers.RateBars`) at every position of a single-start run:
+    ``(numerator, denominator)``, each ``(T + 1, 2)``, row ``s`` holding those of the step
+    taken *from* x_s (the inspector's step s + 1, the step the figure's arrows show at the
+    cursor), the last row NaN; NaN where a step could not be replayed. They are
+    :func:`step_values`' numbers, so the bars and the inspector agree to the bit; ``None``
+    for an optimizer without rate bars."""
+    bars = REGISTRY[traj.optimizer.key].rate_bars
+    if bars is None or traj.positions.ndim != 2:
+        return None
+    if traj in _RATE_PARTS:  # a run the core keeps is drawn again on every move
+        return _RATE_PARTS[traj]
+    n = traj.positions.shape[0]
+    num = np.full((n, 2), np.nan)
+    den = np.full((n, 2), np.nan)
+    for t in range(1, traj.steps + 1):
+        for d in (0, 1):
+            values, _ = step_values(traj, t, d)
+            num[t - 1, d] = values.get(bars.numerator, math.nan)
+            den[t - 1, d] = values.get(bars.denominator, math.nan)
+    _RATE_PARTS[traj] = num, den
+    return num, den
+
+
+#: :func:`rate_parts` of the runs still alive (a trajectory is hashed by identity).
+_RATE_PARTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def step_details(traj: Trajectory, t: int) -> StepDetail:
@@ -87,42 +174,8 @@ def step_details(traj: Trajectory, t: int) -> StepDetail:
     equations: dict[str, tuple[str, ...]] = {}
     reproduces = opt.scalar_hp is not None and not diverged
     for d, dim in enumerate("xy"):
-        roots: list[float] = []
-
-        def tracing_sqrt(v: float, roots: list[float] = roots) -> float:
-            r = math.sqrt(v)
-            roots.append(r)
-            return r
-
-        values: dict[str, float] = {
-            "g": float(g[d]),
-            "update": float(update[d]),
-            "eff": float(eff[d]),
-            "x_prev": float(traj.positions[t - 1, d]),
-            "x_new": float(traj.positions[t, d]),
-        }
-        for name, b, a in zip(traj.states._fields, before, after):
-            values[f"{name}_prev"] = float(b[d])
-            values[name] = float(a[d])
-        for name, v in opt.hyperparams.items():
-            values[name] = float(np.ravel(v)[0])
-        if opt.scalar_hp is not None and not diverged:
-            fields = tuple(float(b[d]) for b in before)
-            try:
-                u, new_fields, e = opt.rule(float(g[d]), fields, opt.scalar_hp, tracing_sqrt)
-            except (ValueError, ZeroDivisionError, OverflowError):
-                reproduces = False
-            else:
-                same = (
-                    u == values["update"]
-                    and e == values["eff"]
-                    and all(nf == float(a[d]) for nf, a in zip(new_fields, after))
-                )
-                reproduces = reproduces and same
-        for i, r in enumerate(roots):
-            values[f"sqrt{i}"] = r
-        if spec.inspector_values is not None:
-            values.update(spec.inspector_values(values))
+        values, same = step_values(traj, t, d)
+        reproduces = reproduces and same
         templates = spec.number_templates
         if spec.variant_equation is not None and spec.is_variant(opt.hyperparams):
             v = spec.variant_equation

@@ -61,6 +61,7 @@ __all__ = [
     "Optimizer",
     "OptimizerSpec",
     "RMSpropState",
+    "RateBars",
     "StateField",
     "adadelta",
     "adagrad",
@@ -175,6 +176,25 @@ class Equation:
     numbers: str = ""
 
 
+@dataclass(frozen=True)
+class RateBars:
+    """An adaptive method's per-dimension rate as a ratio, rate = numerator ÷ denominator,
+    whose two parts the trajectory figure draws as bars at the step cursor (ADADELTA's
+    RMS[Δx]ₜ₋₁ ÷ RMS[g]ₜ, ADAGRAD's η ÷ (√Gₜ + ε) …).
+
+    ``numerator`` and ``denominator`` name values of the step inspector (its «names»:
+    ``lr``, ``sqrt0`` …, or what ``inspector_values`` adds), so that the bars are the
+    inspector's numbers (:func:`optviz.inspector.rate_parts`); the labels are plain text
+    for the figure. ``applies_to`` says what the rate multiplies (``g``, or Adam's ``m``).
+    """
+
+    numerator: str
+    numerator_label: str
+    denominator: str
+    denominator_label: str
+    applies_to: str = "g"
+
+
 #: How an optimizer's learning rate relates to the objective (``OptimizerSpec.lr_kind``):
 #: the step is the learning rate times the gradient (SGD, momentum: the sliders start at
 #: the objective's first suggested rate) …
@@ -232,6 +252,8 @@ class OptimizerSpec:
       another value is the libraries' variant, labelled with ``note``;
     * ``inspector_values``: extra named values for the inspector's «placeholders», computed
       from the others (ADADELTA's Δx before the libraries' multiplier);
+    * ``rate_bars``: its rate as numerator ÷ denominator (:class:`RateBars`), for the
+      figure's bars at the cursor (adaptive methods only);
     * ``divergence_hint``: what to try when a run diverges.
     """
 
@@ -254,6 +276,7 @@ class OptimizerSpec:
     #: shown by the inspector, after the rule, when ``paper_values`` are left
     variant_equation: Equation | None = None
     inspector_values: Callable[[Mapping[str, float]], dict[str, float]] | None = None
+    rate_bars: RateBars | None = None
     divergence_hint: str = "try a smaller learning rate"
 
     def hyperparam(self, name: str) -> HyperParam:
@@ -878,6 +901,24 @@ def _adadelta_inspector_values(values: Mapping[str, float]) -> dict[str, float]:
     return {"delta": values["sqrt1"] / values["sqrt0"] * -values["g"]}
 
 
+def _root_plus_eps(values: Mapping[str, float]) -> dict[str, float]:
+    """ADAGRAD's and RMSprop's denominator, √(·) + ε, as their rule computes it."""
+    if "sqrt0" not in values:
+        return {}
+    return {"denom": values["sqrt0"] + values["eps"]}
+
+
+def _adam_inspector_values(values: Mapping[str, float]) -> dict[str, float]:
+    """Adam's step size η/(1 − β₁ᵗ) and denominator √vₜ/√(1 − β₂ᵗ) + ε, as its rule
+    computes them (Python's float ``pow``, ``** 0.5`` for the bias correction)."""
+    if "sqrt0" not in values:
+        return {}
+    t = values["count"]
+    step_size = values["lr"] / (1.0 - values["beta1"] ** t)
+    bias2_sqrt = (1.0 - values["beta2"] ** t) ** 0.5
+    return {"step_size": step_size, "denom": values["sqrt0"] / bias2_sqrt + values["eps"]}
+
+
 _BUILT_IN: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         key="sgd",
@@ -980,6 +1021,8 @@ _BUILT_IN: tuple[OptimizerSpec, ...] = (
         marker="diamond",
         sweep_axes=("lr", "eps"),
         lr_kind=LR_STEP,
+        inspector_values=_root_plus_eps,
+        rate_bars=RateBars("lr", "η", "denom", "(√Gₜ + ε)"),
     ),
     OptimizerSpec(
         key="adadelta",
@@ -1038,6 +1081,7 @@ _BUILT_IN: tuple[OptimizerSpec, ...] = (
             r"«lr» \cdot («delta») = «update»",
         ),
         inspector_values=_adadelta_inspector_values,
+        rate_bars=RateBars("sqrt1", "RMS[Δx]ₜ₋₁", "sqrt0", "RMS[g]ₜ"),
         divergence_hint="try a smaller ε or a larger ρ",
     ),
     OptimizerSpec(
@@ -1066,6 +1110,8 @@ _BUILT_IN: tuple[OptimizerSpec, ...] = (
         marker="triangle-up",
         sweep_axes=("lr", "rho"),
         lr_kind=LR_STEP,
+        inspector_values=_root_plus_eps,
+        rate_bars=RateBars("lr", "η", "denom", "(√E[g²]ₜ + ε)"),
     ),
     OptimizerSpec(
         key="adam",
@@ -1129,6 +1175,8 @@ _BUILT_IN: tuple[OptimizerSpec, ...] = (
         marker="cross",
         sweep_axes=("lr", "beta1"),
         lr_kind=LR_STEP,
+        inspector_values=_adam_inspector_values,
+        rate_bars=RateBars("step_size", "η/(1−β₁ᵗ)", "denom", "(√v̂ₜ + ε)", applies_to="m"),
     ),
 )
 
@@ -1209,8 +1257,12 @@ def _check_spec(spec: OptimizerSpec, where: str) -> None:
     known = {"g", "update", "eff", "x_prev", "x_new", *names}
     known |= {n for f in fields for n in (f, f"{f}_prev")}
     if spec.inspector_values is not None:  # what it adds, given every value it may read
-        sample = {n: 1.0 for n in (*known, *(f"sqrt{i}" for i in range(8)))}
+        sample = {n: 0.5 for n in (*known, *(f"sqrt{i}" for i in range(8)))}
         known |= set(spec.inspector_values(sample))
+    if spec.rate_bars is not None:
+        for name in (spec.rate_bars.numerator, spec.rate_bars.denominator):
+            if name not in known and not re.fullmatch(r"sqrt\d+", name):
+                raise ValueError(f"{where}: its rate bars read «{name}», which the inspector lacks")
     for equation in (*spec.equations, *filter(None, [spec.variant_equation])):
         for name in _PLACEHOLDER.findall(equation.numbers):
             if name not in known and not re.fullmatch(r"sqrt\d+", name):

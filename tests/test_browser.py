@@ -299,10 +299,11 @@ class TestTheAppInABrowser:
 
     def test_the_arrows_follow_the_step_cursor_to_the_step_and_the_gradient_step(self, app):
         """At each step the keys reach, every arrow on the contour starts at the cursor and
-        ends where the figure's own arithmetic says: x_t + m·Δx_t and x_t − m·η·g_t."""
+        ends where the figure's own arithmetic says: x_t + m·Δx_t and x_t − m·η·g_t; and
+        ADADELTA's rate bars stand at the step inspector's RMS[Δx]ₜ₋₁ and RMS[g]ₜ."""
         import numpy as np
 
-        from optviz import figures
+        from optviz import figures, inspector
         from optviz.scene import Scene
         from optviz.ui.compute import scene_paths
 
@@ -326,6 +327,14 @@ class TestTheAppInABrowser:
                     lr = dict(tr.optimizer.hyperparams)["lr"]
                     gradient = np.array(drawn[f"{p.label}: {figures.ARROW_NAMES['gradient']}"])
                     np.testing.assert_allclose(gradient[1], x - m * lr * tr.grads[t], rtol=1e-9)
+            # ADADELTA's rate bars: the inspector's RMS[Δx] and RMS[g] of the same step
+            bars = chart.evaluate(BARS_JS)
+            (adadelta,) = [p for p in scene_paths(scene) if p.key == "adadelta"]
+            replayed = [inspector.step_values(adadelta.trajectory, t + 1, d)[0] for d in (0, 1)]
+            for label, name in (("RMS[Δx]ₜ₋₁", "sqrt1"), ("RMS[g]ₜ", "sqrt0")):
+                want = [v[name] for v in replayed]
+                np.testing.assert_allclose(bars[f"{adadelta.label}: {label}"], want, rtol=1e-9)
+            assert not any("SGD" in name for name in bars)  # SGD's rate is no ratio
 
     def test_go_to_a_step_and_the_inspector_and_address_follow(self, app):
         page, chart = app.page, app.chart
@@ -398,6 +407,17 @@ class TestTheAppInABrowser:
 
 
 # Every arrow trace on the contour as drawn: {name: [[x, y] of its tail, head, …]}.
+# The rate bars at the cursor: each trace's bar tops (x, then y), by trace name.
+BARS_JS = """() => {
+    const gd = document.querySelector('.js-plotly-plot');
+    const out = {};
+    gd.data.filter(t => t.legendgroup === 'bars' && !t.showlegend).forEach(t => {
+        out[t.name] = [t.y[1], t.y[4]];
+    });
+    return out;
+}"""
+
+
 ARROWS_JS = """() => {
     const gd = document.querySelector('.js-plotly-plot');
     const out = {};

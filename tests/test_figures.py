@@ -399,21 +399,22 @@ def test_with_frames_makes_the_same_animation_as_plotly_frames(default_figure, a
 
 
 def test_the_fit_bands_cover_the_figure_and_keep_its_gaps():
-    for style in (figures.Style(), figures.Style.presenter()):
-        for acc_rows in (0, 1, 2):
-            geo = figures._grid_layout(acc_rows, style, controls=False)
-            bands = geo.fit["bands"]
-            assert bands[0][0] == 0 and bands[-1][1] == pytest.approx(geo.height)
-            for (_, b, _), (a, _, _) in itertools.pairwise(bands):
-                assert a == pytest.approx(b)  # contiguous
-            # the panels flex, the gaps (titles, tick labels) do not
-            flex = [(a, b) for a, b, f in bands if f]
-            assert len(flex) == 3 + acc_rows
-            for (top, bottom), (lo, hi) in zip(flex, [*geo.right_rows, *geo.acc_rows]):
-                assert (1 - bottom / geo.height, 1 - top / geo.height) == pytest.approx((lo, hi))
-            # the anchor (what must be on the first screen): under the top block
-            top_end = (1 - geo.top[0]) * geo.height
-            assert top_end < geo.fit["anchor"] < top_end + 80
+    for style, acc_rows, bars in itertools.product(
+        (figures.Style(), figures.Style.presenter()), (0, 1, 2), (False, True)
+    ):
+        geo = figures._grid_layout(acc_rows, style, controls=False, bars=bars)
+        bands = geo.fit["bands"]
+        assert bands[0][0] == 0 and bands[-1][1] == pytest.approx(geo.height)
+        for (_, b, _), (a, _, _) in itertools.pairwise(bands):
+            assert a == pytest.approx(b)  # contiguous
+        # the panels flex, the gaps (titles, tick labels) do not
+        flex = [(a, b) for a, b, f in bands if f]
+        assert len(flex) == 3 + bars + acc_rows
+        for (top, bottom), (lo, hi) in zip(flex, [*geo.right_rows, *geo.acc_rows]):
+            assert (1 - bottom / geo.height, 1 - top / geo.height) == pytest.approx((lo, hi))
+        # the anchor (what must be on the first screen): under the top block
+        top_end = (1 - geo.top[0]) * geo.height
+        assert top_end < geo.fit["anchor"] < top_end + 80
 
 
 def test_the_right_hand_panels_share_one_labelled_step_axis(app_figure):
@@ -764,3 +765,81 @@ def test_dimmed_paths_and_the_contour_stay_visible_on_the_projector_theme():
     assert brightest > top + 100  # the edges show, even over the darkest band
     floor = np.array(figures.PROJECTOR.sequential[0][1], dtype=float)
     assert lab(floor / 255)[0] > 33  # the valley floor is not near-black
+
+
+# --- the rate bars at the step cursor --------------------------------------------------------
+
+
+def _bars_at(fig, step):
+    """{trace name: its bar tops (x, y) at ``step``} for every rate-bar trace."""
+    spec = fig.spec
+    table = spec["layout"]["meta"]["optvizCursor"]
+    out = {}
+    for i, points in zip(table["traces"], fig.cursor_at(step)):
+        trace = spec["data"][i]
+        if trace.get("legendgroup") == "bars":
+            out[trace["name"]] = (points["y"][1], points["y"][4])
+    return out
+
+
+def test_the_rate_bars_stand_at_the_inspectors_numbers_of_the_arrows_step():
+    from optviz import inspector
+
+    _, paths, fig = _arrow_scene(("sgd", "adagrad", "adadelta"), "rotated_ill_conditioned")
+    layout = fig.spec["layout"]
+    axis = f"yaxis{figures.BARS_AXIS}"
+    assert layout[axis]["type"] == "log"
+    # under the rate panels, in the right-hand column
+    assert layout[axis]["domain"][1] < layout["yaxis4"]["domain"][0]
+    assert layout[f"xaxis{figures.BARS_AXIS}"]["domain"] == list(figures._RIGHT)
+    assert "title" not in layout["xaxis4"]  # no "step" title crowding the bars
+    floor = 10 ** layout[axis]["range"][0]
+    for t in (0, 1, 2, 9):
+        bars = _bars_at(fig, t)
+        assert not any(name.startswith("SGD") for name in bars)  # no ratio: no bars
+        for p in paths[1:]:
+            rb = p.spec.rate_bars
+            num, den = inspector.rate_parts(p.trajectory)
+            np.testing.assert_array_equal(bars[f"{p.label}: {rb.numerator_label}"], num[t])
+            np.testing.assert_array_equal(bars[f"{p.label}: {rb.denominator_label}"], den[t])
+            for d in (0, 1):  # the inspector's step t + 1: the step the arrows draw
+                values, _ = inspector.step_values(p.trajectory, t + 1, d)
+                assert num[t, d] == values[rb.numerator]
+                assert den[t, d] / num[t, d] == pytest.approx(1 / p.trajectory.effective_lr[t, d])
+    # each bar rises from the axis' floor, x pair left of the group's name, y pair right
+    table = layout["meta"]["optvizCursor"]
+    for i, points in zip(table["traces"], fig.cursor_at(3)):
+        if fig.spec["data"][i].get("legendgroup") == "bars":
+            assert points["y"][0] == points["y"][3] == floor
+            assert points["x"][0] == points["x"][1] < points["x"][3] == points["x"][4]
+    ticks = layout[f"xaxis{figures.BARS_AXIS}"]["ticktext"]
+    assert ticks[:3] == ["x", "<br>ADAGRAD<br>η ÷<br>(√Gₜ + ε)", "y"]
+    assert "RMS[Δx]ₜ₋₁ ÷<br>RMS[g]ₜ" in ticks[4]
+    (legend,) = [t for t in fig.spec["data"] if t.get("legendgroup") == "bars" and t["showlegend"]]
+    assert legend["name"] == "bars: rate = solid ÷ pale"
+
+
+def test_no_rate_bars_without_the_arrows_or_without_an_adaptive_method():
+    sc, paths, fig = _arrow_scene(("sgd", "momentum"))
+    assert f"yaxis{figures.BARS_AXIS}" not in fig.spec["layout"]
+    assert fig.spec["layout"]["xaxis4"]["title"]["text"] == "step"
+    sc, paths, _ = _arrow_scene(("adadelta",))
+    plain = trajectory_figure(sc.plot_objective(), paths, start=sc.start, frames=False)
+    assert f"yaxis{figures.BARS_AXIS}" not in plain.spec["layout"]
+    assert not [t for t in plain.spec["data"] if t.get("legendgroup") == "bars"]
+
+
+def test_the_rate_bars_move_in_the_exported_frames():
+    _, paths, fig = _arrow_scene(("adadelta",), "rotated_ill_conditioned")
+    spec = figures.with_frames(fig.spec)
+    table = spec["layout"]["meta"]["optvizCursor"]
+    bar = next(i for i in table["traces"] if spec["data"][i].get("legendgroup") == "bars")
+    where = table["traces"].index(bar)
+    frames = {int(f["name"]): f["data"][where] for f in spec["frames"]}
+    from optviz import inspector
+
+    num, _ = inspector.rate_parts(paths[0].trajectory)
+    for step in (0, 5, 30):
+        if step in frames:
+            # (frames carry six significant digits)
+            assert frames[step]["y"][1] == pytest.approx(num[step, 0], rel=1e-5)

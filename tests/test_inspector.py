@@ -60,3 +60,51 @@ def test_a_diverged_step_is_shown_without_numbers_it_does_not_have():
     d = inspector.step_details(traj, traj.steps)
     assert d.diverged and not d.reproduces
     assert np.isnan(d.rows[1][2])
+
+
+# --- the rate's two parts (the figure's rate bars) -----------------------------------------
+
+
+@pytest.mark.parametrize("key", ["adagrad", "adadelta", "rmsprop", "adam"])
+@pytest.mark.parametrize("name", ["rosenbrock", "rotated_ill_conditioned", "beale"])
+def test_the_rate_is_the_ratio_of_its_two_parts_to_the_bit(key, name):
+    """numerator ÷ denominator is the engine's own rate factor, bit for bit, at every step;
+    row s holds the step taken from x_s (the inspector's step s + 1), the last row none."""
+    f = objectives.get(name)
+    traj = ov.run(f, optimizers.build(key), f.start, 80)
+    num, den = inspector.rate_parts(traj)
+    assert num.shape == den.shape == traj.positions.shape
+    assert np.isnan(num[-1]).all() and np.isnan(den[-1]).all()
+    ok = np.isfinite(traj.effective_lr).all(axis=1)
+    assert ok.sum() > 10
+    np.testing.assert_array_equal((num[:-1] / den[:-1])[ok], traj.effective_lr[ok])
+    assert (num[:-1][ok] > 0).all() and (den[:-1][ok] > 0).all()
+    bars = optimizers.get(key).rate_bars
+    for s in (0, 1, 40):  # the inspector's numbers of step s + 1
+        for d in (0, 1):
+            values, reproduces = inspector.step_values(traj, s + 1, d)
+            assert reproduces
+            assert num[s, d] == values[bars.numerator] and den[s, d] == values[bars.denominator]
+
+
+def test_the_rate_parts_name_the_papers_quantities():
+    """ADADELTA's bars are RMS[Δx]ₜ₋₁ = √(E[Δx²]ₜ₋₁ + ε) and RMS[g]ₜ = √(E[g²]ₜ + ε),
+    computed here from the stored state; ADAGRAD's are η and √Gₜ + ε."""
+    f = objectives.get("rosenbrock")
+    traj = ov.run(f, optimizers.build("adadelta", rho=0.9, eps=1e-4), f.start, 20)
+    num, den = inspector.rate_parts(traj)
+    eps = 1e-4
+    np.testing.assert_array_equal(num[:-1], np.sqrt(traj.states.sq_step_avg[:-1] + eps))
+    np.testing.assert_array_equal(den[:-1], np.sqrt(traj.states.sq_grad_avg[1:] + eps))
+    assert num[0, 0] == pytest.approx(1e-2)  # √ε: the first step's warm-up numerator
+    traj = ov.run(f, optimizers.build("adagrad", lr=0.3), f.start, 20)
+    num, den = inspector.rate_parts(traj)
+    assert (num[:-1] == 0.3).all()
+    np.testing.assert_array_equal(den[:-1], np.sqrt(traj.states.grad_sq_sum[1:]) + 1e-10)
+
+
+def test_methods_whose_rate_is_no_ratio_have_no_bars():
+    f = objectives.get("booth")
+    for key in ("sgd", "momentum", "nesterov"):
+        assert optimizers.get(key).rate_bars is None
+        assert inspector.rate_parts(ov.run(f, optimizers.build(key), f.start, 5)) is None

@@ -308,14 +308,18 @@ def sidebar_top() -> None:
         "To compare two settings of one optimizer, press “Add another run” in its box below.",
     )
     sb.toggle(
-        "Arrows at the step cursor",
+        "Arrows and rate bars at the step cursor",
         key="arrows",
         help="for each optimizer, from where the cursor is (x_t): the step it takes next "
         "(solid; to x_{t+1}, the step inspector's step t + 1), "
         "the plain gradient step −η·g (dotted; for ADADELTA, which has no η, −g in the "
         "step's length: its direction) and momentum's velocity (dashed). The angle "
         "between Δx and −g is the per-dimension scaling; tiny steps are drawn longer, "
-        "by a power of ten that the note in the contour's corner states",
+        "by a power of ten that the note in the contour's corner states. Under the rate "
+        "panels, for that same step, each adaptive method's rate as two bars per "
+        "dimension: rate = solid ÷ pale (ADADELTA: RMS[Δx]ₜ₋₁ ÷ RMS[g]ₜ; ADAGRAD: "
+        "η ÷ (√G + ε) …), on a log scale, where the ratio is the gap between their tops; "
+        "the numbers are the step inspector's",
     )
 
 
