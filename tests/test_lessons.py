@@ -348,6 +348,28 @@ def test_insensitive_claim_holds_on_other_starts():
 # ---------------------------------------------------------------------------
 
 
+def test_per_dimension_look_reads_the_rate_bars_truly(runs):
+    """Lesson 5's "what to look at": over the first ten steps the rate bars' numerators are
+    equal in x and y (ADADELTA's RMS[Δx] from √ε, ADAGRAD's η), the denominators follow
+    each coordinate (the steeper y's over 10× larger), so each step leaves −g's direction:
+    its x and y components are nearly equal while the gradient's differ over 10×."""
+    from optviz import inspector
+
+    look = lessons.get("per_dimension").look_at
+    assert "rate = solid ÷ pale" in look and "√ε" in look
+    for key in ("adadelta", "adagrad"):
+        tr = runs["per_dimension"][key]
+        num, den = inspector.rate_parts(tr)
+        np.testing.assert_allclose(num[:10, 0], num[:10, 1], rtol=0.01)
+        assert (den[:10, 1] > 10 * den[:10, 0]).all()
+        g, step = np.abs(tr.grads[:10]), np.abs(tr.updates[:10])
+        assert (g[:, 1] > 10 * g[:, 0]).all()
+        np.testing.assert_allclose(step[:, 0], step[:, 1], rtol=0.15)
+    eps = runs["per_dimension"]["adadelta"].optimizer.hyperparams["eps"]
+    num, _ = inspector.rate_parts(runs["per_dimension"]["adadelta"])
+    assert (num[0] == math.sqrt(eps)).all()
+
+
 def test_per_dimension_against_the_catalogue_rotated_valley(runs, texts):
     r = runs["per_dimension"]
     rot = objectives.get("rotated_ill_conditioned")

@@ -263,7 +263,12 @@ LESSON = register(
         "The two rate panels: on this valley ADADELTA's and ADAGRAD's x and y curves sit far "
         "apart for the first part of the run (SGD has no y-rate: its first step lands on the "
         "valley's floor, where the gradient in y vanishes). Then turn the valley with the "
-        "button and watch them close up, and the end of the run get worse.",
+        "button and watch them close up, and the end of the run get worse. Step from the "
+        "start with →: ADADELTA's and ADAGRAD's solid steps leave the dotted gradient's "
+        "direction. The bars under the rate panels say why: rate = solid ÷ pale, per "
+        "dimension; the numerators are equal in x and y (ADADELTA's RMS[Δx] starts at √ε "
+        "in both, ADAGRAD's is η), while each denominator follows its own coordinate's "
+        "gradients, so the steeper coordinate gets the smaller rate.",
         _explain_per_dimension,
         _check_per_dimension,
         baselines=tuned_paragraph,
