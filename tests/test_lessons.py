@@ -990,7 +990,7 @@ def test_units_compares_with_the_untransformed_runs_and_its_text_stays_about_its
         )
         == six.markdown()
     )
-    assert six.holds(runs) == six.holds(six.scene.runs())
+    assert six.holds(both, runs) == six.holds()
 
 
 def test_eps_warmup_puts_a_larger_eps_beside_adadelta_and_keeps_it_in_focus():

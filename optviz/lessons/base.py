@@ -170,10 +170,13 @@ class Lesson:
             + f"**What to look at:** {self.look_at}"
         )
 
-    def holds(self, runs: Runs) -> bool:
-        """Whether the lesson's claim holds numerically in ``runs`` (its optimizers' first
-        runs; a second or an untransformed run is not what the claim is about)."""
-        return bool(self.check({k: tr for k, tr in runs.items() if k in optimizers.REGISTRY}))
+    def holds(self, scene: Scene | None = None, runs: Runs | None = None) -> bool:
+        """Whether the lesson's claim holds numerically for ``scene``/``runs`` (default
+        the lesson's own), in the runs its text is about (:func:`first_runs`: a second or
+        an untransformed run is not what the claim is about)."""
+        scene = self.scene if scene is None else scene
+        runs = scene.runs() if runs is None else runs
+        return bool(self.check(first_runs(scene, runs)[1]))
 
 
 def first_runs(scene: Scene, runs: Runs) -> tuple[Scene, Runs, list[str]]:

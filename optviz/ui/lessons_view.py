@@ -148,7 +148,7 @@ def _lecture_row(key: str, stage: int) -> None:
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _lesson_text(key: str, scene: Scene, _runs: dict[str, Trajectory]) -> tuple[str, bool]:
     lesson = lessons.get(key)
-    return lesson.markdown(scene, _runs), lesson.holds(_runs)
+    return lesson.markdown(scene, _runs), lesson.holds(scene, _runs)
 
 
 def lesson_panel(scene: Scene, presentation: Presentation, runs: dict[str, Trajectory]) -> None:
