@@ -639,16 +639,23 @@ def _arrow_scene(keys=("sgd", "momentum", "adadelta"), objective="ill_conditione
     return sc, paths, fig
 
 
-def _arrows_at(fig, step):
-    """{trace name: its five points at ``step``} for every arrow trace."""
+def _cursor_group_at(fig, step, group):
+    """{trace name: its points at ``step``} for every cursor trace of legend ``group``."""
     spec = fig.spec
     table = spec["layout"]["meta"]["optvizCursor"]
-    out = {}
-    for i, points in zip(table["traces"], fig.cursor_at(step)):
-        trace = spec["data"][i]
-        if trace.get("legendgroup") == "arrows":
-            out[trace["name"]] = np.array([points["x"], points["y"]], dtype=float).T
-    return out
+    return {
+        spec["data"][i]["name"]: points
+        for i, points in zip(table["traces"], fig.cursor_at(step))
+        if spec["data"][i].get("legendgroup") == group
+    }
+
+
+def _arrows_at(fig, step):
+    """{trace name: its five points at ``step``} for every arrow trace."""
+    return {
+        name: np.array([points["x"], points["y"]], dtype=float).T
+        for name, points in _cursor_group_at(fig, step, "arrows").items()
+    }
 
 
 def test_the_arrows_start_at_the_cursor_and_end_at_the_magnified_step_and_gradient_step():
@@ -772,14 +779,10 @@ def test_dimmed_paths_and_the_contour_stay_visible_on_the_projector_theme():
 
 def _bars_at(fig, step):
     """{trace name: its bar tops (x, y) at ``step``} for every rate-bar trace."""
-    spec = fig.spec
-    table = spec["layout"]["meta"]["optvizCursor"]
-    out = {}
-    for i, points in zip(table["traces"], fig.cursor_at(step)):
-        trace = spec["data"][i]
-        if trace.get("legendgroup") == "bars":
-            out[trace["name"]] = (points["y"][1], points["y"][4])
-    return out
+    return {
+        name: (points["y"][1], points["y"][4])
+        for name, points in _cursor_group_at(fig, step, "bars").items()
+    }
 
 
 def test_the_rate_bars_stand_at_the_inspectors_numbers_of_the_arrows_step():
@@ -807,11 +810,9 @@ def test_the_rate_bars_stand_at_the_inspectors_numbers_of_the_arrows_step():
                 assert num[t, d] == values[rb.numerator]
                 assert den[t, d] / num[t, d] == pytest.approx(1 / p.trajectory.effective_lr[t, d])
     # each bar rises from the axis' floor, x pair left of the group's name, y pair right
-    table = layout["meta"]["optvizCursor"]
-    for i, points in zip(table["traces"], fig.cursor_at(3)):
-        if fig.spec["data"][i].get("legendgroup") == "bars":
-            assert points["y"][0] == points["y"][3] == floor
-            assert points["x"][0] == points["x"][1] < points["x"][3] == points["x"][4]
+    for points in _cursor_group_at(fig, 3, "bars").values():
+        assert points["y"][0] == points["y"][3] == floor
+        assert points["x"][0] == points["x"][1] < points["x"][3] == points["x"][4]
     ticks = layout[f"xaxis{figures.BARS_AXIS}"]["ticktext"]
     assert ticks[:3] == ["x", "<br>ADAGRAD<br>η ÷<br>(√Gₜ + ε)", "y"]
     assert "RMS[Δx]ₜ₋₁ ÷<br>RMS[g]ₜ" in ticks[4]
