@@ -78,6 +78,20 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="large fonts and thick lines, for a projector (HTML only)",
     )
+    export.add_argument(
+        "--theme",
+        choices=("light", "projector"),
+        default="light",
+        help="the figures' colours: light (default) or projector, dark and high in contrast "
+        "(HTML only)",
+    )
+    export.add_argument(
+        "--arrows",
+        choices=("lesson", "on", "off"),
+        default="lesson",
+        help="the step's arrows and rate bars at the cursor: as the lesson opens in the app "
+        "(default; lessons 5 and 9 have them), on or off (HTML only)",
+    )
     return parser
 
 
@@ -89,10 +103,20 @@ def output_format(out: str, explicit: str | None) -> str:
     return {".csv": "csv", ".json": "json"}.get(suffix, "html")
 
 
-def render(lesson_key: str, fmt: str, presenter: bool = False, step: int | None = None) -> str:
+def render(
+    lesson_key: str,
+    fmt: str,
+    presenter: bool = False,
+    step: int | None = None,
+    *,
+    theme: str = "light",
+    arrows: bool | None = None,
+) -> str:
     """The text of lesson ``lesson_key`` in format ``fmt`` (html, csv or json). The HTML
     holds the animation, the lesson's Sensitivity heatmaps when it points at that view, and
-    the step inspector's numbers at ``step`` (default :data:`export.DEFAULT_INSPECT_STEP`)."""
+    the step inspector's numbers at ``step`` (default :data:`export.DEFAULT_INSPECT_STEP`),
+    in the figures' ``theme``, with the step's arrows and rate bars when ``arrows`` (None:
+    as the lesson opens in the app)."""
     from . import export, lessons, optimizers
     from .figures import PathView, colour_of, trajectory_figure
 
@@ -103,7 +127,7 @@ def render(lesson_key: str, fmt: str, presenter: bool = False, step: int | None 
             f"unknown lesson {lesson_key!r}; known: {', '.join(lessons.names())}"
         ) from None
     if lesson.view == "network":
-        return _render_network(lesson, fmt, presenter)
+        return _render_network(lesson, fmt, presenter, theme)
     scene = lesson.scene
     runs = scene.runs()
     header = {"lesson": lesson.key, "title": lesson.title, **scene.describe(), "view": lesson.view}
@@ -123,10 +147,12 @@ def render(lesson_key: str, fmt: str, presenter: bool = False, step: int | None 
         presenter=presenter,
         clickable=False,
         ghosts=[(g.positions, colour_of(g.key), g.label) for g in lesson.ghosts(scene)],
+        theme=theme,
+        arrows=lesson.arrows if arrows is None else arrows,
     )
     figures = [fig]
     if lesson.view == "sensitivity":
-        heat = export.sensitivity_figure(scene, presenter=presenter)
+        heat = export.sensitivity_figure(scene, presenter=presenter, theme=theme)
         if heat is not None:
             figures.append(heat)
     t = export.DEFAULT_INSPECT_STEP if step is None else step
@@ -142,7 +168,7 @@ def render(lesson_key: str, fmt: str, presenter: bool = False, step: int | None 
     return export.to_html(figures if len(figures) > 1 else fig, title=lesson.title, caption=caption)
 
 
-def _render_network(lesson: Any, fmt: str, presenter: bool) -> str:
+def _render_network(lesson: Any, fmt: str, presenter: bool, theme: str = "light") -> str:
     """A lesson told on the network (``view == "network"``): its tables, Figures 1–2 and
     text in HTML; its tables as CSV or JSON."""
     from . import export
@@ -168,12 +194,13 @@ def _render_network(lesson: Any, fmt: str, presenter: bool) -> str:
         return export.network_to_json(tables, header)
     long = data["long"]
     figures = [
-        tables_figure(tables, first.epochs, presenter=presenter),
+        tables_figure(tables, first.epochs, presenter=presenter, theme=theme),
         rates_figure(
             long.layer_rates.reshape(-1, *long.layer_rates.shape[-2:])[0],
             long.net.layer_names(),
             long.updates_per_epoch,
             presenter=presenter,
+            theme=theme,
         ),
     ]
     return export.to_html(figures, title=lesson.title, caption=lesson.markdown())
@@ -205,7 +232,10 @@ def _export(args: argparse.Namespace) -> int:
     if not args.out:
         raise CliError("export needs --out FILE ('-' for standard output)")
     fmt = output_format(args.out, args.format)
-    text = render(args.lesson, fmt, presenter=args.presenter, step=args.step)
+    arrows = {"lesson": None, "on": True, "off": False}[args.arrows]
+    text = render(
+        args.lesson, fmt, presenter=args.presenter, step=args.step, theme=args.theme, arrows=arrows
+    )
     _write(args.out, text)
     if args.out != "-":
         print(f"wrote {args.out} ({fmt}, {len(text.encode('utf-8')):,} bytes)", file=sys.stderr)

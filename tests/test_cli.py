@@ -85,6 +85,32 @@ def test_export_draws_a_lessons_ghosts_in_their_optimizers_colours(monkeypatch):
     assert ghosts and all(drawn[g.label] == colour_of(g.key) == "#228833" for g in ghosts)
 
 
+def test_export_has_the_lessons_arrows_and_rate_bars_and_a_theme(monkeypatch):
+    """Lesson 5 opens with the step's arrows and rate bars in the app: its export has them
+    too (``--arrows off`` leaves them out); ``--theme projector`` colours it dark."""
+    from optviz import export, figures
+
+    drawn = []
+    monkeypatch.setattr(export, "to_html", lambda fig, **_: drawn.append(fig) or "")
+    groups = lambda fig: {t.get("legendgroup") for t in fig.to_dict()["data"]}  # noqa: E731
+    cli.render("per_dimension", "html")
+    assert {"arrows", "bars"} <= groups(drawn[-1])
+    assert drawn[-1].to_dict()["layout"]["meta"]["optvizTheme"] == "light"
+    cli.render("per_dimension", "html", arrows=False, theme="projector")
+    assert not {"arrows", "bars"} & groups(drawn[-1])
+    layout = drawn[-1].to_dict()["layout"]
+    assert layout["meta"]["optvizTheme"] == "projector"
+    assert layout["paper_bgcolor"] == figures.PROJECTOR.paper
+    cli.render("saddle", "html", arrows=True)  # a lesson without them, asked for them
+    assert "arrows" in groups(drawn[-1])
+
+
+def test_export_theme_and_arrows_flags_are_checked():
+    assert "--theme" in optviz("export", "--help").stdout
+    proc = optviz("export", "--lesson", "saddle", "--out", "-", "--theme", "neon")
+    assert proc.returncode == 2 and "invalid choice: 'neon'" in proc.stderr
+
+
 def test_export_csv_from_suffix_and_json_from_flag(tmp_path):
     out = tmp_path / "warmup.csv"
     proc = optviz("export", "--lesson", "eps_warmup", "--out", str(out))
