@@ -19,8 +19,11 @@ median step factor) stays NumPy. Nothing is written twice:
   NumPy build has no vector tanh for float64: 13 ns a number). It is not NumPy's tanh
   bit for bit: measured over 2·10⁶ arguments in [−20, 20] and near 0, it differs from
   ``np.tanh`` by at most :data:`TANH_ULPS` ulps (``tests/test_network.py`` asserts that
-  bound), so a compiled training run drifts from the NumPy one by rounding only (after an
-  epoch: within 10⁻¹¹ relative, the torch test's bound).
+  bound; 79 % of them are the same bits), so a compiled tanh run drifts from the NumPy one
+  by rounding only: after one epoch of the 64-100-100-10 network, measured, weights within
+  10⁻¹¹ relative for ADADELTA, SGD, momentum and Adam, 3·10⁻⁹ for ADAGRAD's smallest
+  weights (the tests assert 10⁻⁹ relative + 10⁻¹³ absolute for ADADELTA); the torch
+  references (1e-11) still pass on the compiled path. ReLU runs are the same bits.
 
 Kernels release the GIL and run their rows on :data:`THREADS` threads (rows are
 independent, so the split changes no number). They are compiled once per process (or
