@@ -70,6 +70,11 @@ N_CLASSES = 10
 N_PIXELS = 64
 #: most rows (configurations × seeds) trained in one stacked pass
 MAX_ROWS = 4096
+#: ``sweep(engine=…)``'s choices
+ENGINES = ("auto", "numpy", "compiled")
+#: how long ``engine="auto"`` waits for the kernels' compile (a cold one takes a few
+#: seconds, less than the training it speeds up; from numba's disk cache about one)
+AUTO_WAIT_S = 60.0
 
 
 # ---------------------------------------------------------------------------
@@ -193,27 +198,34 @@ def _log_softmax(z: Array) -> Array:
     return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
 
 
-def _forward(params: Array, x: Array, net: Net) -> list[Array]:
+def _forward(params: Array, x: Array, net: Net, kernels: Any = None) -> list[Array]:
     """Activations of every layer for images ``x`` ``(S, 1, n, 64)`` (one set per seed,
     shared by that seed's configurations) and ``params`` ``(S, C, P)``; the last is the
-    logits ``(S, C, n, 10)``."""
+    logits ``(S, C, n, 10)``. ``kernels`` (:class:`optviz.network_compiled.Kernels`):
+    tanh(z + b) fused and compiled."""
     acts = [x]
     layers = _weights(params, net)
     for i, (w, b) in enumerate(layers):
+        if kernels is not None and net.activation == "tanh" and i < len(layers) - 1:
+            acts.append(kernels.bias_tanh(acts[-1] @ w, b))
+            continue
         z = acts[-1] @ w + b[..., None, :]
         acts.append(z if i == len(layers) - 1 else _act(z, net.activation))
     return acts
 
 
-def loss_and_grads(params: Array, x: Array, y: Array, net: Net) -> tuple[Array, Array]:
+def loss_and_grads(
+    params: Array, x: Array, y: Array, net: Net, kernels: Any = None
+) -> tuple[Array, Array]:
     """Mean cross-entropy ``(S, C)`` and its exact gradient ``(S, C, P)``.
 
     ``params`` ``(S, C, P)``; ``x`` ``(S, n, 64)`` and ``y`` ``(S, n)``: seed s's minibatch,
     the same for its C configurations. Backward pass: δ_out = (p − onehot(y))/n,
-    ∂W = aᵀδ, ∂b = Σ δ, δ_prev = (δ Wᵀ) ⊙ σ'.
+    ∂W = aᵀδ, ∂b = Σ δ, δ_prev = (δ Wᵀ) ⊙ σ'. ``kernels``: the compiled tanh forward and
+    ``⊙ (1 − a²)`` (:mod:`optviz.network_compiled`).
     """
     n = x.shape[-2]
-    acts = _forward(params, x[:, None], net)
+    acts = _forward(params, x[:, None], net, kernels)
     logp = _log_softmax(acts[-1])
     label = np.broadcast_to(y[:, None, :, None], (*logp.shape[:-1], 1))
     loss = -np.take_along_axis(logp, label, axis=-1)[..., 0].mean(axis=-1)
@@ -228,15 +240,17 @@ def loss_and_grads(params: Array, x: Array, y: Array, net: Net) -> tuple[Array, 
         gw, gb = gviews[i]
         gw[...] = np.swapaxes(below, -1, -2) @ delta
         gb[...] = delta.sum(axis=-2)
-        if i:
+        if i and kernels is not None and net.activation == "tanh":
+            delta = kernels.times_tanh_grad(delta @ np.swapaxes(layers[i][0], -1, -2), below)
+        elif i:
             delta = (delta @ np.swapaxes(layers[i][0], -1, -2)) * _act_grad(below, net.activation)
     return loss, grads
 
 
-def _error(params: Array, x: Array, y: Array, net: Net) -> Array:
+def _error(params: Array, x: Array, y: Array, net: Net, kernels: Any = None) -> Array:
     """The share of ``x`` ``(S, m, 64)`` misclassified, per row ``(S, C)``; NaN where the
     logits are not finite."""
-    logits = _forward(params, x[:, None], net)[-1]
+    logits = _forward(params, x[:, None], net, kernels)[-1]
     wrong = np.argmax(logits, axis=-1) != y[:, None, :]
     out = wrong.mean(axis=-1)
     out[~np.all(np.isfinite(logits), axis=(-1, -2))] = np.nan
@@ -342,13 +356,23 @@ def sweep(
     fixed: Mapping[str, float] | None = None,
     progress: Callable[[float], Any] | None = None,
     keep_params: bool = False,
+    engine: str = "auto",
 ) -> NetworkResult:
     """Train the network with optimizer ``key`` at every configuration of ``grid`` (its
     cartesian product, C order) and every seed, all at once; see :class:`NetworkResult`.
 
     ``fixed`` sets other hyperparameters (the spec's defaults otherwise — ADADELTA's
     η = 1, the paper's method). ``progress(fraction)`` is called after every epoch.
+
+    ``engine``: ``"numpy"``; ``"compiled"`` (the numba kernels of
+    :mod:`optviz.network_compiled` for tanh, its derivative and the update rule; raises
+    :class:`optviz.compiled.CompiledUnavailable` when they cannot be had); ``"auto"`` (the
+    default): compiled when the kernels are ready within :data:`AUTO_WAIT_S` (their compile
+    starts on first use; later processes load them from disk in about a second), else
+    NumPy. The choice is made once per sweep, so a sweep is all of one engine.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     if not 1 <= int(epochs) <= 200:
         raise ValueError(f"epochs must be 1 … 200, got {epochs!r}")
     if not 1 <= int(batch_size) <= 1297:
@@ -381,6 +405,15 @@ def sweep(
     params = np.repeat(np.stack([initial_params(net, s) for s in seeds])[:, None, :], n_conf, 1)
     flat = params.reshape(n_seed * n_conf, net.n_params)  # a view: the optimizer's rows
     state = opt.init(flat)
+    kernels = None
+    if engine != "numpy":
+        from . import compiled, network_compiled
+
+        wait = None if engine == "compiled" else AUTO_WAIT_S
+        kernels = network_compiled.kernels(opt, len(flat), tuple(state), wait)
+        if kernels is None and engine == "compiled":
+            why = network_compiled.error(key) or "numba is missing or the compile timed out"
+            raise compiled.CompiledUnavailable(f"no network kernels for {key}: {why}")
     data = [split(s) for s in seeds]
     n_train = len(data[0][1])
     x_test = np.stack([d[2] for d in data])
@@ -402,20 +435,25 @@ def sweep(
             for b in range(per_epoch):
                 x = np.stack([d[0][o[b]] for d, o in zip(data, orders)])
                 y = np.stack([d[1][o[b]] for d, o in zip(data, orders)])
-                loss, grads = loss_and_grads(params, x, y, net)
+                loss, grads = loss_and_grads(params, x, y, net, kernels)
                 bad = ~np.isfinite(loss) | ~np.all(np.isfinite(grads), axis=-1)
                 diverged |= bad
-                grads[diverged] = 0.0
                 g = grads.reshape(flat.shape)
-                updates, state, _ = opt.step(g, state)
-                updates[diverged.reshape(-1)] = 0.0  # a diverged run stays where it stopped
-                flat += updates
+                if kernels is not None:  # the same steps, in one compiled pass
+                    updates = kernels.step(g, diverged.reshape(-1), flat, tuple(state))
+                else:
+                    grads[diverged] = 0.0
+                    updates, state, _ = opt.step(g, state)
+                    updates[diverged.reshape(-1)] = 0.0  # a diverged run stays where it stopped
+                    flat += updates
                 epoch_loss += np.where(diverged, np.nan, loss)
                 for layer, w in enumerate(weight_slices):  # seed 0's realised step factor
                     rates[:, u, layer] = _median_factor(g[:n_conf, w], updates[:n_conf, w])
                 u += 1
             diverged |= ~np.all(np.isfinite(params), axis=-1)
-            errors[..., epoch] = np.where(diverged, np.nan, _error(params, x_test, y_test, net))
+            errors[..., epoch] = np.where(
+                diverged, np.nan, _error(params, x_test, y_test, net, kernels)
+            )
             losses[..., epoch] = np.where(diverged, np.nan, epoch_loss / per_epoch)
             if progress is not None:
                 progress((epoch + 1) / int(epochs))
@@ -472,11 +510,13 @@ def tables(
     hidden: Sequence[int] = (100, 100),
     adadelta_fixed: Mapping[str, float] | None = None,
     progress: Callable[[float], Any] | None = None,
+    engine: str = "auto",
 ) -> dict[str, NetworkResult]:
     """The paper's Tables 1 and 2 on the digits: SGD, momentum (β = 0.9) and ADAGRAD over
     η ∈ :data:`PAPER_LRS`, ADADELTA over ρ ∈ :data:`PAPER_RHOS` × ε ∈ :data:`PAPER_EPS`
     (the paper's method, η = 1, unless ``adadelta_fixed`` says otherwise — Keras' variant is
-    ``{"lr": 0.001}``). ``progress`` gets the fraction done of the whole."""
+    ``{"lr": 0.001}``). ``progress`` gets the fraction done of the whole; ``engine`` as in
+    :func:`sweep`."""
     jobs = [(key, {"lr": PAPER_LRS}, None) for key in TABLE1]
     jobs.append((TABLE2, {"rho": PAPER_RHOS, "eps": PAPER_EPS}, adadelta_fixed))
     # work per job: its configurations (ADADELTA's 12 against 4)
@@ -498,6 +538,7 @@ def tables(
             hidden=hidden,
             fixed=fixed,
             progress=report,
+            engine=engine,
         )
         done += weight
     return out

@@ -116,7 +116,13 @@ def test_one_sgd_update_by_hand():
     w0 = nw.initial_params(net, 0)
     _loss, g = nw.loss_and_grads(w0[None, None], x_train[batch][None], y_train[batch][None], net)
     result = nw.sweep(
-        "sgd", {"lr": [0.3]}, epochs=1, hidden=(6,), batch_size=1297, keep_params=True
+        "sgd",
+        {"lr": [0.3]},
+        epochs=1,
+        hidden=(6,),
+        batch_size=1297,
+        keep_params=True,
+        engine="numpy",  # its tanh is np.tanh, as loss_and_grads' here
     )
     np.testing.assert_array_equal(result.params.reshape(-1), w0 + -0.3 * g[0, 0])
 
@@ -235,3 +241,84 @@ def test_lesson_twelve_says_which_eps_columns_work_and_how_far_figure_two_is():
     assert "move its epochs slider to 60" in text  # the view's default shows 6 epochs
     keras = float(data["keras"].test_error[0, 0, -1])
     assert f"is at {lessons.pct(keras)} after the same budget" in text
+
+
+# ---------------------------------------------------------------------------
+# The compiled engine (optviz.network_compiled) against the NumPy path
+# ---------------------------------------------------------------------------
+
+
+def _compiled():
+    from optviz import compiled
+
+    if not compiled.available():
+        pytest.skip("numba is not installed")
+    from optviz import network_compiled
+
+    return network_compiled
+
+
+def test_the_compiled_tanh_is_within_its_ulp_bound_of_numpys():
+    nc = _compiled()
+    rng = np.random.default_rng(0)
+    x = np.concatenate(
+        [
+            np.linspace(-20, 20, 200_001),
+            rng.normal(0, 1, 200_000),
+            np.geomspace(1e-300, 1, 2000),
+            -np.geomspace(1e-300, 1, 2000),
+            [0.625, np.nextafter(0.625, 0), 19.0, 19.1, 25.0, -25.0, 1e300, -1e300],
+        ]
+    )
+    ours, ref = nc.tanh(x), np.tanh(x)
+    ulps = np.abs(ours - ref) / np.spacing(np.abs(ref))
+    assert ulps.max() <= nc.TANH_ULPS
+    assert np.mean(ours == ref) > 0.7  # most are the same bits (measured: 79 %)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan])
+    got = nc.tanh(special)
+    np.testing.assert_array_equal(got, np.tanh(special))
+    np.testing.assert_array_equal(np.signbit(got[:2]), [False, True])
+
+
+@pytest.mark.parametrize("key", ["sgd", "momentum", "adagrad", "adadelta", "adam"])
+def test_the_compiled_update_rules_train_to_the_numpy_paths_bits(key):
+    """ReLU leaves tanh out: what remains compiled (the optimizer's own rule over the
+    rows, the zeroing of a diverged row, the addition) is the same bits, 0 ulps."""
+    _compiled()
+    grid = {"lr": [0.1, 1e100]} if key == "sgd" else {nw.optimizers.get(key).axes[0]: [0.01]}
+    if key == "adadelta":
+        grid = {"rho": [0.9, 0.95], "eps": [1e-6]}
+    runs = [
+        nw.sweep(key, grid, epochs=1, activation="relu", engine=e, keep_params=True)
+        for e in ("numpy", "compiled")
+    ]
+    np.testing.assert_array_equal(runs[0].params, runs[1].params)
+    np.testing.assert_array_equal(runs[0].layer_rates, runs[1].layer_rates)
+    np.testing.assert_array_equal(runs[0].diverged, runs[1].diverged)
+
+
+def test_the_compiled_tanh_derivative_is_the_numpy_products_bits():
+    nc = _compiled()
+    opt = optimizers.build("sgd", lr=0.1)
+    k = nc.kernels(opt, 1, (), None)
+    rng = np.random.default_rng(1)
+    a = np.tanh(rng.normal(size=(2, 1, 7, 5)))
+    d = rng.normal(size=(2, 3, 7, 5))
+    expected = d * (1.0 - np.broadcast_to(a, d.shape) * np.broadcast_to(a, d.shape))
+    np.testing.assert_array_equal(
+        k.times_tanh_grad(d.copy(), np.broadcast_to(a, d.shape)), expected
+    )
+    z, b = rng.normal(size=(2, 3, 7, 5)), rng.normal(size=(2, 3, 5))
+    ulps = np.abs(k.bias_tanh(z.copy(), b) - np.tanh(z + b[..., None, :]))
+    assert np.all(ulps <= nc.TANH_ULPS * np.spacing(np.abs(np.tanh(z + b[..., None, :]))))
+
+
+def test_a_compiled_tanh_run_differs_from_numpys_by_rounding_only():
+    _compiled()
+    grid = {"rho": [0.9, 0.95], "eps": [1e-6]}
+    a, b = (
+        nw.sweep("adadelta", grid, epochs=1, engine=e, keep_params=True)
+        for e in ("numpy", "compiled")
+    )
+    np.testing.assert_allclose(b.params, a.params, rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(b.per_seed, a.per_seed, atol=1 / nw.TEST_SIZE)
