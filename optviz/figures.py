@@ -764,9 +764,9 @@ def _grid_layout(
         return (1 - (top_px + h_px) * px, 1 - top_px * px)
 
     top = band(top_margin, style.height_top)
-    # the bars' row: under the rate panels' tick labels and step title, then its own title
-    # (the rate panels' step axis keeps its tick labels but no title there, and the bars
-    # say what they are in the legend: the gap holds one line of labels)
+    # the bars' row, under the rate panels' step axis: that axis keeps its tick labels but
+    # no title there, and the bars say what they are in the legend, so the gap between
+    # them holds one line of labels
     bars_gap = 30 + grow if bars else 0
     bars_h = round(0.2 * style.height_top) if bars else 0
     sub = (style.height_top - 2 * row_gap - bars_gap - bars_h) / 3
