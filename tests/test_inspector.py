@@ -108,3 +108,38 @@ def test_methods_whose_rate_is_no_ratio_have_no_bars():
     for key in ("sgd", "momentum", "nesterov"):
         assert optimizers.get(key).rate_bars is None
         assert inspector.rate_parts(ov.run(f, optimizers.build(key), f.start, 5)) is None
+
+
+@pytest.mark.parametrize(
+    ("key", "hp"),
+    [
+        ("adagrad", {}),
+        ("adadelta", {"lr": 0.5}),  # the libraries' variant: rate = η · ratio
+        ("rmsprop", {}),
+        ("adam", {}),
+        ("adagrad", {"lr": 1e200}),  # diverges: NaN from there on
+        ("adadelta", {"eps": 1e300}),
+    ],
+)
+def test_the_replay_of_all_steps_at_once_gives_the_step_by_step_numbers(key, hp, monkeypatch):
+    """The fast path (one replay of the rule on every step) and the step-by-step replay
+    give the same bars to the bit, NaN where a step diverged."""
+    f = objectives.get("rosenbrock")
+    traj = ov.run(f, optimizers.build(key, **hp), f.start, 300)
+    fast = inspector._parts_at_once(traj)
+    assert fast is not None
+    monkeypatch.setattr(inspector, "_parts_at_once", lambda _traj: None)
+    slow = inspector.rate_parts(traj)
+    for a, b in zip(fast, slow):
+        np.testing.assert_array_equal(a, b)  # (NaN where the other is NaN)
+    if traj.diverged_at >= 0:
+        assert np.isnan(fast[0][traj.diverged_at :]).all()
+
+
+def test_a_replay_that_does_not_reproduce_falls_back_to_step_by_step():
+    f = objectives.get("booth")
+    traj = ov.run(f, optimizers.build("adadelta"), f.start, 20)
+    traj.updates[3, 0] = np.nextafter(traj.updates[3, 0], 1.0)  # one stored bit changed
+    assert inspector._parts_at_once(traj) is None
+    num, _ = inspector.rate_parts(traj)  # still the inspector's numbers
+    assert num[3, 1] == inspector.step_values(traj, 4, 1)[0]["sqrt1"]
