@@ -530,11 +530,11 @@ def _digest(key: tuple) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def _load(key: tuple, rule: Callable, layout: tuple, n_fields: int, expr: sp.Expr) -> Callable:
-    """Write the kernel's source (once), import it, give it its rule, and compile it."""
-    _register_power()
-    source = _source(layout, n_fields, expr)
-    name = f"optviz_kernel_{_digest((key, source))}"
+def import_source(name: str, source: str) -> types.ModuleType:
+    """Write a kernel's ``source`` to :func:`cache_dir` as ``<name>.py`` (once; atomically,
+    so that two processes never read half a file) and import it as module ``name``, so
+    that numba's disk cache can key on the file and find the kernel's globals by the
+    module's name."""
     path = cache_dir() / f"{name}.py"
     if not path.exists() or path.read_text() != source:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -542,8 +542,16 @@ def _load(key: tuple, rule: Callable, layout: tuple, n_fields: int, expr: sp.Exp
         os.replace(tmp, path)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # numba's disk cache finds a kernel's globals by module name
+    sys.modules[name] = module
     spec.loader.exec_module(module)
+    return module
+
+
+def _load(key: tuple, rule: Callable, layout: tuple, n_fields: int, expr: sp.Expr) -> Callable:
+    """Write the kernel's source (once), import it, give it its rule, and compile it."""
+    _register_power()
+    source = _source(layout, n_fields, expr)
+    module = import_source(f"optviz_kernel_{_digest((key, source))}", source)
     module.rule = _cell_rule(rule)
     module.HP = namedtuple("HP", [n for n, _ in layout])
     module.Power = Power

@@ -34,7 +34,6 @@ missing or a compile fails the sweep runs on NumPy.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import itertools
 import os
 import sys
@@ -197,16 +196,7 @@ def _import(source: str, tag: str) -> Any:
     name = f"optviz_net_{tag}_{digest}"
     if name in sys.modules:
         return sys.modules[name]
-    path = compiled.cache_dir() / f"{name}.py"
-    if not path.exists() or path.read_text() != source:
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(source)
-        os.replace(tmp, path)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return compiled.import_source(name, source)
 
 
 class _Entry:
