@@ -92,6 +92,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the step's arrows and rate bars at the cursor: as the lesson opens in the app "
         "(default; lessons 5 and 9 have them), on or off (HTML only)",
     )
+    export.add_argument(
+        "--surface",
+        action="store_true",
+        help="the contour panel as a rotatable 3-D surface with the paths lifted onto it "
+        "(HTML only; its ▶ Play redraws the figure at each frame, so it plays slower)",
+    )
     return parser
 
 
@@ -111,12 +117,13 @@ def render(
     *,
     theme: str = "light",
     arrows: bool | None = None,
+    surface: bool = False,
 ) -> str:
     """The text of lesson ``lesson_key`` in format ``fmt`` (html, csv or json). The HTML
     holds the animation, the lesson's Sensitivity heatmaps when it points at that view, and
     the step inspector's numbers at ``step`` (default :data:`export.DEFAULT_INSPECT_STEP`),
     in the figures' ``theme``, with the step's arrows and rate bars when ``arrows`` (None:
-    as the lesson opens in the app)."""
+    as the lesson opens in the app), and the contour as a 3-D surface with ``surface``."""
     from . import export, lessons, optimizers
     from .figures import PathView, colour_of, trajectory_figure
 
@@ -149,6 +156,7 @@ def render(
         ghosts=[(g.positions, colour_of(g.key), g.label) for g in lesson.ghosts(scene)],
         theme=theme,
         arrows=lesson.arrows if arrows is None else arrows,
+        surface=surface,
     )
     figures = [fig]
     if lesson.view == "sensitivity":
@@ -234,7 +242,13 @@ def _export(args: argparse.Namespace) -> int:
     fmt = output_format(args.out, args.format)
     arrows = {"lesson": None, "on": True, "off": False}[args.arrows]
     text = render(
-        args.lesson, fmt, presenter=args.presenter, step=args.step, theme=args.theme, arrows=arrows
+        args.lesson,
+        fmt,
+        presenter=args.presenter,
+        step=args.step,
+        theme=args.theme,
+        arrows=arrows,
+        surface=args.surface,
     )
     _write(args.out, text)
     if args.out != "-":

@@ -889,7 +889,10 @@ class _Canvas:
 class Cursor:
     """One animated marker trace: a point per owner on axes ``(x, y)``, moved by every
     frame. ``ys`` (and ``xs``, unless the points sit at the frame's step) are one column
-    per point, holding its value at each frame's step."""
+    per point, holding its value at each frame's step. ``zs``: the points' heights, for a
+    cursor in the 3-D view's scene (``axes`` is then ``("scene", "")``; its trace is a
+    ``scatter3d``, moved by ``Plotly.restyle`` in the app: ``Plotly.animate`` does not
+    move 3-D traces)."""
 
     axes: tuple[str, str]
     owners: list[PathView]
@@ -897,6 +900,7 @@ class Cursor:
     xs: list[Array] | None = None
     #: how its trace is drawn, when not as the cursor's markers (an arrow: a line)
     trace: dict | None = None
+    zs: list[Array] | None = None
 
 
 class Panel:
@@ -1477,6 +1481,399 @@ class ContourPanel(Panel):
         self.canvas.axis(self.axes[1]).update(range=[y0, y1], title={"text": "y"})
 
 
+#: samples per side of the 3-D view's surface (the contour's picture has 320: a mesh that
+#: fine makes each redraw of the scene slow in a browser drawing without a GPU)
+SURFACE_RESOLUTION = 90
+#: paths, points and the cursor are drawn this share of the height's range above the
+#: surface they lie on (on it exactly, the surface would hide half of each line)
+SURFACE_LIFT = 0.012
+#: the marker symbols plotly's 3-D scene draws; a path's other symbols become the nearest
+_SYMBOLS_3D = (
+    "circle",
+    "circle-open",
+    "cross",
+    "diamond",
+    "diamond-open",
+    "square",
+    "square-open",
+    "x",
+)
+
+
+def symbol_3d(symbol: str) -> str:
+    """``symbol`` as a symbol of plotly's 3-D scene (which has only :data:`_SYMBOLS_3D`)."""
+    if symbol in _SYMBOLS_3D:
+        return symbol
+    for base in ("diamond", "square", "cross", "x"):
+        if symbol.startswith(base):
+            return base
+    return "circle-open" if symbol.endswith("-open") else "circle"
+
+
+def surface_height(grid: ContourGrid, values: Array) -> Array:
+    """The height the 3-D view draws a value of f at: the contour's own quantity,
+    ``log10(max(f − f_min, 0) + δ)`` where the contour is log-scaled, else ``f`` itself
+    (NaN stays NaN: not drawn)."""
+    v = np.asarray(values, dtype=np.float64)
+    if not grid.log:
+        return v
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.log10(np.maximum(v - grid.f_min, 0.0) + grid.delta)
+
+
+class SurfacePanel(ContourPanel):
+    """The 3-D view of the contour panel: the surface of f (the height is the contour's
+    quantity, :func:`surface_height`: log-scaled where the contour is), every path, ghost,
+    minimum and the start lifted onto it, each path's shadow on the floor, and the step
+    cursor (one point per optimizer, with its arrows drawn level at the cursor's height)
+    in a rotatable ``scene``. The other panels are unchanged and share the step."""
+
+    def place(self, canvas: _Canvas) -> None:
+        Panel.place(self, canvas)
+        self.axes = ("scene", "")
+        self.image = None
+        self.grid = contour_grid(canvas.objective, SURFACE_RESOLUTION)
+        lo, hi, _ = _levels(self.grid)
+        self.floor = lo - 0.04 * (hi - lo)
+        self.z_range = (self.floor, hi + 0.02 * (hi - lo))
+        theme = canvas.style.theme
+
+        def axis(title: str, **extra: object) -> dict:
+            return {
+                "title": {"text": title, "font": {"size": max(12, canvas.style.font - 2)}},
+                "backgroundcolor": theme.plot,
+                "gridcolor": theme.grid,
+                "linecolor": theme.axis_line,
+                "zerolinecolor": theme.axis_line,
+                "color": theme.text,
+                "showbackground": True,
+                # small, few labels: the scene is a third of the screen, seen at an angle
+                "tickfont": {"size": max(11, canvas.style.font - 3)},
+                "nticks": 5,
+                **extra,
+            }
+
+        canvas.layout["scene"] = {
+            "domain": {"x": list(_LEFT), "y": list(canvas.geo.top)},
+            "xaxis": axis("x"),
+            "yaxis": axis("y"),
+            # (untitled: a title there is cut off by the scene's edge at most angles; the
+            # colour bar beside it names the height, and its ticks are the same)
+            "zaxis": axis("", **self._z_ticks()),
+            "aspectmode": "manual",
+            "aspectratio": {"x": 1.0, "y": 1.0, "z": 0.6},
+            "camera": {"eye": {"x": -1.3, "y": -1.55, "z": 1.05}},
+            "dragmode": "turntable",
+            "bgcolor": theme.plot,
+        }
+
+    def _z_ticks(self) -> dict:
+        """Ticks of a log-scaled height labelled in f − f_min, like the colour bar's."""
+        if not self.grid.log:
+            return {}
+        lo, hi, _ = _levels(self.grid)
+        ticks = np.arange(math.ceil(lo), math.floor(hi) + 1)
+        if ticks.size > 6:
+            ticks = ticks[:: math.ceil(ticks.size / 6)]
+        return {"tickvals": ticks.tolist(), "ticktext": [tick(10.0**t) for t in ticks]}
+
+    def lift(self, positions: Array, *, above: bool = True) -> Array:
+        """The heights of ``positions`` (..., 2) on the surface (the plotted objective's f),
+        drawn :data:`SURFACE_LIFT` of the height's range above it (``above``), so that a
+        path on the surface is not hidden in it; hover texts give the true f."""
+        with np.errstate(all="ignore"):
+            f = self.canvas.objective.value(np.asarray(positions, dtype=np.float64))
+        lo, hi = self.z_range
+        return surface_height(self.grid, f) + (SURFACE_LIFT * (hi - lo) if above else 0.0)
+
+    def _line3d(self, positions: Array, heights: Array, **extra: object) -> dict:
+        return {
+            "type": "scatter3d",
+            "x": typed(positions[:, 0], "f4"),
+            "y": typed(positions[:, 1], "f4"),
+            "z": typed(heights, "f4"),
+            "mode": "lines",
+            "scene": "scene",
+            **extra,
+        }
+
+    def _marker3d(self, x: float, y: float, z: float, **extra: object) -> dict:
+        return {
+            "type": "scatter3d",
+            "x": [x],
+            "y": [y],
+            "z": [z if math.isfinite(z) else None],
+            "mode": "markers",
+            "scene": "scene",
+            "showlegend": False,
+            **extra,
+        }
+
+    def static_traces(self) -> list[dict]:
+        c, style, grid = self.canvas, self.canvas.style, self.grid
+        lo, hi, size = _levels(grid)
+        bar = _colorbar_trace(grid, style)["marker"]
+        colorbar = dict(bar["colorbar"])
+        if self.fan is not None:  # the ghosts' bar shares the side: each takes half
+            colorbar.update(len=0.47 * style.height_top, lenmode="pixels")
+        traces = [
+            {
+                "type": "surface",
+                "x": typed(grid.xs),
+                "y": typed(grid.ys),
+                "z": typed(grid.z),
+                "customdata": typed(grid.f),
+                "name": "f",
+                "showlegend": False,
+                "scene": "scene",
+                "colorscale": bar["colorscale"],
+                "cmin": bar["cmin"],
+                "cmax": bar["cmax"],
+                "showscale": True,
+                "colorbar": colorbar,
+                "opacity": 0.92,
+                "contours": {
+                    "z": {
+                        "show": True,
+                        "start": lo,
+                        "end": hi,
+                        "size": size * 2,
+                        "color": style.theme.axis_line,
+                        "width": 1,
+                    }
+                },
+                "hovertemplate": "(%{x:.4g}, %{y:.4g})<br>f = %{customdata:.6g}<extra></extra>",
+            }
+        ]
+        if self.fan is not None:
+            traces += self._fan_traces()
+        for positions, colour, label, *rest in self.ghosts:
+            strong = bool(rest and rest[0])
+            traces.append(
+                self._line3d(
+                    positions,
+                    self.lift(positions),
+                    opacity=0.95 if strong else style.theme.ghost_opacity,
+                    line={
+                        "color": colour,
+                        "width": 4 if strong else 2,
+                        **({"dash": "dot"} if strong else {}),
+                    },
+                    name=label,
+                    showlegend=strong,
+                    hoverinfo="name",
+                )
+            )
+        for m in c.objective.minima:
+            z = float(self.lift(np.array(m.point, dtype=np.float64)))
+            traces.append(
+                self._marker3d(
+                    m.point[0],
+                    m.point[1],
+                    z,
+                    marker={
+                        "symbol": "diamond",
+                        "size": max(5, style.marker - 4),
+                        "color": "gold" if m.is_global else "white",
+                        "line": {"color": "black", "width": 1},
+                    },
+                    name="global minimum" if m.is_global else "local minimum",
+                    hovertemplate=f"minimum ({m.point[0]:.4g}, {m.point[1]:.4g})<br>"
+                    f"f = {m.value:.6g}<extra></extra>",
+                )
+            )
+        start = self.start
+        if start is None and c.paths:
+            start = tuple(c.paths[0].trajectory.positions[0])
+        if start is not None:
+            z = float(self.lift(np.array(start, dtype=np.float64)))
+            traces.append(
+                self._marker3d(
+                    start[0],
+                    start[1],
+                    z,
+                    marker={
+                        "symbol": "circle-open",
+                        "size": style.marker - 2,
+                        "color": style.theme.ink,
+                        "line": {"width": 3},
+                    },
+                    name="start",
+                    hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>",
+                )
+            )
+        return traces
+
+    def _fan_traces(self) -> list[dict]:
+        """The ghost fan lifted onto the surface, and its colour bar (a marker trace's)."""
+        fan, style = self.fan, self.canvas.style
+        colours, labels = fan.colours(style.theme), fan.labels
+        traces = [
+            self._line3d(
+                fan.positions[:, i],
+                self.lift(fan.positions[:, i]),
+                opacity=style.theme.ghost_opacity,
+                line={"color": colour, "width": 2},
+                name=label,
+                showlegend=False,
+                hoverinfo="name",
+            )
+            for i, (colour, label) in enumerate(zip(colours, labels))
+        ]
+        flat = fan_traces(fan, style, ("x", "y"), {})[-1]  # the 2-D view's colour bar
+        marker = dict(flat["marker"])
+        marker["colorbar"] = {
+            **marker["colorbar"],
+            "len": 0.47 * style.height_top,
+            "lenmode": "pixels",
+            "y": self.canvas.geo.top[0],
+            "yanchor": "bottom",
+        }
+        traces.append(
+            {
+                "type": "scatter3d",
+                "x": [None],
+                "y": [None],
+                "z": [None],
+                "mode": "markers",
+                "scene": "scene",
+                "name": flat["name"],
+                "showlegend": False,
+                "hoverinfo": "skip",
+                "marker": marker,
+            }
+        )
+        return traces
+
+    def path_traces(self, path: PathView) -> list[dict]:
+        style, objective, tr = self.canvas.style, self.canvas.objective, path.trajectory
+        idx = _thin(tr.positions.shape[0])
+        at = tr.positions[idx]
+        heights = self.lift(at)
+        opacity = style.theme.dimmed_opacity if path.dimmed else 1.0
+        traces = [
+            self._line3d(
+                at,
+                heights,
+                legendgroup=path.key,
+                name=path.label,
+                showlegend=True,
+                opacity=opacity,
+                line={"color": path.colour, "width": style.line * 2.2, "dash": path.dash},
+                customdata=typed(np.asarray(tr.values)[idx]),
+                hovertemplate=f"{path.label}<br>(%{{x:.4g}}, %{{y:.4g}})"
+                "<br>f = %{customdata:.6g}<extra></extra>",
+            ),
+            # its shadow on the floor: where it is, as on the contour
+            self._line3d(
+                at,
+                np.full(at.shape[0], self.floor),
+                legendgroup=path.key,
+                name=f"{path.label}: on the floor",
+                showlegend=False,
+                opacity=0.5 * opacity,
+                line={"color": path.colour, "width": max(2.0, style.line)},
+                hoverinfo="skip",
+            ),
+        ]
+        k = last_finite(tr.positions)
+        end = tr.positions[k]
+        if tr.diverged_at >= 0:
+            mx, my, _ = divergence_mark(tr.positions, objective.bounds)
+            mz = float(self.lift(np.array([mx, my])))
+            lo, hi = self.z_range
+            mz = min(max(mz, lo), hi) if math.isfinite(mz) else hi
+            traces.append(
+                self._marker3d(
+                    mx,
+                    my,
+                    mz,
+                    legendgroup=path.key,
+                    name=f"{path.label} diverged",
+                    marker={"symbol": "x", "size": style.marker, "color": path.colour},
+                    hovertemplate=f"{path.label} diverged at step {tr.diverged_at}<extra></extra>",
+                )
+            )
+        else:
+            traces.append(
+                self._marker3d(
+                    float(end[0]),
+                    float(end[1]),
+                    float(self.lift(end)),
+                    legendgroup=path.key,
+                    name=f"{path.label}: end",
+                    opacity=opacity,
+                    marker={
+                        "symbol": symbol_3d(path.marker),
+                        "size": max(5, style.marker - 3),
+                        "color": path.colour,
+                        "line": {"color": style.theme.halo, "width": 1},
+                    },
+                    # the value as text (moved in place by a slider move, like the 2-D view's)
+                    text=[f"{float(tr.values[-1]):.6g}"],
+                    hovertemplate=f"{path.label} ends at step {tr.steps}<br>"
+                    "(%{x:.4g}, %{y:.4g}), f = %{text}<extra></extra>",
+                )
+            )
+        return traces
+
+    def cursors(self) -> list[Cursor]:
+        """One 3-D point per optimizer (its own trace, in its legend group: hiding the
+        optimizer hides it), at x_t lifted onto the surface; and its arrows, drawn level
+        at that height."""
+        paths, shown, style = self.canvas.paths, self.canvas.shown, self.canvas.style
+        self.heights = {}
+        out = []
+        for p in paths:
+            at = p.trajectory.positions[np.minimum(shown, last_finite(p.trajectory.positions))]
+            z = self.lift(at)
+            self.heights[p.key] = z
+            out.append(
+                Cursor(
+                    self.axes,
+                    [p],
+                    [at[:, 1]],
+                    [at[:, 0]],
+                    trace={
+                        "mode": "markers",
+                        "name": f"{p.label}: at the cursor",
+                        "legendgroup": p.key,
+                        "marker": {
+                            "color": p.colour,
+                            "size": max(6, style.marker - 2),
+                            "line": {"color": style.theme.halo, "width": 2},
+                        },
+                    },
+                    zs=[z],
+                )
+            )
+        if self.arrows:
+            for arrow in self._arrows():
+                trace = {k: v for k, v in arrow.trace.items() if k != "cliponaxis"}
+                trace["line"] = {**trace["line"], "width": trace["line"]["width"] * 2}
+                z = self.heights[arrow.owners[0].key]
+                out.append(
+                    Cursor(self.axes, arrow.owners, arrow.ys, arrow.xs, trace, [z] * len(arrow.ys))
+                )
+        return out
+
+    def arrow_legend(self) -> list[dict]:
+        traces = super().arrow_legend()
+        if not traces:
+            return []
+        note = self.canvas.annotations[-1]
+        note.update(xref="paper", yref="paper", x=_LEFT[1], y=self.canvas.geo.top[1])
+        legend = {k: v for k, v in traces[0].items() if k not in ("xaxis", "yaxis")}
+        return [{**legend, "type": "scatter3d", "z": [None], "scene": "scene"}]
+
+    def finish(self) -> None:
+        (x0, x1), (y0, y1) = self.canvas.objective.bounds
+        scene = self.canvas.layout["scene"]
+        scene["xaxis"]["range"] = [x0, x1]
+        scene["yaxis"]["range"] = [y0, y1]
+        scene["zaxis"]["range"] = list(self.z_range)
+
+
 class LossPanel(Panel):
     """f − f_min against the step (log y), or f where the objective has no minimum."""
 
@@ -1806,6 +2203,18 @@ class AccumulatorPanel(Panel):
 def _cursor_trace(cursor: Cursor, style: Style) -> dict:
     # customdata: the legend group of each point, so that a viewer can hide the cursor
     # of an optimizer hidden from the legend (the app's chart does)
+    if cursor.zs is not None:  # in the 3-D scene: drawn as its trace says (one owner's)
+        n = len(cursor.owners)
+        return {
+            "type": "scatter3d",
+            "x": [None] * n,
+            "y": [None] * n,
+            "z": [None] * n,
+            "showlegend": False,
+            "hoverinfo": "skip",
+            "scene": cursor.axes[0],
+            **(cursor.trace or {}),
+        }
     if cursor.trace is not None:
         return {
             "type": "scatter",
@@ -1845,18 +2254,20 @@ def _at_rows(cursor: Cursor, rows: Array) -> Cursor:
         [y[rows] for y in cursor.ys],
         None if cursor.xs is None else [x[rows] for x in cursor.xs],
         cursor.trace,
+        None if cursor.zs is None else [z[rows] for z in cursor.zs],
     )
 
 
-#: one cursor trace's columns: its points' y (one column per point, a value per frame)
-#: and x (None where the points sit at the frame's step)
-Columns = tuple[list[Array], list[Array] | None]
+#: one cursor trace's columns: its points' y (one column per point, a value per frame),
+#: x (None where the points sit at the frame's step) and z (None but in the 3-D scene)
+Columns = tuple[list[Array], list[Array] | None, list[Array] | None]
 
 
 def _frames(blocks: list[Columns], indices: list[int], shown: Array) -> list[dict]:
     """One frame per shown step, moving every cursor trace (``blocks``: each one's columns
     at ``shown``). Each trace's columns are rounded in one pass (building the values frame
-    by frame cost ~10 ms of Python per move)."""
+    by frame cost ~10 ms of Python per move). A trace with z columns is a ``scatter3d``
+    (its frames need plotly's ``redraw``: :func:`_play_controls`)."""
 
     def rows(columns: list[Array]) -> list[list]:
         """One list per frame: the columns' values at that frame, as :func:`_round` gives."""
@@ -1866,18 +2277,21 @@ def _frames(blocks: list[Columns], indices: list[int], shown: Array) -> list[dic
         n = len(columns)
         return [flat[i * n : (i + 1) * n] for i in range(len(shown))]
 
-    ys = [rows(y) for y, _ in blocks]
-    xs = [rows(x) if x is not None else None for _, x in blocks]
+    ys = [rows(y) for y, _, _ in blocks]
+    xs = [rows(x) if x is not None else None for _, x, _ in blocks]
+    zs = [rows(z) if z is not None else None for _, _, z in blocks]
     frames = []
     for i, s in enumerate(shown):
-        data = [
-            {
-                "type": "scatter",
+        data = []
+        for block, x, y, z in zip(blocks, xs, ys, zs):
+            point = {
+                "type": "scatter" if z is None else "scatter3d",
                 "x": x[i] if x is not None else [int(s)] * len(block[0]),
                 "y": y[i],
             }
-            for block, x, y in zip(blocks, xs, ys)
-        ]
+            if z is not None:
+                point["z"] = z[i]
+            data.append(point)
         frames.append({"name": str(s), "data": data, "traces": indices})
     return frames
 
@@ -1905,10 +2319,11 @@ def cursor_rows(steps: int, points: int, budget: int = CURSOR_TABLE_VALUES) -> A
 
 def _cursor_table(cursors: list[Cursor], indices: list[int], steps: int) -> dict:
     """The step cursor as data (``layout.meta.optvizCursor``): for each cursor trace, its
-    points' x and y at each kept step, as ``(rows, points)`` float64 typed arrays (x null
-    when the points sit at the step itself). The app's chart moves the cursors from it;
-    :func:`with_frames` makes plotly frames of it."""
-    points = sum(len(c.owners) * (1 if c.xs is None else 2) for c in cursors)
+    points' x, y and z at each kept step, as ``(rows, points)`` float64 typed arrays (x
+    null when the points sit at the step itself, z null but for the 3-D view's traces).
+    The app's chart moves the cursors from it; :func:`with_frames` makes plotly frames
+    of it."""
+    points = sum(len(c.owners) * (1 + (c.xs is not None) + (c.zs is not None)) for c in cursors)
     rows = cursor_rows(steps, points)
 
     def block(columns: list[Array]) -> dict:
@@ -1920,11 +2335,13 @@ def _cursor_table(cursors: list[Cursor], indices: list[int], steps: int) -> dict
         "traces": indices,
         "x": [None if c.xs is None else block([x[rows] for x in c.xs]) for c in cursors],
         "y": [block([y[rows] for y in c.ys]) for c in cursors],
+        "z": [None if c.zs is None else block([z[rows] for z in c.zs]) for c in cursors],
     }
 
 
 def _cursor_values(cursors: list[Cursor], step: int) -> list[dict]:
-    """Every cursor trace's points at ``step`` (``{"x", "y"}`` lists, None where NaN)."""
+    """Every cursor trace's points at ``step`` (``{"x", "y"}`` lists, and ``"z"`` for the
+    3-D view's, None where NaN)."""
 
     def clean(values: list[float]) -> list:
         return [float(v) if math.isfinite(v) else None for v in values]
@@ -1933,22 +2350,28 @@ def _cursor_values(cursors: list[Cursor], step: int) -> list[dict]:
     for c in cursors:
         y = clean([float(col[step]) for col in c.ys])
         x = [step] * len(c.owners) if c.xs is None else clean([float(col[step]) for col in c.xs])
-        out.append({"x": x, "y": y})
+        point = {"x": x, "y": y}
+        if c.zs is not None:
+            point["z"] = clean([float(col[step]) for col in c.zs])
+        out.append(point)
     return out
 
 
-def _play_controls(layout: dict, shown: Array, font: int, frame_ms: int, height: int) -> None:
+def _play_controls(
+    layout: dict, shown: Array, font: int, frame_ms: int, height: int, *, redraw: bool = False
+) -> None:
     """plotly's own ▶ Play / ❚❚ Pause buttons and step slider under the panels (for
-    figures shown outside the app: the offline HTML export, ``fig.show()``)."""
+    figures shown outside the app: the offline HTML export, ``fig.show()``). ``redraw``:
+    each frame redraws the figure, which plotly needs to move 3-D traces (the 3-D view)."""
     controls_y = 95 / height  # the lowest panel ends 150 px (or more) above the bottom
     slider_y = (95 - 36 - font) / height  # below the buttons, with its label
     animate = {
-        "frame": {"duration": 0, "redraw": False},
+        "frame": {"duration": 0, "redraw": redraw},
         "mode": "immediate",
         "transition": {"duration": 0},
     }
     play = {
-        "frame": {"duration": frame_ms, "redraw": False},
+        "frame": {"duration": frame_ms, "redraw": redraw},
         "fromcurrent": True,
         "transition": {"duration": 0},
         "mode": "immediate",
@@ -2013,6 +2436,7 @@ def trajectory_figure(
     theme: str = "light",
     frames: bool = True,
     arrows: bool = False,
+    surface: bool = False,
 ) -> go.Figure:
     """The synchronised, animated figure of one scene (see the module docstring), made of
     panels: :class:`ContourPanel`, :class:`LossPanel`, :class:`RatePanel` and
@@ -2027,6 +2451,8 @@ def trajectory_figure(
     at the step cursor, each optimizer's next step, its plain gradient step and its
     velocity as arrows on the contour (:func:`step_arrows`), moved with the cursor; and,
     for the adaptive methods, their rates' two parts as bars (:class:`RateBarsPanel`).
+    ``surface``: the contour panel as a rotatable 3-D surface (:class:`SurfacePanel`),
+    the rest unchanged and on the same step.
 
     The step cursor is data: ``layout.meta.optvizCursor`` holds every cursor point at every
     step (:func:`_cursor_table`; thinned past :data:`DENSE_STEPS` for long, crowded runs),
@@ -2048,7 +2474,7 @@ def trajectory_figure(
         p.spec.rate_bars is not None and p.trajectory.positions.ndim == 2 for p in paths
     )
     canvas = _Canvas(objective, paths, style, np.arange(steps + 1), controls=frames, bars=bars)
-    contour = ContourPanel(
+    contour = (SurfacePanel if surface else ContourPanel)(
         start=start,
         clickable=clickable,
         resolution=contour_resolution,
@@ -2074,7 +2500,7 @@ def trajectory_figure(
     traces += contour.arrow_legend()
     indices = list(range(len(traces), len(traces) + len(cursors)))
     for c, d in zip(cursors, _cursor_values(cursors, 0)):
-        traces.append({**_cursor_trace(c, style), "x": d["x"], "y": d["y"]})
+        traces.append({**_cursor_trace(c, style), **d})
     for panel in panels:
         panel.finish()
 
@@ -2102,7 +2528,7 @@ def trajectory_figure(
         clickmode="event+select",
         uirevision=objective.name,
         annotations=canvas.annotations,
-        images=[contour.image],
+        images=[contour.image] if contour.image else [],
         meta={
             "optvizCursor": _cursor_table(cursors, indices, steps),
             "optvizFit": geo.fit,
@@ -2114,8 +2540,9 @@ def trajectory_figure(
     if frames:
         shown = frame_steps(steps, max_frames).astype(int)
         kept = [_at_rows(c, shown) for c in cursors]
-        spec["frames"] = _frames([(c.ys, c.xs) for c in kept], indices, shown)
-        _play_controls(layout, shown, style.font, frame_ms, geo.height)
+        spec["frames"] = _frames([(c.ys, c.xs, c.zs) for c in kept], indices, shown)
+        deep = any(c.zs is not None for c in cursors)
+        _play_controls(layout, shown, style.font, frame_ms, geo.height, redraw=deep)
         _theme_controls(layout, style.theme)
     return SpecFigure(spec, cursors)
 
@@ -2133,9 +2560,16 @@ def with_frames(spec: dict, max_frames: int = MAX_FRAMES) -> dict:
     pick = np.unique(np.round(np.linspace(0, rows.size - 1, min(max_frames, rows.size))))
     pick = pick.astype(int)
     columns: list[Columns] = []
-    for x, y in zip(table["x"], table["y"]):
+    zs = table.get("z") or [None] * len(table["y"])
+    for x, y, z in zip(table["x"], table["y"], zs):
         ys = untyped(y)[pick]
-        columns.append((list(ys.T), None if x is None else list(untyped(x)[pick].T)))
+        columns.append(
+            (
+                list(ys.T),
+                None if x is None else list(untyped(x)[pick].T),
+                None if z is None else list(untyped(z)[pick].T),
+            )
+        )
     shown = rows[pick]
     old = int(layout["height"])
     new_layout = {**layout, "height": old + PLAY_CONTROLS_PX}
@@ -2143,7 +2577,8 @@ def with_frames(spec: dict, max_frames: int = MAX_FRAMES) -> dict:
     _rescale_for_bottom(spec, new_layout, old=old, new=old + PLAY_CONTROLS_PX)
     font = int((layout.get("font") or {}).get("size", Style().font))
     frame_ms = int(layout["meta"]["optvizPlay"]["frame_ms"])
-    _play_controls(new_layout, shown, font, frame_ms, old + PLAY_CONTROLS_PX)
+    deep = any(z is not None for z in zs)
+    _play_controls(new_layout, shown, font, frame_ms, old + PLAY_CONTROLS_PX, redraw=deep)
     _theme_controls(new_layout, THEMES.get(layout["meta"].get("optvizTheme", "light"), LIGHT))
     return {**spec, "layout": new_layout, "frames": _frames(columns, table["traces"], shown)}
 
@@ -2153,19 +2588,31 @@ def _rescale_for_bottom(spec: dict, layout: dict, *, old: float, new: float) -> 
     vertical paper position (axes, titles, colour bars) keeps its distance in pixels from
     the top."""
     k = old / new
-    for trace in spec.get("data", []):
-        bar = (trace.get("marker") or {}).get("colorbar")
-        if bar and "len" in bar:
-            trace["marker"] = {**trace["marker"], "colorbar": {**bar, "len": bar["len"] * k}}
-            if "y" in bar:
-                trace["marker"]["colorbar"]["y"] = 1 - (1 - bar["y"]) * k
 
     def top_kept(y: float) -> float:
         return 1 - (1 - y) * k
 
+    for trace in spec.get("data", []):
+        # a colour bar of a marker's scale, or of a surface's own
+        owner = trace["marker"] if "colorbar" in (trace.get("marker") or {}) else trace
+        bar = owner.get("colorbar")
+        if bar and "len" in bar:
+            bar = {**bar}
+            if bar.get("lenmode") != "pixels":
+                bar["len"] = bar["len"] * k
+            if "y" in bar:
+                bar["y"] = top_kept(bar["y"])
+            if owner is trace:
+                trace["colorbar"] = bar
+            else:
+                trace["marker"] = {**trace["marker"], "colorbar": bar}
+
     for name, axis in list(layout.items()):
         if name.startswith("yaxis") and isinstance(axis, dict) and "domain" in axis:
             layout[name] = {**axis, "domain": [top_kept(v) for v in axis["domain"]]}
+        if name.startswith("scene") and isinstance(axis, dict) and "domain" in axis:
+            domain = {**axis["domain"], "y": [top_kept(v) for v in axis["domain"]["y"]]}
+            layout[name] = {**axis, "domain": domain}
     layout["annotations"] = [
         {**note, "y": top_kept(note["y"])} if note.get("yref") == "paper" else note
         for note in layout.get("annotations", [])

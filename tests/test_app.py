@@ -1407,3 +1407,46 @@ def test_the_arrows_toggle_draws_them_keeps_them_in_the_link_and_lessons_open_wi
     assert widget(lesson, "arrows").value is True
     assert arrows(lesson)
     assert "arrows" not in query(lesson)  # the lesson's own presentation: left out
+
+
+def test_the_3d_toggle_draws_the_surface_and_keeps_it_in_the_link():
+    at = fresh()
+    kinds = lambda a: {t["type"] for t in chart_spec(a)["data"]}  # noqa: E731
+    assert "surface" not in kinds(at)
+    widget(at, "surface").set_value(True).run()
+    assert not at.exception
+    assert {"surface", "scatter3d"} <= kinds(at)
+    assert "scene" in chart_spec(at)["layout"]
+    assert query(at) == {"surface": "1"}
+    widget(at, "surface").set_value(False).run()
+    assert "surface" not in kinds(at) and "surface" not in query(at)
+    linked = with_query({"surface": "1", "step": "3"})
+    assert widget(linked, "surface").value is True
+    assert "surface" in kinds(linked)
+    bad = with_query({"surface": "maybe"})
+    assert widget(bad, "surface").value is False
+    assert any("surface" in w.value for w in bad.warning)
+
+
+def test_the_chart_s_key_3_turns_the_3d_view_on_and_off():
+    def page():
+        import streamlit as st
+
+        from optviz.ui.controls import ensure_defaults
+        from optviz.ui.trajectories import CHART_KEY, _on_chart_message
+
+        ensure_defaults()
+        st.session_state.setdefault("step", 0)
+        on = not st.session_state.get("surface", False)
+        st.session_state[CHART_KEY] = {"kind": "surface", "on": on, "step": 7, "at": 1}
+        st.write(f"surface {st.session_state.surface} step {st.session_state.step}")
+        st.button("the chart's key 3", on_click=_on_chart_message)
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception, at.exception
+    assert at.markdown[0].value == "surface False step 0"
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.markdown[0].value == "surface True step 7"  # on, at the chart's step
+    at.button[0].click().run()
+    assert at.markdown[0].value == "surface False step 7"

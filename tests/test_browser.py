@@ -336,6 +336,84 @@ class TestTheAppInABrowser:
                 np.testing.assert_allclose(bars[f"{adadelta.label}: {label}"], want, rtol=1e-9)
             assert not any("SGD" in name for name in bars)  # SGD's rate is no ratio
 
+    def test_the_3d_view_keeps_the_step_follows_the_keys_and_keeps_the_camera(self, app):
+        """Key 3 turns the contour into the 3-D surface at the same step; there the keys
+        move each optimizer's cursor to x_t lifted onto the surface (the figure's own
+        numbers); a drag turns the scene, and the turned camera stays through a cursor
+        move and a ρ move (the component keeps it: uirevision)."""
+        import numpy as np
+
+        from optviz import figures
+        from optviz.ui.compute import scene_paths
+        from optviz.ui.state import default_scene
+
+        page, chart = app.page, app.chart
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        for t in (1, 2, 3):
+            page.keyboard.press("ArrowRight")
+            wait_for(chart, f"() => window.optvizChart.step === {t}", f"→: step {t}")
+        wait_until_idle(page, chart)
+        page.keyboard.press("3")
+        wait_for(chart, SCENE_JS, "the 3-D scene drawn", timeout=60_000)
+        wait_until_idle(page, chart)
+        wait_for(page, "() => location.search.includes('surface=1')", "3-D in the address")
+        assert chart.evaluate("() => window.optvizChart.step") == 3
+        assert step_label(chart) == "step 3 of 500"
+        scene = default_scene()
+        fig = figures.trajectory_figure(
+            scene.plot_objective(), scene_paths(scene), frames=False, surface=True
+        )
+        table = fig.spec["layout"]["meta"]["optvizCursor"]
+        names = [fig.spec["data"][i]["name"] for i in table["traces"]]
+
+        def expected(step):
+            return {
+                name: [pt["x"][0], pt["y"][0], pt["z"][0]]
+                for name, pt in zip(names, fig.cursor_at(step))
+                if name.endswith(": at the cursor")
+            }
+
+        for t in (3, 5):
+            if t == 5:
+                page.keyboard.press("ArrowRight")
+                page.keyboard.press("ArrowRight")
+                wait_for(chart, "() => window.optvizChart.step === 5", "→ →: step 5")
+                wait_until_idle(page, chart)
+            drawn = chart.evaluate(DEEP_CURSOR_JS)
+            want = expected(t)
+            assert set(drawn) == set(want) and len(want) == 4
+            for name, point in want.items():
+                np.testing.assert_allclose(drawn[name], point, rtol=1e-9)
+        # a drag turns the scene; the camera stays through a cursor move and a ρ move
+        frame = page.locator(CHART_IFRAME).bounding_box()
+        box = chart.evaluate(SCENE_BOX_JS)
+        x, y = frame["x"] + box["x"] + box["width"] / 2, frame["y"] + box["y"] + box["height"] / 2
+        before = chart.evaluate(EYE_JS)
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 120, y + 30, steps=10)
+        page.mouse.up()
+        chart.wait_for_function(EYE_SETTLED_JS, arg=before, polling=300, timeout=30_000)
+        wait_until_idle(page, chart)
+        turned = chart.evaluate(EYE_JS)
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        page.keyboard.press("ArrowRight")
+        wait_for(chart, "() => window.optvizChart.step === 6", "→: step 6")
+        wait_until_idle(page, chart)
+        assert chart.evaluate(EYE_JS) == pytest.approx(turned)
+        drawn = chart.evaluate("() => window.optvizChart.inPlace + window.optvizChart.full")
+        app.page.get_by_role("slider", name=RHO).focus()
+        app.page.keyboard.press("ArrowLeft")
+        wait_for(
+            chart,
+            "(n) => window.optvizChart.inPlace + window.optvizChart.full > n",
+            "the new ρ drawn",
+            drawn,
+        )
+        wait_until_idle(page, chart)
+        assert chart.evaluate(EYE_JS) == pytest.approx(turned)
+        assert chart.evaluate("() => window.optvizChart.step") == 6
+
     def test_go_to_a_step_and_the_inspector_and_address_follow(self, app):
         page, chart = app.page, app.chart
         box = chart.locator("#goto")
@@ -426,6 +504,39 @@ ARROWS_JS = """() => {
     });
     return out;
 }"""
+
+
+# The 3-D view: its scene is drawn (a WebGL canvas in the scene's container).
+SCENE_JS = """() => {
+    const gd = document.querySelector('.js-plotly-plot');
+    return !!(gd && gd._fullLayout && gd._fullLayout.scene && gd._fullLayout.scene._scene
+              && gd.data.some(t => t.type === 'surface'));
+}"""
+# Each optimizer's 3-D cursor point as drawn: {trace name: [x, y, z]}.
+DEEP_CURSOR_JS = """() => {
+    const gd = document.querySelector('.js-plotly-plot');
+    const out = {};
+    gd.data.filter(t => t.type === 'scatter3d' && / at the cursor$/.test(t.name || ''))
+      .forEach(t => { out[t.name] = [t.x[0], t.y[0], t.z[0]]; });
+    return out;
+}"""
+# The scene's box in the chart's frame, and its camera's eye.
+SCENE_BOX_JS = """() => {
+    const r = document.querySelector('.js-plotly-plot')._fullLayout.scene._scene.container
+      .getBoundingClientRect();
+    return {x: r.left, y: r.top, width: r.width, height: r.height};
+}"""
+EYE_JS = """() => {
+    const scene = document.querySelector('.js-plotly-plot')._fullLayout.scene._scene;
+    const eye = scene.getCamera().eye;
+    return [eye.x, eye.y, eye.z];
+}"""
+# The camera has turned from ``arg`` and stayed where it is since the last poll.
+EYE_SETTLED_JS = (
+    "(start) => { const now = JSON.stringify((" + EYE_JS + ")());"
+    " const same = window.__optvizEye === now; window.__optvizEye = now;"
+    " return same && now !== JSON.stringify(start); }"
+)
 
 
 # The contour cursor's points, and each optimizer's path at step 1 (its second point).

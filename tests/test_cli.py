@@ -105,6 +105,17 @@ def test_export_has_the_lessons_arrows_and_rate_bars_and_a_theme(monkeypatch):
     assert "arrows" in groups(drawn[-1])
 
 
+def test_export_surface_draws_the_3d_view_with_frames_that_move_it(tmp_path):
+    out = tmp_path / "saddle-3d.html"
+    proc = optviz("export", "--lesson", "saddle", "--surface", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text(encoding="utf-8")
+    assert '"type":"surface"' in text and '"scene":"scene"' in text
+    assert '"redraw":true' in text  # plotly's own ▶ Play moves the 3-D cursor
+    flat = cli.render("saddle", "html")
+    assert '"type":"surface"' not in flat and '"redraw":false' in flat
+
+
 def test_export_theme_and_arrows_flags_are_checked():
     assert "--theme" in optviz("export", "--help").stdout
     proc = optviz("export", "--lesson", "saddle", "--out", "-", "--theme", "neon")

@@ -844,3 +844,157 @@ def test_the_rate_bars_move_in_the_exported_frames():
         if step in frames:
             # (frames carry six significant digits)
             assert frames[step]["y"][1] == pytest.approx(num[step, 0], rel=1e-5)
+
+
+# --- the 3-D surface view -----------------------------------------------------------------
+
+
+def _surface_scene(keys=("sgd", "momentum", "adadelta"), objective="himmelblau", **kw):
+    from optviz.scene import Scene
+    from optviz.ui.compute import scene_paths
+
+    sc = Scene.of_objective(objective, steps=60, optimizers=keys, **kw)
+    paths = scene_paths(sc)
+    fig = trajectory_figure(
+        sc.plot_objective(), paths, start=sc.start, frames=False, arrows=True, surface=True
+    )
+    return sc, paths, fig
+
+
+def _heights(objective, positions):
+    grid = figures.contour_grid(objective, figures.SURFACE_RESOLUTION)
+    lo, hi = figures._levels(grid)[:2]
+    z_lo = lo - 0.04 * (hi - lo)
+    z_hi = hi + 0.02 * (hi - lo)
+    f = objective.value(np.asarray(positions, dtype=float))
+    return np.log10(np.maximum(f - grid.f_min, 0.0) + grid.delta) + figures.SURFACE_LIFT * (
+        z_hi - z_lo
+    )
+
+
+def test_the_surface_view_is_the_contours_quantity_in_a_scene_beside_the_same_panels():
+    sc, paths, fig = _surface_scene()
+    spec = fig.spec
+    layout = spec["layout"]
+    obj = sc.plot_objective()
+    # the left panel is a 3-D scene where the contour was; no contour picture, no x/y axes
+    assert layout["scene"]["domain"]["x"] == list(figures._LEFT)
+    assert "xaxis" not in layout and "yaxis" not in layout and layout["images"] == []
+    (surface,) = [t for t in spec["data"] if t["type"] == "surface"]
+    grid = figures.contour_grid(obj, figures.SURFACE_RESOLUTION)
+    assert grid.log  # Himmelblau's contour is log-scaled, and so is the height
+    np.testing.assert_array_equal(decode(surface["z"]), grid.z)
+    np.testing.assert_array_equal(decode(surface["x"]), grid.xs)
+    np.testing.assert_array_equal(decode(surface["customdata"]), grid.f)  # hover: true f
+    (x0, x1), (y0, y1) = obj.bounds
+    assert layout["scene"]["xaxis"]["range"] == [x0, x1]
+    assert layout["scene"]["yaxis"]["range"] == [y0, y1]
+    # the z ticks say f − f_min, as the colour bar's do
+    ticks = layout["scene"]["zaxis"]
+    assert ticks["ticktext"] == [ov.numbers.tick(10.0**t) for t in ticks["tickvals"]]
+    # every path lifted onto the surface: its height is log10(f − f_min + δ), drawn just above
+    for p in paths:
+        (line,) = [
+            t
+            for t in spec["data"]
+            if t["type"] == "scatter3d" and t.get("name") == p.label and t.get("showlegend")
+        ]
+        idx = figures._thin(p.trajectory.positions.shape[0])
+        at = p.trajectory.positions[idx]
+        np.testing.assert_allclose(decode(line["x"]), at[:, 0], rtol=1e-6)
+        np.testing.assert_allclose(decode(line["z"]), _heights(obj, at), rtol=1e-6)
+        np.testing.assert_allclose(decode(line["customdata"]), p.trajectory.values[idx])
+    # the other panels are the 2-D view's, trace for trace
+    flat = trajectory_figure(obj, paths, start=sc.start, frames=False, arrows=True).spec
+    right = lambda s: [  # noqa: E731
+        json.dumps(t, sort_keys=True, default=str)
+        for t in s["data"]
+        if t.get("xaxis") not in (None, "x") and t.get("name") != "cursor"
+    ]
+    assert len(right(spec)) > 20 and right(spec) == right(flat)
+    for name in ("xaxis2", "yaxis2", "xaxis3", "yaxis4", f"xaxis{figures.BARS_AXIS}"):
+        assert layout[name] == flat["layout"][name]
+
+
+def test_the_surface_views_cursor_is_each_path_lifted_at_the_shared_step():
+    sc, paths, fig = _surface_scene()
+    obj = sc.plot_objective()
+    spec = fig.spec
+    table = spec["layout"]["meta"]["optvizCursor"]
+    assert len(table["z"]) == len(table["traces"])
+    for t in (0, 1, 7, 60):
+        at = fig.cursor_at(t)
+        by_name = {spec["data"][i]["name"]: pt for i, pt in zip(table["traces"], at)}
+        for p in paths:
+            point = by_name[f"{p.label}: at the cursor"]
+            x = p.trajectory.positions[t]
+            np.testing.assert_allclose([point["x"][0], point["y"][0]], x, rtol=1e-14)
+            np.testing.assert_allclose(point["z"][0], _heights(obj, x), rtol=1e-12)
+            # its arrows are drawn level at that height, from the same point
+            step = by_name[f"{p.label}: next step Δx"]
+            if t < 60:
+                assert step["x"][0] == point["x"][0] and step["y"][0] == point["y"][0]
+                assert set(step["z"]) == {point["z"][0]}
+        # the 2-D panels' cursors at the same step: the loss panel's x is the step itself
+        (loss,) = [pt for i, pt in zip(table["traces"], at) if spec["data"][i].get("yaxis") == "y2"]
+        assert set(loss["x"]) == {t}
+    # each optimizer's 3-D cursor is in its legend group: hiding it hides its cursor
+    cursors = [t for t in spec["data"] if str(t.get("name", "")).endswith(": at the cursor")]
+    assert {t["legendgroup"] for t in cursors} == {p.key for p in paths}
+    assert all(t["type"] == "scatter3d" and t["scene"] == "scene" for t in cursors)
+
+
+def test_the_surface_view_shows_a_divergence_and_exports_with_3d_frames():
+    from optviz.scene import Scene
+    from optviz.ui.compute import scene_paths
+
+    sc = Scene.of_objective("rosenbrock", steps=40, optimizers=("sgd",)).with_hp(
+        "sgd", {"lr": 0.05}
+    )
+    paths = scene_paths(sc)
+    assert paths[0].trajectory.diverged_at >= 0
+    fig = trajectory_figure(sc.plot_objective(), paths, frames=False, surface=True)
+    spec = fig.spec
+    (cross,) = [t for t in spec["data"] if t.get("name") == f"{paths[0].label} diverged"]
+    assert cross["type"] == "scatter3d" and cross["marker"]["symbol"] == "x"
+    lo, hi = spec["layout"]["scene"]["zaxis"]["range"]
+    assert lo <= cross["z"][0] <= hi  # drawn inside the box, never hidden
+    # the export: plotly frames that move the 3-D cursor too, played with redraw
+    ex = figures.with_frames(spec)
+    table = spec["layout"]["meta"]["optvizCursor"]
+    deep = [k for k, z in enumerate(table["z"]) if z is not None]
+    assert deep
+    frame = ex["frames"][5]
+    step = int(frame["name"])
+    for k in deep:
+        assert frame["data"][k]["type"] == "scatter3d"
+        want = untyped_rows(table["z"][k], table["rows"], step)
+        np.testing.assert_allclose(frame["data"][k]["z"], want, rtol=1e-5)
+    play = ex["layout"]["updatemenus"][0]["buttons"][0]["args"][1]
+    assert play["frame"]["redraw"] is True
+    flat = figures.with_frames(trajectory_figure(sc.plot_objective(), paths, frames=False).spec)
+    assert flat["layout"]["updatemenus"][0]["buttons"][0]["args"][1]["frame"]["redraw"] is False
+    # the scene keeps its pixels from the top when the export makes room for the buttons
+    old, new = spec["layout"]["scene"]["domain"]["y"], ex["layout"]["scene"]["domain"]["y"]
+    k = spec["layout"]["height"] / ex["layout"]["height"]
+    np.testing.assert_allclose(new, [1 - (1 - v) * k for v in old])
+
+
+def untyped_rows(block, rows, step):
+    """A cursor table block's values at ``step`` (a kept row)."""
+    values = decode(block)
+    kept = list(decode(rows).astype(int))
+    return values[kept.index(step)]
+
+
+def test_a_linear_surface_is_f_itself_and_3d_symbols_are_plotlys():
+    sc, _paths, fig = _surface_scene(keys=("sgd",), objective="saddle")
+    grid = figures.contour_grid(sc.plot_objective(), figures.SURFACE_RESOLUTION)
+    assert not grid.log
+    (surface,) = [t for t in fig.spec["data"] if t["type"] == "surface"]
+    np.testing.assert_array_equal(decode(surface["z"]), grid.f)
+    assert figures.surface_height(grid, np.array([3.0, -2.0])).tolist() == [3.0, -2.0]
+    for symbol in ("triangle-up", "star", "diamond-open", "square-open", "pentagon-open", "x"):
+        assert figures.symbol_3d(symbol) in figures._SYMBOLS_3D
+    assert figures.symbol_3d("pentagon-open") == "circle-open"
+    assert figures.symbol_3d("triangle-up") == "circle"

@@ -112,9 +112,11 @@ def animated_chart(
 
     Returns the component's last message, or None: ``{"kind": "click", "x", "y", "at"}``
     (a click on the contour panel, in its coordinates), ``{"kind": "step", "step", "at"}``
-    (the cursor came to rest at a step), or ``{"kind": "lesson", "delta", "at"}`` (the
-    next or previous lesson asked for by its keys). ``at`` is the browser's clock, so two
-    equal messages are two events. ``on_change`` runs, before the rerun, when one arrives.
+    (the cursor came to rest at a step), ``{"kind": "lesson", "delta", "at"}`` (the
+    next or previous lesson asked for by its keys), or ``{"kind": "surface", "on",
+    "step", "at"}`` (its key 3: the 3-D view on or off, at the cursor's step). ``at`` is
+    the browser's clock, so two equal messages are two events. ``on_change`` runs, before
+    the rerun, when one arrives.
     """
     return _chart_component()(
         spec=spec_json,

@@ -119,6 +119,7 @@ def scene_figure(scene: Scene, presentation: Presentation) -> SpecFigure:
         theme=presentation.theme,
         frames=False,  # the chart's own step cursor (an export adds plotly's frames)
         arrows=presentation.arrows,
+        surface=presentation.surface,
     )
 
 

@@ -321,6 +321,15 @@ def sidebar_top() -> None:
         "η ÷ (√G + ε) …), on a log scale, where the ratio is the gap between their tops; "
         "the numbers are the step inspector's",
     )
+    sb.toggle(
+        "3-D surface (key 3)",
+        key="surface",
+        help="the contour panel as the surface of f in 3-D — its height is the contour's "
+        "quantity (log₁₀(f − f_min + δ) where the contour is log-scaled) — with every path "
+        "lifted onto it, its shadow on the floor, and the step cursor on the same step as "
+        "the other panels. Drag to turn it, scroll to zoom; the view stays as you left it "
+        "while you move sliders or play. Press 3 (or this switch) to go back to the contour",
+    )
 
 
 def run_name(key: str) -> str:

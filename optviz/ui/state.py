@@ -240,6 +240,8 @@ class Presentation:
     theme: str = "light"
     #: each optimizer's next step, gradient step and velocity as arrows at the cursor
     arrows: bool = False
+    #: the contour panel as a rotatable 3-D surface, every path lifted onto it
+    surface: bool = False
 
     @property
     def frame_ms(self) -> int:
@@ -378,6 +380,13 @@ CONTROLS: tuple[Control, ...] = (
         why=lambda: "1 or 0 is needed",
     ),
     Control(
+        "surface",
+        lambda _s, p: p.surface,
+        "surface",
+        parse_flag,
+        why=lambda: "1 or 0 is needed",
+    ),
+    Control(
         "lesson",
         lambda _s, p: p.lesson,
         "lesson",
@@ -506,6 +515,7 @@ def scene_of(state: Mapping[str, Any]) -> tuple[Scene, Presentation]:
         lesson=str(state.get("lesson") or ""),
         theme=str(state.get("theme") or "light"),
         arrows=bool(state.get("arrows", False)),
+        surface=bool(state.get("surface", False)),
     )
     return scene, presentation
 

@@ -34,10 +34,11 @@ CHART_KEY = "trajectory_chart"
 
 
 def _on_chart_message() -> None:
-    """What the chart says. A click on the contour sets the start point, which the sidebar
-    shows too, and the next or previous lesson (its keys) changes the header: the whole
-    app reruns. A step is where the cursor came to rest: the step inspector and the link
-    follow it (the view's fragment reruns)."""
+    """What the chart says. A click on the contour (or the 3-D surface) sets the start
+    point, which the sidebar shows too; the next or previous lesson (its keys) changes
+    the header; its key 3 turns the 3-D view on or off: the whole app reruns. A step is
+    where the cursor came to rest: the step inspector and the link follow it (the view's
+    fragment reruns)."""
     message = st.session_state.get(CHART_KEY)
     if not isinstance(message, dict):
         return
@@ -50,6 +51,15 @@ def _on_chart_message() -> None:
         delta = message.get("delta")
         if delta in (1, -1) and open_next_lesson(delta):
             st.rerun()
+    elif kind == "surface":  # the chart's key 3: the 3-D view on or off, at its step
+        on = message.get("on")
+        st.session_state["surface"] = (
+            on if isinstance(on, bool) else not st.session_state.get("surface", False)
+        )
+        step = message.get("step")
+        if isinstance(step, int) and not isinstance(step, bool) and step >= 0:
+            st.session_state[STEP] = step
+        st.rerun()
     elif apply_click(message):
         st.rerun()
 

@@ -29,7 +29,7 @@
   const NOW = { transition: { duration: 0 }, frame: { duration: 0, redraw: false },
                 mode: "immediate" };
   // Trace properties that can change in place; a change to any other redraws the figure.
-  const MOVABLE = new Set(["x", "y", "text"]);
+  const MOVABLE = new Set(["x", "y", "z", "text", "customdata"]);
   // The smallest share of its height the figure shrinks its panels to, to fit a window.
   const SMALLEST = 0.3;
 
@@ -92,6 +92,10 @@
       traces: raw.traces,
       y: y,
       x: raw.x.map(function (x) { return x ? decode(x) : null; }),
+      // the 3-D view's cursor traces have heights; plotly.animate does not move them
+      z: (raw.z || raw.y.map(function () { return null; })).map(function (z) {
+        return z ? decode(z) : null;
+      }),
       n: y.map(function (col) { return rows.length ? col.length / rows.length : 0; }),
     };
   }
@@ -118,11 +122,14 @@
     const data = table.y.map(function (col, i) {
       const n = table.n[i];
       const xs = table.x[i];
-      return {
-        type: "scatter",
+      const zs = table.z[i];
+      const point = {
+        type: zs ? "scatter3d" : "scatter",
         x: xs ? finite(xs.subarray(r * n, (r + 1) * n)) : new Array(n).fill(at),
         y: finite(col.subarray(r * n, (r + 1) * n)),
       };
+      if (zs) { point.z = finite(zs.subarray(r * n, (r + 1) * n)); }
+      return point;
     });
     return { data: data, at: at };
   }
@@ -146,13 +153,84 @@
     const s = step;
     const now = cursorAt(s);
     if (s !== drawnStep || now.at !== s) {
-      await Plotly.animate(gd, { data: now.data, traces: table.traces }, NOW);
+      const flat = [];
+      const deep = [];
+      now.data.forEach(function (d, i) { (d.z ? deep : flat).push(i); });
+      if (flat.length) {
+        await Plotly.animate(gd, {
+          data: flat.map(function (i) { return now.data[i]; }),
+          traces: flat.map(function (i) { return table.traces[i]; }),
+        }, NOW);
+      }
+      if (deep.length) { await moveDeep(deep.map(function (i) { return now.data[i]; }),
+                                        deep.map(function (i) { return table.traces[i]; })); }
       window.optvizChart.cursorMoves += 1;
     }
     drawnStep = now.at === s ? s : -1;
     showLabel(now.at);
     window.optvizChart.step = s;
   }
+
+  // 3-D traces (the surface view's cursor) do not move with plotly.animate, and
+  // Plotly.restyle redraws every panel (~0.7 s here, drawn without a GPU). So the scene's
+  // own objects take the new points and the scene alone is drawn again (plotly's
+  // gl3d Scene: its trace objects' update() and glplot.redraw(), as Scene.plot does);
+  // where that is not there (another plotly.js), restyle.
+  function moveDeep(data, traces) {
+    try {
+      if (moveInScene(data, traces)) { return Promise.resolve(); }
+    } catch (err) { console.warn("optviz: moving the 3-D cursor by restyle", err); }
+    const update = { x: [], y: [], z: [] };
+    data.forEach(function (d) { update.x.push(d.x); update.y.push(d.y); update.z.push(d.z); });
+    window.optvizChart.deepRestyles = (window.optvizChart.deepRestyles || 0) + 1;
+    holdCamera(gd.layout);
+    return Plotly.restyle(gd, update, traces);
+  }
+
+  function moveInScene(data, traces) {
+    const full = gd._fullData || [];
+    const scenes = new Set();
+    const moves = traces.map(function (ti, k) {
+      const trace = full.find(function (t) { return t.index === ti; });
+      const scene = trace && gd._fullLayout[trace.scene || "scene"];
+      const glScene = scene && scene._scene;
+      const object = glScene && glScene.traces && glScene.traces[trace.uid];
+      return { ti: ti, d: data[k], trace: trace, scene: glScene, object: object };
+    });
+    if (moves.some(function (m) {
+      return !m.object || typeof m.object.update !== "function" || !m.scene.glplot;
+    })) { return false; }
+    for (const m of moves) {
+      for (const axis of ["x", "y", "z"]) {
+        m.trace[axis] = m.d[axis];
+        gd.data[m.ti][axis] = m.d[axis];  // what a later redraw starts from
+      }
+      m.trace._length = m.d.x.length;
+      m.object.update(m.trace);
+      scenes.add(m.scene);
+    }
+    scenes.forEach(function (scene) { scene.glplot.redraw(); });
+    window.optvizChart.deepMoves = (window.optvizChart.deepMoves || 0) + 1;
+    return true;
+  }
+
+  // The 3-D camera as the student turned it. A drag moves the scene's own camera and
+  // plotly's layout does not always hear of it, and every redraw (a restyle, a react)
+  // sets the camera from the layout: so it is written into the layout first, and into a
+  // new figure for the same objective (the same uirevision).
+  function turnedCamera() {
+    const scene = gd._fullLayout && gd._fullLayout.scene && gd._fullLayout.scene._scene;
+    if (!scene || typeof scene.getCamera !== "function") { return null; }
+    try { return scene.getCamera(); } catch (err) { return null; }
+  }
+
+  function holdCamera(layout) {
+    const camera = turnedCamera();
+    if (camera && layout && layout.scene) { layout.scene.camera = camera; }
+    return camera;
+  }
+
+  function isDeep(trace) { return !!trace && /3d$|^surface$/.test(trace.type || ""); }
 
   // The one way the cursor moves: to step s (clamped), every panel, coalesced.
   function goTo(s, tell) {
@@ -247,11 +325,22 @@
       case "Home": stop(); goTo(0); break;
       case "End": stop(); goTo(table.steps); break;
       case "f": case "F": fullScreen(); break;
+      case "3": toggleSurface(); break;
       case "PageDown": case "n": case "N": sendValue({ kind: "lesson", delta: 1 }); break;
       case "PageUp": case "p": case "P": sendValue({ kind: "lesson", delta: -1 }); break;
       default: return;
     }
     event.preventDefault();
+  }
+
+  // Key 3: the 3-D view on or off, asked of Python with the step in the same message
+  // (a step told separately a moment later would rerun the app with the switch still
+  // showing its old value in the page, and undo the change).
+  function toggleSurface() {
+    clearTimeout(sendTimer);
+    const shows = !!(gd.data && gd.data.some(isDeep));
+    sentStep = step;
+    sendValue({ kind: "surface", on: !shows, step: step });
   }
 
   function listenToKeys() {
@@ -341,23 +430,29 @@
 
   function captureGeometry(spec) {
     const axes = {};
+    const scenes = {};
     for (const name of Object.keys(spec.layout)) {
       if (/^yaxis\d*$/.test(name) && spec.layout[name].domain) {
         axes[name] = spec.layout[name].domain.slice();
       }
+      const d = /^scene\d*$/.test(name) && spec.layout[name].domain;
+      if (d && d.y) { scenes[name] = d.y.slice(); }
     }
     const notes = (spec.layout.annotations || []).map(function (a) {
       return a.yref === "paper" ? a.y : null;
     });
     const bars = [];
     spec.data.forEach(function (t, i) {
-      const c = t.marker && t.marker.colorbar;
-      if (c && c.len !== undefined) { bars.push({ i: i, y: c.y === undefined ? 0.5 : c.y, len: c.len }); }
+      const own = !(t.marker && t.marker.colorbar);  // a surface's bar is its own
+      const c = own ? t.colorbar : t.marker.colorbar;
+      if (c && c.len !== undefined && c.lenmode !== "pixels") {
+        bars.push({ i: i, own: own, y: c.y === undefined ? 0.5 : c.y, len: c.len });
+      }
     });
     const font = (spec.layout.font && spec.layout.font.size) || 13;
     const margin = ((spec.layout.margin || {}).t || 0) + ((spec.layout.margin || {}).b || 0);
-    return { height: spec.layout.height, axes: axes, notes: notes, bars: bars, font: font,
-             margin: margin };
+    return { height: spec.layout.height, axes: axes, scenes: scenes, notes: notes, bars: bars,
+             font: font, margin: margin };
   }
 
   // The layout (and colour-bar) changes that draw the figure at share k.
@@ -374,11 +469,14 @@
       const px = (domain[1] - domain[0]) * newH;
       layout[name + ".nticks"] = k < 1 ? Math.max(2, Math.floor(px / (2.4 * font))) : 0;
     }
+    for (const name of Object.keys(geometry.scenes)) {
+      layout[name + ".domain.y"] = geometry.scenes[name].map(y);
+    }
     geometry.notes.forEach(function (v, i) { if (v !== null) { layout["annotations[" + i + "].y"] = y(v); } });
     const bars = geometry.bars.map(function (b) {
       const top = y(b.y);
       const bottom = y(b.y - b.len);
-      return { i: b.i, y: top, len: top - bottom };
+      return { i: b.i, own: b.own, y: top, len: top - bottom };
     });
     return { layout: layout, bars: bars, height: newH };
   }
@@ -389,12 +487,15 @@
     for (const key of Object.keys(f.layout)) {
       const m = /^(yaxis\d*)\.(domain|nticks)$/.exec(key);
       const n = /^annotations\[(\d+)\]\.y$/.exec(key);
+      const d = /^(scene\d*)\.domain\.y$/.exec(key);
       if (m) { spec.layout[m[1]][m[2]] = f.layout[key]; }
       if (n) { spec.layout.annotations[Number(n[1])].y = f.layout[key]; }
+      if (d) { spec.layout[d[1]].domain.y = f.layout[key]; }
     }
     f.bars.forEach(function (b) {
-      spec.data[b.i].marker.colorbar.y = b.y;
-      spec.data[b.i].marker.colorbar.len = b.len;
+      const c = b.own ? spec.data[b.i].colorbar : spec.data[b.i].marker.colorbar;
+      c.y = b.y;
+      c.len = b.len;
     });
     scale = k;
   }
@@ -411,7 +512,11 @@
       scale = k;
       await Plotly.relayout(gd, f.layout);
       for (const b of f.bars) {
-        await Plotly.restyle(gd, { "marker.colorbar.y": b.y, "marker.colorbar.len": b.len }, [b.i]);
+        const at = b.own ? "colorbar." : "marker.colorbar.";
+        const update = {};
+        update[at + "y"] = b.y;
+        update[at + "len"] = b.len;
+        await Plotly.restyle(gd, update, [b.i]);
       }
       plotHeight = f.height;
       gd.style.height = Math.ceil(f.height) + "px";
@@ -504,6 +609,7 @@
     const covered = new Set(traces.map(function (i) { return subplot(gd.data[i]); }));
     const pick = {};
     gd.data.forEach(function (t, i) {
+      if (isDeep(t)) { return; }  // the 3-D scene is not part of a 2-D transition
       const s = subplot(t);
       const size = (t.x || []).length;
       if (!covered.has(s) && (!(s in pick) || size < pick[s].size)) { pick[s] = { i: i, size: size }; }
@@ -516,12 +622,23 @@
     // animatable): plotly then recomputes the figure's defaults once.
     const layout = {};
     for (const name of Object.keys(change.ranges)) { layout[name] = { range: change.ranges[name] }; }
-    if (change.traces.length || Object.keys(layout).length) {
-      const still = bystanders(change.traces);
-      const data = change.traces.map(function (i) { return spec.data[i]; }).concat(
+    const flat = change.traces.filter(function (i) { return !isDeep(gd.data[i]); });
+    const deep = change.traces.filter(function (i) { return isDeep(gd.data[i]); });
+    if (flat.length || Object.keys(layout).length) {
+      const still = bystanders(flat);
+      const data = flat.map(function (i) { return spec.data[i]; }).concat(
         still.map(function (i) { return { x: gd.data[i].x, y: gd.data[i].y }; }));
-      await Plotly.animate(gd, { data: data, traces: change.traces.concat(still), layout: layout },
-                           NOW);
+      await Plotly.animate(gd, { data: data, traces: flat.concat(still), layout: layout }, NOW);
+    }
+    if (deep.length) {  // the 3-D view's paths: one restyle of what moved
+      holdCamera(gd.layout);
+      const update = {};
+      for (const key of MOVABLE) {
+        if (deep.some(function (i) { return key in spec.data[i]; })) {
+          update[key] = deep.map(function (i) { return spec.data[i][key]; });
+        }
+      }
+      await Plotly.restyle(gd, update, deep);
     }
   }
 
@@ -556,6 +673,12 @@
     // panel's own coordinates (not the nearest point of plotly's hover grid).
     gd.on("plotly_click", function (event) {
       const point = event && event.points && event.points[0];
+      if (point && point.data && point.data.type === "surface") {  // the 3-D view
+        if (Number.isFinite(point.x) && Number.isFinite(point.y)) {
+          sendValue({ kind: "click", x: point.x, y: point.y });
+        }
+        return;
+      }
       if (!point || !point.xaxis || point.xaxis._id !== "x" || point.yaxis._id !== "y") {
         return;
       }
@@ -619,6 +742,7 @@
       // window narrows) plotly's responsive mode re-measures it, and an iframe's body
       // has no height of its own.
       gd.style.height = Math.ceil(plotHeight) + "px";
+      if (gd.layout && gd.layout.uirevision === spec.layout.uirevision) { holdCamera(spec.layout); }
       await Plotly.react(gd, { data: spec.data, layout: spec.layout, config: config });
       window.optvizChart.full += 1;
       window.optvizChart.scale = scale;
