@@ -1,6 +1,6 @@
-"""No student can freeze the class: hostile links, and the budget of one rerun.
+"""No student can freeze the class: hostile links, the budget of one rerun, long work.
 
-Two layers, cheapest first:
+Three parts, cheapest first:
 
 * the link's parser (``optviz.ui.url.read_query``) on hostile text for every setting it
   knows: never an exception, a short warning for each refused value, nothing over a
@@ -8,12 +8,17 @@ Two layers, cheapest first:
 * the whole page (AppTest) on hostile links: no exception, one warning box, the defaults
   drawn; and the budget of one rerun (``limits.RUN_BUDGET``) applied to a link and to
   the steps slider alike;
+* the Network view's long work: one training at a time for the whole server, a waiting
+  session told so and free to stop waiting.
+
+Every loop is bounded in count and in time.
 """
 
 from __future__ import annotations
 
 import os
 import pathlib
+import threading
 import time
 
 import pytest
@@ -200,6 +205,74 @@ def test_a_hostile_formula_in_a_link_is_refused_fast_and_never_run(formula):
     (warning,) = warnings
     assert warning.startswith("Ignored `f=") and len(warning) < 600
     assert took < limits.FORMULA_SECONDS + 2  # (refused by the checks, never in SymPy)
+
+
+# --- long work: one network training at a time ----------------------------------------------
+
+
+@pytest.fixture
+def fake_training(monkeypatch):
+    """The Network view's tables with a training that runs until released: the epochs of
+    every training started, an event set once one runs, and the event that ends it."""
+    from collections import OrderedDict
+
+    from optviz.ui import network_view as nv
+
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def tables(**kw):
+        calls.append(kw["epochs"])
+        started.set()
+        assert release.wait(30)
+        return {"epochs": kw["epochs"]}
+
+    monkeypatch.setattr(nv.network, "tables", tables)
+    monkeypatch.setattr(nv, "_TABLES", OrderedDict())
+    monkeypatch.setattr(nv, "WAIT_POLL_S", 0.01)
+    return nv, started, release, calls
+
+
+def test_a_second_training_waits_its_turn_and_is_told(fake_training):
+    nv, started, release, calls = fake_training
+    assert limits.NETWORK_TRAININGS == 1
+    results = {}
+    first = threading.Thread(
+        target=lambda: results.update(first=nv.network_tables(7, 1, "tanh", (50,), False))
+    )
+    first.start()
+    assert started.wait(30)
+    waited: list[float] = []
+
+    def waiting(seconds: float) -> None:
+        waited.append(seconds)
+        if len(waited) == 3:  # told three times: let the first one finish
+            release.set()
+
+    same = nv.network_tables(7, 1, "tanh", (50,), False, waiting=waiting)
+    first.join(30)
+    assert not first.is_alive()
+    assert len(waited) >= 3 and waited == sorted(waited)
+    assert calls == [7] and same is results["first"]  # the same setting: trained once
+    told = len(waited)
+    other = nv.network_tables(8, 1, "tanh", (50,), False, waiting=waiting)  # no one ahead
+    assert calls == [7, 8] and other == {"epochs": 8} and len(waited) == told
+
+
+def test_a_session_that_stops_waiting_leaves_no_training_slot_held(fake_training):
+    nv, started, release, calls = fake_training
+    first = threading.Thread(target=lambda: nv.network_tables(7, 1, "tanh", (50,), False))
+    first.start()
+    assert started.wait(30)
+
+    def stopped(_seconds: float) -> None:
+        raise RuntimeError("the student moved on")  # (Streamlit raises its StopException)
+
+    with pytest.raises(RuntimeError):
+        nv.network_tables(9, 1, "tanh", (50,), False, waiting=stopped)
+    release.set()
+    first.join(30)
+    assert nv.network_tables(9, 1, "tanh", (50,), False, waiting=stopped) == {"epochs": 9}
+    assert calls == [7, 9]
 
 
 # --- the page (AppTest) ---------------------------------------------------------------------
