@@ -1,6 +1,6 @@
-"""No student can freeze the class: hostile links, the budget of one rerun, long work.
+"""No student can freeze the class: hostile links, forged messages, clients that vanish.
 
-Three parts, cheapest first:
+Three layers, cheapest first:
 
 * the link's parser (``optviz.ui.url.read_query``) on hostile text for every setting it
   knows: never an exception, a short warning for each refused value, nothing over a
@@ -8,21 +8,31 @@ Three parts, cheapest first:
 * the whole page (AppTest) on hostile links: no exception, one warning box, the defaults
   drawn; and the budget of one rerun (``limits.RUN_BUDGET``) applied to a link and to
   the steps slider alike;
-* the Network view's long work: one training at a time for the whole server, a waiting
-  session told so and free to stop waiting.
+* a real server (``streamlit run app.py`` on a free loopback port): websocket clients
+  that disconnect mid-run, that send garbage frames, text frames, forged widget values
+  and bogus fragment ids; afterwards ``/_stcore/health`` says ok and a new session still
+  gets its whole first run.
 
-Every loop is bounded in count and in time.
+Every loop is bounded in count and in time; the server tests wait on messages, not sleeps.
 """
 
 from __future__ import annotations
 
 import os
 import pathlib
+import socket
 import threading
 import time
+import urllib.parse
+import urllib.request
 
 import pytest
+from browser_support import running_app
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.testing.v1 import AppTest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect as ws_connect
 
 from optviz import limits, optimizers
 from optviz.ui import url
@@ -377,3 +387,235 @@ def test_the_steps_slider_is_held_to_the_budget_of_one_rerun():
     next(w for w in at.slider if w.key == "steps").set_value(limits.MAX_STEPS).run()
     assert widget_value(at, "steps") == limits.MAX_STEPS
     assert not any("steps asked for" in c.value for c in at.caption)
+
+
+# --- a real server --------------------------------------------------------------------------
+
+#: seconds any one wait on the server may take (a loaded 2-core machine)
+WAIT_S = 90
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with running_app(log) as base:
+        yield base, log
+
+
+def stream_url(base: str) -> str:
+    return base.replace("http://", "ws://") + "/_stcore/stream"
+
+
+def connect(base: str):
+    return ws_connect(stream_url(base), subprotocols=["streamlit"], open_timeout=30, max_size=None)
+
+
+def rerun(query: str = "", widgets=()) -> bytes:
+    msg = BackMsg()
+    msg.rerun_script.query_string = query
+    msg.rerun_script.page_script_hash = ""
+    for wid, value in widgets:
+        w = msg.rerun_script.widget_states.widgets.add()
+        w.id = wid
+        w.double_array_value.data.extend([value])
+    return msg.SerializeToString()
+
+
+def receive(ws, timeout: float, failure: str) -> bytes:
+    """The next message on ``ws`` within ``timeout`` seconds (else the test fails, saying
+    ``failure``)."""
+    try:
+        return ws.recv(timeout=timeout)
+    except TimeoutError:
+        pytest.fail(failure)
+
+
+def until_finished(ws) -> list:
+    """The elements of one whole run, up to its ``script_finished`` (bounded in time and
+    in messages); fails if the run does not finish."""
+    deadline = time.monotonic() + WAIT_S
+    elements = []
+    for _ in range(100_000):
+        left = deadline - time.monotonic()
+        assert left > 0, "the run did not finish in time"
+        msg = ForwardMsg()
+        msg.ParseFromString(receive(ws, left, "the run did not finish in time"))
+        kind = msg.WhichOneof("type")
+        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            elements.append(msg.delta.new_element)
+        if kind == "script_finished" and msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+            return elements
+    pytest.fail("too many messages for one run")
+
+
+def kinds(elements) -> list[str]:
+    return [e.WhichOneof("type") for e in elements]
+
+
+def healthy(base: str) -> bool:
+    return urllib.request.urlopen(base + "/_stcore/health", timeout=10).read() == b"ok"
+
+
+def assert_a_new_session_runs(base: str) -> list:
+    """Health says ok, and a new, well-behaved session gets its whole first run: the
+    chart, and no exception element."""
+    assert healthy(base)
+    with connect(base) as ws:
+        ws.send(rerun())
+        elements = until_finished(ws)
+    assert "exception" not in kinds(elements)
+    assert any(
+        e.WhichOneof("type") == "component_instance"
+        and e.component_instance.component_name.endswith("optviz_chart")
+        for e in elements
+    )
+    return elements
+
+
+def first_message(ws) -> None:
+    """Wait for the server's first message of a run (the run has started)."""
+    msg = ForwardMsg()
+    msg.ParseFromString(receive(ws, WAIT_S, "the run did not start in time"))
+
+
+def closed_by_server(ws) -> bool:
+    """Whether the server closes ``ws`` (bounded: it may also just ignore the message)."""
+    deadline = time.monotonic() + 20
+    try:
+        while time.monotonic() < deadline:
+            ws.recv(timeout=max(deadline - time.monotonic(), 0.01))
+    except TimeoutError:
+        return False
+    except ConnectionClosed:
+        return True
+    return False
+
+
+def test_clients_that_vanish_mid_run_leave_the_server_serving(server):
+    base, _log = server
+    for query in ("", "view=network&epochs=2", "view=sensitivity&res=100", "steps=5000"):
+        with connect(base) as ws:
+            ws.send(rerun(query))
+            first_message(ws)  # the run has started…
+        # …and the client is gone (a closing handshake)
+    with connect(base) as raw:  # one that vanishes without a closing handshake
+        raw.send(rerun("view=network&epochs=2"))
+        first_message(raw)
+        raw.socket.shutdown(socket.SHUT_RDWR)
+    assert_a_new_session_runs(base)
+
+
+TRAINING = "Training every configuration"
+
+
+def wait_for_progress(ws) -> None:
+    """Read ``ws``'s run until its network training shows its progress bar (fails if the
+    run finishes first, or in time)."""
+    deadline = time.monotonic() + WAIT_S
+    for _ in range(100_000):
+        left = deadline - time.monotonic()
+        assert left > 0, "no training started in time"
+        msg = ForwardMsg()
+        msg.ParseFromString(receive(ws, left, "no training started in time"))
+        kind = msg.WhichOneof("type")
+        assert kind != "script_finished", "the run finished without training"
+        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            element = msg.delta.new_element
+            if element.WhichOneof("type") == "progress" and TRAINING in element.progress.text:
+                return
+    pytest.fail("too many messages")
+
+
+def test_a_long_training_stops_when_its_client_goes(server):
+    """60 epochs × 3 seeds take minutes. A client that asks for them and goes stops the
+    training (Streamlit stops the run, and the training's progress bar is the first
+    Streamlit call that notices): the next client asking for the same tables trains them
+    itself — had the first training gone on, it would wait its turn and then find them
+    trained. That one goes too, and a new session still gets its first run."""
+    base, _log = server
+    query = "view=network&epochs=60&seeds=3"
+    with connect(base) as first:
+        first.send(rerun(query))
+        wait_for_progress(first)
+    with connect(base) as second:
+        second.send(rerun(query))
+        wait_for_progress(second)
+    assert_a_new_session_runs(base)
+
+
+def test_garbage_frames_close_that_connection_only(server):
+    base, _log = server
+    frames = [
+        b"\x00",
+        b"\xff" * 64,
+        os.urandom(4096),
+        b"\x0a\xff\xff\xff\xff\x0f",  # a field's length far past the end
+        b"\x08" + b"\xff" * 20,  # a varint that never ends
+    ]
+    closed = 0
+    for frame in frames:
+        with connect(base) as ws:
+            ws.send(frame)
+            closed += closed_by_server(ws)
+    with connect(base) as ws:
+        ws.send("a text frame: Streamlit speaks binary protobufs")
+        closed += closed_by_server(ws)
+    assert closed >= len(frames)  # (each a protocol error: that connection is closed)
+    assert_a_new_session_runs(base)
+
+
+def test_forged_widget_values_over_their_ceilings_are_not_run(server):
+    base, _log = server
+    with connect(base) as ws:
+        ws.send(rerun())
+        elements = until_finished(ws)
+        ids = {
+            getattr(e, e.WhichOneof("type")).label: getattr(e, e.WhichOneof("type")).id
+            for e in elements
+            if e.WhichOneof("type") == "slider"
+        }
+        forged = [
+            (ids["Number of steps"], 1e9),
+            (ids["how many ghost paths"], 1e6),
+            (ids["σ (noise scale)"], 1e300),
+            ("$$ID-not-a-widget-steps", 1e9),
+        ]
+        started = time.monotonic()
+        ws.send(rerun(widgets=forged))
+        elements = until_finished(ws)
+        took = time.monotonic() - started
+        link = next(
+            e.code.code_text
+            for e in elements
+            if e.WhichOneof("type") == "code" and e.code.code_text.startswith("http")
+        )
+        params = dict(p.split("=", 1) for p in link.split("?", 1)[-1].split("&") if "=" in p)
+        assert int(params.get("steps", DEFAULT_STEPS)) <= limits.MAX_STEPS
+        assert int(params.get("ghosts", 15)) <= limits.MAX_GHOSTS
+        assert float(params.get("noise", 0)) <= limits.MAX_NOISE
+        assert "exception" not in kinds(elements)
+        assert took < WAIT_S
+        # a fragment that does not exist, a page that does not exist
+        bogus = BackMsg()
+        bogus.rerun_script.fragment_id = "no-such-fragment"
+        ws.send(bogus.SerializeToString())
+        bogus = BackMsg()
+        bogus.rerun_script.page_script_hash = "x" * 10_000
+        ws.send(bogus.SerializeToString())
+        ws.send(rerun("steps=" + "9" * 100_000))
+        elements = until_finished(ws)
+        assert "exception" not in kinds(elements)
+    assert_a_new_session_runs(base)
+
+
+def test_a_hostile_link_through_the_server_warns_and_runs(server):
+    base, _log = server
+    hostile = {**HOSTILE_LINK, "objective": "custom", "f": HOSTILE_FORMULAS[0]}
+    query = urllib.parse.urlencode(hostile)
+    with connect(base) as ws:
+        ws.send(rerun(query))
+        elements = until_finished(ws)
+    alerts = [e.alert.body for e in elements if e.WhichOneof("type") == "alert"]
+    assert any("Ignored" in a and "from the link" in a for a in alerts)
+    assert "exception" not in kinds(elements)
+    assert_a_new_session_runs(base)
