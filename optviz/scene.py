@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from . import objectives, optimizers
+from . import limits, objectives, optimizers
 from .formula import from_expression
 from .objectives import Objective
 from .optimizers import Optimizer
@@ -60,7 +60,8 @@ CUSTOM = "custom"
 DEFAULT_OBJECTIVE = "rosenbrock"
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adagrad", "adadelta")
 DEFAULT_STEPS = 500
-STEPS_RANGE = (10, 5000)
+#: fewest and most steps (:mod:`optviz.limits`)
+STEPS_RANGE = (limits.MIN_STEPS, limits.MAX_STEPS)
 
 
 @dataclass(frozen=True)
@@ -325,6 +326,22 @@ class Scene:
     def sigma(self) -> float:
         """The gradient-noise σ the runs use: ``noise`` × 10^k (noise scales with f)."""
         return self.transform.noise(self.noise)
+
+    @property
+    def float_path(self) -> bool:
+        """Whether the runs go float by float (the objective's gradient has a float path:
+        ``Objective.scalar_grad``), ~5× cheaper a step than NumPy arrays. False when the
+        objective cannot be built (nothing is run then)."""
+        try:
+            return self.run_objective().scalar_grad is not None
+        except (KeyError, ValueError):
+            return False
+
+    def max_steps(self) -> int:
+        """The most steps this scene's runs may have within the server's budget for one
+        rerun (:func:`optviz.limits.max_steps`: it depends on the number of runs and on
+        :attr:`float_path`)."""
+        return limits.max_steps(len(self.optimizers), self.float_path)
 
     # -- the optimizers --------------------------------------------------------
 

@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from .. import objectives
+from .. import limits, objectives
 from ..objectives import Objective
 from .build import DEFAULT_BOUNDS
 from .cache import objective_of
 from .errors import ExpressionError
 
-#: The plot window must lie within ±this (the runner's default box).
-MAX_BOUND = 1e6
+#: The plot window must lie within ±this (the runner's default box; :mod:`optviz.limits`).
+MAX_BOUND = limits.MAX_WINDOW
 
 
 def _real(v: Any) -> bool:

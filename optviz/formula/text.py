@@ -22,11 +22,12 @@ import keyword
 import re
 import unicodedata
 
+from .. import limits
 from .errors import ExpressionError, ordinal
 from .vocabulary import FUNCTION_LIST, FUNCTIONS, HELP
 
-#: Longest accepted formula, in characters.
-MAX_LENGTH = 300
+#: Longest accepted formula, in characters (:mod:`optviz.limits`).
+MAX_LENGTH = limits.MAX_FORMULA_LENGTH
 
 # Characters read as another: pasted maths. NBSP and friends are plain spaces.
 _ALIASES = {

@@ -44,23 +44,24 @@ import re
 import warnings
 from dataclasses import dataclass, field, replace
 
+from .. import limits
 from ..numbers import message_number
 from .errors import ExpressionError, ordinal
 from .text import check_tokens, normalise
 from .vocabulary import CONSTANTS, FUNCTION_LIST, FUNCTIONS, HELP, VARIABLES
 
 #: Most nodes in the syntax tree (numbers, names, operators, calls).
-MAX_NODES = 200
+MAX_NODES = limits.MAX_FORMULA_NODES
 #: Deepest nesting of brackets/functions/operators (a run of + - or of * / is one level).
-MAX_DEPTH = 30
+MAX_DEPTH = limits.MAX_FORMULA_DEPTH
 #: Largest size of a number literal.
-MAX_NUMBER = 10**12
+MAX_NUMBER = limits.MAX_FORMULA_NUMBER
 #: Largest size of a constant exponent.
-MAX_EXPONENT = 100
+MAX_EXPONENT = limits.MAX_FORMULA_EXPONENT
 #: Largest product of nested constant exponents, as in ``(x^a)^b``.
-MAX_DEGREE = 1000
+MAX_DEGREE = limits.MAX_FORMULA_DEGREE
 #: Deepest nesting of exponentials (``exp()`` or a power with x or y in its exponent).
-MAX_EXP_NESTING = 2
+MAX_EXP_NESTING = limits.MAX_FORMULA_EXP_NESTING
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,13 @@ import threading
 import time
 from typing import Any
 
+from .. import limits
 from .build import build_guarded
 from .errors import ExpressionError
 from .tree import parse
 
 #: Seconds the worker process may take to build a new formula.
-TIMEOUT_SECONDS = 3.0
+TIMEOUT_SECONDS = limits.FORMULA_SECONDS
 #: Seconds a new worker process may take to start (import NumPy and SymPy).
 STARTUP_TIMEOUT_SECONDS = 60.0
 #: Extra address space (bytes) the worker may allocate on Linux before MemoryError.

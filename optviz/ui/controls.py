@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from .. import objectives, optimizers
+from .. import limits, objectives, optimizers
 from ..formula import suggest_bounds
 from ..numbers import slider_value
 from ..optimizers import HyperParam
@@ -27,6 +27,7 @@ from .state import (
     DEFAULT_OBJECTIVE,
     DEFAULT_WINDOW,
     GHOST_COUNTS,
+    MAX_NOISE,
     SCALE_EXPONENTS,
     SPEEDS,
     STAGE,
@@ -49,8 +50,10 @@ from .state import (
     variant_key,
 )
 
-#: at most this many runs of one optimizer side by side
-MAX_INSTANCES = 4
+#: at most this many runs of one optimizer side by side (:mod:`optviz.limits`)
+MAX_INSTANCES = limits.MAX_INSTANCES
+#: session-state key: (steps asked for, steps run) when the budget lowered the steps
+STEPS_CAPPED = "_steps_capped"
 
 
 def custom_window(state: Any) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -200,7 +203,21 @@ def settle_controls() -> tuple[Scene, Presentation]:
     for key in chosen:
         for hp in optimizers.get(key).hyperparams:
             _settle_hyperparam(key, hp)
+    _settle_steps(scene_of(state)[0])
     return scene_of(state)
+
+
+def _settle_steps(scene: Scene) -> None:
+    """The steps within the budget of one rerun (:meth:`Scene.max_steps`: fewer for many
+    runs), remembered with what was asked for so that the sidebar can say so."""
+    state = st.session_state
+    ceiling = scene.max_steps()
+    runs = len(scene.optimizers)
+    if scene.steps > ceiling:
+        state[STEPS_CAPPED] = (scene.steps, ceiling, runs)
+        state["steps"] = ceiling
+    elif state.get(STEPS_CAPPED) and state[STEPS_CAPPED][1:] != (scene.steps, runs):
+        state.pop(STEPS_CAPPED)  # (a new value within the budget, or other runs)
 
 
 def write_scene(
@@ -289,8 +306,20 @@ def sidebar_top() -> None:
         help="or click a point on the contour",
     )
     sb.slider(
-        "Number of steps", min_value=STEPS_RANGE[0], max_value=STEPS_RANGE[1], step=10, key="steps"
+        "Number of steps",
+        min_value=STEPS_RANGE[0],
+        max_value=STEPS_RANGE[1],
+        step=limits.STEPS_GRAIN,
+        key="steps",
     )
+    capped = st.session_state.get(STEPS_CAPPED)
+    if capped:
+        asked, ran, runs = capped
+        sb.caption(
+            f":material/speed: {asked} steps asked for; {ran} run: at most "
+            f"{limits.RUN_BUDGET:,} run-steps per rerun ({runs} runs here), so that one "
+            "student's setting cannot slow down the class. Fewer runs allow more steps."
+        )
     sb.select_slider(
         "Playback speed",
         options=list(SPEEDS),
@@ -500,7 +529,7 @@ def sidebar_bottom() -> None:
         noise = st.slider(
             "σ (noise scale)",
             min_value=0.0,
-            max_value=5.0,
+            max_value=MAX_NOISE,
             step=0.05,
             key="noise",
             help="Gaussian noise added to every gradient; the same noise for every optimizer",

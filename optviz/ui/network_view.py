@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -21,16 +22,16 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from .. import network, optimizers
+from .. import limits, network, optimizers
 from ..network import GOOD_ERROR, PAPER_EPS, PAPER_LRS, PAPER_RHOS, TABLE1, TABLE2
 from ..network_figures import curves_figure, rates_figure, tables_figure
 from ..numbers import slider_value
 from .markup import escape
 from .state import Presentation
 
-EPOCHS = (1, 2, 3, 4, 6, 10, 15, 20, 30, 40, 60)
-SEEDS = (1, 3)
-HIDDEN = ("100, 100", "30, 30", "50", "300, 100", "100, 100, 100")
+EPOCHS = limits.NETWORK_EPOCHS
+SEEDS = limits.NETWORK_SEEDS
+HIDDEN = limits.NETWORK_HIDDEN
 #: session-state keys of the view's controls, their defaults, and the link's names
 EPOCHS_KEY, SEEDS_KEY, ACT_KEY, HIDDEN_KEY, KERAS_KEY = (
     "net_epochs",
@@ -71,6 +72,20 @@ def hidden_sizes(text: str) -> tuple[int, ...]:
 _TABLES: OrderedDict[tuple, dict[str, network.NetworkResult]] = OrderedDict()
 _TABLES_LOCK = threading.Lock()
 KEPT_TABLES = 8
+#: held while a training runs: at most :data:`optviz.limits.NETWORK_TRAININGS` at a time
+#: for the whole server (every session's request waits its turn)
+_TRAINING = threading.BoundedSemaphore(limits.NETWORK_TRAININGS)
+#: how often a waiting session looks again (and calls its ``waiting``: a Streamlit call, so
+#: a student who moves on stops waiting)
+WAIT_POLL_S = 0.5
+
+
+def _cached(key: tuple) -> dict[str, network.NetworkResult] | None:
+    with _TABLES_LOCK:
+        if key in _TABLES:
+            _TABLES.move_to_end(key)
+            return _TABLES[key]
+    return None
 
 
 def network_tables(
@@ -80,26 +95,41 @@ def network_tables(
     hidden: tuple[int, ...],
     keras: bool,
     progress: Callable[[float], Any] | None = None,
+    waiting: Callable[[float], Any] | None = None,
 ) -> dict[str, network.NetworkResult]:
     """The four sweeps of Tables 1–2 (:func:`optviz.network.tables`), trained once per
-    setting; ``progress(fraction)`` is told how far the training is."""
+    setting; ``progress(fraction)`` is told how far the training is.
+
+    At most :data:`optviz.limits.NETWORK_TRAININGS` trainings run at a time, whichever
+    sessions asked: another request waits, calling ``waiting(seconds waited)`` every
+    :data:`WAIT_POLL_S` (it may raise to stop waiting: Streamlit's stop of a rerun), and
+    finds the tables already trained when the running training was the same setting."""
     key = (int(epochs), int(n_seeds), str(activation), tuple(hidden), bool(keras))
-    with _TABLES_LOCK:
-        if key in _TABLES:
-            _TABLES.move_to_end(key)
-            return _TABLES[key]
-    results = network.tables(
-        epochs=epochs,
-        seeds=tuple(range(n_seeds)),
-        activation=activation,
-        hidden=hidden,
-        adadelta_fixed={"lr": KERAS_LR} if keras else None,
-        progress=progress,
-    )
-    with _TABLES_LOCK:
-        _TABLES[key] = results
-        while len(_TABLES) > KEPT_TABLES:
-            _TABLES.popitem(last=False)
+    found = _cached(key)
+    if found is not None:
+        return found
+    started = time.monotonic()
+    while not _TRAINING.acquire(timeout=WAIT_POLL_S):
+        if waiting is not None:
+            waiting(time.monotonic() - started)
+    try:
+        found = _cached(key)  # (trained by the session this one waited for)
+        if found is not None:
+            return found
+        results = network.tables(
+            epochs=epochs,
+            seeds=tuple(range(n_seeds)),
+            activation=activation,
+            hidden=hidden,
+            adadelta_fixed={"lr": KERAS_LR} if keras else None,
+            progress=progress,
+        )
+        with _TABLES_LOCK:  # (before the next in line looks)
+            _TABLES[key] = results
+            while len(_TABLES) > KEPT_TABLES:
+                _TABLES.popitem(last=False)
+    finally:
+        _TRAINING.release()
     return results
 
 
@@ -249,8 +279,15 @@ def network_view(presentation: Presentation) -> None:
     def progress(fraction: float) -> None:
         bar.progress(min(max(fraction, 0.0), 1.0), text="Training every configuration…")
 
+    def waiting(seconds: float) -> None:
+        bar.info(
+            f"Waiting for another training on this server to finish ({seconds:.0f} s so far): "
+            "one network trains at a time, so that the class's other pages keep answering.",
+            icon=":material/hourglass_top:",
+        )
+
     try:
-        results = network_tables(epochs, n_seeds, activation, hidden, keras, progress)
+        results = network_tables(epochs, n_seeds, activation, hidden, keras, progress, waiting)
     except ValueError as err:
         bar.empty()
         st.error(f"This network cannot be trained: {escape(err)}")

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from .. import optimizers, sweeps
+from .. import limits, optimizers, sweeps
 from ..figures import SpecFigure
 from ..numbers import share, slider_value
 from ..runner import run
@@ -78,16 +78,16 @@ KEEP = {
 
 METRICS = ("final", "best", "steps", "distance")
 DEFAULT_METRIC = "final"
-RESOLUTIONS = (10, 20, 30, 50, 100)
+RESOLUTIONS = limits.RESOLUTIONS
 DEFAULT_RESOLUTION = 30
 #: steps × cells allowed per optimizer's sweep
-WORK_BUDGET = 2e7
+WORK_BUDGET = limits.WORK_BUDGET
 #: ADADELTA's grid: its sliders' ranges at the chosen resolution, or the paper's 3 × 4
 GRIDS = ("sliders", "paper")
 DEFAULT_GRID = "sliders"
 GRID_LABELS = {"sliders": "its sliders' ranges", "paper": "the paper's 3 × 4"}
 SIGMAS = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
-N_SEEDS = 5
+N_SEEDS = limits.NOISE_SEEDS
 REFERENCE_SIGMA = 1.0
 
 DEFAULTS = {

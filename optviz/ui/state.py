@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .. import lessons, objectives, optimizers
+from .. import lessons, limits, objectives, optimizers
 from ..figures import THEMES, colour_of
 from ..optimizers import HyperParam
 from ..scene import (
@@ -92,8 +92,8 @@ def shared_step(state: Mapping[str, Any], steps: int) -> int:
 
 SCALE_EXPONENTS = tuple(range(-3, 4))
 STRETCHES = (0.01, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0)
-GHOST_COUNTS = (10, 30)
-MAX_NOISE = 5.0
+GHOST_COUNTS = limits.GHOST_COUNTS
+MAX_NOISE = limits.MAX_NOISE
 #: the views the page offers, in the order of its tabs (their titles: ``page.VIEWS``)
 VIEWS = ("trajectories", "sensitivity", "network", "lessons")
 DEFAULT_FORMULA = "x^4 + y^2"
@@ -114,7 +114,7 @@ def label_key(key: str) -> str:
 #: the session-state key of the runs that ignore the robustness demos' transform
 UNTRANSFORMED = "untransformed"
 #: the longest legend label a user may type
-MAX_LABEL = 40
+MAX_LABEL = limits.MAX_LABEL
 
 
 def clean_label(text: Any) -> str:
@@ -425,7 +425,7 @@ CONTROLS: tuple[Control, ...] = (
         "ghosts",
         int,
         lambda v: GHOST_COUNTS[0] <= v <= GHOST_COUNTS[1],
-        lambda: "a count from 10 to 30 is needed",
+        lambda: f"a count from {GHOST_COUNTS[0]} to {GHOST_COUNTS[1]} is needed",
     ),
 )
 

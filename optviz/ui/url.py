@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from .. import lessons, objectives, optimizers
+from .. import lessons, limits, objectives, optimizers
 from ..numbers import query_text, slider_value
 from . import network_view as nv
 from .controls import custom_objective
@@ -58,6 +58,7 @@ from .state import (
     options_for,
     parse_flag,
     parse_number,
+    scene_of,
     variant_key,
 )
 
@@ -172,8 +173,11 @@ def _read_custom(params: Mapping[str, str], values: dict[str, Any], bad: Any) ->
         if key in params:
             try:
                 given[key] = parse_number(params[key])
+                if abs(given[key]) > limits.MAX_WINDOW:
+                    del given[key]
+                    raise ValueError
             except ValueError:
-                bad(key, params[key], "a number is needed")
+                bad(key, params[key], f"a number within ±{limits.MAX_WINDOW:g} is needed")
     trial = {**window, **given}
     if given and not (trial["xmin"] < trial["xmax"] and trial["ymin"] < trial["ymax"]):
         bad(
@@ -273,12 +277,19 @@ def _read_optimizers(params: Mapping[str, str], values: dict[str, Any], bad: Cal
     """The runs compared ("opt=sgd,adadelta,adadelta~2"), each a registered key or a second
     (third, …) run of one ("<key>~n"); the untransformed ones among them ("orig=…")."""
     if "opt" in params:
-        keys = [k for k in params["opt"].split(",") if k]
+        keys = list(dict.fromkeys(k for k in params["opt"].split(",") if k))
         if not keys or any(not _run_key(k) for k in keys):
             known = ", ".join(optimizers.names())
-            bad("opt", params["opt"], f"known optimizers are {known} (a second run: adadelta~2)")
+            bad(
+                "opt",
+                params["opt"],
+                f"known optimizers are {known} (a second run: adadelta~2, "
+                f"up to ~{limits.MAX_INSTANCES})",
+            )
+        elif len(keys) > limits.MAX_RUNS:
+            bad("opt", params["opt"], f"at most {limits.MAX_RUNS} runs are compared")
         else:
-            values["optimizers"] = list(dict.fromkeys(keys))
+            values["optimizers"] = keys
     if "orig" in params:  # (those not compared are left out: state.scene_of)
         keys = [k for k in params["orig"].split(",") if k]
         if not keys or any(not _run_key(k) for k in keys):
@@ -290,7 +301,27 @@ def _read_optimizers(params: Mapping[str, str], values: dict[str, Any], bad: Cal
 def _run_key(key: str) -> bool:
     """Whether ``key`` names a registered optimizer or an instance of one."""
     base = optimizers.spec_key(key)
-    return base in optimizers.REGISTRY and (key == base or optimizers.instance_number(key) > 1)
+    number = optimizers.instance_number(key)
+    return base in optimizers.REGISTRY and (key == base or 1 < number <= limits.MAX_INSTANCES)
+
+
+def _read_budget(values: dict[str, Any], warnings: list[str]) -> None:
+    """The link's steps within the budget of one rerun (:meth:`Scene.max_steps`, as the
+    sidebar's steps are): more runs allow fewer steps. Over it, the most it allows."""
+    if "steps" not in values and "optimizers" not in values:
+        return
+    defaults = all_defaults(values.get("objective", "rosenbrock"))
+    if values.get("lesson"):
+        defaults = lesson_state(lessons.get(values["lesson"]), values.get(STAGE, 0))
+    scene, _ = scene_of({**defaults, **values})
+    ceiling = scene.max_steps()
+    if scene.steps > ceiling:
+        values["steps"] = ceiling
+        warnings.append(
+            f"Lowered {code(f'steps={scene.steps}')} from the link to {ceiling}: at most "
+            f"{limits.RUN_BUDGET:,} run-steps per rerun, and this link compares "
+            f"{len(scene.optimizers)} runs."
+        )
 
 
 def _read_stage(params: Mapping[str, str], values: dict[str, Any], bad: Callable) -> None:
@@ -326,6 +357,7 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
     warnings: list[str] = []
 
     def bad(name: str, text: str, why: str) -> None:
+        name = name if len(name) <= 40 else name[:37] + "…"  # (a name the app does not know)
         shown = text if len(text) <= 40 else text[:37] + "…"
         warnings.append(  # the link's text as typed: a code span; the reason escaped
             f"Ignored {code(f'{name}={shown}')} from the link: {escape(why)}; using the default."
@@ -357,6 +389,12 @@ def read_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
                 bad(qname, text, "not a setting of this app")
             continue
         _read_dotted(qname, text, values, bad)
+    _read_budget(values, warnings)
+    if len(warnings) > limits.MAX_LINK_WARNINGS:
+        more = len(warnings) - limits.MAX_LINK_WARNINGS + 1
+        warnings[limits.MAX_LINK_WARNINGS - 1 :] = [
+            f"… and {more} more settings of the link were ignored; using the defaults."
+        ]
     return values, warnings
 
 
