@@ -15,6 +15,11 @@ are exactly those of :func:`optviz.run` with that configuration:
 :func:`grid_score` turns a sweep into "how much of the optimizer's own grid works", and
 :func:`default_grid` builds a grid from an optimizer's slider ranges.
 
+The same loop runs rows with their own start and their own noise row: :func:`sigma_sweep`
+(one configuration, every noise scale σ × seed as one batch) and :func:`basins` (one
+configuration from a grid of starts: which listed minimum each reaches, and in how many
+steps). Each row equals the one-start :func:`optviz.run` with that start, seed and σ.
+
 The loop runs the batch in chunks of at most :data:`CHUNK_ROWS` rows, in the calling
 thread unless :data:`THREADS` > 1 (then chunks go to a thread pool; NumPy releases the GIL
 inside its loops). Chunks are independent rows, so the split changes no number. Threads
