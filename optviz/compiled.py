@@ -99,7 +99,7 @@ COMPILE_LIMIT_S = 120.0
 #: same bits — see the module docstring for where it could be more).
 ULP_BOUND = 4
 #: Bump when the kernel's template changes (it is part of the on-disk key).
-KERNEL_VERSION = 1
+KERNEL_VERSION = 2
 
 
 class CompiledUnavailable(RuntimeError):
@@ -393,7 +393,8 @@ def _source(layout: tuple, n_fields: int, expr: sp.Expr) -> str:
     stores = "\n".join(
         f"                {w(f's{k}{c}')} = f{c}[{k}]" for k in range(n_fields) for c in "xy"
     )
-    args = ", ".join(["x0", "y0", *(f"i_{a}" for a in (*hp_args, *inits))])
+    args = ", ".join(["i_x0", "i_y0", "i_best0", "i_stt0", "nrow",
+                      *(f"i_{a}" for a in (*hp_args, *inits))])  # fmt: skip
     template = _TEMPLATE
     for name, text in {
         "CHUNK_": str(CHUNK),
@@ -443,7 +444,7 @@ def grad(x, y):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def kernel(«ARGS_», xi, noisy, steps, box, f_min, has_min, tol, best0, stt0,
+def kernel(«ARGS_», xi, noisy, steps, box, f_min, has_min, tol,
            c_lo, c_hi, o_final, o_best, o_stt, o_div, o_px, o_py):
     n = o_final.shape[0]
     w = numpy.empty((ROWS, CHUNK))
@@ -453,25 +454,24 @@ def kernel(«ARGS_», xi, noisy, steps, box, f_min, has_min, tol, best0, stt0,
         m = min(CHUNK, n - lo)
         for j in range(m):
             i = lo + j
-            «px» = x0
-            «py» = y0
-            «best» = best0
-            «stt» = stt0
+            «px» = i_x0[i]
+            «py» = i_y0[i]
+            «best» = i_best0[i]
+            «stt» = i_stt0[i]
             «div» = -1.0
             «last» = NAN
             «alive» = 1.0
 «FILL_»
         for t in range(1, steps + 1):
-            nx = xi[t - 1, 0]
-            ny = xi[t - 1, 1]
             ft = float(t)
             count = 0
             for j in range(m):
                 hp = HP(«HP_»)
                 gx, gy = grad(«px», «py»)
                 if noisy:
-                    gx = gx + nx
-                    gy = gy + ny
+                    r = nrow[lo + j]
+                    gx = gx + xi[t - 1, r, 0]
+                    gy = gy + xi[t - 1, r, 1]
                 ux, fx, _ = rule(gx, «FX_», hp, math.sqrt)
                 uy, fy, _ = rule(gy, «FY_», hp, math.sqrt)
 «STORES_»
@@ -567,8 +567,10 @@ def _compile(entry: _Kernel, key: tuple, opt: optimizers.Optimizer, layout: tupl
         kernel = _load(key, opt.rule, layout, n_fields, expr)
         # compile (or load from disk) for the one signature every call uses
         hp = [np.zeros(1, dtype=np.bool_ if k == "b" else np.float64) + 0.5 for _, k in layout]
-        _call(kernel, 0.5, 0.5, hp, [np.zeros(1)] * (2 * n_fields), np.zeros((1, 2)), False,
-              1, 1.0, 0.0, True, 1e-6, 1.0, -1, _outputs(1))  # fmt: skip
+        one = np.full((1, 2), 0.5)
+        _call(kernel, one, hp, [np.zeros(1)] * (2 * n_fields), np.zeros((1, 1, 2)),
+              np.zeros(1, dtype=np.int64), False, 1, 1.0, 0.0, True, 1e-6, np.ones(1),
+              np.zeros(1, dtype=bool), _outputs(1))  # fmt: skip
         entry.run = kernel
     except Exception as err:  # numba's errors are many; any means "use NumPy"
         entry.error = f"{type(err).__name__}: {str(err).strip().splitlines()[0][:300]}"
@@ -582,13 +584,23 @@ def _outputs(n: int) -> tuple[Array, ...]:
             np.empty(n), np.empty(n))  # fmt: skip
 
 
-def _call(kernel: Callable, x0: float, y0: float, hp: list, inits: list, xi: Array,
+def _call(kernel: Callable, starts: Array, hp: list, inits: list, xi: Array, nrow: Array,
           noisy: bool, steps: int, box: float, f_min: float, has_min: bool, tol: float,
-          best0: float, stt0: int, outs: tuple, threads: int = 1) -> None:  # fmt: skip
+          best0: Array, hit0: Array, outs: tuple, threads: int = 1) -> None:  # fmt: skip
     """Run every chunk of :data:`CHUNK` cells, split over ``threads`` threads (the kernel
-    releases the GIL); chunks are independent cells, so the split changes no number."""
-    args = (float(x0), float(y0), *hp, *inits, xi, bool(noisy), int(steps), float(box),
-            float(f_min), bool(has_min), float(tol), float(best0), int(stt0))  # fmt: skip
+    releases the GIL); chunks are independent cells, so the split changes no number.
+    Cell ``i`` starts at ``starts[i]`` (its value ``best0[i]``, already within the
+    tolerance where ``hit0[i]``) and adds noise row ``nrow[i]`` of ``xi`` (steps, K, 2)."""
+    starts = np.asarray(starts, dtype=np.float64)
+    per_cell = (
+        np.ascontiguousarray(starts[:, 0]),
+        np.ascontiguousarray(starts[:, 1]),
+        np.ascontiguousarray(best0, dtype=np.float64),
+        np.where(hit0, 0.0, -1.0),
+        np.ascontiguousarray(nrow, dtype=np.int64),
+    )
+    args = (*per_cell, *hp, *inits, np.ascontiguousarray(xi, dtype=np.float64), bool(noisy),
+            int(steps), float(box), float(f_min), bool(has_min), float(tol))  # fmt: skip
     chunks = -(-len(outs[0]) // kernel.py_func.__globals__["CHUNK"])  # the kernel's own
     threads = max(1, min(threads, chunks))
     bounds = [chunks * k // threads for k in range(threads + 1)]
@@ -646,23 +658,26 @@ def sweep_into(
     optimizer_name: str,
     columns: Mapping[str, Array],
     fixed: Mapping[str, float],
-    start: tuple[float, float],
+    starts: Array,
     steps: int,
     xi: Array | None,
+    noise_row: Array,
     box: float,
     f_min: float | None,
     tol: float,
-    best0: float,
-    hit0: bool,
+    best0: Array,
+    hit0: Array,
     out: Any,
     *,
     wait: float | None,
 ) -> bool:
     """Run the sweep's cells with the compiled kernel, writing ``out`` (the
-    :class:`optviz.sweeps._Outputs` of the NumPy loop) as it would. ``wait``: seconds to
-    wait for a kernel still compiling (None: :data:`COMPILE_LIMIT_S`, then raise
-    :class:`CompiledUnavailable`; a number: return False when it is not ready by then,
-    or when it cannot be made)."""
+    :class:`optviz.sweeps._Outputs` of the NumPy loop) as it would: cell ``i`` from
+    ``starts[i]`` (``f`` there ``best0[i]``; ``hit0[i]``: already within ``tol``), adding
+    noise row ``noise_row[i]`` of ``xi`` (``(steps, K, 2)``, σ applied; None: no noise).
+    ``wait``: seconds to wait for a kernel still compiling (None: :data:`COMPILE_LIMIT_S`,
+    then raise :class:`CompiledUnavailable`; a number: return False when it is not ready
+    by then, or when it cannot be made)."""
     strict = wait is None
     try:
         if numba is None:
@@ -687,13 +702,13 @@ def sweep_into(
             raise
         raise CompiledUnavailable(f"{optimizer_name} on {objective.name}: {err}") from err
     inits = [np.array(f[:, c], dtype=np.float64, order="C") for f in state for c in (0, 1)]
-    noise = np.zeros((max(steps, 1), 2)) if xi is None else np.ascontiguousarray(xi[:, 0, :])
+    noise = np.zeros((max(steps, 1), 1, 2)) if xi is None else xi
+    rows = np.zeros(size, dtype=np.int64) if xi is None else noise_row
     has_min = f_min is not None
     px, py = np.empty(size), np.empty(size)
     outs = (out.final_value, out.best_value, out.steps_to_tol, out.diverged_at, px, py)
-    stt0 = 0 if hit0 else -1
-    _call(entry.run, start[0], start[1], hp, inits, noise, xi is not None, steps, box,
-          f_min if has_min else 0.0, has_min, tol, best0, stt0, outs, THREADS)  # fmt: skip
+    _call(entry.run, starts, hp, inits, noise, rows, xi is not None, steps, box,
+          f_min if has_min else 0.0, has_min, tol, best0, hit0, outs, THREADS)  # fmt: skip
     out.final_position[:, 0] = px
     out.final_position[:, 1] = py
     return True

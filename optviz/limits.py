@@ -20,8 +20,9 @@ time for the whole server, the others waiting with a message).
 
 Measured costs below are cold (nothing cached), on 2026-12-03, at a load average of
 0.2–1 unless said (the machine is shared with two other developers: rough numbers).
-Not yet within the bound: the Sensitivity view's σ chart on an objective without a float
-path (:data:`NOISE_SEEDS`).
+The Sensitivity view's first visit runs every shown optimizer's sweep and σ chart on the
+script thread, one after the other: about 1–3 s per optimizer on NumPy, less once the
+compiled kernels are ready (:data:`NOISE_SEEDS`, :data:`WORK_BUDGET`).
 """
 
 from __future__ import annotations
@@ -150,10 +151,12 @@ RESOLUTIONS = (10, 20, 30, 50, 100)
 #: steps, Rosenbrock): the view sweeps every selected optimizer, so up to seven times that
 #: on its first visit (then cached for every session).
 WORK_BUDGET = 2e7
-#: Seeds of the σ chart (its seven σ values each run this many times): 35 runs of one
-#: optimizer, 1.1 s at 5000 steps on Rosenbrock but 11 s on Rastrigin (no float path):
-#: over the bound, and not yet bounded (run one by one on the script thread).
-NOISE_SEEDS = 5
+#: Seeds of the σ chart (its seven σ values each run this many times): 140 runs of one
+#: optimizer as one batch (:func:`optviz.sweeps.sigma_sweep`), at 5000 steps 1.2 s on
+#: NumPy on Rastrigin and Rosenbrock (ADADELTA; SGD 0.03 s on Rosenbrock's float path),
+#: 0.1–0.15 s once its compiled kernel is ready. (Run one by one, 5 seeds took 11 s on
+#: Rastrigin.) Still on the script thread, for every shown optimizer.
+NOISE_SEEDS = 20
 
 # --- the Network view -----------------------------------------------------------------------
 

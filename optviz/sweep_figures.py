@@ -1,7 +1,7 @@
 """Pure Plotly builders for the Sensitivity view: sweeps in, ``SpecFigure`` out.
 
 No Streamlit and no optimizing here: :mod:`optviz.sweeps` computes the grids, this module
-draws them. Three figures:
+draws them. Four figures:
 
 * :func:`heatmap_figure` — one panel per optimizer over its default grid
   (:func:`optviz.sweeps.default_grid`): ADADELTA over ρ × ε, momentum over η × β, ADAGRAD
@@ -20,6 +20,8 @@ draws them. Three figures:
   diverged (:func:`optviz.sweeps.grid_score`), as stacked bars.
 * :func:`noise_figure` — final loss against the gradient-noise scale σ, one line per
   optimizer (log y when the function has a minimum).
+* :func:`basin_figure` — which listed minimum each start reaches
+  (:func:`optviz.sweeps.basins`), one map per optimizer, coloured by minimum.
 
 Axes. A log-scaled hyperparameter (η, ε) is drawn at ``log10(value)``; a decay rate in
 [0, 1) (ρ, β, β₁) at ``−log10(1 − value)`` — the coordinate in which
@@ -51,20 +53,35 @@ from . import optimizers
 from .figures import AXIS_STYLE, SpecFigure, Style, colour_of, finite_extent, typed
 from .numbers import hover_value, power_of_ten, table_number
 from .optimizers import HyperParam
-from .sweeps import CONVERGED_GAP, GridScore, SweepResult
+from .sweeps import (
+    CONVERGED_GAP,
+    DIVERGED,
+    ESCAPED,
+    NO_MINIMUM,
+    BasinMap,
+    GridScore,
+    SweepResult,
+)
 
 Array = np.ndarray
 
 __all__ = [
+    "BASIN_COLORS",
     "DISPLAY_FLOOR",
     "DIVERGED_COLOR",
+    "ESCAPED_COLOR",
     "NEVER_COLOR",
     "PAPER_DEFAULT",
+    "BasinPanel",
     "Metric",
     "NoiseSeries",
     "Panel",
     "axis_kind",
     "axis_ticks",
+    "basin_class_colour",
+    "basin_class_name",
+    "basin_figure",
+    "basin_shade",
     "colour_range",
     "colour_ticks",
     "display_values",
@@ -1122,4 +1139,257 @@ def noise_figure(
         "hovermode": "closest",
         "shapes": shapes,
     }
+    return SpecFigure({"data": traces, "layout": layout})
+
+
+# ---------------------------------------------------------------------------
+# Basins of attraction
+# ---------------------------------------------------------------------------
+
+#: One colour per listed minimum, in the order of ``objective.minima`` (Okabe–Ito, without
+#: its reds, so that no minimum looks like :data:`DIVERGED_COLOR`).
+BASIN_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+#: Starts that ended outside the map's bounds, near no minimum, without diverging.
+ESCAPED_COLOR = "#7B3294"
+#: How pale the slowest start of a minimum's basin is drawn (0: its full colour, 1: white).
+BASIN_PALEST = 0.6
+
+
+@dataclass(frozen=True)
+class BasinPanel:
+    """One optimizer's :class:`~optviz.sweeps.BasinMap`, titled ``label`` (``note``: a
+    line under the title, e.g. its hyperparameters)."""
+
+    key: str
+    label: str
+    basins: BasinMap
+    note: str = ""
+
+
+def _point(p: Sequence[float]) -> str:
+    return f"({p[0]:.3g}, {p[1]:.3g})"
+
+
+def basin_class_name(basins: BasinMap, cls: int) -> str:
+    """The legend's name of a class: "minimum (3, 2)", "diverged", …"""
+    if cls >= 0:
+        return f"minimum {_point(basins.minima[cls])}"
+    return {
+        DIVERGED: "diverged",
+        ESCAPED: "left the plot (no minimum)",
+        NO_MINIMUM: "in the plot, near no minimum",
+    }[cls]
+
+
+def basin_class_colour(cls: int) -> str:
+    """The colour of a class (a minimum's index, or a :mod:`optviz.sweeps` constant)."""
+    if cls >= 0:
+        return BASIN_COLORS[cls % len(BASIN_COLORS)]
+    return {DIVERGED: DIVERGED_COLOR, ESCAPED: ESCAPED_COLOR, NO_MINIMUM: NEVER_COLOR}[cls]
+
+
+def _pale(colour: str, share: float) -> str:
+    """``colour`` (``#rrggbb``) mixed with white: ``share`` 0 is itself, 1 is white."""
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    mixed = [round(c + (255 - c) * share) for c in rgb]
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
+def basin_shade(basins: BasinMap) -> Array:
+    """Per start, 0 … 1: how pale its cell is drawn — a minimum's start by its steps
+    (``steps / budget``; 1 when it never came within the tolerance), every other start 0."""
+    steps = np.asarray(basins.steps, dtype=np.float64)
+    budget = max(basins.budget, 1)
+    shade = np.where(steps >= 0, steps / budget, 1.0)
+    return np.where(np.asarray(basins.label) >= 0, np.clip(shade, 0.0, 1.0), 0.0)
+
+
+def _basin_text(b: BasinMap) -> list[list[str]]:
+    rows = []
+    for i, y in enumerate(b.ys):
+        row = []
+        for j, x in enumerate(b.xs):
+            cls, s = int(b.label[i, j]), int(b.steps[i, j])
+            start = f"start ({x:.3g}, {y:.3g})"
+            if cls >= 0:
+                where = _point(b.minima[cls])
+                if s >= 0:
+                    row.append(f"{start} → minimum {where} in {s} steps")
+                else:
+                    row.append(
+                        f"{start} → ends near {where}, f − f(m) not yet < {b.tol:g} "
+                        f"after {b.budget} steps"
+                    )
+            elif cls == DIVERGED:
+                row.append(f"{start} → diverged at step {s}")
+            elif cls == ESCAPED:
+                row.append(f"{start} → left the plot, near no minimum, after {b.budget} steps")
+            else:
+                row.append(f"{start} → near no minimum after {b.budget} steps")
+        rows.append(row)
+    return rows
+
+
+def basin_figure(
+    panels: Sequence[BasinPanel],
+    *,
+    presenter: bool = False,
+    theme: str = "light",
+) -> SpecFigure:
+    """Basin maps, one panel per optimizer (two to a row), on one objective.
+
+    Each start's cell is coloured by the minimum its run reached (:data:`BASIN_COLORS`,
+    a legend entry per minimum naming its coordinates), paler the more steps it took to
+    come within the tolerance (:func:`basin_shade`); diverged starts in
+    :data:`DIVERGED_COLOR`, starts that left the plot in :data:`ESCAPED_COLOR`, starts
+    near no minimum in grey. The minima are ✕ marks. Hover: the start, where it ended,
+    in how many steps. Trace ``meta``: ``{"role": "basin", "class": c, "optimizer": key}``
+    for a class's cells (z: the shade where the start is in class ``c``, None elsewhere),
+    ``"minima"`` and ``"legend"``. ``theme`` names a :class:`optviz.figures.Theme`.
+    """
+    panels = list(panels)
+    if not panels:
+        raise ValueError("no basin maps to draw")
+    style = Style.of(presenter, theme)
+    colours = style.theme
+    geo = _geometry([2] * len(panels), style, 2)
+    traces: list[dict] = []
+    annotations: list[dict] = []
+    layout: dict = {}
+    seen: dict[int, str] = {}
+    first = panels[0].basins
+    for n, p in enumerate(panels, start=1):
+        b = p.basins
+        suffix = "" if n == 1 else str(n)
+        ax, ay = f"x{suffix}", f"y{suffix}"
+        xdom, ydom = geo.boxes[n - 1]
+        label = np.asarray(b.label)
+        shade = basin_shade(b)
+        text = _basin_text(b)
+        classes = [c for c in (*range(len(b.minima)), NO_MINIMUM, ESCAPED, DIVERGED)]
+        for cls in classes:
+            mask = label == cls
+            if not mask.any():
+                continue
+            colour = basin_class_colour(cls)
+            seen.setdefault(cls, basin_class_name(b, cls))
+            z = np.where(mask, shade, np.nan)
+            traces.append(
+                {
+                    "type": "heatmap",
+                    "x": typed(b.xs),
+                    "y": typed(b.ys),
+                    "z": typed(z),
+                    "xaxis": ax,
+                    "yaxis": ay,
+                    "colorscale": [[0, colour], [1, _pale(colour, BASIN_PALEST)]],
+                    "zmin": 0.0,
+                    "zmax": 1.0,
+                    "showscale": False,
+                    "text": text,
+                    "hovertemplate": f"<b>{p.label}</b><br>%{{text}}<extra></extra>",
+                    "hoverongaps": False,
+                    "name": f"{p.label}: {basin_class_name(b, cls)}",
+                    "meta": {"role": "basin", "class": cls, "optimizer": p.key},
+                }
+            )
+        if b.minima:
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "x": [m[0] for m in b.minima],
+                    "y": [m[1] for m in b.minima],
+                    "xaxis": ax,
+                    "yaxis": ay,
+                    "marker": {
+                        "symbol": "x",
+                        "size": style.marker,
+                        "color": [basin_class_colour(k) for k in range(len(b.minima))],
+                        "line": {"color": colours.ink, "width": 1.5},
+                    },
+                    "text": [f"minimum {_point(m)}" for m in b.minima],
+                    "hovertemplate": "%{text}<extra></extra>",
+                    "name": "the minima",
+                    "showlegend": False,
+                    "meta": {"role": "minima", "optimizer": p.key},
+                }
+            )
+        (x_lo, x_hi), (y_lo, y_hi) = b.bounds
+        common = {
+            "ticks": "outside",
+            "showgrid": False,
+            "zeroline": False,
+            "linecolor": colours.axis_line,
+            "mirror": True,
+        }
+        layout[f"xaxis{suffix}"] = {
+            "domain": list(xdom),
+            "anchor": ay,
+            "range": [x_lo, x_hi],
+            "title": {"text": "start x", "standoff": 4},
+            **common,
+        }
+        layout[f"yaxis{suffix}"] = {
+            "domain": list(ydom),
+            "anchor": ax,
+            "range": [y_lo, y_hi],
+            "title": {"text": "start y", "standoff": 4},
+            **common,
+        }
+        title = f"<b>{p.label}</b>"
+        if p.note:
+            title += f"<br><span style='color:{colours.note}'>{p.note}</span>"
+        annotations.append(
+            {
+                "text": title,
+                "xref": "paper",
+                "yref": "paper",
+                "x": xdom[0],
+                "y": ydom[1],
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "align": "left",
+                "yshift": 4,
+                "showarrow": False,
+                "font": {"size": style.font + 1},
+            }
+        )
+    order = [c for c in (*range(len(first.minima)), NO_MINIMUM, ESCAPED, DIVERGED) if c in seen]
+    for cls in order:
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": [None],
+                "y": [None],
+                "marker": {
+                    "symbol": "square",
+                    "size": 14,
+                    "color": basin_class_colour(cls),
+                    "line": {"color": "#444", "width": 1},
+                },
+                "name": seen[cls],
+                "showlegend": True,
+                "hoverinfo": "skip",
+                "meta": {"role": "legend", "class": cls},
+            }
+        )
+    layout.update(
+        height=geo.height,
+        **_page(style, colours),
+        margin={"l": 80, "r": 30, "t": MODEBAR_ROOM, "b": 10},
+        legend={
+            "orientation": "h",
+            "x": 0.0,
+            "y": 1.0,
+            "yanchor": "top",
+            "yref": "paper",
+            "font": {"size": style.font},
+            "itemclick": False,
+            "itemdoubleclick": False,
+        },
+        hovermode="closest",
+        annotations=annotations,
+    )
     return SpecFigure({"data": traces, "layout": layout})

@@ -15,6 +15,11 @@ are exactly those of :func:`optviz.run` with that configuration:
 :func:`grid_score` turns a sweep into "how much of the optimizer's own grid works", and
 :func:`default_grid` builds a grid from an optimizer's slider ranges.
 
+The same loop runs rows with their own start and their own noise row: :func:`sigma_sweep`
+(one configuration, every noise scale σ × seed as one batch) and :func:`basins` (one
+configuration from a grid of starts: which listed minimum each reaches, and in how many
+steps). Each row equals the one-start :func:`optviz.run` with that start, seed and σ.
+
 The loop runs the batch in chunks of at most :data:`CHUNK_ROWS` rows, in the calling
 thread unless :data:`THREADS` > 1 (then chunks go to a thread pool; NumPy releases the GIL
 inside its loops). Chunks are independent rows, so the split changes no number. Threads
@@ -46,15 +51,22 @@ Array = np.ndarray
 __all__ = [
     "CHUNK_ROWS",
     "CONVERGED_GAP",
+    "DIVERGED",
+    "ESCAPED",
+    "NO_MINIMUM",
     "PAPER_GRID",
     "SUCCESS_REDUCTION",
     "THREADS",
+    "BasinMap",
     "GridScore",
+    "NoiseResult",
     "SweepResult",
+    "basins",
     "default_grid",
     "grid_score",
     "grid_text",
     "score_table",
+    "sigma_sweep",
     "sweep",
     "sweep_axes",
 ]
@@ -111,7 +123,9 @@ class SweepResult:
                                 ``objective.minima``; NaN where there are none or it diverged
     ==================  ======  ================================================================
 
-    ``start_value`` is :math:`f(x_0)`, the same for every cell.
+    ``start_value`` is :math:`f(x_0)`, the same for every cell. ``engine`` says what ran
+    the cells: ``"numpy"``, ``"compiled"`` (the numba kernel) or ``"none"`` (no step ran:
+    0 steps, or a start that had already diverged).
 
     These are exactly what :func:`optviz.run` gives for that one configuration:
     ``traj.values[-1]``, ``np.nanmin(traj.values)``, the first index of
@@ -138,6 +152,7 @@ class SweepResult:
     f_min: float | None = None
     fixed: dict[str, float] = field(default_factory=dict)
     start_value: float = math.nan
+    engine: str = "numpy"
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -254,9 +269,10 @@ class _Problem:
 
     objective: Objective
     optimizer: str
-    x0: tuple[float, float]
+    starts: Array  # (B, 2): each row's start
     steps: int
-    xi: Array | None
+    xi: Array | None  # (steps, K, 2): σ × the noise of K noise rows
+    noise_row: Array  # (B,) int: the noise row each row adds (all 0 when K = 1)
     box: float
     f_min: float | None
     tol: float
@@ -274,21 +290,21 @@ class _Outputs:
 
 
 def _run_chunk(
-    problem: _Problem, rows: Array, hyper: dict[str, Any], out: _Outputs, best0: float, hit0: bool
+    problem: _Problem, rows: Array, hyper: dict[str, Any], out: _Outputs, best0: Array, hit0: Array
 ) -> None:
     """Run rows ``rows`` (configurations ``hyper``) for all steps and store their summaries.
 
-    Step ``t`` (1 … T) is run's step ``t − 1``: gradient at ``x_{t−1}`` plus noise row 0,
-    ``optimizer.step``, ``x_t = x_{t−1} + Δx``. Then ``f(x_t)`` and the divergence test; a
-    row that fails it records ``t`` and its position becomes NaN, so it stays NaN (and is
-    left out of every summary) until the end.
+    Step ``t`` (1 … T) is run's step ``t − 1``: gradient at ``x_{t−1}`` plus the row's
+    noise row, ``optimizer.step``, ``x_t = x_{t−1} + Δx``. Then ``f(x_t)`` and the
+    divergence test; a row that fails it records ``t`` and its position becomes NaN, so it
+    stays NaN (and is left out of every summary) until the end.
     """
     with np.errstate(all="ignore"):  # errstate is per thread: set it in the worker
         opt = optimizers.build(problem.optimizer, **hyper)
         n = len(rows)
         coords = np.empty((2, n))  # coordinate-major storage
-        coords[0] = problem.x0[0]
-        coords[1] = problem.x0[1]
+        coords[0] = problem.starts[rows, 0]
+        coords[1] = problem.starts[rows, 1]
         pos = coords.T  # the (n, 2) view every API sees
         g = np.empty((2, n)).T
         state = opt.init(pos)
@@ -296,10 +312,13 @@ def _run_chunk(
         step, grad, value = opt.step, problem.objective.grad, problem.objective.value
         xi, box, f_min, tol = problem.xi, problem.box, problem.f_min, problem.tol
 
-        best = np.full(n, best0)
-        steps_to_tol = np.full(n, 0 if hit0 else -1, dtype=np.int64)
+        hit0 = hit0[rows]
+        best = np.array(best0[rows], dtype=np.float64)
+        steps_to_tol = np.where(hit0, 0, -1).astype(np.int64)
         diverged_at = np.full(n, -1, dtype=np.int64)
-        pending = np.full(n, f_min is not None and not hit0)  # still looking for tol
+        pending = ~hit0 if f_min is not None else np.zeros(n, dtype=bool)  # looking for tol
+        # one noise row for every row (a sweep), or each row its own (seeds, σ)
+        own = None if xi is None or xi.shape[1] == 1 else problem.noise_row[rows]
         n_pending = int(pending.sum())
         ok = np.ones(n, dtype=bool)  # alive: every test passed so far
         n_ok = n
@@ -313,7 +332,7 @@ def _run_chunk(
         for t in range(1, problem.steps + 1):
             grad(pos, out=g)
             if xi is not None:
-                g += xi[t - 1]
+                g += xi[t - 1] if own is None else xi[t - 1, own]
             upd, state, _ = step(g, state)
             np.add(pos, upd, out=pos)
             v = value(pos)
@@ -353,11 +372,11 @@ def _run_chunk(
 
 
 def _chunks(
-    columns: dict[str, Array], fixed: dict[str, float]
+    columns: dict[str, Array], fixed: dict[str, float], size: int
 ) -> list[tuple[Array, dict[str, Any]]]:
-    """Split the ``B`` rows into ``(rows, hyperparameters)`` work items of at most
+    """Split the ``size`` rows into ``(rows, hyperparameters)`` work items of at most
     :data:`CHUNK_ROWS` rows (a multiple of :data:`THREADS` items for large batches)."""
-    rows = np.arange(len(next(iter(columns.values()))) if columns else 1)
+    rows = np.arange(size)
     parts = max(1, math.ceil(len(rows) / CHUNK_ROWS))
     if len(rows) >= PARALLEL_MIN_ROWS and THREADS > 1:
         parts = math.ceil(parts / THREADS) * THREADS
@@ -375,7 +394,7 @@ ENGINE = "numpy"
 
 
 def _run_compiled(engine: str, *args: Any) -> bool:
-    """Whether the compiled engine ran the sweep (``"auto"``: only when numba is there and
+    """Whether the compiled engine ran the rows (``"auto"``: only when numba is there and
     the kernel is ready; ``"compiled"``: it must)."""
     if engine == "numpy":
         return False
@@ -384,6 +403,98 @@ def _run_compiled(engine: str, *args: Any) -> bool:
     if engine == "auto" and not compiled.available():
         return False
     return compiled.sweep_into(*args, wait=None if engine == "compiled" else 0.0)
+
+
+def _check_engine(engine: str | None) -> str:
+    engine = ENGINE if engine is None else engine
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    return engine
+
+
+def _summaries(
+    objective: Objective,
+    optimizer_name: str,
+    columns: dict[str, Array],
+    rest: dict[str, float],
+    starts: Array,
+    steps: int,
+    xi: Array | None,
+    noise_row: Array,
+    box: float,
+    f_min: float | None,
+    tol: float,
+    engine: str,
+    v0: Array,
+) -> tuple[_Outputs, str]:
+    """Run ``B`` rows — row ``b`` from ``starts[b]`` with hyperparameters ``rest`` and
+    ``columns[·][b]``, adding noise row ``noise_row[b]`` of ``xi`` (``(steps, K, 2)``,
+    σ already applied; None: no noise) — and return their flat summaries, and the
+    engine that ran them (``"numpy"``, ``"compiled"``, or ``"none"`` when no row took a
+    step). ``v0`` is ``f(starts)`` per row. A row whose start is not finite, is outside
+    the box or has no finite value diverged at 0 and never runs."""
+    size = len(starts)
+    with np.errstate(all="ignore"):
+        v0 = np.array(np.broadcast_to(np.asarray(v0, dtype=np.float64), (size,)))
+        start_bad = ~(np.isfinite(v0) & np.isfinite(starts).all(axis=1))
+        start_bad |= (np.abs(starts) > box).any(axis=1)
+        hit0 = (v0 - f_min < tol) if f_min is not None else np.zeros(size, dtype=bool)
+    out = _Outputs(
+        final_value=np.full(size, np.nan),
+        best_value=v0.copy(),
+        steps_to_tol=np.where(hit0, 0, -1).astype(np.int64),
+        diverged_at=np.where(start_bad, 0, -1).astype(np.int64),
+        final_position=np.full((size, 2), np.nan),
+    )
+    good = np.flatnonzero(~start_bad)
+    if good.size == 0:
+        return out, "none"
+    if steps == 0:
+        out.final_value[good] = v0[good]
+        out.final_position[good] = starts[good]
+        return out, "none"
+    whole = good.size == size
+    if whole:
+        sub, cols, first, rows_noise = out, columns, starts, noise_row
+    else:  # run the good rows only, then put their summaries in place
+        n = good.size
+        sub = _Outputs(np.full(n, np.nan), v0[good], out.steps_to_tol[good],
+                       np.full(n, -1, dtype=np.int64), np.full((n, 2), np.nan))  # fmt: skip
+        cols = {k: v[good] for k, v in columns.items()}
+        first, rows_noise = starts[good], noise_row[good]
+    best0, hits = v0 if whole else v0[good], hit0 if whole else hit0[good]
+    if _run_compiled(engine, objective, optimizer_name, cols, rest, first, steps, xi,
+                     rows_noise, box, f_min, tol, best0, hits, sub):  # fmt: skip
+        used = "compiled"
+    else:
+        used = "numpy"
+        problem = _Problem(objective, optimizer_name, first, steps, xi, rows_noise, box, f_min, tol)
+        items = _chunks(cols, rest, len(first))
+        jobs = [(problem, rows, hyper, sub, best0, hits) for rows, hyper in items]
+        workers = min(THREADS, os.cpu_count() or 1, len(jobs))
+        workers = workers if len(first) >= PARALLEL_MIN_ROWS else 1
+        if workers > 1:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for future in [pool.submit(_run_chunk, *job) for job in jobs]:
+                    future.result()
+        else:
+            for job in jobs:
+                _run_chunk(*job)
+    if not whole:
+        for name in ("final_value", "best_value", "steps_to_tol", "diverged_at", "final_position"):
+            getattr(out, name)[good] = getattr(sub, name)
+    return out, used
+
+
+def _nearest_distance(objective: Objective, positions: Array) -> Array:
+    """Euclidean distance from each ``(B, 2)`` position to the nearest listed minimum
+    (NaN where the position is NaN or there are no minima)."""
+    if not objective.minima:
+        return np.full(len(positions), np.nan)
+    with np.errstate(all="ignore"):
+        px, py = positions[:, 0], positions[:, 1]
+        dists = [np.hypot(px - m.point[0], py - m.point[1]) for m in objective.minima]
+        return np.min(np.stack(dists), axis=0)  # NaN stays NaN
 
 
 def sweep(
@@ -420,9 +531,7 @@ def sweep(
     engine's numbers equal the NumPy loop's within :data:`optviz.compiled.ULP_BOUND` ulps,
     its divergence steps and ``steps_to_tol`` exactly.
     """
-    engine = ENGINE if engine is None else engine
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    engine = _check_engine(engine)
     spec = optimizers.get(optimizer_name)
     steps = _check_steps(steps)
     sigma = _check_sigma(noise, objective)
@@ -442,46 +551,13 @@ def sweep(
 
     f_min = objective.f_min
     with np.errstate(all="ignore"):
-        point = np.array(start)
-        v0 = float(objective.value(point))
-        start_bad = not (math.isfinite(v0) and np.isfinite(point).all())
-        start_bad = start_bad or bool((np.abs(point) > box).any())
-        hit0 = f_min is not None and bool(v0 - f_min < tol)
-
-    out = _Outputs(
-        final_value=np.full(size, np.nan),
-        best_value=np.full(size, v0),
-        steps_to_tol=np.full(size, 0 if hit0 else -1, dtype=np.int64),
-        diverged_at=np.full(size, 0 if start_bad else -1, dtype=np.int64),
-        final_position=np.full((size, 2), np.nan),
-    )
-    if not start_bad:
-        if steps == 0:
-            out.final_value[:] = v0
-            out.final_position[:] = start
-        else:
-            xi = gradient_noise(seed, steps, 1) * sigma if sigma > 0 else None
-            if not _run_compiled(engine, objective, optimizer_name, columns, rest, start,
-                                 steps, xi, box, f_min, tol, v0, hit0, out):  # fmt: skip
-                problem = _Problem(objective, optimizer_name, start, steps, xi, box, f_min, tol)
-                items = _chunks(columns, rest)
-                jobs = [(problem, rows, hyper, out, v0, hit0) for rows, hyper in items]
-                workers = min(THREADS, os.cpu_count() or 1, len(jobs))
-                workers = workers if size >= PARALLEL_MIN_ROWS else 1
-                if workers > 1:
-                    with ThreadPoolExecutor(max_workers=workers) as pool:
-                        for future in [pool.submit(_run_chunk, *job) for job in jobs]:
-                            future.result()
-                else:
-                    for job in jobs:
-                        _run_chunk(*job)
-
-    final_distance = np.full(size, np.nan)
-    if objective.minima:
-        with np.errstate(all="ignore"):
-            px, py = out.final_position[:, 0], out.final_position[:, 1]
-            dists = [np.hypot(px - m.point[0], py - m.point[1]) for m in objective.minima]
-            final_distance = np.min(np.stack(dists), axis=0)  # NaN stays NaN
+        v0 = float(objective.value(np.array(start)))
+    xi = gradient_noise(seed, steps, 1) * sigma if sigma > 0 and steps > 0 else None
+    starts = np.empty((size, 2))
+    starts[:] = start
+    out, used = _summaries(objective, optimizer_name, columns, rest, starts, steps, xi,
+                           np.zeros(size, dtype=np.int64), box, f_min, tol, engine, v0)  # fmt: skip
+    final_distance = _nearest_distance(objective, out.final_position)
 
     def grid_shaped(arr: Array) -> Array:
         arr = arr.reshape(shape)
@@ -509,6 +585,274 @@ def sweep(
         f_min=f_min,
         fixed=rest,
         start_value=v0,
+        engine=used,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Noise levels × seeds, and start points, as one batch each
+# ---------------------------------------------------------------------------
+
+
+def _one_configuration(optimizer_name: str, hyperparams: Mapping[str, float] | None) -> dict:
+    """``hyperparams`` checked as single values (the spec's defaults for the rest)."""
+    rest = _check_fixed(optimizers.get(optimizer_name), hyperparams, {})
+    optimizers.build(optimizer_name, **rest)
+    return rest
+
+
+@dataclass(frozen=True, eq=False)
+class NoiseResult:
+    """:func:`sigma_sweep`'s answer: ``final_value[i, j]`` is f(x_T) of the run with noise
+    scale ``sigmas[i]`` and seed ``seeds[j]`` (NaN where it diverged), exactly
+    ``optviz.run(…, seed=seeds[j], noise=sigmas[i]).values[-1]``; ``diverged`` likewise.
+    ``engine`` is what ran the noisy rows (``"numpy"``, ``"compiled"``, ``"none"``)."""
+
+    sigmas: tuple[float, ...]
+    seeds: tuple[int, ...]
+    final_value: Array
+    diverged: Array
+    f_min: float | None
+    engine: str
+
+
+def sigma_sweep(
+    objective: Objective,
+    optimizer_name: str,
+    hyperparams: Mapping[str, float] | None,
+    x0: Any,
+    steps: int,
+    sigmas: Sequence[float],
+    seeds: Sequence[int],
+    *,
+    box: float = DEFAULT_BOX,
+    engine: str | None = None,
+) -> NoiseResult:
+    """One configuration from one start, for every noise scale σ × seed, as one batch.
+
+    Row ``(i, j)`` adds ``gradient_noise(seeds[j], steps, 1)[:, 0] * sigmas[i]`` to every
+    gradient — the very noise :func:`optviz.run` draws for one start with that seed and σ,
+    so every number equals that run's (the compiled engine: within
+    :data:`optviz.compiled.ULP_BOUND` ulps; bit-equal on + − × ÷ and √). σ = 0 runs once,
+    without noise (no seed changes it), and fills its row.
+    """
+    engine = _check_engine(engine)
+    rest = _one_configuration(optimizer_name, hyperparams)
+    steps = _check_steps(steps)
+    start = _check_x0(x0)
+    box = _check_box(box)
+    sig = tuple(_check_sigma(s, objective) for s in sigmas)
+    seeds = tuple(_check_seed(s) for s in seeds)
+    if not sig or not seeds:
+        raise ValueError("sigma_sweep needs at least one σ and one seed")
+    f_min = objective.f_min
+    with np.errstate(all="ignore"):
+        v0 = float(objective.value(np.array(start)))
+    final = np.full((len(sig), len(seeds)), np.nan)
+    dead = np.zeros((len(sig), len(seeds)), dtype=bool)
+    used = "none"
+    if 0.0 in sig:
+        one = np.array([start])
+        out, _ = _summaries(objective, optimizer_name, {}, rest, one, steps, None,
+                            np.zeros(1, dtype=np.int64), box, None, 0.0, engine, v0)  # fmt: skip
+        rows = [i for i, s in enumerate(sig) if s == 0.0]
+        final[rows, :] = out.final_value[0]
+        dead[rows, :] = out.diverged_at[0] >= 0
+    noisy = [i for i, s in enumerate(sig) if s > 0]
+    if noisy:
+        base = [gradient_noise(s, steps, 1) for s in seeds]  # (steps, 1, 2) per seed
+        xi = np.concatenate([b * sig[i] for i in noisy for b in base], axis=1)
+        size = len(noisy) * len(seeds)
+        starts = np.empty((size, 2))
+        starts[:] = start
+        out, used = _summaries(objective, optimizer_name, {}, rest, starts, steps, xi,
+                               np.arange(size), box, None, 0.0, engine, v0)  # fmt: skip
+        final[noisy, :] = out.final_value.reshape(len(noisy), len(seeds))
+        dead[noisy, :] = (out.diverged_at >= 0).reshape(len(noisy), len(seeds))
+    final.setflags(write=False)
+    dead.setflags(write=False)
+    return NoiseResult(sig, seeds, final, dead, f_min, used)
+
+
+#: :attr:`BasinMap.label` of a start whose run diverged (left the box, or f not finite).
+DIVERGED = -2
+#: :attr:`BasinMap.label` of a start that ended inside the map's bounds but near no listed
+#: minimum.
+NO_MINIMUM = -1
+#: :attr:`BasinMap.label` of a start that ended outside the map's bounds, near no listed
+#: minimum, without diverging (the saddles' escape).
+ESCAPED = -3
+#: :func:`basins`' default radius: this share of the plot's larger side.
+BASIN_RADIUS_SHARE = 0.01
+
+
+@dataclass(frozen=True, eq=False)
+class BasinMap:
+    """:func:`basins`' answer: for each start of a grid, which listed minimum it reached.
+
+    ``xs`` (``nx``) and ``ys`` (``ny``) are the starts' coordinates; every array is
+    ``(ny, nx)``, row ``i`` at ``ys[i]``, column ``j`` at ``xs[j]``:
+
+    ==================  ===============================================================
+    ``label``           index into ``minima`` of the minimum the run ended within
+                        ``radius`` of (the nearest); else :data:`DIVERGED` when it
+                        diverged, :data:`ESCAPED` when it ended outside ``bounds``,
+                        :data:`NO_MINIMUM` when it ended inside them
+    ``steps``           for a minimum: the first step ``t`` with ``f(x_t) − f(m) < tol``
+                        (−1 if never within the budget); for a diverged start the step it
+                        diverged at; −1 otherwise
+    ``final_distance``  distance from the last point to the nearest minimum (NaN when
+                        diverged or there are none)
+    ==================  ===============================================================
+
+    Each start's numbers are :func:`optviz.run`'s from that start alone (noise row 0 of
+    ``seed``, as the trajectory view draws one start).
+    """
+
+    xs: Array
+    ys: Array
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+    label: Array
+    steps: Array
+    final_distance: Array
+    minima: tuple[tuple[float, float], ...]
+    minimum_values: tuple[float, ...]
+    objective: str
+    optimizer: str
+    hyperparams: dict[str, float]
+    budget: int
+    radius: float
+    tol: float
+    noise: float
+    seed: int
+    engine: str
+
+    @property
+    def size(self) -> int:
+        return int(self.label.size)
+
+    def counts(self) -> dict[int, int]:
+        """How many starts ended in each class: every minimum's index, then
+        :data:`NO_MINIMUM`, :data:`ESCAPED` and :data:`DIVERGED` (they add up to
+        :attr:`size`)."""
+        keys = [*range(len(self.minima)), NO_MINIMUM, ESCAPED, DIVERGED]
+        return {k: int(np.count_nonzero(self.label == k)) for k in keys}
+
+
+def basins(
+    objective: Objective,
+    optimizer_name: str,
+    hyperparams: Mapping[str, float] | None,
+    steps: int,
+    *,
+    resolution: int = 60,
+    bounds: Any = None,
+    seed: int = 0,
+    noise: float | None = None,
+    radius: float | None = None,
+    tol: float = 1e-6,
+    box: float = DEFAULT_BOX,
+    engine: str | None = None,
+) -> BasinMap:
+    """Run one configuration from ``resolution × resolution`` starts — the centres of a
+    grid of cells over ``bounds`` (``((x0, x1), (y0, y1))``, default the objective's plot
+    bounds) — as one batch, and say which listed minimum each reaches (see
+    :class:`BasinMap`). ``radius`` (default :data:`BASIN_RADIUS_SHARE` × the larger side)
+    is how near the last point must be to a minimum to count as reaching it.
+
+    Steps are measured against each minimum's own value: starts that end at a minimum
+    whose value is not ``f_min`` (a local one) are run again, as one batch, with that
+    value as the target (the runs are the same numbers, so only ``steps`` changes).
+    """
+    engine = _check_engine(engine)
+    rest = _one_configuration(optimizer_name, hyperparams)
+    steps = _check_steps(steps)
+    sigma = _check_sigma(noise, objective)
+    seed = _check_seed(seed)
+    tol = _check_number("tol", tol)
+    box = _check_box(box)
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)):
+        raise ValueError(f"resolution must be a whole number, got {resolution!r}")
+    if not 1 <= resolution <= 1000:
+        raise ValueError(f"resolution = {resolution} must be between 1 and 1000")
+    try:
+        (x_lo, x_hi), (y_lo, y_hi) = objective.bounds if bounds is None else bounds
+        x_lo, x_hi, y_lo, y_hi = (_check_number("bounds", v) for v in (x_lo, x_hi, y_lo, y_hi))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"bounds must be ((x0, x1), (y0, y1)) of numbers: {err}") from None
+    if not (x_lo < x_hi and y_lo < y_hi):
+        raise ValueError(f"bounds {bounds!r} must have x0 < x1 and y0 < y1")
+    side = max(x_hi - x_lo, y_hi - y_lo)
+    radius = BASIN_RADIUS_SHARE * side if radius is None else _check_number("radius", radius)
+    if radius <= 0:
+        raise ValueError(f"radius = {radius!r} must be > 0")
+    n = int(resolution)
+    xs = x_lo + (np.arange(n) + 0.5) * ((x_hi - x_lo) / n)
+    ys = y_lo + (np.arange(n) + 0.5) * ((y_hi - y_lo) / n)
+    gx, gy = np.meshgrid(xs, ys)  # (ny, nx): row i is ys[i]
+    starts = np.column_stack([gx.reshape(-1), gy.reshape(-1)])
+    size = len(starts)
+    with np.errstate(all="ignore"):
+        v0 = objective.value(starts)
+    xi = gradient_noise(seed, steps, 1) * sigma if sigma > 0 and steps > 0 else None
+    zeros = np.zeros(size, dtype=np.int64)
+    f_min = objective.f_min
+    out, used = _summaries(objective, optimizer_name, {}, rest, starts, steps, xi, zeros,
+                           box, f_min, tol, engine, v0)  # fmt: skip
+    minima = objective.minima
+    label = np.full(size, NO_MINIMUM, dtype=np.int64)
+    diverged = out.diverged_at >= 0
+    nearest = _nearest_distance(objective, out.final_position)
+    if minima:
+        with np.errstate(all="ignore"):
+            px, py = out.final_position[:, 0], out.final_position[:, 1]
+            dists = np.stack([np.hypot(px - m.point[0], py - m.point[1]) for m in minima])
+        which = np.argmin(np.where(np.isnan(dists), np.inf, dists), axis=0)
+        near = ~diverged & (nearest <= radius)
+        label[near] = which[near]
+    with np.errstate(invalid="ignore"):
+        px, py = out.final_position[:, 0], out.final_position[:, 1]
+        outside = (px < x_lo) | (px > x_hi) | (py < y_lo) | (py > y_hi)
+    label[(label == NO_MINIMUM) & outside & ~diverged] = ESCAPED
+    label[diverged] = DIVERGED
+    steps_to = np.full(size, -1, dtype=np.int64)
+    for k, m in enumerate(minima):
+        rows = np.flatnonzero(label == k)
+        if rows.size == 0:
+            continue
+        if m.value == f_min:
+            steps_to[rows] = out.steps_to_tol[rows]
+        else:  # a local minimum: the same runs again, with its value as the target
+            again, _ = _summaries(objective, optimizer_name, {}, rest, starts[rows], steps,
+                                  xi, zeros[rows], box, m.value, tol, engine, v0[rows])  # fmt: skip
+            steps_to[rows] = again.steps_to_tol
+    steps_to[diverged] = out.diverged_at[diverged]
+
+    def grid(arr: Array) -> Array:
+        arr = arr.reshape(n, n)
+        arr.setflags(write=False)
+        return arr
+
+    xs.setflags(write=False)
+    ys.setflags(write=False)
+    return BasinMap(
+        xs=xs,
+        ys=ys,
+        bounds=((x_lo, x_hi), (y_lo, y_hi)),
+        label=grid(label),
+        steps=grid(steps_to),
+        final_distance=grid(nearest),
+        minima=tuple((float(m.point[0]), float(m.point[1])) for m in minima),
+        minimum_values=tuple(float(m.value) for m in minima),
+        objective=objective.name,
+        optimizer=optimizer_name,
+        hyperparams=rest,
+        budget=steps,
+        radius=float(radius),
+        tol=tol,
+        noise=sigma,
+        seed=seed,
+        engine=used,
     )
 
 

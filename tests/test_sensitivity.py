@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import pathlib
@@ -256,7 +257,7 @@ def test_noise_and_score_figures():
 
 
 def _sensitivity_figures(panels, theme: str) -> list[dict]:
-    """The view's three figures, built in ``theme``."""
+    """The view's four figures, built in ``theme``."""
     series = [sf.NoiseSeries("sgd", "SGD", (1.0, 2.0, float("nan")), (0, 1, 5), 5)]
     score = sweeps.GridScore("sgd", 10, 1, 4, 1.0, (0.0, 1.0, 2.0), 50, "η, 10")
     return [
@@ -265,20 +266,29 @@ def _sensitivity_figures(panels, theme: str) -> list[dict]:
         sf.noise_figure(
             (0.0, 1.0, 5.0), series, has_minimum=True, theme=theme, current_sigma=1.0
         ).spec,
+        sf.basin_figure([sf.BasinPanel("sgd", "SGD", _basin_map())], theme=theme).spec,
     ]
+
+
+@functools.cache
+def _basin_map() -> sweeps.BasinMap:
+    return sweeps.basins(ov.objectives.get("himmelblau"), "sgd", {"lr": 0.01}, 50, resolution=8)
 
 
 @pytest.mark.parametrize("theme", ov.figures.THEMES.values(), ids=lambda t: t.name)
 def test_the_sweep_figures_take_the_themes_colours(panels, theme):
-    heat, bars, noise = _sensitivity_figures(panels, theme.name)
-    for spec in (heat, bars, noise):
+    heat, bars, noise, basin = _sensitivity_figures(panels, theme.name)
+    for spec in (heat, bars, noise, basin):
         layout = spec["layout"]
         assert layout["paper_bgcolor"] == theme.paper
         assert layout["plot_bgcolor"] == theme.plot
         assert layout["font"]["color"] == theme.text  # titles, ticks, colour bar, legend
     # the heatmap's axes, the notes under its titles, the sliders' ring (its legend entry)
-    axes = [v for k, v in heat["layout"].items() if k.startswith(("xaxis", "yaxis"))]
-    assert axes and all(a["linecolor"] == theme.axis_line for a in axes)
+    for spec in (heat, basin):
+        axes = [v for k, v in spec["layout"].items() if k.startswith(("xaxis", "yaxis"))]
+        assert axes and all(a["linecolor"] == theme.axis_line for a in axes)
+    minima = role(basin, "minima")[0]
+    assert minima["marker"]["line"]["color"] == theme.ink
     ring = next(t for t in role(heat, "current") if t["showlegend"])
     assert ring["marker"]["color"] == theme.ink
     # the colour scale is the same whatever the theme: the numbers mean the same colours
@@ -312,7 +322,7 @@ def test_the_app_draws_the_sensitivity_figures_in_the_sessions_theme():
     for theme in ov.figures.THEMES.values():
         at = app({"steps": "100", "res": "10", "theme": theme.name})
         specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-        assert len(specs) == 3  # the heatmaps, the grid scores, the noise sweep
+        assert len(specs) == 4  # the heatmaps, the grid scores, the noise sweep, the basins
         for spec in specs:
             assert spec["layout"]["paper_bgcolor"] == theme.paper
             assert spec["layout"]["font"]["color"] == theme.text
@@ -441,7 +451,11 @@ def query(at: AppTest) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("name", ov.objectives.names())
-def test_every_optimizer_on_every_objective(name):
+def test_every_optimizer_on_every_objective(name, monkeypatch):
+    # NumPy only: with "auto", the 7 optimizers × 11 objectives would queue ~77 kernels to
+    # compile in the background (minutes on a cold numba cache), slowing every later app
+    # test; the engines give the same numbers (tests/test_sensitivity_engines.py)
+    monkeypatch.setattr(sens, "ENGINE", "numpy")
     at = app({"objective": name, "steps": "100", "res": "10", "opt": ALL})
     assert not at.error, [e.value for e in at.error]
     spec = heat_spec(at)
@@ -565,8 +579,8 @@ def test_a_selected_cell_loads_into_the_trajectory_view():
     ("params", "key", "default"),
     [
         ({"metric": "nope"}, sens.METRIC_KEY, "final"),
-        ({"res": "7"}, sens.RESOLUTION_KEY, 30),
-        ({"res": "1e9"}, sens.RESOLUTION_KEY, 30),
+        ({"res": "7"}, sens.RESOLUTION_KEY, sens.DEFAULT_RESOLUTION),
+        ({"res": "1e9"}, sens.RESOLUTION_KEY, sens.DEFAULT_RESOLUTION),
     ],
 )
 def test_tampered_view_settings_warn_and_fall_back(params, key, default):
@@ -651,7 +665,7 @@ def test_a_clicked_cell_loads_exactly_its_configuration_and_reproduces_its_value
     """#15: a cell at ρ = 0.99859…, ε = 3.3e-4 loaded ρ = 0.999, ε = 5e-4 (the nearest
     slider values; its customdata was rounded too) and the run ended elsewhere. The run the
     cell loads must end at the cell's own value, bit for bit."""
-    at = app({"steps": "100", "opt": "adadelta"})  # 30 × 30 cells: most are off the grids
+    at = app({"steps": "100", "opt": "adadelta"})  # 50 × 50 cells: most are off the grids
     (cells,) = role(heat_spec(at), "cells", "adadelta")
     scene = scene_of({k: at.session_state[k] for k in at.session_state})[0]
     rho_opts = options_for(ov.optimizers.get("adadelta").hyperparam("rho"))
@@ -665,7 +679,7 @@ def test_a_clicked_cell_loads_exactly_its_configuration_and_reproduces_its_value
         }
     }
     new, message = sens.cell_scene(event, scene)
-    sweep = sens.sweep_set(sens.swept_scene(scene), 30).results["adadelta"]
+    sweep = sens.sweep_set(sens.swept_scene(scene), sens.DEFAULT_RESOLUTION).results["adadelta"]
     rho, eps = new.hp("adadelta")["rho"], new.hp("adadelta")["eps"]
     assert [rho, eps] == cells["customdata"][k]  # exactly the values the sweep ran
     i, j = list(sweep.grid["rho"]).index(rho), list(sweep.grid["eps"]).index(eps)

@@ -18,7 +18,7 @@ from .text import _name, _needs_a_run, fmt, pct
 
 #: The resolution of every optimizer's grid here: the Sensitivity view's default, so that
 #: the table in the text and the chart under it are the same sweeps (a test holds both).
-LESSON_RESOLUTION = 30
+LESSON_RESOLUTION = 50
 #: Other starts on which the lesson's claim is checked (the claim is not the start's).
 OTHER_STARTS = ((-1.0, 2.5), (1.5, -0.5))
 

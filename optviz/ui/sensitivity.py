@@ -13,7 +13,17 @@ hyperparameters at their slider values):
 * ADADELTA on the paper's own 3 × 4 grid (ρ ∈ {0.9, 0.95, 0.99} × ε ∈ {10⁻², 10⁻⁴, 10⁻⁶,
   10⁻⁸}, :data:`optviz.sweeps.PAPER_GRID`) instead of its sliders' ranges, one click away
   (:data:`GRID_KEY`);
-* a σ sweep: the final loss against the gradient-noise scale, averaged over 5 seeds.
+* a σ sweep: the final loss against the gradient-noise scale, averaged over 20 seeds
+  (:data:`N_SEEDS`), every σ × seed of an optimizer one batch
+  (:func:`optviz.sweeps.sigma_sweep`);
+* basin maps: for each optimizer at its slider setting, which listed minimum each start of
+  a 60 × 60 grid over the plot reaches, and in how many steps
+  (:func:`optviz.sweeps.basins`, one batch per optimizer).
+
+Every sweep runs with ``engine="auto"`` (:data:`ENGINE`): the compiled kernel of
+:mod:`optviz.compiled` when it is ready, NumPy while it compiles in the background — the
+same numbers either way, so the engine is not part of any cache key; each caption's
+seconds say which engine they measured.
 
 The robustness demos apply here as in the trajectory view: with f × 10ᵏ and x stretched
 by s, the sweeps run on the same transformed function, from the same transformed start,
@@ -21,12 +31,13 @@ with σ × 10ᵏ — so a cell's numbers are those of the trajectory view's run 
 configuration. (Distances to the minimum are then measured in the stretched coordinates
 the optimizers see.)
 
-Cost. A sweep costs about steps × cells row-steps. Each optimizer's resolution is lowered, and the
-page says so, when its cost would pass :data:`WORK_BUDGET`. Each optimizer's sweep is cached
-on (the scene without its optimizers — :func:`problem_of` —, optimizer, resolution, its
-off-grid hyperparameters), so a slider move
-only moves a marker; the σ runs per optimizer, the figure per (scene, metric,
-resolution).
+Cost. A sweep costs about steps × cells row-steps. Each optimizer's resolution is lowered,
+and the page says so, when its cost would pass :data:`WORK_BUDGET` (sized for the NumPy
+loop, which runs whenever a kernel is not compiled yet); a basin map's likewise. Each
+optimizer's sweep is cached on (the scene without its optimizers — :func:`problem_of` —,
+optimizer, resolution, its off-grid hyperparameters), so a slider move only moves a
+marker; the σ runs and the basin map per optimizer and its hyperparameters, the figure
+per (scene, metric, resolution).
 """
 
 from __future__ import annotations
@@ -35,29 +46,31 @@ import contextlib
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
-from .. import limits, optimizers, sweeps
+from .. import compiled, limits, optimizers, sweeps
 from ..figures import SpecFigure
 from ..numbers import share, slider_value
-from ..runner import run
 from ..scene import CUSTOM, Scene
 from ..sweep_figures import (
     DISPLAY_FLOOR,
+    BasinPanel,
     NoiseSeries,
     Panel,
     axis_kind,
+    basin_class_name,
+    basin_figure,
     from_axis,
     heatmap_figure,
     metrics_for,
     noise_figure,
     score_figure,
 )
-from ..sweeps import GridScore, SweepResult, sweep_axes
+from ..sweeps import BasinMap, GridScore, SweepResult, sweep_axes
 from .compute import SCENE_KEY
 from .controls import write_scene
 from .markup import escape
@@ -79,9 +92,13 @@ KEEP = {
 METRICS = ("final", "best", "steps", "distance")
 DEFAULT_METRIC = "final"
 RESOLUTIONS = limits.RESOLUTIONS
-DEFAULT_RESOLUTION = 30
-#: steps × cells allowed per optimizer's sweep
+DEFAULT_RESOLUTION = 50
+#: steps × cells allowed per optimizer's sweep (and per basin map): what the NumPy loop
+#: runs in a few seconds, since a sweep runs on NumPy while its compiled kernel compiles
 WORK_BUDGET = limits.WORK_BUDGET
+#: the engine of every sweep here (:func:`optviz.sweeps.sweep`): the compiled kernel when
+#: it is ready, NumPy while it compiles in the background (the same numbers either way)
+ENGINE = "auto"
 #: ADADELTA's grid: its sliders' ranges at the chosen resolution, or the paper's 3 × 4
 GRIDS = ("sliders", "paper")
 DEFAULT_GRID = "sliders"
@@ -89,6 +106,8 @@ GRID_LABELS = {"sliders": "its sliders' ranges", "paper": "the paper's 3 × 4"}
 SIGMAS = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 N_SEEDS = limits.NOISE_SEEDS
 REFERENCE_SIGMA = 1.0
+#: starts per axis of a basin map (lowered, as a sweep's resolution, past WORK_BUDGET)
+BASIN_RESOLUTIONS = (20, 40, 60)
 
 DEFAULTS = {
     METRIC_KEY: DEFAULT_METRIC,
@@ -176,6 +195,7 @@ def sweep_for(
         seed=problem.seed,
         noise=problem.sigma,
         fixed=dict(fixed),
+        engine=ENGINE,  # not in the key: every engine gives these numbers
     )
     return result, time.perf_counter() - started
 
@@ -188,6 +208,11 @@ class SweepSet:
     resolutions: dict[str, int]  # what each optimizer actually got
     seconds: float  # compute time of the sweeps (when first computed)
     scores: dict[str, GridScore]  # optviz.sweeps.grid_score of each
+
+    @property
+    def engines(self) -> dict[str, str]:
+        """What computed each optimizer's sweep (``SweepResult.engine``)."""
+        return {k: r.engine for k, r in self.results.items()}
 
 
 def sweep_set(sc: Scene, resolution: int, grid: str = DEFAULT_GRID) -> SweepSet:
@@ -246,6 +271,7 @@ class NoiseSweep:
     finals: dict[str, np.ndarray]  # (len(sigmas), len(seeds))
     has_minimum: bool
     seconds: float
+    engines: dict[str, str] = field(default_factory=dict)  # what ran each optimizer's runs
 
     def series(self) -> list[NoiseSeries]:
         out = []
@@ -274,32 +300,27 @@ def noise_runs(
     hp: tuple[tuple[str, float], ...],
     sigmas: tuple[float, ...],
     seeds: tuple[int, ...],
-) -> tuple[np.ndarray, float]:
+) -> tuple[np.ndarray, float, str]:
     """Final loss of one optimizer per σ (rows) and seed (columns), NaN where it diverged;
-    and the seconds it took, for :func:`problem_of` a scene (its noise and seed not used)."""
+    the seconds it took and the engine that ran it, for :func:`problem_of` a scene (its
+    noise and seed not used). One batch (:func:`optviz.sweeps.sigma_sweep`): each row is
+    the trajectory view's run with that seed and σ (× 10ᵏ under the robustness demo)."""
     obj = problem.run_objective()
-    opt = optimizers.build(key, **dict(hp))
-    f_min = obj.f_min
     started = time.perf_counter()
-    out = np.full((len(sigmas), len(seeds)), np.nan)
-    for i, sigma in enumerate(sigmas):
-        for j, seed in enumerate(seeds):
-            if sigma == 0 and j > 0:  # without noise the seed changes nothing
-                out[i, j] = out[i, 0]
-                continue
-            traj = run(
-                obj,
-                opt,
-                problem.run_start,
-                problem.steps,
-                seed=seed,
-                noise=problem.transform.noise(sigma),
-            )
-            if traj.diverged_at < 0:
-                v = float(traj.values[-1])
-                out[i, j] = v - f_min if f_min is not None else v
+    result = sweeps.sigma_sweep(
+        obj,
+        key,
+        dict(hp),
+        problem.run_start,
+        problem.steps,
+        tuple(problem.transform.noise(s) for s in sigmas),
+        seeds,
+        engine=ENGINE,
+    )
+    f_min = obj.f_min
+    out = result.final_value - f_min if f_min is not None else np.array(result.final_value)
     out.setflags(write=False)
-    return out, time.perf_counter() - started
+    return out, time.perf_counter() - started, result.engine
 
 
 def noise_sweep(
@@ -313,14 +334,67 @@ def noise_sweep(
     """
     seeds = tuple(sc.seed + i for i in range(n_seeds))
     problem = problem_of(sc).replace(noise=0.0, seed=0)  # neither enters the key
-    finals, seconds = {}, 0.0
+    finals, engines, seconds = {}, {}, 0.0
     for key in sc.optimizers:
-        finals[key], took = noise_runs(
+        finals[key], took, engines[key] = noise_runs(
             problem, key, tuple(sorted(sc.hp(key).items())), tuple(sigmas), seeds
         )
         seconds += took
     has_min = sc.run_objective().f_min is not None
-    return NoiseSweep(tuple(sigmas), seeds, finals, has_min, seconds)
+    return NoiseSweep(tuple(sigmas), seeds, finals, has_min, seconds, engines)
+
+
+def basin_resolution(steps: int) -> int:
+    """The largest of :data:`BASIN_RESOLUTIONS` whose starts × steps fit
+    :data:`WORK_BUDGET` (the smallest when none does)."""
+    fitting = [r for r in BASIN_RESOLUTIONS if steps * r * r <= WORK_BUDGET]
+    return max(fitting) if fitting else BASIN_RESOLUTIONS[0]
+
+
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=SCENE_KEY)
+def basins_for(
+    problem: Scene, key: str, hp: tuple[tuple[str, float], ...], resolution: int
+) -> tuple[BasinMap, float]:
+    """The basin map of one optimizer at hyperparameters ``hp`` over the plot's bounds
+    (:func:`optviz.sweeps.basins`: resolution² starts as one batch, with the scene's σ
+    and seed), and the seconds it took."""
+    started = time.perf_counter()
+    result = sweeps.basins(
+        problem.run_objective(),
+        key,
+        dict(hp),
+        problem.steps,
+        resolution=resolution,
+        seed=problem.seed,
+        noise=problem.sigma,
+        engine=ENGINE,
+    )
+    return result, time.perf_counter() - started
+
+
+def engine_phrase(engines: Mapping[str, str]) -> str:
+    """ "the compiled kernel", "NumPy (the compiled kernel was still compiling)", or both
+    with the optimizers each ran: which engine the seconds beside it measured."""
+    used = {k: e for k, e in engines.items() if e != "none"}
+    if not used:
+        return "no step was run"
+    kinds = set(used.values())
+    if kinds == {"compiled"}:
+        return "the compiled kernel"
+    waiting = ENGINE == "auto" and compiled.available()
+    why = " (its compiled kernel was still compiling)" if waiting else ""
+    if kinds == {"numpy"}:
+        return "NumPy" + why
+    numpy_ones = ", ".join(_label(k) for k, e in used.items() if e == "numpy")
+    return f"the compiled kernel, and NumPy for {numpy_ones}{why}"
+
+
+def hp_note(key: str, hp: Mapping[str, float]) -> str:
+    """ "η = 0.01, β = 0.9": an optimizer's hyperparameters as the sliders show them."""
+    spec = optimizers.get(key)
+    return ", ".join(
+        f"{spec.hyperparam(name).label.split()[0]} = {slider_value(v)}" for name, v in hp.items()
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -679,7 +753,8 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
         + ". ★ the paper's default (ρ = 0.95, ε = 10⁻⁶); ◯ the sliders' current setting. "
         "**Click a cell** to load that configuration into the trajectory view (the values "
         "move to the nearest ones the sliders offer). "
-        f"{sum(r.size for r in data.results.values()):,} runs took {data.seconds:.2f} s."
+        f"{sum(r.size for r in data.results.values()):,} runs took {data.seconds:.2f} s "
+        f"({engine_phrase(data.engines)}, when first computed)."
     )
 
     st.markdown("#### How much of each optimizer's own grid works?")
@@ -746,9 +821,65 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
     )
     k = sc.transform.scale_exp
     scaled = f" (σ multiplied by 10^{k}, like f)" if k else ""
+    runs = sum(f.size for f in ns.finals.values())
     st.caption(
         f"Each optimizer at its slider setting, {sc.steps} steps from the same start, with "
         f"Gaussian noise of scale σ{scaled} added to every gradient; each point is the "
-        f"mean over seeds {ns.seeds[0]}–{ns.seeds[-1]} of the runs that did not diverge."
+        f"mean over seeds {ns.seeds[0]}–{ns.seeds[-1]} of the runs that did not diverge "
+        "(each seed's noise is the trajectory view's with that seed). "
+        f"{runs:,} runs took {ns.seconds:.2f} s ({engine_phrase(ns.engines)}, when first "
+        "computed)."
     )
     st.markdown(noise_paragraph(ns))
+    _basins_section(sc, scene, presentation)
+
+
+def _basins_section(sc: Scene, scene: Scene, presentation: Presentation) -> None:
+    """One basin map per swept optimizer, at the scene's own hyperparameters."""
+    st.markdown("#### Basins: which minimum does each start reach?")
+    resolution = basin_resolution(sc.steps)
+    panels, seconds, engines = [], 0.0, {}
+    try:
+        with st.spinner(
+            f"Running {len(sc.optimizers)} optimizers × {resolution * resolution:,} starts…"
+        ):
+            for key in sc.optimizers:
+                hp = sc.hp(key)
+                b, took = basins_for(problem_of(sc), key, tuple(sorted(hp.items())), resolution)
+                seconds += took
+                engines[key] = b.engine
+                panels.append(BasinPanel(key, _label(key), b, hp_note(key, hp)))
+            fig = basin_figure(panels, presenter=presentation.presenter, theme=presentation.theme)
+    except ValueError as err:
+        st.error(f"The basin maps cannot be computed: {escape(err)}")
+        return
+    st.plotly_chart(
+        fig,
+        key="sensitivity_basins",
+        width="stretch",
+        theme=None,
+        config={"displaylogo": False, "displayModeBar": False},
+    )
+    first = panels[0].basins
+    st.caption(
+        f"Each cell is one start of a {resolution} × {resolution} grid over the plot, run "
+        f"for {sc.steps} steps with each optimizer at the sidebar's settings (under its "
+        f"title), σ = {scene.noise:g}"
+        + (f" (seed {scene.seed})" if scene.noise else "")
+        + f"; coloured by the listed minimum its last point is within {first.radius:.3g} "
+        f"of, paler the more steps it took to reach f − f(m) < {first.tol:g} (hover for the "
+        "number); red: diverged. "
+        f"{sum(p.basins.size for p in panels):,} runs took {seconds:.2f} s "
+        f"({engine_phrase(engines)}, when first computed)."
+    )
+    st.markdown("; ".join(f"**{p.label}**: {basin_counts(p.basins)}" for p in panels) + ".")
+
+
+def basin_counts(b: BasinMap) -> str:
+    """ "52 % to minimum (3, 2), 3 % diverged": the shares of a map's starts per class, in
+    the legend's words (every class that has a start; they add up to the grid)."""
+    return ", ".join(
+        f"{share(n / b.size)} {'to ' if cls >= 0 else ''}{basin_class_name(b, cls)}"
+        for cls, n in b.counts().items()
+        if n
+    )
