@@ -650,3 +650,107 @@ def test_the_server_leaves_nothing_behind_when_it_stops(sig):
         assert not made[0].exists()
     finally:
         stop_app(proc)
+
+
+# The exported page's figure at a frame: plotly's own slider method (Plotly.animate to the
+# frame's name, with the export's redraw), then each named trace's points as drawn in data
+# coordinates and, for a 2-D line, in pixels (its SVG path) beside the axes' pixels of
+# the given data points.
+EXPORT_FRAME_JS = """async ([name, redraw]) => {
+    const gd = document.querySelector('.js-plotly-plot');
+    await Plotly.animate(gd, [name], {frame: {duration: 0, redraw: redraw},
+                                      transition: {duration: 0}, mode: 'immediate'});
+    return true;
+}"""
+EXPORT_TRACE_JS = """([name, points]) => {
+    const gd = document.querySelector('.js-plotly-plot');
+    const i = gd._fullData.findIndex(t => t.name === name);
+    const t = gd.data[i];
+    const out = {x: Array.from(t.x), y: Array.from(t.y), z: t.z ? Array.from(t.z) : null};
+    if (!t.z) {
+        const full = gd._fullData[i];
+        const xa = gd._fullLayout[full.xaxis.replace('x', 'xaxis')];
+        const ya = gd._fullLayout[full.yaxis.replace('y', 'yaxis')];
+        const el = [...gd.querySelectorAll('.scatterlayer .trace')]
+            .find(g => g.__data__ && g.__data__[0] && g.__data__[0].trace.index === i);
+        const d = el.querySelector('path.js-line').getAttribute('d');
+        out.drawn = (d.match(/-?[\\d.]+(e-?\\d+)?,-?[\\d.]+(e-?\\d+)?/g) || [])
+            .map(p => p.split(',').map(Number));
+        out.wanted = points.map(([x, y]) => [xa.l2p(x), ya.l2p(y)]);
+        out.inside = out.wanted.every(([px, py]) => px >= 0 && px <= xa._length &&
+                                                    py >= 0 && py <= ya._length);
+    }
+    return out;
+}"""
+
+
+def test_the_html_export_moves_the_arrows_to_the_pixel_and_the_3d_cursor_offline(tmp_path):
+    """Lesson 5's export, opened from a file with the network off: at a frame of plotly's
+    own slider the step arrow ends at x_t + m·Δx_t and the gradient arrow at x_t − m·η·g_t
+    (ADAGRAD: it has an η) in data coordinates and to the pixel of its drawn line; the
+    export with --surface moves each optimizer's 3-D cursor to x_t lifted onto the
+    surface."""
+    import numpy as np
+    from playwright.sync_api import sync_playwright
+
+    from optviz import figures, lessons, optimizers
+    from optviz.__main__ import render
+
+    need_browser()
+    lesson = lessons.get("per_dimension")
+    scene = lesson.scene
+    obj = scene.plot_objective()
+    span = figures._spans(obj.bounds)
+    runs = scene.runs()
+    labels = {k: optimizers.get(k).label(scene.hp(k)) for k in runs}
+    grid = figures.contour_grid(obj, figures.SURFACE_RESOLUTION)
+    lo, hi = figures._levels(grid)[:2]
+    lift = figures.SURFACE_LIFT * ((hi + 0.02 * (hi - lo)) - (lo - 0.04 * (hi - lo)))
+    flat, deep = tmp_path / "lesson5.html", tmp_path / "lesson5-3d.html"
+    flat.write_text(render("per_dimension", "html"), encoding="utf-8")
+    deep.write_text(render("per_dimension", "html", surface=True), encoding="utf-8")
+    shown = figures.frame_steps(scene.steps).astype(int)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 1500, "height": 1250}, offline=True)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(flat.as_uri())
+        page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullLayout")
+        in_pixels = 0
+        for t in (int(shown[3]), int(shown[10])):
+            page.evaluate(EXPORT_FRAME_JS, [str(t), False])
+            for key, tr in runs.items():
+                m = figures.arrow_magnifier(tr.updates, span)
+                x = tr.positions[t]
+                arrows = {"next step Δx": x + m * tr.updates[t]}
+                lr = dict(tr.optimizer.hyperparams).get("lr")
+                if optimizers.get(key).lr_kind != optimizers.LR_NONE and lr is not None:
+                    arrows[figures.ARROW_NAMES["gradient"]] = x - m * lr * tr.grads[t]
+                for kind, head in arrows.items():
+                    name = f"{labels[key]}: {kind}"
+                    got = page.evaluate(EXPORT_TRACE_JS, [name, [list(x), list(head)]])
+                    np.testing.assert_allclose([got["x"][0], got["y"][0]], x, rtol=1e-5)
+                    np.testing.assert_allclose([got["x"][1], got["y"][1]], head, rtol=1e-5)
+                    # the drawn line's first two points: the cursor and the head, in
+                    # pixels (where the head is inside the panel: plotly cuts a line
+                    # at the panel's edge)
+                    if got["inside"]:
+                        np.testing.assert_allclose(got["drawn"][:2], got["wanted"], atol=1.0)
+                        in_pixels += 1
+        assert in_pixels >= 4, in_pixels
+        page.goto(deep.as_uri())
+        page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullLayout")
+        assert page.evaluate("() => !!document.querySelector('.js-plotly-plot')._fullLayout.scene")
+        t = int(shown[5])
+        page.evaluate(EXPORT_FRAME_JS, [str(t), True])
+        for key, tr in runs.items():
+            x = tr.positions[t]
+            got = page.evaluate(EXPORT_TRACE_JS, [f"{labels[key]}: at the cursor", []])
+            height = figures.surface_height(grid, obj.value(x)) + lift
+            np.testing.assert_allclose(
+                [got["x"][0], got["y"][0], got["z"][0]], [*x, height], rtol=1e-5
+            )
+        assert errors == [], errors
+        browser.close()
