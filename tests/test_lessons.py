@@ -1006,3 +1006,28 @@ def test_eps_warmup_puts_a_larger_eps_beside_adadelta_and_keeps_it_in_focus():
     dimmed = {p.key: p.dimmed for p in scene_paths(both, nine.focus)}
     assert dimmed == {"sgd": True, "adadelta": False, "adadelta~2": False}
     assert not larger.available(both)
+
+
+def test_per_dimension_says_how_far_the_first_steps_leave_minus_g_here_and_turned():
+    """Lesson 5's paragraph on the arrows: over the first ten steps ADADELTA's step is far
+    off −g on the aligned valley (its gradient's components differ over 10×, its step's
+    are equal within 10 %) and nearly along −g on the turned one; the text gives the
+    angles the runs have, whichever valley the scene is on."""
+    from optviz.lessons.per_dimension import rotated_run, step_angles, turned_scene
+
+    lesson = lessons.get("per_dimension")
+    for scene in (lesson.scene, turned_scene(lesson.scene)):
+        runs = scene.runs()
+        tr = runs["adadelta"]
+        g, d = tr.grads[:10], tr.updates[:10]
+        angle = np.degrees(np.arccos(np.sum(-g * d, 1) / np.hypot(*g.T) / np.hypot(*d.T)))
+        here, turned = step_angles(tr), step_angles(rotated_run(tr))
+        assert here[0] == pytest.approx(float(np.median(angle)))
+        aligned, rotated = (here, turned) if scene is lesson.scene else (turned, here)
+        assert aligned[0] > 30 and rotated[0] < 5
+        assert aligned[1] > 10 and aligned[2] < 1.1 and rotated[1] < 1.2
+        text = lesson.explain(scene, runs)
+        assert (
+            f"points {here[0]:.0f}° away from −g here and {turned[0]:.0f}° on the turned"
+        ) in text
+        assert "Press 3 on the chart" in text

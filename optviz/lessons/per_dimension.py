@@ -8,6 +8,7 @@ import functools
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import sympy as sp
 
 from .. import objectives, optimizers
@@ -103,6 +104,72 @@ def _lopsided(r: float) -> float:
     return max(r, 1.0 / r) if math.isfinite(r) and r > 0 else math.nan
 
 
+#: the steps a class walks through with the arrows (→ from the start)
+FIRST_STEPS = 10
+
+
+def step_angles(tr: Trajectory, n: int = FIRST_STEPS) -> tuple[float, float, float]:
+    """Over the first ``n`` steps, medians of: the angle in degrees between the step Δx_t
+    and −g_t (what the arrows at the cursor show), how many times larger one gradient
+    component is than the other (max(|g_x|/|g_y|, |g_y|/|g_x|)), and the same for the
+    step's components. NaN where there is no such step."""
+    g, d = tr.grads[:n], tr.updates[:n]
+    with np.errstate(all="ignore"):
+        cos = np.sum(-g * d, axis=1) / (np.hypot(*g.T) * np.hypot(*d.T))
+        angle = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+        gr = np.abs(g[:, 0] / g[:, 1])
+        dr = np.abs(d[:, 0] / d[:, 1])
+    lop = lambda r: np.maximum(r, 1.0 / r)  # noqa: E731
+    return _nanmedian(angle), _nanmedian(lop(gr)), _nanmedian(lop(dr))
+
+
+def _angles_paragraph(tr: Trajectory) -> str:
+    """ADADELTA's first steps against −g, here and turned (:func:`step_angles`)."""
+    rt = rotated_run(tr)
+    here, turned = step_angles(tr), step_angles(rt)
+    if not all(math.isfinite(v) for v in (*here, *turned)):
+        return ""
+    (a, ga, da), (b, gb, db) = here, turned
+
+    def x(r: float) -> str:
+        return f"{r:.3g}×"
+
+    head = (
+        f"**The arrows, step by step (→ from the start):** over its first {FIRST_STEPS} "
+        f"steps ADADELTA's step Δx points {a:.0f}° away from −g here and {b:.0f}° on the "
+        f"turned valley (medians). "
+    )
+    tail = " (Press 3 on the chart for the 3-D surface: the step stays.)"
+    lopsided = (
+        "one gradient component is {g} the other while the step's two components are "
+        "within {d} of each other: the per-dimension rates shrink the steep coordinate's "
+        "step and keep the flat one's, and that turns Δx off −g"
+    )
+    even = (
+        "the gradient's two components are within {g} of each other, and so are the "
+        "step's ({d}): equal-sized steps per coordinate point almost along −g"
+    )
+    if a >= b:
+        return (
+            head
+            + "Here "
+            + lopsided.format(g=x(ga), d=x(da))
+            + ". Turned, "
+            + even.format(g=x(gb), d=x(db))
+            + "."
+            + tail
+        )
+    return (
+        head
+        + "Here "
+        + even.format(g=x(ga), d=x(da))
+        + ". Turned, "
+        + lopsided.format(g=x(gb), d=x(db))
+        + "."
+        + tail
+    )
+
+
 def rotated_run(tr: Trajectory) -> Trajectory:
     """``tr``'s optimizer on its objective turned by 45°, from the corresponding start."""
     return _rerun(tr, objective=_rotated(tr.objective), start=rotate_point(run_positions(tr)[0]))
@@ -179,6 +246,8 @@ def _explain_per_dimension(_scene: Scene, runs: Runs) -> str:
             )
     elif ad is None:
         parts.append(_missing("adadelta", "to see its per-dimension rates"))
+    if ad is not None and not _diverged(ad):
+        parts.append(_angles_paragraph(ad))
     if "adagrad" in runs and not _diverged(runs["adagrad"]):
         parts.append(_adagrad_across_the_sweep(runs["adagrad"]))
     sgd = runs.get("sgd")
