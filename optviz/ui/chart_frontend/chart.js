@@ -663,9 +663,38 @@
     if (traces.length) { return Plotly.restyle(gd, { "marker.opacity": opacity }, traces); }
   }
 
+  // A press on the 3-D scene: where it went down, and the surface point plotly reported
+  // while it was held. Released within CLICK_SLOP px of where it went down, it is a
+  // click (a new start); moved further, it was a drag that turned the camera.
+  const CLICK_SLOP = 5;
+  const surfacePress = { down: null, point: null, hovered: null };
+  window.addEventListener("pointerdown", function (e) {
+    surfacePress.down = { x: e.clientX, y: e.clientY };
+    surfacePress.point = null;
+  }, true);
+  window.addEventListener("pointerup", function (e) {
+    const down = surfacePress.down;
+    // a quick click may come up before the scene draws a frame with the button held:
+    // then the point is the one under the pointer, which plotly last reported as hovered
+    const point = surfacePress.point || surfacePress.hovered;
+    surfacePress.down = null;
+    surfacePress.point = null;
+    if (!down || !point || !(gd.data && gd.data.some(isDeep))) { return; }
+    if (Math.hypot(e.clientX - down.x, e.clientY - down.y) <= CLICK_SLOP) {
+      sendValue({ kind: "click", x: point.x, y: point.y });
+    }
+  }, true);
+
   function listen() {
     if (listening) { return; }
     listening = true;
+    gd.on("plotly_hover", function (event) {
+      const point = event && event.points && event.points[0];
+      const onSurface = point && point.data && point.data.type === "surface" &&
+        Number.isFinite(point.x) && Number.isFinite(point.y);
+      surfacePress.hovered = onSurface ? { x: point.x, y: point.y } : null;
+    });
+    gd.on("plotly_unhover", function () { surfacePress.hovered = null; });
     gd.on("plotly_restyle", function (event) {
       if (event && event[0] && "visible" in event[0]) { syncCursors(); }
     });
@@ -674,8 +703,11 @@
     gd.on("plotly_click", function (event) {
       const point = event && event.points && event.points[0];
       if (point && point.data && point.data.type === "surface") {  // the 3-D view
-        if (Number.isFinite(point.x) && Number.isFinite(point.y)) {
-          sendValue({ kind: "click", x: point.x, y: point.y });
+        // plotly's scene reports a "click" at every frame drawn while a button is held,
+        // a drag that turns the camera included: keep the point, and send it only if
+        // the button comes up where it went down (see surfacePress)
+        if (Number.isFinite(point.x) && Number.isFinite(point.y) && surfacePress.down) {
+          surfacePress.point = { x: point.x, y: point.y };
         }
         return;
       }
