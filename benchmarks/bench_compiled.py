@@ -11,7 +11,14 @@ time, best of 7 rounds after a warm-up, the engines taking turns within each rou
   same kernel from numba's disk cache (a new process's first call), then runs;
 * jitted float64 JAX, when ``jax`` is importable (a benchmark-only dependency): the same
   ``rule`` of ``optviz.optimizers`` on ``jax.numpy`` arrays with ``jnp.sqrt``, the
-  gradient lambdified from the same SymPy expression, ``lax.fori_loop`` over the steps.
+  gradient lambdified from the same SymPy expression, ``lax.fori_loop`` over the steps;
+* a ``torch.optim`` loop, when ``torch`` is importable (benchmark-only, CPU, float64): how
+  a torch user sweeps a grid. ``torch.optim.Adadelta`` takes one ρ and ε per parameter
+  group, so every cell is a group of its own (its (1, 2) point as the parameter), and each
+  step is ``zero_grad``, the summed Rosenbrock's ``backward`` and ``step`` (``foreach``
+  cannot batch groups with different hyperparameters). Run on a subset of ``TORCH_CELLS``
+  cells spread over the grid (the whole grid would take minutes); its steps/s are the
+  subset's, and its final values are compared with the sweep's on those cells.
 """
 
 from __future__ import annotations
@@ -106,6 +113,45 @@ def jax_sweep(objective: objectives.Objective, grid: dict):
     return lambda: jax.block_until_ready(run(*args)), jax.__version__
 
 
+#: the cells of the grid the torch.optim loop runs (every len(grid) / TORCH_CELLS-th)
+TORCH_CELLS = 200
+
+
+def torch_sweep(objective: objectives.Objective, grid: dict):
+    """A ``torch.optim.Adadelta`` loop over ``TORCH_CELLS`` cells of the grid (one parameter
+    group per cell), as ``(run, cells, version)``; ``run()`` returns each cell's final
+    Rosenbrock value. None without torch, or for an objective other than Rosenbrock."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    if objective.name != "rosenbrock":
+        return None
+    rho, eps = (m.reshape(-1) for m in np.meshgrid(grid["rho"], grid["eps"], indexing="ij"))
+    picked = np.linspace(0, rho.size - 1, TORCH_CELLS).round().astype(int)
+    torch.set_num_threads(1)
+
+    def run() -> np.ndarray:
+        points = [torch.tensor([START], dtype=torch.float64, requires_grad=True) for _ in picked]
+        groups = [
+            {"params": [p], "rho": float(rho[i]), "eps": float(eps[i])}
+            for p, i in zip(points, picked)
+        ]
+        opt = torch.optim.Adadelta(groups, lr=1.0)
+        for _ in range(STEPS):
+            opt.zero_grad()
+            xy = torch.cat(points)
+            x, y = xy[:, 0], xy[:, 1]
+            ((1 - x) ** 2 + 100 * (y - x**2) ** 2).sum().backward()
+            opt.step()
+        with torch.no_grad():
+            xy = torch.cat(points)
+            x, y = xy[:, 0], xy[:, 1]
+            return ((1 - x) ** 2 + 100 * (y - x**2) ** 2).numpy()
+
+    return run, picked, torch.__version__
+
+
 def main() -> None:
     import numba
 
@@ -149,15 +195,36 @@ def main() -> None:
             run_jax()
             jax_first = time.perf_counter() - t0
             fns[f"jax {jax_version} (jit, float64)"] = run_jax
+        works = dict.fromkeys(fns, work)
+        torch_made = torch_sweep(objective, grid)
+        torch_label = None
+        if torch_made is not None:
+            run_torch, picked, torch_version = torch_made
+            torch_label = f"torch {torch_version}.optim loop*"
+            fns[torch_label] = run_torch
+            works[torch_label] = len(picked) * STEPS
         rows = list(interleaved(fns).items())
 
     print()
-    print(f"{'engine':<32} {'time (s)':>9} {'traj-steps/s':>13} {'vs compiled':>12}")
+    print(f"{'engine':<32} {'time (s)':>9} {'traj-steps/s':>13} {'compiled is':>12}")
     print("-" * 70)
-    fastest = rows[0][1]
+    speed = {label: works[label] / t for label, t in rows}
     for label, t in rows:
-        print(f"{label:<32} {t:>9.4f} {work / t:>13.3g} {t / fastest:>11.1f}×")
+        times_faster = speed["compiled"] / speed[label]
+        print(f"{label:<32} {t:>9.4f} {speed[label]:>13.3g} {times_faster:>10.1f}× faster")
     print("-" * 70)
+    if torch_label is not None:
+        finals = run_torch()
+        ours = first.final_value.reshape(-1)[picked]
+        both = np.isfinite(finals) & np.isfinite(ours)
+        gaps = np.abs(finals[both] - ours[both]) / np.maximum(np.abs(ours[both]), 1e-300)
+        print(
+            f"* torch: {len(picked)} cells of the grid (one parameter group each); its "
+            f"final values against the sweep's on those cells, relative gap: median "
+            f"{np.median(gaps):.1e}, {int((gaps < 1e-9).sum())} of {int(both.sum())} cells "
+            f"under 1e-9, largest {gaps.max():.1e} (autograd's gradient is not the SymPy "
+            "expression's: a last-bit difference per step can grow along a run)"
+        )
     print(
         f"compiled: first call {total:.2f} s, of which compiling {build:.2f} s; loading it "
         f"from the disk cache {load:.2f} s"
