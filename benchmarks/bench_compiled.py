@@ -19,6 +19,11 @@ time, best of 7 rounds after a warm-up, the engines taking turns within each rou
   cannot batch groups with different hyperparameters). Run on a subset of ``TORCH_CELLS``
   cells spread over the grid (the whole grid would take minutes); its steps/s are the
   subset's, and its final values are compared with the sweep's on those cells.
+
+JAX and torch are for this comparison only, never the project's dependencies: e.g.
+``python -m venv /tmp/bench && /tmp/bench/bin/pip install -e . jax torch==2.13.0`` (this
+machine has torch 2.13.0's CPU build on disk), then ``/tmp/bench/bin/python
+benchmarks/bench_compiled.py``.
 """
 
 from __future__ import annotations

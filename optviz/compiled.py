@@ -22,7 +22,9 @@ so a division by zero gives inf or NaN as in NumPy instead of a branch that rais
 chunks split over :data:`THREADS` threads (the kernel releases the GIL; numba's
 ``parallel=True`` tripled the compile time here). The noise is the NumPy path's own
 array, ``gradient_noise(seed, steps, 1) * σ``, added to every cell, so noisy sweeps are
-compiled too.
+compiled too; the loop over cells is written twice, with the noise (gathered into rows
+first) and without, since a test of ``noisy`` or a gather inside it keeps LLVM from
+vectorising it (``tests/test_compiled.py`` checks the packed square roots).
 
 Equality with the NumPy sweep (``tests/test_compiled.py``, every built-in optimizer on
 several objectives and a typed formula): diverged flags, ``diverged_at`` and
