@@ -22,10 +22,14 @@ What is measured, per class size (1, 10, 30, 60 students for 60 s each by defaul
   whose rerun had no chart, a reference to a message never sent) and dropped sessions (a
   connection closed by the server, or a rerun that did not finish in ``--timeout`` s);
 * the server's memory, the resident set of the streamlit process and all its children
-  (``/proc/PID/status`` VmRSS), before the students join, at its peak while they move,
-  and a few seconds after they have left; and the server's CPU time over the moves as a
-  percentage of one core (``/proc/PID/stat`` utime + stime of the process tree), beside
-  this benchmark's own (it shares the machine);
+  (``/proc/PID/statm``: VmRSS), before the students join, at its peak while they move, and
+  a few seconds after they have left; and the server's CPU time over the moves as a
+  percentage of one core (``/proc/PID/stat`` utime + stime of the process tree), with the
+  share of its main thread, the event loop that reads the websockets and serialises,
+  compresses and sends every message (each rerun runs in a thread of its own), and the
+  time that thread was ready to run but waited for a CPU (``/proc/PID/task/PID/schedstat``:
+  the cost of the machine's other load), beside this benchmark's own CPU (it shares the
+  machine);
 * for a burst of 30 students joining within 2 s (uniformly), the time from each one's
   join to its first complete run: p50, p95, max.
 
@@ -120,6 +124,29 @@ def cpu_seconds(pids: list[int]) -> float:
             fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             ticks += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
     return ticks / CLK_TCK
+
+
+def main_thread_cpu_seconds(pids: list[int]) -> float:
+    """CPU time of ``pids``' main threads (Streamlit's event loop: the websocket's reads,
+    the messages' serialisation, compression and sending; each rerun has a thread of
+    its own), seconds."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            stat = pathlib.Path(f"/proc/{pid}/task/{pid}/stat").read_text()
+            ticks += sum(int(f) for f in stat.rsplit(")", 1)[1].split()[11:13])
+    return ticks / CLK_TCK
+
+
+def main_thread_wait_seconds(pids: list[int]) -> float:
+    """Time ``pids``' main threads have spent ready to run but waiting for a CPU
+    (``/proc/PID/task/PID/schedstat``), seconds: what other processes on the machine cost
+    the event loop."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            total += int(pathlib.Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[1])
+    return total / 1e9
 
 
 def own_cpu_seconds() -> float:
@@ -222,10 +249,12 @@ class Student:
 
     async def connect(self) -> None:
         """Load the page as a browser does (keeping a balancer's cookie), then open the
-        websocket with that cookie."""
+        websocket with that cookie and the page's origin."""
         await asyncio.to_thread(self._load_page)
         stream = self.base.replace("http://", "ws://", 1) + "/_stcore/stream"
-        headers = {"Cookie": self.cookie} if self.cookie else None
+        headers = {"Origin": self.base}  # (a browser's: checked against the Host header)
+        if self.cookie:
+            headers["Cookie"] = self.cookie
         self.ws = await websockets.connect(
             stream,
             subprotocols=["streamlit"],
@@ -386,6 +415,8 @@ class Phase:
     rss_peak_mb: float = math.nan
     rss_after_mb: float = math.nan
     server_cpu_pct: float = math.nan  # of one core, over the moves
+    event_loop_cpu_pct: float = math.nan  # the server's main threads' share of it
+    event_loop_wait_pct: float = math.nan  # their time ready to run, waiting for a CPU
     client_cpu_pct: float = math.nan
     load_before: str = ""
     load_after: str = ""
@@ -405,6 +436,8 @@ class Phase:
             "dropped": self.dropped,
             "rss_mb": [self.rss_before_mb, self.rss_peak_mb, self.rss_after_mb],
             "server_cpu_pct": self.server_cpu_pct,
+            "event_loop_cpu_pct": self.event_loop_cpu_pct,
+            "event_loop_wait_pct": self.event_loop_wait_pct,
             "client_cpu_pct": self.client_cpu_pct,
             "load": [self.load_before, self.load_after],
         }
@@ -536,7 +569,9 @@ async def classroom(
             )
             present = [s for s, ok in zip(class_, joined) if ok]
             if seconds > 0 and present:
-                cpu0, own0, wall0 = cpu_seconds(pids), own_cpu_seconds(), time.perf_counter()
+                cpu0, loop0 = cpu_seconds(pids), main_thread_cpu_seconds(pids)
+                wait0 = main_thread_wait_seconds(pids)
+                own0, wall0 = own_cpu_seconds(), time.perf_counter()
                 end = wall0 + seconds
                 await asyncio.gather(
                     *(
@@ -547,6 +582,10 @@ async def classroom(
                 wall = time.perf_counter() - wall0
                 if pids:
                     phase.server_cpu_pct = 100 * (cpu_seconds(pids) - cpu0) / wall
+                    phase.event_loop_cpu_pct = 100 * (main_thread_cpu_seconds(pids) - loop0) / wall
+                    phase.event_loop_wait_pct = (
+                        100 * (main_thread_wait_seconds(pids) - wait0) / wall
+                    )
                 phase.client_cpu_pct = 100 * (own_cpu_seconds() - own0) / wall
             phase.rss_peak_mb = sampler.peak
     finally:
@@ -569,7 +608,12 @@ def ms(q: dict) -> str:
 
 def print_phase(s: dict) -> None:
     rss = "/".join("—" if math.isnan(v) else f"{v:.0f}" for v in s["rss_mb"])
-    cpu = "—" if math.isnan(s["server_cpu_pct"]) else f"{s['server_cpu_pct']:.0f} %"
+    cpu = "—"
+    if not math.isnan(s["server_cpu_pct"]):
+        cpu = (
+            f"{s['server_cpu_pct']:.0f} % (event loop {s['event_loop_cpu_pct']:.0f} %, "
+            f"which waited for a CPU {s['event_loop_wait_pct']:.0f} % of the time)"
+        )
     print(
         f"  {s['students']:>3} students {s['seconds']:>4.0f} s: {s['moves']:>4} moves; "
         f"move → chart {ms(s['chart'])} ms, → end {ms(s['end'])} ms (p50 / p95 / max); "
