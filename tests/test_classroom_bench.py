@@ -12,12 +12,18 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import math
+import os
 import pathlib
 import random
+import shutil
+import signal
+import subprocess
 import sys
+import time
+import urllib.request
 
 import pytest
-from browser_support import start_app, stop_app
+from browser_support import free_port, start_app, stop_app
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location(
@@ -103,3 +109,187 @@ def test_two_students_moving_for_eight_seconds(server):
     assert peak >= min(before, after)
     assert math.isfinite(phase.server_cpu_pct) and phase.server_cpu_pct > 0
     assert math.isfinite(phase.client_cpu_pct) and phase.client_cpu_pct >= 0
+
+
+# --- a course: two app processes behind nginx (assets/deploy/) -----------------------------
+
+NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
+SERVE = ROOT / "assets" / "deploy" / "serve_course.sh"
+#: seconds the launcher may take to start two apps and nginx on a loaded machine
+START_S = 240
+
+
+def get(url: str, cookie: str = "") -> tuple[int, list[str]]:
+    """GET ``url`` (with ``cookie``): its status and its Set-Cookie headers."""
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        answer.read()
+        return answer.status, answer.headers.get_all("Set-Cookie") or []
+
+
+def healthy(base: str) -> bool:
+    try:
+        return urllib.request.urlopen(base + "/_stcore/health", timeout=5).read() == b"ok"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """``serve_course.sh 2 PORT`` on loopback: the balancer's URL, its run directory and
+    the two apps' addresses → PIDs. Stopped by SIGTERM afterwards, which must stop nginx
+    and both apps."""
+    if NGINX is None:
+        pytest.skip("no nginx: `apt-get install -y nginx` (Debian) to test serving a course")
+    run_dir = tmp_path_factory.mktemp("course")
+    ports = []
+    while len(ports) < 3:  # the balancer's and two apps', all different
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    env = {
+        **os.environ,
+        "PYTHON": sys.executable,
+        "NGINX": NGINX,
+        "OPTVIZ_ADDRESS": "127.0.0.1",
+        "OPTVIZ_APP_PORTS": f"{ports[1]},{ports[2]}",
+        "OPTVIZ_RUN_DIR": str(run_dir),
+    }
+    log = open(run_dir / "launcher.log", "w")  # noqa: SIM115 (kept open while it runs)
+    proc = subprocess.Popen(
+        ["bash", str(SERVE), "2", str(ports[0])],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{ports[0]}"
+    deadline = time.monotonic() + START_S
+    while not healthy(base):  # polls the balancer's health: no page to wait on yet
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("the course did not start: " + (run_dir / "launcher.log").read_text())
+        time.sleep(0.5)
+    apps = dict(line.split() for line in (run_dir / "apps.txt").read_text().splitlines())
+    nginx = nginx_pid(run_dir)
+    try:
+        yield base, run_dir, {addr: int(pid) for addr, pid in apps.items()}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=90)
+        finally:
+            log.close()
+        left = [pid for pid in apps.values() if os.path.exists(f"/proc/{pid}")]
+        assert left == [], f"app processes left running: {left}"
+        assert nginx is not None and not os.path.exists(f"/proc/{nginx}"), "nginx left running"
+
+
+def nginx_pid(run_dir: pathlib.Path) -> int | None:
+    pid_file = run_dir / "nginx.pid"
+    return int(pid_file.read_text()) if pid_file.exists() else None
+
+
+def log_lines(run_dir: pathlib.Path) -> list[dict]:
+    """The balancer's access log: per request its route, upstream and request line."""
+    lines = []
+    for line in (run_dir / "access.log").read_text().splitlines():
+        fields = dict(
+            f.split("=", 1) for f in line.split() if f.startswith(("route=", "upstream="))
+        )
+        fields["request"] = line.split('"')[1]
+        lines.append(fields)
+    return lines
+
+
+def routes_seen(run_dir: pathlib.Path, route: str, count: int, what: str) -> list[dict]:
+    """The log's lines of ``route`` for ``what`` once there are ``count`` of them
+    (nginx logs a websocket when it closes; bounded)."""
+    deadline = time.monotonic() + 60
+    while True:
+        lines = [r for r in log_lines(run_dir) if r["route"] == route and what in r["request"]]
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.2)
+
+
+def test_a_browser_without_the_cookie_gets_one_and_keeps_it(course):
+    base, run_dir, apps = course
+    status, cookies = get(base + "/")
+    assert status == 200
+    (cookie,) = [c for c in cookies if c.startswith("ovroute=")]
+    pair = cookie.split(";", 1)[0]
+    assert "HttpOnly" in cookie and "Path=/" in cookie
+    # with the cookie: no new one, and every request of that route on one process
+    for path in ("/", "/_stcore/health", "/_stcore/host-config", "/"):
+        status, again = get(base + path, pair)
+        assert status == 200 and not [c for c in again if c.startswith("ovroute=")]
+    lines = routes_seen(run_dir, pair.split("=", 1)[1], 5, "GET")
+    assert len(lines) == 5 and len({r["upstream"] for r in lines}) == 1
+    assert lines[0]["upstream"] in apps
+
+
+def test_routes_are_spread_over_both_processes_and_each_sticks(course):
+    base, run_dir, apps = course
+    for i in range(64):  # deterministic: nginx's consistent hash of fixed routes
+        get(base + "/_stcore/health", f"ovroute=spread-{i}")
+        get(base + "/_stcore/health", f"ovroute=spread-{i}")
+    upstream = {}
+    for r in log_lines(run_dir):
+        if r["route"].startswith("spread-"):
+            upstream.setdefault(r["route"], set()).add(r["upstream"])
+    assert len(upstream) == 64
+    assert all(len(u) == 1 for u in upstream.values()), "a route changed process"
+    assert {u for (u,) in upstream.values()} == set(apps), "both processes get students"
+
+
+def test_students_through_the_balancer_stay_on_their_process(course):
+    """Students load the page and open their websocket through nginx, move ρ, leave and
+    come back: their page, both websockets and every rerun reach one process."""
+    base, run_dir, _ = course
+
+    async def scenario():
+        students = [bench.Student(base, timeout=TIMEOUT_S) for _ in range(4)]
+        runs = []
+        for student in students:
+            await student.connect()
+            runs.append(await student.first_run())
+            runs.append(await student.move("rho", random.Random(len(runs))))
+            await student.close()
+            await student.connect()  # back, with its cookie
+            runs.append(await student.first_run())
+            await student.close()
+        return students, runs
+
+    students, runs = asyncio.run(scenario())
+    assert all(r.chart_s is not None and r.exceptions == 0 for r in runs)
+    assert [r.status for r in runs[:3]] == [
+        bench.ForwardMsg.FINISHED_SUCCESSFULLY,
+        bench.ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+        bench.ForwardMsg.FINISHED_SUCCESSFULLY,
+    ]
+    for student in students:
+        route = student.cookie.split("ovroute=", 1)[1].split(";", 1)[0]
+        streams = routes_seen(run_dir, route, 2, "/_stcore/stream")
+        pages = [
+            r
+            for r in log_lines(run_dir)
+            if r["route"] == route and r["request"] == "GET / HTTP/1.1"
+        ]
+        assert len(streams) == 2 and len(pages) == 2, student.cookie
+        assert len({r["upstream"] for r in streams + pages}) == 1, student.cookie
+
+
+def test_the_load_benchmark_through_the_balancer(course):
+    base, run_dir, apps = course
+    phase = asyncio.run(bench.classroom(base, 4, 8.0, pids=list(apps.values()), timeout=TIMEOUT_S))
+    assert phase.errors == [] and phase.dropped == 0
+    assert phase.moves >= 4 and phase.moves_without_chart == 0
+    assert len(phase.chart_s) == phase.moves
+    assert math.isfinite(phase.rss_peak_mb) and phase.rss_peak_mb > 100
+    by_route = {}
+    for r in log_lines(run_dir):
+        if "/_stcore/stream" in r["request"]:
+            by_route.setdefault(r["route"], set()).add(r["upstream"])
+    assert by_route and all(len(u) == 1 for u in by_route.values())
