@@ -31,7 +31,7 @@ What is measured, per class size (1, 10, 30, 60 students for 60 s each by defaul
   the cost of the machine's other load), beside this benchmark's own CPU (it shares the
   machine);
 * for a burst of 30 students joining within 2 s (uniformly), the time from each one's
-  join to its first complete run: p50, p95, max.
+  join to its first complete run: p50, p95, max, and the server's CPU time meanwhile.
 
 Start: ``python benchmarks/bench_classroom.py`` starts its own server on a free loopback
 port and stops it by its PID afterwards; ``--url http://127.0.0.1:8080`` measures a
@@ -411,6 +411,7 @@ class Phase:
     errors: list[str] = field(default_factory=list)
     dropped: int = 0
     first_run_s: list[float] = field(default_factory=list)  # join → first whole run
+    join_cpu_s: float = math.nan  # the server's CPU seconds while the students joined
     rss_before_mb: float = math.nan
     rss_peak_mb: float = math.nan
     rss_after_mb: float = math.nan
@@ -429,6 +430,7 @@ class Phase:
             "chart": quantiles(self.chart_s),
             "end": quantiles(self.end_s),
             "first_run": quantiles(self.first_run_s),
+            "join_cpu_s": self.join_cpu_s,
             "moves_without_chart": self.moves_without_chart,
             "charts_by_reference": self.charts_by_reference,
             "errors": len(self.errors),
@@ -563,10 +565,13 @@ async def classroom(
     class_ = [Student(base, timeout=timeout, seed=seed * 1000 + i) for i in range(students)]
     try:
         with Sampler(pids) as sampler:
+            cpu_join = cpu_seconds(pids)
             t0 = time.perf_counter()
             joined = await asyncio.gather(
                 *(join(s, phase, at, t0) for s, at in zip(class_, offsets))
             )
+            if pids:
+                phase.join_cpu_s = cpu_seconds(pids) - cpu_join
             present = [s for s, ok in zip(class_, joined) if ok]
             if seconds > 0 and present:
                 cpu0, loop0 = cpu_seconds(pids), main_thread_cpu_seconds(pids)
@@ -629,7 +634,8 @@ def print_burst(s: dict) -> None:
     rss = "/".join("—" if math.isnan(v) else f"{v:.0f}" for v in s["rss_mb"])
     print(
         f"  burst: {s['students']} students joining within 2 s: join → first whole run "
-        f"{ms(s['first_run'])} ms (p50 / p95 / max, {s['first_run']['n']} runs); errors "
+        f"{ms(s['first_run'])} ms (p50 / p95 / max, {s['first_run']['n']} runs), the server's "
+        f"CPU {s['join_cpu_s']:.1f} s meanwhile; errors "
         f"{s['errors']}, dropped {s['dropped']}; RSS before/peak/after {rss} MB; "
         f"load {s['load'][0]} → {s['load'][1]}"
     )
