@@ -3,8 +3,16 @@
 Simulated students speak Streamlit's websocket protocol to ``streamlit run app.py`` on a
 free loopback port: a move of ADADELTA's ρ reaches the server as the browser sends it
 (every widget's state, that one changed, the slider's fragment), every move is answered
-with a new chart, and the benchmark's figures are real numbers in order. No time limit is
-asserted: the benchmark reports times, the tests check what they are made of.
+with a new chart, and the benchmark's figures are real numbers in order.
+
+Then a course (``assets/deploy/serve_course.sh`` with two app processes behind nginx, on
+loopback; skipped where nginx is not installed): the routing cookie is set once and kept,
+routes spread over both processes and stick, students' pages, websockets, reruns and
+reconnects stay on one process (nginx's own log says which served what), the benchmark
+runs through the balancer, and SIGTERM stops nginx and both apps.
+
+No time limit is asserted: the benchmark reports times, the tests check what they are
+made of. Every wait is bounded and waits on a condition (health, a log line), not a sleep.
 """
 
 from __future__ import annotations
