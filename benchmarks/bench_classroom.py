@@ -632,10 +632,11 @@ def print_phase(s: dict) -> None:
 
 def print_burst(s: dict) -> None:
     rss = "/".join("—" if math.isnan(v) else f"{v:.0f}" for v in s["rss_mb"])
+    cpu = "—" if math.isnan(s["join_cpu_s"]) else f"{s['join_cpu_s']:.1f} s"
     print(
         f"  burst: {s['students']} students joining within 2 s: join → first whole run "
         f"{ms(s['first_run'])} ms (p50 / p95 / max, {s['first_run']['n']} runs), the server's "
-        f"CPU {s['join_cpu_s']:.1f} s meanwhile; errors "
+        f"CPU {cpu} meanwhile; errors "
         f"{s['errors']}, dropped {s['dropped']}; RSS before/peak/after {rss} MB; "
         f"load {s['load'][0]} → {s['load'][1]}"
     )
