@@ -322,3 +322,38 @@ def test_a_compiled_tanh_run_differs_from_numpys_by_rounding_only():
     )
     np.testing.assert_allclose(b.params, a.params, rtol=1e-9, atol=1e-13)
     np.testing.assert_allclose(b.per_seed, a.per_seed, atol=1 / nw.TEST_SIZE)
+
+
+def test_the_threaded_stacked_product_is_numpys_to_the_bit():
+    """``_matmul`` splits the configurations over threads; each network's product is the
+    same BLAS call, so the result is ``np.matmul``'s bits, broadcasting included, and the
+    caller's error handling holds in the threads."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 1, 7, 5))  # one seed's images, shared by its configurations
+    w = rng.standard_normal((2, 5, 5, 3))
+    a = rng.standard_normal((2, 5, 7, 5))
+    for left, right in ((x, w), (a, w), (np.swapaxes(a, -1, -2), a)):
+        np.testing.assert_array_equal(nw._matmul(left, right), np.matmul(left, right))
+    huge = np.full((1, 3, 2, 2), 1e300)
+    with pytest.raises(FloatingPointError), np.errstate(over="raise"):
+        nw._matmul(huge, huge)
+    with np.errstate(over="ignore"):
+        assert np.isinf(nw._matmul(huge, huge)).all()
+
+
+def test_blas_runs_on_one_thread_while_training_and_is_given_back():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    nw.split(0)  # scikit-learn (and the BLAS its import loads) already loaded
+
+    def blas_threads():
+        return {
+            i["filepath"]: i["num_threads"]
+            for i in threadpoolctl.threadpool_info()
+            if i["user_api"] == "blas"
+        }
+
+    before = blas_threads()
+    seen = []
+    nw.sweep("sgd", {"lr": [0.1]}, epochs=2, progress=lambda _f: seen.append(blas_threads()))
+    assert len(seen) == 2 and all(set(t.values()) == {1} for t in seen)
+    assert blas_threads() == before
