@@ -320,12 +320,33 @@ def test_the_projector_sweep_figures_are_dark_with_light_text(panels):
 
 def test_the_app_draws_the_sensitivity_figures_in_the_sessions_theme():
     for theme in ov.figures.THEMES.values():
-        at = app({"steps": "100", "res": "10", "theme": theme.name})
-        specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-        assert len(specs) == 4  # the heatmaps, the grid scores, the noise sweep, the basins
-        for spec in specs:
-            assert spec["layout"]["paper_bgcolor"] == theme.paper
-            assert spec["layout"]["font"]["color"] == theme.text
+        for section, drawn in (("Heatmaps", 2), ("Gradient noise", 1), ("Basins", 1)):
+            at = app({"steps": "100", "res": "10", "theme": theme.name, "section": section})
+            specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+            assert len(specs) == drawn  # the heatmaps and grid scores; the σ chart; basins
+            for spec in specs:
+                assert spec["layout"]["paper_bgcolor"] == theme.paper
+                assert spec["layout"]["font"]["color"] == theme.text
+
+
+def test_only_the_open_section_is_computed_and_drawn_and_the_link_keeps_it(monkeypatch):
+    """The view's sections are lazy tabs: a first visit runs the heatmaps' sweeps and draws
+    their two figures, not the σ sweep or the basin maps (each runs when its tab opens)."""
+    ran = []
+    for name in ("noise_sweep", "basins_for"):
+        real = getattr(sens, name)
+        monkeypatch.setattr(
+            sens, name, lambda *a, _r=real, _n=name, **k: ran.append(_n) or _r(*a, **k)
+        )
+    at = app({"steps": "100", "res": "10"})
+    assert [t.label for t in at.tabs] == list(sens.SECTIONS)
+    assert len(at.get("plotly_chart")) == 2 and ran == []
+    assert "section" not in dict(at.query_params)  # the default is left out of the link
+    at = app({"steps": "100", "res": "10", "section": "Gradient noise"})
+    assert ran == ["noise_sweep"] and any("Gradient noise" in m.value for m in at.markdown)
+    assert at.query_params["section"] in ("Gradient noise", ["Gradient noise"])
+    at = app({"steps": "100", "res": "10", "section": "nonsense"})
+    assert len(at.get("plotly_chart")) == 2 and at.warning  # said, and the default shown
 
 
 # --- the view's pure parts -------------------------------------------------------------------

@@ -136,7 +136,15 @@ def _basin_spec(at: AppTest) -> dict:
 
 
 def test_the_basins_section_renders_one_map_per_optimizer():
-    at = app({"objective": "himmelblau", "steps": "100", "res": "10", "opt": "sgd,adadelta"})
+    at = app(
+        {
+            "objective": "himmelblau",
+            "steps": "100",
+            "res": "10",
+            "opt": "sgd,adadelta",
+            "section": "Basins",
+        }
+    )
     assert not at.error, [e.value for e in at.error]
     assert any("Basins" in m.value for m in at.markdown)
     spec = _basin_spec(at)
@@ -152,7 +160,7 @@ def test_the_basins_section_renders_one_map_per_optimizer():
 
 
 def test_the_basins_of_a_saddle_and_of_a_typed_formula_render():
-    at = app({"objective": "saddle", "steps": "30", "res": "10", "opt": "sgd"})
+    at = app({"objective": "saddle", "steps": "30", "res": "10", "opt": "sgd", "section": "Basins"})
     assert not at.error
     legend = [t["name"] for t in _basin_spec(at)["data"] if t["meta"]["role"] == "legend"]
     assert "left the plot (no minimum)" in legend

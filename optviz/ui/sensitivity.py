@@ -13,10 +13,11 @@ hyperparameters at their slider values):
 * ADADELTA on the paper's own 3 × 4 grid (ρ ∈ {0.9, 0.95, 0.99} × ε ∈ {10⁻², 10⁻⁴, 10⁻⁶,
   10⁻⁸}, :data:`optviz.sweeps.PAPER_GRID`) instead of its sliders' ranges, one click away
   (:data:`GRID_KEY`);
-* a σ sweep: the final loss against the gradient-noise scale, averaged over 20 seeds
+* in a second tab (:data:`SECTIONS`, lazy: only the open tab is computed and drawn), a σ
+  sweep: the final loss against the gradient-noise scale, averaged over 20 seeds
   (:data:`N_SEEDS`), every σ × seed of an optimizer one batch
   (:func:`optviz.sweeps.sigma_sweep`);
-* basin maps: for each optimizer at its slider setting, which listed minimum each start of
+* in a third, basin maps: for each optimizer at its slider setting, which listed minimum each start of
   a 60 × 60 grid over the plot reaches, and in how many steps
   (:func:`optviz.sweeps.basins`, one batch per optimizer).
 
@@ -80,6 +81,9 @@ from .state import Presentation, on_slider_range, options_for, scene_of, snap
 METRIC_KEY = "sens_metric"
 RESOLUTION_KEY = "sens_resolution"
 GRID_KEY = "sens_grid"
+#: which of the view's sections is open (a lazy tab: only the open one is computed and
+#: drawn, so a first visit draws the heatmaps and grid scores alone)
+SECTION_KEY = "sens_section"
 CHART_KEY = "sensitivity_chart"
 #: the last value chosen, kept while the view is not shown (Streamlit forgets the state
 #: of widgets that are not drawn)
@@ -87,6 +91,7 @@ KEEP = {
     METRIC_KEY: "_keep.sens_metric",
     RESOLUTION_KEY: "_keep.sens_resolution",
     GRID_KEY: "_keep.sens_grid",
+    SECTION_KEY: "_keep.sens_section",
 }
 
 METRICS = ("final", "best", "steps", "distance")
@@ -109,10 +114,15 @@ REFERENCE_SIGMA = 1.0
 #: starts per axis of a basin map (lowered, as a sweep's resolution, past WORK_BUDGET)
 BASIN_RESOLUTIONS = (20, 40, 60)
 
+#: the view's sections, each a tab (the link's ``section=``)
+SECTIONS = ("Heatmaps", "Gradient noise", "Basins")
+DEFAULT_SECTION = SECTIONS[0]
+
 DEFAULTS = {
     METRIC_KEY: DEFAULT_METRIC,
     RESOLUTION_KEY: DEFAULT_RESOLUTION,
     GRID_KEY: DEFAULT_GRID,
+    SECTION_KEY: DEFAULT_SECTION,
 }
 
 
@@ -651,7 +661,6 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
     if not lesson:
         st.subheader("Sensitivity: how much of each hyperparameter range works?")
     sc = swept_scene(scene)
-    presenter = presentation.presenter
     if not sc.optimizers:
         st.info(
             "Choose at least one optimizer in the sidebar (SGD, momentum, ADAGRAD, "
@@ -703,6 +712,34 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
             icon=":material/timer:",
         )
 
+    state = st.session_state
+    if state.get(SECTION_KEY) not in SECTIONS:
+        state[SECTION_KEY] = (
+            state.get(KEEP[SECTION_KEY], DEFAULT_SECTION)
+            if state.get(KEEP[SECTION_KEY]) in SECTIONS
+            else DEFAULT_SECTION
+        )
+    heat_tab, noise_tab, basin_tab = st.tabs(
+        list(SECTIONS), key=SECTION_KEY, on_change="rerun", width="stretch"
+    )
+    state[KEEP[SECTION_KEY]] = state[SECTION_KEY]
+    with heat_tab:
+        if heat_tab.open is not False:
+            _heatmap_section(sc, scene, presentation, metric, resolution, grid)
+    with noise_tab:
+        if noise_tab.open:
+            _noise_section(sc, scene, presentation)
+    with basin_tab:
+        if basin_tab.open:
+            _basins_section(sc, scene, presentation)
+
+
+def _heatmap_section(
+    sc: Scene, scene: Scene, presentation: Presentation, metric: str, resolution: int, grid: str
+) -> None:
+    """The heatmaps (a click on a cell loads it) and each optimizer's grid score."""
+    presenter = presentation.presenter
+    has_min = sc.run_objective().f_min is not None
     cells = sum(
         math.prod(
             len(v) for v in grid_for(k, resolution_for(k, resolution, sc.steps), grid).values()
@@ -795,6 +832,10 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
         "shown above."
     )
 
+
+def _noise_section(sc: Scene, scene: Scene, presentation: Presentation) -> None:
+    """The final loss against the gradient noise's σ, each optimizer at its setting."""
+    presenter = presentation.presenter
     st.markdown("#### Gradient noise: final loss against σ")
     try:
         with st.spinner(
@@ -831,7 +872,6 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
         "computed)."
     )
     st.markdown(noise_paragraph(ns))
-    _basins_section(sc, scene, presentation)
 
 
 def _basins_section(sc: Scene, scene: Scene, presentation: Presentation) -> None:

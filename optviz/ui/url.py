@@ -28,12 +28,15 @@ from .sensitivity import (
     DEFAULT_GRID,
     DEFAULT_METRIC,
     DEFAULT_RESOLUTION,
+    DEFAULT_SECTION,
     GRID_KEY,
     GRIDS,
     METRIC_KEY,
     METRICS,
     RESOLUTION_KEY,
     RESOLUTIONS,
+    SECTION_KEY,
+    SECTIONS,
     current_setting,
 )
 from .state import (
@@ -95,6 +98,14 @@ VIEW_CONTROLS: tuple[Control, ...] = (
         str,
         GRIDS.__contains__,
         one_of(GRIDS),
+    ),
+    Control(
+        SECTION_KEY,
+        lambda _s, _p: DEFAULT_SECTION,
+        "section",
+        str,
+        SECTIONS.__contains__,
+        one_of(SECTIONS),
     ),
     # the Network view's
     Control(
