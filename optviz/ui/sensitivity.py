@@ -17,8 +17,8 @@ hyperparameters at their slider values):
   sweep: the final loss against the gradient-noise scale, averaged over 20 seeds
   (:data:`N_SEEDS`), every σ × seed of an optimizer one batch
   (:func:`optviz.sweeps.sigma_sweep`);
-* in a third, basin maps: for each optimizer at its slider setting, which listed minimum each start of
-  a 60 × 60 grid over the plot reaches, and in how many steps
+* in a third, basin maps: for each optimizer at its slider setting, which listed minimum
+  each start of a 60 × 60 grid over the plot reaches, and in how many steps
   (:func:`optviz.sweeps.basins`, one batch per optimizer).
 
 Every sweep runs with ``engine="auto"`` (:data:`ENGINE`): the compiled kernel of
