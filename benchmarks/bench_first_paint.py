@@ -25,6 +25,7 @@ Run: python benchmarks/bench_first_paint.py [--rounds 5] [--visitors 5]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pathlib
 import statistics
@@ -132,6 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="server starts (cold visitors)")
     parser.add_argument("--visitors", type=int, default=5, help="warm visitors per server")
+    parser.add_argument("--json", type=pathlib.Path, help="also write every visit's times here")
     args = parser.parse_args()
     if not os.path.exists(CHROMIUM):
         sys.exit("no Chromium: install it with `apt-get install -y chromium` (Debian)")
@@ -162,6 +164,8 @@ def main() -> None:
                         flush=True,
                     )
         browser.close()
+    if args.json:
+        args.json.write_text(json.dumps({"cold": cold, "warm": warm, "load": os.getloadavg()}))
 
     print(
         f"\noptviz first paint — {os.cpu_count()} cores, headless Chromium (software "
