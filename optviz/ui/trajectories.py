@@ -497,7 +497,16 @@ def trajectory_view(scene: Scene, presentation: Presentation) -> None:
         else:
             st.error(f"These settings cannot run: {escape(err)}")
         return
-    above = st.container()  # filled after the figure, which the browser gets first
+    runs = {p.key: p.trajectory for p in paths}
+    # The lesson's text above the figure comes after it, so that the picture comes
+    # first; but a session's first figure is drawn once, fitted under what is above it
+    # then: it waits longer for the rest of the view (FIRST_PICTURE_S), so the text
+    # comes first.
+    first = st.session_state.get("_figure_sent") is None
+    above = st.container()
+    if first:
+        with above:
+            lesson_panel(scene, presentation, runs)
     spec_json = scene_figure_json(scene, presentation)
     step = shared_step(st.session_state, scene.steps)
     animated_chart(
@@ -515,8 +524,9 @@ def trajectory_view(scene: Scene, presentation: Presentation) -> None:
         },
     )
     _picture_first(spec_json)
-    with above:
-        lesson_panel(scene, presentation, {p.key: p.trajectory for p in paths})
+    if not first:
+        with above:
+            lesson_panel(scene, presentation, runs)
     # under the figure, so that the picture is on the first screen (a path that diverged
     # or left the plot is marked on the figure itself: its end marker, a ✕)
     problem_messages(scene, paths)
