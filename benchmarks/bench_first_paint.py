@@ -11,10 +11,14 @@ visitor). For each it measures, from the page's navigation start (the main frame
 * **iframe**: the chart component's iframe is in the page (the script's run reached it);
 * **plotly request / loaded**: plotly.js requested and downloaded by the iframe, and its
   size (Resource Timing inside the iframe);
-* **plotly parsed**: the iframe's ``domInteractive`` (its scripts — plotly.js and
-  chart.js — have run); **figure received**: the first ``streamlit:render`` message;
+* **the frame's scripts run**: the iframe's ``domInteractive`` (``chart.js``, and
+  plotly.js where ``index.html`` loads it itself); **chart ready**: its
+  ``componentReady`` message (Streamlit answers with the figure at once); **plotly.js
+  run**: ``Plotly`` defined in the frame (checked every frame);
 * **first paint**: the contour panel drawn — its contour image and every optimizer's
-  path (an SVG path) in it: what ``tests/test_browser.py`` checks first.
+  path (an SVG path) in it: what ``tests/test_browser.py`` checks first; and the chart's
+  own time for that first drawing (``window.optvizChart.lastMs``: ``Plotly.react`` and
+  the cursors).
 
 It also reads the server's own time for its first script run of the visit (the
 ``OPTVIZ_TIMING`` line of the whole script, on the server's log), and prints medians.
@@ -73,7 +77,12 @@ MARKS_JS = f"""(() => {{
         const frame = document.querySelector("{CHART_IFRAME}");
         if (frame && !marks.iframe) marks.iframe = now();
         if (frame && !marks.paint && drawn(frame.contentDocument)) marks.paint = now();
-        if (!marks.paint) requestAnimationFrame(poll);
+        const win = frame && frame.contentWindow;
+        if (win && win.Plotly && !marks.plotly) marks.plotly = now();  // plotly.js has run
+        // the chart's own time for its first drawing, once it has finished it
+        const c = win && win.optvizChart;
+        if (c && c.full >= 1 && c.lastMs > 0 && marks.draw === undefined) marks.draw = c.lastMs;
+        if (!marks.paint || marks.draw === undefined) requestAnimationFrame(poll);
     }};
     requestAnimationFrame(poll);
 }})();"""
@@ -94,8 +103,9 @@ FIELDS = [
     ("iframe", "chart iframe in the page"),
     ("request", "plotly.js requested"),
     ("loaded", "plotly.js downloaded"),
-    ("parsed", "plotly.js + chart.js run (domInteractive)"),
+    ("parsed", "the frame's scripts run (domInteractive)"),
     ("ready", "chart ready, asks for the figure"),
+    ("plotly", "plotly.js run (window.Plotly there)"),
     ("paint", "FIRST PAINT: contour panel drawn"),
 ]
 
@@ -105,13 +115,14 @@ def visit(browser, url: str, log: pathlib.Path, seen: int) -> dict:
     context.add_init_script(MARKS_JS)
     page = context.new_page()
     page.goto(url)
-    page.wait_for_function("() => window.__firstPaint.paint", timeout=120_000, polling=50)
+    page.wait_for_function(
+        "() => window.__firstPaint.paint && window.__firstPaint.draw !== undefined",
+        timeout=120_000,
+        polling=50,
+    )
     frame = page.wait_for_selector(CHART_IFRAME, state="attached").content_frame()
     main = page.evaluate("() => window.__firstPaint")
     inner = frame.evaluate(TIMINGS_JS)
-    # the chart's own time for its first drawing (Plotly.react and the cursors)
-    frame.wait_for_function("() => window.optvizChart && window.optvizChart.lastMs > 0")
-    draw = frame.evaluate("() => window.optvizChart.lastMs")
     page.wait_for_selector(IDLE, timeout=120_000)  # the run is over: its time is on the log
     context.close()
     t0 = main["origin"]
@@ -119,9 +130,10 @@ def visit(browser, url: str, log: pathlib.Path, seen: int) -> dict:
         "shell": main["shell"] - t0,
         "iframe": main["iframe"] - t0,
         "ready": main["ready"] - t0,
+        "plotly": main["plotly"] - t0,
         "paint": main["paint"] - t0,
         "parsed": inner["interactive"] - t0,
-        "draw": draw,
+        "draw": main["draw"],
     }
     if inner["plotly"]:
         first = inner["plotly"][0]
