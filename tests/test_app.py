@@ -269,15 +269,16 @@ def test_the_page_pauses_for_the_browser_only_after_a_new_figure(monkeypatch):
 
     pauses = []
     monkeypatch.setattr(trajectories, "PICTURE_FIRST_S", 0.01)
+    monkeypatch.setattr(trajectories, "FIRST_PICTURE_S", 0.02)
     monkeypatch.setattr(trajectories, "sleep", pauses.append)
     at = fresh()
-    assert pauses == [0.01]  # the first figure
+    assert pauses == [0.02]  # the session's first figure: the browser makes its chart
     at.run()
-    assert pauses == [0.01]  # the same figure: nothing new to draw, no pause
+    assert pauses == [0.02]  # the same figure: nothing new to draw, no pause
     at.select_slider(key="hp.adadelta.rho").set_value(0.9).run()
-    assert pauses == [0.01, 0.01]
+    assert pauses == [0.02, 0.01]
     widget(at, "inspect_step").set_value(7).run()  # the step moves: the same figure
-    assert pauses == [0.01, 0.01]
+    assert pauses == [0.02, 0.01]
 
 
 def test_the_inspected_step_stays_when_the_number_of_steps_changes():
@@ -792,11 +793,30 @@ def test_the_chart_component_serves_its_own_copy_of_plotly():
     from optviz.ui import chart
 
     served = chart.served_directory()
-    assert sorted(p.name for p in served.iterdir()) == ["chart.js", "index.html", "plotly.min.js"]
+    assert sorted(p.name for p in served.iterdir()) == [
+        "PLOTLY-LICENSE",
+        "chart.js",
+        "index.html",
+        "plotly-cartesian.min.js",
+        "plotly-gl3d.min.js",
+        "plotly.min.js",
+    ]
     assert (served / "plotly.min.js").read_bytes() == chart.PLOTLY_JS.read_bytes()
     assert served.stat().st_mode & 0o077 == 0  # private: nobody else can plant a script
     page = (served / "index.html").read_text()
-    assert '<script src="plotly.min.js">' in page and "http" not in page  # no CDN
+    script = (served / "chart.js").read_text()
+    assert "http" not in page and "http" not in script  # no CDN
+    assert 'href="plotly-cartesian.min.js"' in page
+    # the partial bundles: plotly.js of the plotly package's own version, licence kept
+    import plotly.offline
+
+    version = plotly.offline.get_plotlyjs_version()
+    for name, kind in [("plotly-cartesian.min.js", "cartesian"), ("plotly-gl3d.min.js", "gl3d")]:
+        assert f'"{name}"' in script
+        head = (served / name).read_text()[:200]
+        assert f"plotly.js ({kind} - minified) v{version}" in head, head
+        assert "Licensed under the MIT license" in head
+    assert "MIT License" in (served / "PLOTLY-LICENSE").read_text()
 
 
 def test_importing_the_app_changes_nothing_outside_it():

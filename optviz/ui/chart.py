@@ -10,8 +10,13 @@ panels and the keys move every panel's cursor to any step, from the cursor table
 figure carries, and the step comes back to Python for the step inspector and the link.
 
 The figure is built by :func:`optviz.figures.trajectory_figure` (``frames=False``).
-plotly.js is the copy shipped inside the installed ``plotly`` package, served from the
-same directory as the component: nothing is fetched from the internet.
+plotly.js is served from the same directory as the component, nothing is fetched from the
+internet: plotly's partial bundles ``plotly-cartesian.min.js`` (2-D traces, the default
+figure) and ``plotly-gl3d.min.js`` (the 3-D view), the npm packages
+``plotly.js-{cartesian,gl3d}-dist-min`` of the same plotly.js version as the installed
+``plotly`` package's (MIT: ``chart_frontend/PLOTLY-LICENSE``), kept in ``chart_frontend/``;
+and, for any other trace type, the full bundle shipped inside the ``plotly`` package.
+``chart.js`` loads the smallest that draws the figure, when the figure comes.
 """
 
 from __future__ import annotations
@@ -31,14 +36,20 @@ import streamlit.components.v1 as components
 
 FRONTEND = Path(__file__).with_name("chart_frontend")
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-_FILES = ("index.html", "chart.js")
+_FILES = (
+    "index.html",
+    "chart.js",
+    "plotly-cartesian.min.js",
+    "plotly-gl3d.min.js",
+    "PLOTLY-LICENSE",
+)
 
 
 _PREFIX = "optviz-chart-"
 
 
 def served_directory() -> Path:
-    """A private directory holding the component's page, its script and plotly.min.js.
+    """A private directory holding the component's page, its script and plotly.js.
 
     Streamlit serves a component's files from one directory and refuses links that
     leave it, so plotly's own bundle is copied next to ours into a new directory only

@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from .. import compiled, limits, optimizers, sweeps
+from .. import limits, optimizers, sweeps
 from ..figures import SpecFigure
 from ..numbers import share, slider_value
 from ..scene import CUSTOM, Scene
@@ -391,6 +391,10 @@ def engine_phrase(engines: Mapping[str, str]) -> str:
     kinds = set(used.values())
     if kinds == {"compiled"}:
         return "the compiled kernel"
+    # (imported here: numba, ~0.5 s to import, is for this view's sweeps, not the first
+    # page a visitor sees)
+    from .. import compiled
+
     waiting = ENGINE == "auto" and compiled.available()
     why = " (its compiled kernel was still compiling)" if waiting else ""
     if kinds == {"numpy"}:

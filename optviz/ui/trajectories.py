@@ -438,6 +438,9 @@ def step_inspector(scene: Scene, paths: list[PathView]) -> None:
 #: How long the script waits, after sending a new figure, before it sends the rest of
 #: the view (see :func:`_picture_first`).
 PICTURE_FIRST_S = 0.35
+#: The same for a session's first figure, which the browser must first make its chart
+#: for: the component's frame, plotly.js loaded and run, the first drawing of every panel.
+FIRST_PICTURE_S = 1.5
 
 
 def _picture_first(spec_json: str) -> None:
@@ -448,12 +451,20 @@ def _picture_first(spec_json: str) -> None:
     inspector (its maths typeset anew) right behind the figure, the new picture would
     wait for them all (~0.1–0.2 s here). Pausing the script after the figure lets the
     picture go first; the rest follows. Nothing new to draw, no pause.
+
+    A new visitor's page is the extreme case: the rest of the view's elements need
+    Streamlit's scripts for a table, a download button, KaTeX… (≈ 1 MB more to fetch and
+    run), and arriving 0.35 s after the figure they kept the chart's frame from being
+    made for 1–1.5 s here. So the first figure of a session waits longer
+    (:data:`FIRST_PICTURE_S`): the contour panel is drawn before the rest arrives.
     """
-    if st.session_state.get("_figure_sent") is spec_json:  # the cached text, unchanged
+    sent = st.session_state.get("_figure_sent")
+    if sent is spec_json:  # the cached text, unchanged
         return
     st.session_state["_figure_sent"] = spec_json
-    if PICTURE_FIRST_S > 0:
-        sleep(PICTURE_FIRST_S)
+    pause = FIRST_PICTURE_S if sent is None else PICTURE_FIRST_S
+    if pause > 0:
+        sleep(pause)
 
 
 def _exact_cursor(fig: object, step: int) -> dict | None:
@@ -486,7 +497,16 @@ def trajectory_view(scene: Scene, presentation: Presentation) -> None:
         else:
             st.error(f"These settings cannot run: {escape(err)}")
         return
-    above = st.container()  # filled after the figure, which the browser gets first
+    runs = {p.key: p.trajectory for p in paths}
+    # The lesson's text above the figure comes after it, so that the picture comes
+    # first; but a session's first figure is drawn once, fitted under what is above it
+    # then: it waits longer for the rest of the view (FIRST_PICTURE_S), so the text
+    # comes first.
+    first = st.session_state.get("_figure_sent") is None
+    above = st.container()
+    if first:
+        with above:
+            lesson_panel(scene, presentation, runs)
     spec_json = scene_figure_json(scene, presentation)
     step = shared_step(st.session_state, scene.steps)
     animated_chart(
@@ -504,8 +524,9 @@ def trajectory_view(scene: Scene, presentation: Presentation) -> None:
         },
     )
     _picture_first(spec_json)
-    with above:
-        lesson_panel(scene, presentation, {p.key: p.trajectory for p in paths})
+    if not first:
+        with above:
+            lesson_panel(scene, presentation, runs)
     # under the figure, so that the picture is on the first screen (a path that diverged
     # or left the plot is marked on the figure itself: its end marker, a ✕)
     problem_messages(scene, paths)

@@ -52,9 +52,26 @@
   let sendTimer = null;
   let sentStep = null;
   let stepRev = null;
+  // plotly.js, loaded with the first figure: the smallest of these bundles whose trace
+  // types draw it (the same plotly.js version, MIT, each with its licence header). The
+  // full bundle is 4.8 MB of script, which took the browser ~1 s to parse and run
+  // before it drew anything; the default figure is scatter traces only, and the 3-D
+  // view's (scatter3d, surface) is in the gl3d bundle. A figure the bundle in use
+  // cannot draw loads the next that can: the figure is drawn anew with it.
+  const BUNDLES = [
+    { src: "plotly-cartesian.min.js",
+      types: ["bar", "box", "contour", "heatmap", "histogram", "histogram2d",
+              "histogram2dcontour", "image", "pie", "scatter", "scatterternary", "violin"] },
+    { src: "plotly-gl3d.min.js",
+      types: ["scatter", "scatter3d", "surface", "mesh3d", "isosurface", "volume", "cone",
+              "streamtube"] },
+    { src: "plotly.min.js", types: null },  // every trace type
+  ];
+  let bundle = -1;        // the index of the bundle loaded, -1 before the first figure
+
   // Counts for tests and curious readers: how each update was drawn.
   window.optvizChart = { full: 0, inPlace: 0, unchanged: 0, lastMs: 0, step: 0,
-                         playing: false, cursorMoves: 0, scale: 1 };
+                         playing: false, cursorMoves: 0, scale: 1, bundle: null };
 
   function send(type, data) {
     window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type: type }, data),
@@ -744,7 +761,44 @@
     bar.style.setProperty("--font", Math.round(font > 15 ? font * 0.9 : font * 1.05) + "px");
   }
 
+  function covers(b, spec) {
+    return !b.types || spec.data.every(function (t) {
+      return b.types.includes(t.type || "scatter");
+    });
+  }
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      const tag = document.createElement("script");
+      tag.src = src;
+      tag.onload = resolve;
+      tag.onerror = function () { reject(new Error(src + " did not load")); };
+      document.head.appendChild(tag);
+    });
+  }
+
+  // The bundle that draws `spec` is loaded (once). A change of bundle takes the figure
+  // off the page with the old one, so that the next draw is a new one.
+  async function plotlyFor(spec) {
+    if (bundle >= 0 && covers(BUNDLES[bundle], spec)) { return; }
+    const want = BUNDLES.findIndex(function (b) { return covers(b, spec); });
+    if (bundle >= 0) {
+      window.Plotly.purge(gd);
+      listening = false;
+      shown = null;
+    }
+    try {
+      await loadScript(BUNDLES[want].src);
+    } catch (err) {
+      showProblem("plotly.js did not load, so the figure cannot be drawn.");
+      throw err;
+    }
+    bundle = want;
+    window.optvizChart.bundle = BUNDLES[want].src;
+  }
+
   async function draw(spec, config) {
+    await plotlyFor(spec);
     const started = performance.now();
     const meta = spec.layout.meta || {};
     delete spec.layout.meta;  // the table is this file's, not plotly's
@@ -838,8 +892,5 @@
   };
   wireBar();
   listenToKeys();
-  if (typeof Plotly === "undefined") {
-    showProblem("plotly.js did not load, so the figure cannot be drawn.");
-  }
   send("streamlit:componentReady", { apiVersion: 1 });
 })();
