@@ -470,7 +470,7 @@ def kernel(«ARGS_», xi, noisy, steps, box, f_min, has_min, tol,
             count = 0
             # Two loops over the cells, one with noise and one without: a test of `noisy`
             # (or a gather from xi) inside the loop keeps LLVM from vectorising it, which
-            # costs ~10× here. The noise is gathered into rows first.
+            # costs ~10x here. The noise is gathered into rows first.
             if noisy:
                 for j in range(m):
                     r = nrow[lo + j]
@@ -553,10 +553,10 @@ def import_source(name: str, source: str) -> types.ModuleType:
     so that two processes never read half a file) and import it as module ``name``, so
     that numba's disk cache can key on the file and find the kernel's globals by the
     module's name."""
-    path = cache_dir() / f"{name}.py"
-    if not path.exists() or path.read_text() != source:
+    path = cache_dir() / f"{name}.py"  # UTF-8, as Python reads source, whatever the locale
+    if not path.exists() or path.read_text(encoding="utf-8") != source:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(source)
+        tmp.write_text(source, encoding="utf-8")
         os.replace(tmp, path)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)

@@ -252,7 +252,10 @@ def test_the_app_offers_runs_links_and_sweeps_it():
     # the Sensitivity view sweeps it over its own axes, heatmap, share and noise chart
     sens = with_query({**query(at), "view": "sensitivity"})
     assert not sens.exception and not sens.error
-    heatmaps, noise = (json.loads(c.proto.spec) for c in sens.get("plotly_chart")[::2])
+    heatmaps, _shares = (json.loads(c.proto.spec) for c in sens.get("plotly_chart"))
+    noisy = with_query({**query(at), "view": "sensitivity", "section": "Gradient noise"})
+    assert not noisy.exception and not noisy.error
+    (noise,) = (json.loads(c.proto.spec) for c in noisy.get("plotly_chart"))
     names = [t.get("name") for t in heatmaps["data"]]
     assert "Sign momentum cells" in names
     titles = [a.get("text", "") for a in heatmaps["layout"]["annotations"]]
