@@ -20,8 +20,8 @@ with Glorot-uniform weights for tanh (U(±√(6/(fan_in+fan_out)))), He-normal f
 are one ``(rows, P)`` array (row = seed × configuration), the hyperparameters one value per
 row (as in :func:`optviz.sweeps.sweep`), and the forward and backward passes are stacked
 matrix products: one BLAS product per network (so a network's numbers do not depend on
-the others' in the stack), the networks split over :data:`MATMUL_THREADS` threads, each
-with a one-thread BLAS (:func:`_matmul`; OpenBLAS's own threads, on top of the kernels'
+the others' in the stack), the networks split over :data:`optviz.parallel.THREADS` threads,
+each with a one-thread BLAS (:func:`_matmul`; OpenBLAS's own threads, on top of the kernels'
 and another process's, made a 20-epoch × 3-seed table take 52 s here instead of 9.5 s
 with one BLAS thread, and 5.3 s split over two). The same seed gives the same train/test
 split (1297 / 500, stratified), the same initial weights and the same minibatch order for
@@ -37,11 +37,9 @@ import contextlib
 import functools
 import itertools
 import math
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +47,7 @@ import numpy as np
 
 from . import optimizers
 from .memory import reuse_freed_memory
+from .parallel import in_parts
 
 Array = np.ndarray
 
@@ -206,50 +205,25 @@ def _log_softmax(z: Array) -> Array:
     return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
 
 
-#: threads the stacked matrix products of a training are split over (NumPy releases the
-#: GIL in a product), each calling a one-thread BLAS
-MATMUL_THREADS = min(2, os.cpu_count() or 1)
-_MATMUL_POOL: ThreadPoolExecutor | None = None
-_MATMUL_LOCK = threading.Lock()
-
-
-def _matmul_pool() -> ThreadPoolExecutor:
-    global _MATMUL_POOL
-    with _MATMUL_LOCK:
-        if _MATMUL_POOL is None:
-            _MATMUL_POOL = ThreadPoolExecutor(MATMUL_THREADS, thread_name_prefix="optviz-matmul")
-        return _MATMUL_POOL
-
-
 def _matmul(a: Array, b: Array, out: Array | None = None) -> Array:
     """``a @ b`` for stacks ``(S, C, n, k) @ (S, C, k, m)`` (either may have 1 for C, to
-    broadcast): the configurations C split over :data:`MATMUL_THREADS` threads. Each
+    broadcast): the configurations C split over :func:`optviz.parallel.in_parts`. Each
     network's product is the same BLAS call as in one ``np.matmul`` of the whole stack, so
     the numbers are the same bits."""
-    c = max(a.shape[1], b.shape[1])
     if out is None:
         shape = (*np.broadcast_shapes(a.shape[:-2], b.shape[:-2]), a.shape[-2], b.shape[-1])
         out = np.empty(shape, dtype=np.result_type(a, b))
-    parts = min(MATMUL_THREADS, c)
-    if parts < 2 or a.ndim != 4 or b.ndim != 4:
+    if a.ndim != 4 or b.ndim != 4:
         return np.matmul(a, b, out=out)
-    bounds = [c * k // parts for k in range(parts + 1)]
-    errors = np.geterr()  # NumPy's error handling is per thread: the caller's applies
 
-    def part(lo: int, hi: int) -> None:
-        with np.errstate(**errors):
-            _product(lo, hi)
-
-    def _product(lo: int, hi: int) -> None:
+    def product(lo: int, hi: int) -> None:
         np.matmul(
             a if a.shape[1] == 1 else a[:, lo:hi],
             b if b.shape[1] == 1 else b[:, lo:hi],
             out=out[:, lo:hi],
         )
 
-    jobs = [_matmul_pool().submit(part, lo, hi) for lo, hi in itertools.pairwise(bounds)]
-    for job in jobs:
-        job.result()
+    in_parts(product, max(a.shape[1], b.shape[1]))
     return out
 
 
@@ -257,27 +231,17 @@ def _shared_product(a: Array, b: Array) -> Array:
     """``a @ b`` for ``a`` ``(S, k, n)`` shared by the C configurations of ``b``
     ``(S, C, n, m)``: one product ``(k, n) @ (n, C·m)`` per seed, which BLAS runs faster than
     C small ones; each column is the same dot product in the same order, so the same bits
-    (the tests compare a configuration alone and in a grid)."""
+    (the tests compare a configuration alone and in a grid). The seeds split over
+    :func:`optviz.parallel.in_parts`."""
     s, c, n, m = b.shape
     wide = np.ascontiguousarray(np.moveaxis(b, 1, 2)).reshape(s, n, c * m)
     out = np.empty((s, a.shape[1], c * m))
-    halves = [0, s] if s < 2 or MATMUL_THREADS < 2 else [0, s // 2, s]
-    errors = np.geterr()
-
-    def part(lo: int, hi: int) -> None:
-        with np.errstate(**errors):
-            np.matmul(a[lo:hi], wide[lo:hi], out=out[lo:hi])
-
-    if len(halves) == 2:
-        part(0, s)
-    else:
-        jobs = [_matmul_pool().submit(part, lo, hi) for lo, hi in itertools.pairwise(halves)]
-        for job in jobs:
-            job.result()
+    in_parts(lambda lo, hi: np.matmul(a[lo:hi], wide[lo:hi], out=out[lo:hi]), s)
     return np.moveaxis(out.reshape(s, a.shape[1], c, m), 2, 1)
 
 
 _BLAS = {"users": 0, "limiter": None}
+_BLAS_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -287,14 +251,14 @@ def _one_thread_blas() -> Any:
     it is counted: the last training to end restores BLAS's own setting)."""
     from threadpoolctl import threadpool_limits  # scikit-learn's dependency
 
-    with _MATMUL_LOCK:
+    with _BLAS_LOCK:
         if _BLAS["users"] == 0:
             _BLAS["limiter"] = threadpool_limits(limits=1, user_api="blas")
         _BLAS["users"] += 1
     try:
         yield
     finally:
-        with _MATMUL_LOCK:
+        with _BLAS_LOCK:
             _BLAS["users"] -= 1
             if _BLAS["users"] == 0 and _BLAS["limiter"] is not None:
                 _BLAS["limiter"].restore_original_limits()

@@ -25,8 +25,8 @@ median step factor) stays NumPy. Nothing is written twice:
   weights (the tests assert 10⁻⁹ relative + 10⁻¹³ absolute for ADADELTA); the torch
   references (1e-11) still pass on the compiled path. ReLU runs are the same bits.
 
-Kernels release the GIL and run their rows on :data:`THREADS` threads (rows are
-independent, so the split changes no number). They are compiled once per process (or
+Kernels release the GIL and run their rows on :data:`optviz.parallel.THREADS` threads (rows
+are independent, so the split changes no number). They are compiled once per process (or
 loaded from numba's disk cache in :func:`optviz.compiled.cache_dir`); when numba is
 missing or a compile fails the sweep runs on NumPy.
 """
@@ -34,24 +34,20 @@ missing or a compile fails the sweep runs on NumPy.
 from __future__ import annotations
 
 import hashlib
-import itertools
-import os
 import sys
 import threading
 import time
 from collections import namedtuple
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from . import compiled, optimizers
+from .parallel import in_parts
 
 Array = np.ndarray
 
-#: threads a kernel splits its rows over
-THREADS = min(2, os.cpu_count() or 1)
 #: the largest difference, in ulps, between :func:`_tanh` and ``np.tanh`` (measured and
 #: asserted in the tests)
 TANH_ULPS = 2
@@ -209,27 +205,12 @@ class _Entry:
 
 _ENTRIES: dict[tuple, _Entry] = {}
 _LOCK = threading.Lock()
-_POOL: ThreadPoolExecutor | None = None
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    with _LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="optviz-net")
-        return _POOL
 
 
 def _split(kernel: Callable, n: int, *args: Any) -> None:
-    """``kernel(*args, lo, hi)`` over ``0 … n`` cut into :data:`THREADS` parts."""
-    parts = max(1, min(THREADS, n))
-    if parts == 1:
-        kernel(*args, 0, n)
-        return
-    bounds = [n * k // parts for k in range(parts + 1)]
-    jobs = [_pool().submit(kernel, *args, lo, hi) for lo, hi in itertools.pairwise(bounds)]
-    for job in jobs:
-        job.result()
+    """``kernel(*args, lo, hi)`` over ``0 … n`` cut into parts (the
+    training's own split, :func:`optviz.parallel.in_parts`)."""
+    in_parts(lambda lo, hi: kernel(*args, lo, hi), n)
 
 
 def _build_static() -> Any:
