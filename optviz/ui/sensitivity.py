@@ -610,7 +610,7 @@ def current_setting(state: Mapping[str, Any], key: str) -> Any:
 
 def _controls(has_minimum: bool, adadelta: bool) -> tuple[str, int, str]:
     state = st.session_state
-    for key in (METRIC_KEY, RESOLUTION_KEY, GRID_KEY):
+    for key in (METRIC_KEY, RESOLUTION_KEY, GRID_KEY, SECTION_KEY):
         if key not in state:
             state[key] = state.get(KEEP[key], DEFAULTS[key])
     offered = metrics_for(has_minimum)
@@ -620,6 +620,8 @@ def _controls(has_minimum: bool, adadelta: bool) -> tuple[str, int, str]:
         state[RESOLUTION_KEY] = DEFAULT_RESOLUTION
     if state[GRID_KEY] not in GRIDS:
         state[GRID_KEY] = DEFAULT_GRID
+    if state[SECTION_KEY] not in SECTIONS:  # (the view's tabs, drawn after these)
+        state[SECTION_KEY] = DEFAULT_SECTION
     left, middle, right = st.columns([5, 3, 3], vertical_alignment="bottom")
     with left:
         metric = st.radio(
@@ -717,19 +719,13 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
         )
 
     state = st.session_state
-    if state.get(SECTION_KEY) not in SECTIONS:
-        state[SECTION_KEY] = (
-            state.get(KEEP[SECTION_KEY], DEFAULT_SECTION)
-            if state.get(KEEP[SECTION_KEY]) in SECTIONS
-            else DEFAULT_SECTION
-        )
     heat_tab, noise_tab, basin_tab = st.tabs(
         list(SECTIONS), key=SECTION_KEY, on_change="rerun", width="stretch"
     )
     state[KEEP[SECTION_KEY]] = state[SECTION_KEY]
     with heat_tab:
         if heat_tab.open is not False:
-            _heatmap_section(sc, scene, presentation, metric, resolution, grid)
+            _heatmap_section(sc, scene, presentation, metric, resolution, grid, has_min)
     with noise_tab:
         if noise_tab.open:
             _noise_section(sc, scene, presentation)
@@ -739,11 +735,16 @@ def sensitivity_view(scene: Scene, presentation: Presentation) -> None:
 
 
 def _heatmap_section(
-    sc: Scene, scene: Scene, presentation: Presentation, metric: str, resolution: int, grid: str
+    sc: Scene,
+    scene: Scene,
+    presentation: Presentation,
+    metric: str,
+    resolution: int,
+    grid: str,
+    has_min: bool,
 ) -> None:
     """The heatmaps (a click on a cell loads it) and each optimizer's grid score."""
     presenter = presentation.presenter
-    has_min = sc.run_objective().f_min is not None
     cells = sum(
         math.prod(
             len(v) for v in grid_for(k, resolution_for(k, resolution, sc.steps), grid).values()
